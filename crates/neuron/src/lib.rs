@@ -1,0 +1,12 @@
+//! Neuron models of snnsim, batched over examples.
+//!
+//! Every population state is a set of arrays of shape `[examples, cells]` (structure of arrays, row-major, f32),
+//! updated in one fused pass per time step. See `../../shared/SPEC.md` §1 (LIF) and §5 (Bernoulli units).
+
+pub mod bernoulli;
+pub mod lif;
+pub mod rate;
+
+pub use bernoulli::{BernoulliParams, BernoulliState};
+pub use lif::{LifParams, LifState, NeuronError};
+pub use rate::{euler_steady_rate, rate_closed_form, tanh_fit, tanh_fit_derivative};

@@ -1,0 +1,235 @@
+//! The leaky integrate-and-fire cell of Samadi, Lillicrap & Tweed (2017), SPEC §1 and the paper's Table 1.
+//!
+//! Units: time in ms, potentials in decivolts (0 = rest, 1 = spike peak).
+//!
+//! Per cell and step, in exactly Table 1's order (SPEC §1):
+//!
+//! ```text
+//! if ref > 0:     ref += Δt
+//! if ref > t_ref: ref = 0
+//! if ref > 0:     h = 0           else: h += (v − h) Δt/τ
+//! if h > h_th:    ref = ε
+//! a = (ref > 0) ? 1 : 0
+//! ```
+//!
+//! `ref` is kept as an integer step counter `r` (SPEC §1: "use an integer step counter"): `r = 0` means not refractory,
+//! `r = k ≥ 1` means `ref = ε + (k − 1) Δt`. The test `ref > t_ref` becomes `k − 1 ≥ t_ref/Δt`, so a spike lasts
+//! exactly `n_ref = ceil(t_ref / Δt)` steps (4 for the paper's 1 ms at 0.25 ms).
+
+use ndarray::{Array2, ArrayView2, Zip};
+use thiserror::Error;
+
+/// Invalid neuron parameters.
+#[derive(Debug, Error, PartialEq)]
+pub enum NeuronError {
+    /// A parameter is outside its physical range.
+    #[error("{field} = {value}: {expected}")]
+    OutOfRange {
+        /// Name of the parameter.
+        field: &'static str,
+        /// The value given.
+        value: f64,
+        /// What was expected.
+        expected: &'static str,
+    },
+}
+
+/// Constants of the LIF cell (SPEC §1 table).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LifParams {
+    /// Euler step Δt in ms (paper: 0.25).
+    pub dt: f32,
+    /// Membrane time constant τ in ms (paper: 20; §2.1's "2 ms" is a typo, SPEC §1).
+    pub tau: f32,
+    /// Threshold h_th of the hillock potential (paper: 0.4).
+    pub h_th: f32,
+    /// Refractory period t_ref in ms (paper: 1), during which a = 1 and h is pinned at 0.
+    pub t_ref: f32,
+}
+
+impl LifParams {
+    /// The constants of Samadi et al. (2017), Table 1 with SPEC §1's correction τ = 20 ms.
+    pub const SAMADI: Self = Self {
+        dt: 0.25,
+        tau: 20.0,
+        h_th: 0.4,
+        t_ref: 1.0,
+    };
+
+    /// Validates the constants: Δt > 0, τ > Δt (else the Euler update overshoots), h_th > 0, t_ref ≥ Δt.
+    pub fn check(&self) -> Result<(), NeuronError> {
+        let bad = |field, value: f32, expected| {
+            Err(NeuronError::OutOfRange {
+                field,
+                value: f64::from(value),
+                expected,
+            })
+        };
+        if !(self.dt.is_finite() && self.dt > 0.0) {
+            return bad("dt", self.dt, "a time step > 0 ms");
+        }
+        if !(self.tau.is_finite() && self.tau > self.dt) {
+            return bad("tau", self.tau, "a time constant > dt (ms)");
+        }
+        if !(self.h_th.is_finite() && self.h_th > 0.0) {
+            return bad("h_th", self.h_th, "a threshold > 0 (decivolts)");
+        }
+        if !(self.t_ref.is_finite() && self.t_ref >= self.dt && self.t_ref / self.dt <= 250.0) {
+            return bad(
+                "t_ref",
+                self.t_ref,
+                "a refractory period with dt <= t_ref <= 250 dt (ms)",
+            );
+        }
+        Ok(())
+    }
+
+    /// Number of steps a spike lasts: `ceil(t_ref / Δt)`, with a relative tolerance of 1e-6 so that 1 ms / 0.25 ms
+    /// is 4, not 5.
+    pub fn refractory_steps(&self) -> u8 {
+        let ratio = f64::from(self.t_ref) / f64::from(self.dt);
+        (ratio - 1e-6 * ratio).ceil().max(1.0) as u8
+    }
+
+    /// The Euler factor Δt/τ used in `h += (v − h) · (Δt/τ)`.
+    pub fn leak_factor(&self) -> f32 {
+        self.dt / self.tau
+    }
+}
+
+impl Default for LifParams {
+    fn default() -> Self {
+        Self::SAMADI
+    }
+}
+
+/// State of a batch of LIF populations: `[examples, cells]` arrays of hillock potential, refractory counter and
+/// activity.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LifState {
+    /// Hillock potential h.
+    pub h: Array2<f32>,
+    /// Integer refractory counter (0 = not refractory; k = k-th step of the spike).
+    pub refractory: Array2<u8>,
+    /// Activity a ∈ {0, 1} of this step, as f32 so it feeds matrix products directly.
+    pub a: Array2<f32>,
+}
+
+impl LifState {
+    /// A resting population (h = 0, not refractory, silent) of `examples × cells`.
+    pub fn new(examples: usize, cells: usize) -> Self {
+        Self {
+            h: Array2::zeros((examples, cells)),
+            refractory: Array2::zeros((examples, cells)),
+            a: Array2::zeros((examples, cells)),
+        }
+    }
+
+    /// Back to rest (SPEC §2.4: state is reset between examples).
+    pub fn reset(&mut self) {
+        self.h.fill(0.0);
+        self.refractory.fill(0);
+        self.a.fill(0.0);
+    }
+
+    /// Advances every cell by one Euler step under drive `v` (`[examples, cells]`), in Table 1's order.
+    ///
+    /// # Panics
+    /// If `v` does not have the state's shape (a programming error, not a user input).
+    pub fn step(&mut self, params: &LifParams, v: ArrayView2<'_, f32>) {
+        assert_eq!(
+            v.dim(),
+            self.h.dim(),
+            "drive shape must match the population"
+        );
+        let k = params.leak_factor();
+        let th = params.h_th;
+        let n_ref = params.refractory_steps();
+        Zip::from(&mut self.h)
+            .and(&mut self.refractory)
+            .and(&mut self.a)
+            .and(v)
+            .for_each(|h, r, a, &v| {
+                let (nh, nr) = lif_update(*h, *r, v, k, th, n_ref);
+                *h = nh;
+                *r = nr;
+                *a = if nr > 0 { 1.0 } else { 0.0 };
+            });
+    }
+}
+
+/// One cell, one step: returns the new (h, refractory counter). Table 1's order, integer counter (module docs).
+#[inline(always)]
+pub fn lif_update(h: f32, r: u8, v: f32, leak: f32, h_th: f32, n_ref: u8) -> (f32, u8) {
+    let mut r = r;
+    if r > 0 {
+        r += 1;
+        if r > n_ref {
+            r = 0;
+        }
+    }
+    let mut h = h;
+    if r > 0 {
+        h = 0.0;
+    } else {
+        h += (v - h) * leak;
+        if h > h_th {
+            r = 1;
+        }
+    }
+    (h, r)
+}
+
+/// Convenience for tests and single-cell experiments: simulates one cell under a drive sequence from rest and returns
+/// its (h, a) trace.
+pub fn simulate_single(
+    params: &LifParams,
+    drive: impl IntoIterator<Item = f32>,
+) -> Vec<(f32, f32)> {
+    let mut s = LifState::new(1, 1);
+    let mut v = Array2::<f32>::zeros((1, 1));
+    drive
+        .into_iter()
+        .map(|d| {
+            v[[0, 0]] = d;
+            s.step(params, v.view());
+            (s.h[[0, 0]], s.a[[0, 0]])
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paper_constants_are_valid_and_spike_lasts_four_steps() {
+        let p = LifParams::SAMADI;
+        assert_eq!(p.check(), Ok(()));
+        assert_eq!(p.refractory_steps(), 4);
+        let p3 = LifParams { t_ref: 0.8, ..p };
+        assert_eq!(p3.refractory_steps(), 4, "0.8/0.25 = 3.2 rounds up");
+    }
+
+    #[test]
+    fn bad_constants_are_rejected_with_their_name() {
+        let p = LifParams {
+            tau: 0.1,
+            ..LifParams::SAMADI
+        };
+        match p.check() {
+            Err(NeuronError::OutOfRange { field, .. }) => assert_eq!(field, "tau"),
+            other => panic!("expected tau error, got {other:?}"),
+        }
+        let p = LifParams {
+            dt: 0.0,
+            ..LifParams::SAMADI
+        };
+        assert!(p.check().unwrap_err().to_string().starts_with("dt = 0"));
+        let p = LifParams {
+            h_th: f32::NAN,
+            ..LifParams::SAMADI
+        };
+        assert!(p.check().is_err());
+    }
+}

@@ -1,0 +1,143 @@
+//! Rate functions of the LIF cell (SPEC §1.1, Samadi eq 2.10–2.11).
+//!
+//! - [`rate_closed_form`]: the expected activity E(a) of the continuous-time cell under constant drive v.
+//! - [`tanh_fit`] and [`tanh_fit_derivative`]: the paper's fit `max(0, c1 tanh(c2 v))` (c1 = 0.82, c2 = 0.08) and its
+//!   derivative, used as activation and da/dv of the nonspiking networks.
+//! - [`euler_steady_rate`]: the exact steady-state firing fraction of the Euler-discretised cell of [`crate::lif`].
+//!
+//! # Discretisation error (stated, and tested)
+//! From rest, the Euler cell reaches `h_k = v (1 − q^k)` with `q = 1 − Δt/τ`, so it crosses threshold on step
+//! `k* = floor(T'/Δt) + 1`, where `T' = τ' ln(v / (v − h_th))` and `τ' = −Δt / ln q` (19.875 ms for the paper's
+//! constants). The crossing step is itself the first of the `n_ref` active steps, and h restarts from 0 after them, so
+//! the firing pattern is exactly periodic with period `k* + n_ref − 1` steps and rate `n_ref / (k* + n_ref − 1)`.
+//! With `n_ref Δt = t_ref` that is `t_ref / (t_ref + T_d)` with `T_d = (k* − 1) Δt ∈ (T' − Δt, T']`, whereas
+//! E(a) uses `T = τ ln(v / (v − h_th)) ≥ T'`. Hence, for every v > h_th:
+//!
+//! ```text
+//! 0 ≤ rate_euler(v) − E(a)(v) < t_ref / (t_ref + T' − Δt) − t_ref / (t_ref + T)
+//! ```
+//!
+//! The simulated cell fires slightly *more* than the closed form (the time to threshold is effectively rounded down
+//! to whole steps, and the Euler leak is slightly slower). The gap is small at moderate drive (under 0.03 for
+//! v ≤ 10) and largest where the time to threshold falls below one step: just above v = 32 = h_th τ/Δt the Euler cell
+//! crosses on the first step and fires on every step (rate 1) while E(a) = 0.80, a gap of 0.20; at v = 50 it is
+//! 1 vs 0.862. [`euler_rate_error_bound`] returns the bound for each v.
+
+use crate::lif::{LifParams, lif_update};
+
+/// E(a)(v) = t_ref / (t_ref + τ ln(v / (v − h_th))) for v > h_th, else 0 (Samadi §2.4; SPEC §1.1).
+pub fn rate_closed_form(v: f64, p: &LifParams) -> f64 {
+    let h_th = f64::from(p.h_th);
+    if v <= h_th {
+        return 0.0;
+    }
+    let t_ref = f64::from(p.t_ref);
+    t_ref / (t_ref + f64::from(p.tau) * (v / (v - h_th)).ln())
+}
+
+/// The paper's fit of E(a): `max(0, c1 tanh(c2 v))` (eq 2.10), c1 = 0.82, c2 = 0.08.
+pub fn tanh_fit(v: f32, c1: f32, c2: f32) -> f32 {
+    (c1 * (c2 * v).tanh()).max(0.0)
+}
+
+/// Derivative of [`tanh_fit`]: `c1 c2 sech²(c2 v)` for v > 0, else 0 (eq 2.11 before dropping c1 c2).
+pub fn tanh_fit_derivative(v: f32, c1: f32, c2: f32) -> f32 {
+    if v > 0.0 {
+        c1 * c2 * sech2(c2 * v)
+    } else {
+        0.0
+    }
+}
+
+/// sech²(x) = 1 − tanh²(x).
+#[inline(always)]
+pub fn sech2(x: f32) -> f32 {
+    let t = x.tanh();
+    1.0 - t * t
+}
+
+/// The step on which a cell starting from rest under constant drive v first has `h > h_th` (1-based), computed with
+/// the same f32 update as the simulator; `None` if it never crosses within `max_steps`.
+pub fn steps_to_threshold(v: f32, p: &LifParams, max_steps: usize) -> Option<usize> {
+    let (mut h, leak, n_ref) = (0.0_f32, p.leak_factor(), p.refractory_steps());
+    for k in 1..=max_steps {
+        let (nh, r) = lif_update(h, 0, v, leak, p.h_th, n_ref);
+        if r > 0 {
+            return Some(k);
+        }
+        h = nh;
+    }
+    None
+}
+
+/// Exact steady-state firing fraction of the Euler cell under constant drive v: `n_ref / (k* + n_ref − 1)`
+/// (module docs), 0 if it never fires.
+pub fn euler_steady_rate(v: f32, p: &LifParams) -> f64 {
+    // Beyond 10^6 steps (250 s) the rate is below 4e-6: call it silent.
+    match steps_to_threshold(v, p, 1_000_000) {
+        Some(k) => {
+            let n = f64::from(p.refractory_steps());
+            n / (k as f64 + n - 1.0)
+        }
+        None => 0.0,
+    }
+}
+
+/// Upper bound on `euler_steady_rate(v) − rate_closed_form(v)` (module docs); the lower bound is 0.
+pub fn euler_rate_error_bound(v: f64, p: &LifParams) -> f64 {
+    let h_th = f64::from(p.h_th);
+    if v <= h_th {
+        return 0.0;
+    }
+    let (dt, tau, t_ref) = (f64::from(p.dt), f64::from(p.tau), f64::from(p.t_ref));
+    let tau_euler = -dt / (1.0 - dt / tau).ln();
+    let t_euler = tau_euler * (v / (v - h_th)).ln();
+    let upper = (t_ref / (t_ref + t_euler - dt)).min(1.0);
+    upper - rate_closed_form(v, p)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn closed_form_matches_paper_points() {
+        let p = LifParams::SAMADI;
+        assert_eq!(rate_closed_form(0.4, &p), 0.0);
+        assert_eq!(rate_closed_form(-3.0, &p), 0.0);
+        // v = 1: T = 20 ln(1/0.6) = 10.2165 ms → E = 1 / 11.2165
+        assert!(
+            (rate_closed_form(1.0, &p) - 1.0 / (1.0 + 20.0 * (1.0f64 / 0.6).ln())).abs() < 1e-7
+        );
+    }
+
+    #[test]
+    fn tanh_fit_is_rectified_and_its_derivative_matches_finite_differences() {
+        assert_eq!(tanh_fit(-5.0, 0.82, 0.08), 0.0);
+        for v in [0.5f32, 3.0, 8.0, 20.0, 45.0] {
+            let h = 1e-2;
+            let fd = (tanh_fit(v + h, 0.82, 0.08) - tanh_fit(v - h, 0.82, 0.08)) / (2.0 * h);
+            assert!(
+                (fd - tanh_fit_derivative(v, 0.82, 0.08)).abs() < 1e-4,
+                "v={v}"
+            );
+        }
+        assert_eq!(tanh_fit_derivative(0.0, 0.82, 0.08), 0.0);
+        assert_eq!(tanh_fit_derivative(-1.0, 0.82, 0.08), 0.0);
+    }
+
+    #[test]
+    fn tanh_fit_approximates_the_closed_form() {
+        // SPEC §1: with τ = 20 ms the fit's RMSE against E(a) over [0, 50] is about 0.033.
+        let p = LifParams::SAMADI;
+        let n = 5000;
+        let mse: f64 = (1..=n)
+            .map(|i| {
+                let v = 50.0 * i as f64 / n as f64;
+                (rate_closed_form(v, &p) - f64::from(tanh_fit(v as f32, 0.82, 0.08))).powi(2)
+            })
+            .sum::<f64>()
+            / n as f64;
+        assert!(mse.sqrt() < 0.04, "rmse {}", mse.sqrt());
+    }
+}
