@@ -1,0 +1,70 @@
+//! Feedback matrices (SPEC §2.3, eqs A.5–A.6).
+//!
+//! For layer sizes `s_1 … s_L`, hidden layer n (2 ≤ n ≤ L−1) receives feedback through
+//! - `B_FA(n)`, shape `s_n × s_(n+1)`, drawn exactly like `W_(n+1)` (fan-in `s_n`) but independently (eq A.5);
+//! - `B_BA(n) = γ^D B_FA(n) B_FA(n+1) ⋯ B_FA(L−1)`, shape `s_n × s_L`, with `D = L − n` downstream weight layers
+//!   (eq A.6). It carries the output error e straight to layer n (broadcast alignment).
+//!
+//! Vectors are indexed from 0 for the first hidden layer (n = 2).
+
+use crate::init::{InitError, InitParams};
+use ndarray::Array2;
+use rand_xoshiro::Xoshiro256PlusPlus;
+
+/// Draws `B_FA(n)` for every hidden layer n = 2..L−1, in that order, from `rng`.
+pub fn feedback_alignment_matrices(
+    sizes: &[usize],
+    init: &InitParams,
+    rng: &mut Xoshiro256PlusPlus,
+) -> Result<Vec<Array2<f32>>, InitError> {
+    let l = sizes.len();
+    (1..l.saturating_sub(1))
+        .map(|n| init.uniform_matrix(sizes[n], sizes[n + 1], sizes[n], rng))
+        .collect()
+}
+
+/// `B_BA(n) = γ^(L−n) B_FA(n) ⋯ B_FA(L−1)` for every hidden layer (eq A.6), products in f64-free f32 as in the
+/// simulator.
+pub fn broadcast_matrices(b_fa: &[Array2<f32>], gamma: f32) -> Vec<Array2<f32>> {
+    let h = b_fa.len();
+    let mut out = vec![Array2::<f32>::zeros((0, 0)); h];
+    // Build from the last hidden layer backwards: P(n) = B_FA(n) · P(n+1), P(L−1) = B_FA(L−1).
+    let mut acc: Option<Array2<f32>> = None;
+    for i in (0..h).rev() {
+        let p = match &acc {
+            None => b_fa[i].clone(),
+            Some(next) => b_fa[i].dot(next),
+        };
+        let depth = (h - i) as i32; // D = L − n
+        out[i] = &p * gamma.powi(depth);
+        acc = Some(p);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::array;
+    use rand::SeedableRng;
+
+    #[test]
+    fn shapes_and_products() {
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(3);
+        let b = feedback_alignment_matrices(&[784, 630, 370, 10], &InitParams::SAMADI, &mut rng)
+            .unwrap();
+        assert_eq!(b.len(), 2);
+        assert_eq!(b[0].dim(), (630, 370));
+        assert_eq!(b[1].dim(), (370, 10));
+        let small = vec![array![[1.0f32, 2.0], [3.0, 4.0]], array![[1.0f32], [-1.0]]];
+        let ba = broadcast_matrices(&small, 0.5);
+        // B_BA(last hidden) = γ B_FA; B_BA(first) = γ² B_FA(first) B_FA(last).
+        assert_eq!(ba[1], array![[0.5f32], [-0.5]]);
+        assert_eq!(ba[0], array![[-0.25f32], [-0.25]]);
+        assert!(
+            feedback_alignment_matrices(&[784, 10], &InitParams::SAMADI, &mut rng)
+                .unwrap()
+                .is_empty()
+        );
+    }
+}

@@ -1,0 +1,14 @@
+//! Synapses and plasticity of snnsim (SPEC §2.2–2.3).
+//!
+//! Every learning rule of snnsim has the three-factor form `ΔW = −ι a_preᵀ` (Samadi eq 2.13) and differs only in how
+//! the feedback δ and the derivative term of ι are computed; this crate provides the shared parts.
+
+pub mod feedback;
+pub mod init;
+pub mod projection;
+pub mod rule;
+
+pub use feedback::{broadcast_matrices, feedback_alignment_matrices};
+pub use init::{InitError, InitParams, WeightMoments};
+pub use projection::Projection;
+pub use rule::{BatchReduction, Derivative, LearningRate, teaching_signal_into};

@@ -1,0 +1,138 @@
+//! The intracellular teaching signal ι and the learning-rate rules (Samadi eqs 2.8, 2.11; SPEC §2.2, §2.4).
+
+use ndarray::{Array2, ArrayView2, Zip};
+use serde::{Deserialize, Serialize};
+use snn_neuron::rate::sech2;
+
+/// The derivative term of ι, by algorithm (SPEC §2.2 table).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Derivative {
+    /// `sech²(c2 v)` for v > 0, else 0: broadcast alignment in LIF cells (eq 2.11, c1 c2 dropped).
+    Sech2 {
+        /// Fit constant c2 (0.08).
+        c2: f32,
+    },
+    /// `c1 c2 sech²(c2 v)` for v > 0, else 0: the exact derivative of the tanh fit (nonspiking networks).
+    TanhFit {
+        /// Fit constant c1 (0.82).
+        c1: f32,
+        /// Fit constant c2 (0.08).
+        c2: f32,
+    },
+    /// 1 everywhere: the derivative-free algorithm (DF).
+    One,
+}
+
+impl Derivative {
+    /// The derivative term at drive v.
+    #[inline(always)]
+    pub fn at(self, v: f32) -> f32 {
+        match self {
+            Derivative::Sech2 { c2 } => {
+                if v > 0.0 {
+                    sech2(c2 * v)
+                } else {
+                    0.0
+                }
+            }
+            Derivative::TanhFit { c1, c2 } => {
+                if v > 0.0 {
+                    c1 * c2 * sech2(c2 * v)
+                } else {
+                    0.0
+                }
+            }
+            Derivative::One => 1.0,
+        }
+    }
+}
+
+/// `ι = η · f'(v) · δ`, elementwise over `[examples, cells]`, written into `iota` (eq 2.11).
+pub fn teaching_signal_into(
+    iota: &mut Array2<f32>,
+    v: ArrayView2<'_, f32>,
+    delta: ArrayView2<'_, f32>,
+    eta: f32,
+    derivative: Derivative,
+) {
+    Zip::from(iota)
+        .and(v)
+        .and(delta)
+        .for_each(|i, &v, &d| *i = eta * derivative.at(v) * d);
+}
+
+/// Per-layer learning-rate constant η (SPEC §2.2).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub enum LearningRate {
+    /// η = 1 / fan-in (the paper's rule: 1/784 for the first hidden layer of MNIST nets).
+    FanIn,
+    /// η = 1 / fan-in, times a factor.
+    FanInScaled(f32),
+    /// The same η for every layer.
+    Fixed(f32),
+}
+
+impl LearningRate {
+    /// η of a layer with the given fan-in.
+    pub fn eta(self, fan_in: usize) -> f32 {
+        match self {
+            LearningRate::FanIn => 1.0 / fan_in as f32,
+            LearningRate::FanInScaled(k) => k / fan_in as f32,
+            LearningRate::Fixed(eta) => eta,
+        }
+    }
+}
+
+/// How the per-example updates of a minibatch are combined into one (SPEC §2.4: not stated by the paper).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum BatchReduction {
+    /// Sum over the examples of the minibatch.
+    Sum,
+    /// Mean over the examples of the minibatch.
+    Mean,
+}
+
+impl BatchReduction {
+    /// The factor applied to the summed update of a batch of `batch` examples.
+    pub fn scale(self, batch: usize) -> f32 {
+        match self {
+            BatchReduction::Sum => 1.0,
+            BatchReduction::Mean => 1.0 / batch as f32,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::array;
+
+    #[test]
+    fn teaching_signal_by_hand() {
+        let v = array![[-1.0f32, 0.0, 10.0]];
+        let d = array![[0.5f32, 0.5, -2.0]];
+        let mut iota = Array2::zeros((1, 3));
+        teaching_signal_into(
+            &mut iota,
+            v.view(),
+            d.view(),
+            0.1,
+            Derivative::Sech2 { c2: 0.08 },
+        );
+        let s = 1.0 - (0.8f32).tanh().powi(2);
+        assert_eq!(iota[[0, 0]], 0.0);
+        assert_eq!(iota[[0, 1]], 0.0, "v = 0 is not > 0");
+        assert!((iota[[0, 2]] - 0.1 * s * -2.0).abs() < 1e-7);
+        teaching_signal_into(&mut iota, v.view(), d.view(), 0.1, Derivative::One);
+        assert_eq!(iota, array![[0.05f32, 0.05, -0.2]]);
+    }
+
+    #[test]
+    fn learning_rates_and_reductions() {
+        assert_eq!(LearningRate::FanIn.eta(784), 1.0 / 784.0);
+        assert_eq!(LearningRate::FanInScaled(2.0).eta(1000), 0.002);
+        assert_eq!(LearningRate::Fixed(0.5).eta(3), 0.5);
+        assert_eq!(BatchReduction::Sum.scale(100), 1.0);
+        assert_eq!(BatchReduction::Mean.scale(100), 0.01);
+    }
+}
