@@ -1,0 +1,85 @@
+//! The data a run presents: loaded (downloaded if allowed and missing), limited, and standardised (SPEC §2.3).
+
+use crate::error::SimError;
+use crate::model::Model;
+use ndarray::{Array2, ArrayView2, s};
+use snn_data::fetch::fetch_missing;
+use snn_data::{DataError, Standardiser};
+
+/// Training and test inputs as f32 features ready to present, with labels.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Prepared {
+    /// Standardised training inputs, `[examples, features]`.
+    pub train_x: Array2<f32>,
+    /// Training labels.
+    pub train_y: Vec<u8>,
+    /// Standardised test inputs.
+    pub test_x: Array2<f32>,
+    /// Test labels.
+    pub test_y: Vec<u8>,
+}
+
+impl Prepared {
+    /// Loads the model's dataset from its data folder (see `ModelFile::data_dir`), downloading missing files when
+    /// `data.download` is set, keeps the first `train_limit`/`test_limit` examples and standardises every feature
+    /// over the (limited) training set to `data.input_mean` and `data.input_std`.
+    pub fn load(model: &Model) -> Result<Self, SimError> {
+        let d = &model.file.data;
+        let dir = model.file.data_dir();
+        let missing = d.dataset.files().iter().any(|f| !dir.join(f.name).exists());
+        if missing && d.download {
+            let url = d.url.clone().unwrap_or_else(|| d.dataset.default_url().to_string());
+            fetch_missing(d.dataset, &dir, &url)?;
+        }
+        let set = snn_data::load(d.dataset, &dir, d.verify_checksums)?;
+        let train = match d.train_limit {
+            Some(n) => set.train.truncated(n),
+            None => set.train,
+        };
+        let test = match d.test_limit {
+            Some(n) => set.test.truncated(n),
+            None => set.test,
+        };
+        if set.features != model.layers()[0] {
+            return Err(SimError::Mismatch(format!(
+                "network.layers.0 = {} but the images of {} have {} pixels",
+                model.layers()[0],
+                dir.display(),
+                set.features
+            )));
+        }
+        let st = Standardiser::fit(train.images.view(), d.input_mean, d.input_std);
+        Ok(Self {
+            train_x: st.apply(train.images.view()),
+            train_y: train.labels,
+            test_x: st.apply(test.images.view()),
+            test_y: test.labels,
+        })
+    }
+
+    /// Builds a prepared set from arrays (for tests and synthetic tasks).
+    pub fn from_arrays(
+        train_x: Array2<f32>,
+        train_y: Vec<u8>,
+        test_x: Array2<f32>,
+        test_y: Vec<u8>,
+    ) -> Result<Self, SimError> {
+        if train_x.nrows() != train_y.len() || test_x.nrows() != test_y.len() || train_x.ncols() != test_x.ncols() {
+            return Err(SimError::Data(DataError::Format {
+                path: "<arrays>".into(),
+                reason: "inputs and labels disagree in size".into(),
+            }));
+        }
+        Ok(Self {
+            train_x,
+            train_y,
+            test_x,
+            test_y,
+        })
+    }
+
+    /// Test inputs `[start, end)`.
+    pub fn test_slice(&self, start: usize, end: usize) -> ArrayView2<'_, f32> {
+        self.test_x.slice(s![start..end, ..])
+    }
+}

@@ -1,0 +1,50 @@
+//! Errors of a run: each says which file, field or layer, and what was expected.
+
+use crate::model::ModelError;
+use snn_data::DataError;
+use snn_plasticity::InitError;
+use std::path::PathBuf;
+use thiserror::Error;
+
+/// Anything that stops a run.
+#[derive(Debug, Error)]
+pub enum SimError {
+    /// The model file is invalid.
+    #[error(transparent)]
+    Model(#[from] ModelError),
+    /// The data could not be found, fetched or read.
+    #[error(transparent)]
+    Data(#[from] DataError),
+    /// The initialisation cannot be realised.
+    #[error("initialisation: {0}")]
+    Init(#[from] InitError),
+    /// The data do not fit the network.
+    #[error("{0}")]
+    Mismatch(String),
+    /// Reading or writing an output file failed.
+    #[error("{}: {reason}", path.display())]
+    Output {
+        /// The file or folder.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+    /// A weight or bias became NaN or infinite.
+    #[error("non-finite weights or biases in weight layer {layer} after training example {example}: the run diverged (try a smaller learning rate or learning.batch_reduction = Mean)")]
+    NonFinite {
+        /// Weight layer (1 = input to first hidden).
+        layer: usize,
+        /// Training examples seen when it was detected.
+        example: u64,
+    },
+}
+
+impl SimError {
+    /// An output error for `path`.
+    pub fn output(path: impl Into<PathBuf>, reason: impl std::fmt::Display) -> Self {
+        SimError::Output {
+            path: path.into(),
+            reason: reason.to_string(),
+        }
+    }
+}

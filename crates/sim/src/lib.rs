@@ -1,0 +1,22 @@
+//! The snnsim simulator: model files, networks of populations joined by projections, the time loop, the training
+//! protocol, and what a run writes (rasters in HDF5, learning curve, summary).
+//!
+//! - [`model`]: the model file (RON), `--set` overrides, and the `check()` that turns it into a validated [`Model`].
+//! - [`network`]: projections W and broadcast feedback B_BA (SPEC §2.3).
+//! - [`simulator`]: one presentation of a minibatch, every population stepped in the same Δt (SPEC §2.1–2.4).
+//! - [`experiment`]: the protocol (epochs, learning curve, final test) with [`experiment::Observer`]s beside it.
+//! - [`recorder`], [`metrics`], [`run`]: the run folder and its files.
+
+pub mod dataset;
+pub mod error;
+pub mod experiment;
+pub mod metrics;
+pub mod model;
+pub mod network;
+pub mod recorder;
+pub mod run;
+pub mod seeds;
+pub mod simulator;
+
+pub use error::SimError;
+pub use model::{Model, ModelFile};

@@ -1,0 +1,121 @@
+//! Metrics of a run: the learning curve (`curve.csv`) and the machine-readable summary (`summary.json`).
+
+use crate::error::SimError;
+use serde::{Deserialize, Serialize};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// One point of the learning curve (Samadi Fig 5): accuracy on random test images after some training.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CurvePoint {
+    /// Training examples seen so far.
+    pub examples: u64,
+    /// Epoch in progress (0-based; `examples / train_size`).
+    pub epoch: usize,
+    /// Fraction correct on the sampled test images.
+    pub test_accuracy: f64,
+    /// Number of test images sampled.
+    pub test_examples: usize,
+    /// Fraction correct on the training examples presented since the previous point (while learning).
+    pub train_accuracy: f64,
+    /// Seconds since training started.
+    pub elapsed_s: f64,
+}
+
+/// Appends learning-curve points to a CSV file, flushing each one (a run stopped early keeps its points).
+pub struct CurveWriter {
+    out: std::io::BufWriter<std::fs::File>,
+    path: PathBuf,
+}
+
+impl CurveWriter {
+    /// Column names of `curve.csv`.
+    pub const HEADER: &'static str = "examples,epoch,test_accuracy,test_examples,train_accuracy,elapsed_s";
+
+    /// Creates the file with its header.
+    pub fn create(path: &Path) -> Result<Self, SimError> {
+        let f = std::fs::File::create_new(path).map_err(|e| SimError::output(path, e))?;
+        let mut w = Self {
+            out: std::io::BufWriter::new(f),
+            path: path.to_path_buf(),
+        };
+        w.line(Self::HEADER)?;
+        Ok(w)
+    }
+
+    fn line(&mut self, s: &str) -> Result<(), SimError> {
+        writeln!(self.out, "{s}")
+            .and_then(|()| self.out.flush())
+            .map_err(|e| SimError::output(&self.path, e))
+    }
+
+    /// Appends one point.
+    pub fn push(&mut self, p: &CurvePoint) -> Result<(), SimError> {
+        self.line(&format!(
+            "{},{},{:.6},{},{:.6},{:.3}",
+            p.examples, p.epoch, p.test_accuracy, p.test_examples, p.train_accuracy, p.elapsed_s
+        ))
+    }
+}
+
+/// Reads a `curve.csv` back.
+pub fn read_curve(path: &Path) -> Result<Vec<CurvePoint>, SimError> {
+    let text = std::fs::read_to_string(path).map_err(|e| SimError::output(path, e))?;
+    let mut lines = text.lines();
+    if lines.next() != Some(CurveWriter::HEADER) {
+        return Err(SimError::output(path, format!("expected the header `{}`", CurveWriter::HEADER)));
+    }
+    lines
+        .enumerate()
+        .map(|(i, l)| {
+            let bad = || SimError::output(path, format!("line {}: expected 6 comma-separated numbers", i + 2));
+            let f: Vec<&str> = l.split(',').collect();
+            if f.len() != 6 {
+                return Err(bad());
+            }
+            Ok(CurvePoint {
+                examples: f[0].parse().map_err(|_| bad())?,
+                epoch: f[1].parse().map_err(|_| bad())?,
+                test_accuracy: f[2].parse().map_err(|_| bad())?,
+                test_examples: f[3].parse().map_err(|_| bad())?,
+                train_accuracy: f[4].parse().map_err(|_| bad())?,
+                elapsed_s: f[5].parse().map_err(|_| bad())?,
+            })
+        })
+        .collect()
+}
+
+/// The machine-readable summary of a run (`summary.json`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    /// `finished`, `running` or `failed`.
+    pub status: String,
+    /// The error that stopped a failed run.
+    pub error: Option<String>,
+    /// Model name.
+    pub model: String,
+    /// Model file the run started from.
+    pub model_path: String,
+    /// `--set` overrides applied, in order (the seed included when given with `--seed`).
+    pub overrides: Vec<String>,
+    /// Seed of the run.
+    pub seed: u64,
+    /// snnsim version.
+    pub version: String,
+    /// Git commit of the snnsim build, if known.
+    pub commit: Option<String>,
+    /// Training examples presented.
+    pub train_examples_seen: u64,
+    /// Fraction correct on the final test (all test images used by the run).
+    pub test_accuracy: Option<f64>,
+    /// Test images in the final test.
+    pub test_examples: usize,
+    /// Wall time of the whole run, s.
+    pub wall_s: f64,
+    /// Wall time of training (learning-curve tests included), s.
+    pub train_s: f64,
+    /// Wall time of the final test, s.
+    pub test_s: f64,
+    /// Threads of the worker pool.
+    pub threads: usize,
+}

@@ -1,0 +1,276 @@
+//! Validation of a model file into a [`Model`]: every field checked against its physical range, derived quantities
+//! (steps, per-layer η and learning flags) computed once.
+
+use super::{ErrorPoolSpec, ModelFile};
+use serde::{Deserialize, Serialize};
+use snn_neuron::LifParams;
+use snn_plasticity::{Derivative, InitParams, LearningRate};
+use std::path::PathBuf;
+use thiserror::Error;
+
+/// A learning algorithm of the three-factor family (SPEC §2.2 table).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Algorithm {
+    /// Broadcast alignment: δ_(n) = B_BA(n) e, ι = η sech²(c2 v) δ (eqs 2.7, 2.11).
+    BA,
+    /// Derivative-free: δ_(n) = B_BA(n) e, ι = η δ.
+    DF,
+}
+
+/// Error pools of a checked model (SPEC §2.1).
+pub type ErrorPools = ErrorPoolSpec;
+
+/// A model that failed to load or to check.
+#[derive(Debug, Error)]
+pub enum ModelError {
+    /// The file could not be read.
+    #[error("{}: cannot read the model file: {reason}", file.display())]
+    Read {
+        /// The model file.
+        file: PathBuf,
+        /// Why.
+        reason: String,
+    },
+    /// The file is not a valid model (syntax, unknown or missing field, wrong type).
+    #[error("{}:{line}:{column}: {message}", file.display())]
+    Parse {
+        /// The model file.
+        file: PathBuf,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// What is wrong, and what was expected.
+        message: String,
+    },
+    /// A `--set` override could not be applied.
+    #[error("--set {assignment}: {reason}")]
+    Override {
+        /// The override as given.
+        assignment: String,
+        /// Why it failed.
+        reason: String,
+    },
+    /// A field's value is outside its valid range.
+    #[error("field `{field}` = {value}: expected {expected}")]
+    Invalid {
+        /// Dotted path of the field.
+        field: String,
+        /// The value found.
+        value: String,
+        /// What was expected.
+        expected: String,
+    },
+}
+
+fn invalid(field: &str, value: impl std::fmt::Display, expected: impl Into<String>) -> ModelError {
+    ModelError::Invalid {
+        field: field.to_string(),
+        value: value.to_string(),
+        expected: expected.into(),
+    }
+}
+
+/// A checked model: the file it came from plus everything derived from it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Model {
+    /// The model file after overrides (what the run folder's `model.ron` holds).
+    pub file: ModelFile,
+    /// LIF constants with Δt.
+    pub lif: LifParams,
+    /// Initialisation statistics.
+    pub init: InitParams,
+    /// Steps per presentation (400).
+    pub steps: usize,
+    /// Steps without learning or answer counting at the start of a presentation (80): learning happens on steps
+    /// `settle_steps..steps`, i.e. for t = (s + 1) Δt > settle_ms.
+    pub settle_steps: usize,
+    /// For each weight layer (projection), whether it learns (only the last `depth` do).
+    pub learns: Vec<bool>,
+    /// η of each weight layer.
+    pub eta: Vec<f32>,
+    /// The derivative term of ι.
+    pub derivative: Derivative,
+}
+
+impl ModelFile {
+    /// Validates every field and derives the simulator's quantities.
+    pub fn check(&self) -> Result<Model, ModelError> {
+        let f = self;
+        if f.name.trim().is_empty() || f.name.contains(['/', '\\']) {
+            return Err(invalid("name", format!("{:?}", f.name), "a non-empty name without path separators"));
+        }
+        // Network.
+        let layers = &f.network.layers;
+        if layers.len() < 2 {
+            return Err(invalid("network.layers", format!("{layers:?}"), "at least an input and an output layer"));
+        }
+        if let Some(i) = layers.iter().position(|&n| n == 0 || n > 1_000_000) {
+            return Err(invalid(&format!("network.layers.{i}"), layers[i], "between 1 and 1000000 cells"));
+        }
+        if *layers.last().unwrap() != 10 {
+            return Err(invalid(
+                "network.layers",
+                format!("{layers:?}"),
+                "10 output cells, one per class of the dataset",
+            ));
+        }
+        if layers[0] != 784 {
+            return Err(invalid("network.layers.0", layers[0], "784 inputs, one per pixel of a 28×28 image"));
+        }
+        // Time.
+        let p = &f.protocol;
+        let lif = LifParams {
+            dt: p.dt,
+            tau: f.network.lif.tau,
+            h_th: f.network.lif.h_th,
+            t_ref: f.network.lif.t_ref,
+        };
+        lif.check().map_err(|e| match e {
+            snn_neuron::NeuronError::OutOfRange { field, value, expected } => {
+                let path = if field == "dt" { "protocol.dt".into() } else { format!("network.lif.{field}") };
+                invalid(&path, value, expected)
+            }
+        })?;
+        let steps = whole_steps(p.present_ms, p.dt, "protocol.present_ms")?;
+        let settle_steps = whole_steps(p.settle_ms, p.dt, "protocol.settle_ms")?;
+        if steps == 0 || steps > 1_000_000 {
+            return Err(invalid("protocol.present_ms", p.present_ms, "a presentation of 1 to 10^6 steps"));
+        }
+        if settle_steps >= steps {
+            return Err(invalid(
+                "protocol.settle_ms",
+                p.settle_ms,
+                format!("less than protocol.present_ms = {}", p.present_ms),
+            ));
+        }
+        if p.batch_size == 0 || p.batch_size > 100_000 {
+            return Err(invalid("protocol.batch_size", p.batch_size, "between 1 and 100000 examples"));
+        }
+        if p.epochs > 100_000 {
+            return Err(invalid("protocol.epochs", p.epochs, "at most 100000 passes"));
+        }
+        if p.curve_every > 0 && p.curve_test_examples == 0 {
+            return Err(invalid(
+                "protocol.curve_test_examples",
+                0,
+                "at least 1 test image per learning-curve point (or protocol.curve_every = 0)",
+            ));
+        }
+        // Learning.
+        let l = &f.learning;
+        let weight_layers = layers.len() - 1;
+        if l.depth == 0 || l.depth > weight_layers {
+            return Err(invalid(
+                "learning.depth",
+                l.depth,
+                format!("between 1 and {weight_layers}, the number of weight layers of {layers:?}"),
+            ));
+        }
+        if !(0.0..1.0).contains(&l.momentum) {
+            return Err(invalid("learning.momentum", l.momentum, "a momentum μ with 0 <= μ < 1"));
+        }
+        match l.learning_rate {
+            LearningRate::FanIn => {}
+            LearningRate::FanInScaled(k) | LearningRate::Fixed(k) if k.is_finite() && k > 0.0 => {}
+            LearningRate::FanInScaled(k) | LearningRate::Fixed(k) => {
+                return Err(invalid("learning.learning_rate", k, "a positive, finite learning rate"));
+            }
+        }
+        if !(l.gamma.is_finite() && l.gamma > 0.0) {
+            return Err(invalid("learning.gamma", l.gamma, "γ > 0 (0.034 for MNIST)"));
+        }
+        if !(l.c2.is_finite() && l.c2 > 0.0) {
+            return Err(invalid("learning.c2", l.c2, "c2 > 0 (0.08)"));
+        }
+        if let ErrorPoolSpec::Lif { gain } = f.network.error_pools
+            && !(gain.is_finite() && gain > 0.0)
+        {
+            return Err(invalid("network.error_pools.Lif.gain", gain, "a positive gain"));
+        }
+        // Init.
+        let init = InitParams {
+            v_mean: f.init.v_mean,
+            v_std: f.init.v_std,
+            b_mean: f.init.b_mean,
+            alpha: f.init.alpha,
+        };
+        for (name, v) in [("init.v_mean", init.v_mean), ("init.alpha", init.alpha), ("init.v_std", init.v_std)] {
+            if !(v.is_finite() && v > 0.0) {
+                return Err(invalid(name, v, "a positive, finite number"));
+            }
+        }
+        if !init.b_mean.is_finite() {
+            return Err(invalid("init.b_mean", init.b_mean, "a finite bias"));
+        }
+        for (i, &n) in layers[..weight_layers].iter().enumerate() {
+            init.weight_moments(n).map_err(|e| invalid("init", format!("layer {}", i + 2), e.to_string()))?;
+        }
+        // Data.
+        let d = &f.data;
+        if !(d.input_std.is_finite() && d.input_std > 0.0 && d.input_mean.is_finite()) {
+            return Err(invalid("data.input_std", d.input_std, "a positive standard deviation (0.8)"));
+        }
+        for (name, lim) in [("data.train_limit", d.train_limit), ("data.test_limit", d.test_limit)] {
+            if lim == Some(0) {
+                return Err(invalid(name, 0, "at least 1 example, or None for all"));
+            }
+        }
+        // Recording.
+        let pops = population_names(weight_layers - 1);
+        for (i, name) in f.record.populations.iter().enumerate() {
+            if !pops.contains(name) {
+                return Err(invalid(
+                    &format!("record.populations.{i}"),
+                    format!("{name:?}"),
+                    format!("one of {}", pops.join(", ")),
+                ));
+            }
+        }
+        let learns = (0..weight_layers).map(|i| i >= weight_layers - l.depth).collect();
+        let eta = layers[..weight_layers].iter().map(|&n| l.learning_rate.eta(n)).collect();
+        let derivative = match l.algorithm {
+            Algorithm::BA => Derivative::Sech2 { c2: l.c2 },
+            Algorithm::DF => Derivative::One,
+        };
+        Ok(Model {
+            file: f.clone(),
+            lif,
+            init,
+            steps,
+            settle_steps,
+            learns,
+            eta,
+            derivative,
+        })
+    }
+}
+
+/// Names of the populations of a network with `hidden` hidden layers, in raster order.
+pub fn population_names(hidden: usize) -> Vec<String> {
+    let mut v = vec!["input".to_string()];
+    v.extend((1..=hidden).map(|i| format!("hidden{i}")));
+    v.extend(["output", "error_exc", "error_inh"].map(String::from));
+    v
+}
+
+fn whole_steps(ms: f32, dt: f32, field: &str) -> Result<usize, ModelError> {
+    let ratio = f64::from(ms) / f64::from(dt);
+    let n = ratio.round();
+    if !ratio.is_finite() || ms < 0.0 || (ratio - n).abs() > 1e-4 * ratio.max(1.0) {
+        return Err(invalid(field, ms, format!("a non-negative whole number of steps of dt = {dt} ms")));
+    }
+    Ok(n as usize)
+}
+
+impl Model {
+    /// Cells per layer, input first.
+    pub fn layers(&self) -> &[usize] {
+        &self.file.network.layers
+    }
+
+    /// Population names of this network, in raster order.
+    pub fn population_names(&self) -> Vec<String> {
+        population_names(self.layers().len() - 2)
+    }
+}

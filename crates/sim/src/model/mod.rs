@@ -1,0 +1,316 @@
+//! The model file: everything that defines a run, as written by the user in RON (`models/*.ron`).
+//!
+//! The life of a model: [`ModelFile::from_path`] parses the file (unknown fields are rejected, errors carry line and
+//! column), [`ModelFile::set`] applies `--set path=value` overrides, and [`ModelFile::check`] validates every field and
+//! derives what the simulator needs, giving a [`Model`]. Only a checked `Model` can be simulated (the linfa pattern:
+//! unchecked parameters become validated ones through one step).
+//!
+//! Defaults are SPEC's (`../shared/SPEC.md`): a section or field left out of a file takes the value documented on it.
+
+mod check;
+mod overrides;
+
+pub use check::{Algorithm, ErrorPools, Model, ModelError};
+
+use serde::{Deserialize, Serialize};
+use snn_data::DatasetKind;
+use snn_plasticity::{BatchReduction, LearningRate};
+use std::path::{Path, PathBuf};
+
+/// A model file as written: the unchecked parameters of a run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelFile {
+    /// Short name of the model, used in run folder names.
+    pub name: String,
+    /// Seed of every random draw of the run (weights, feedback matrices, data order, test samples).
+    #[serde(default = "defaults::seed")]
+    pub seed: u64,
+    /// Where the data come from.
+    #[serde(default)]
+    pub data: DataSpec,
+    /// Layer sizes and cell constants.
+    pub network: NetworkSpec,
+    /// Initialisation (Appendix B, SPEC §2.3).
+    #[serde(default)]
+    pub init: InitSpec,
+    /// Learning rule (SPEC §2.2).
+    #[serde(default)]
+    pub learning: LearningSpec,
+    /// Presentation and training protocol (SPEC §2.4).
+    #[serde(default)]
+    pub protocol: ProtocolSpec,
+    /// What to record into the run's HDF5 file.
+    #[serde(default)]
+    pub record: RecordSpec,
+}
+
+/// The dataset and where to find it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DataSpec {
+    /// Which dataset (`Mnist`, `FashionMnist`).
+    pub dataset: DatasetKind,
+    /// Folder holding one sub-folder per dataset (`mnist/`, `fashion-mnist/`); relative paths are relative to the
+    /// working directory. The environment variable `SNNSIM_DATA_DIR` overrides it.
+    pub root: PathBuf,
+    /// Download missing files (with SHA-256 verification) instead of failing.
+    pub download: bool,
+    /// Download address; `None` for the dataset's default.
+    pub url: Option<String>,
+    /// Check every file's SHA-256 before reading it.
+    pub verify_checksums: bool,
+    /// Use only the first N training examples (`None`: all 60 000).
+    pub train_limit: Option<usize>,
+    /// Use only the first N test examples (`None`: all 10 000).
+    pub test_limit: Option<usize>,
+    /// Mean of every input feature after standardisation (SPEC §2.3: 0.64).
+    pub input_mean: f64,
+    /// Standard deviation of every input feature after standardisation (SPEC §2.3: 0.8).
+    pub input_std: f64,
+}
+
+impl Default for DataSpec {
+    fn default() -> Self {
+        Self {
+            dataset: DatasetKind::Mnist,
+            root: PathBuf::from("data"),
+            download: true,
+            url: None,
+            verify_checksums: true,
+            train_limit: None,
+            test_limit: None,
+            input_mean: 0.64,
+            input_std: 0.8,
+        }
+    }
+}
+
+/// The network: layer sizes, cell constants, error pools.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NetworkSpec {
+    /// Cells per layer, input first, output last (e.g. `[784, 1000, 10]`).
+    pub layers: Vec<usize>,
+    /// LIF constants (SPEC §1).
+    #[serde(default)]
+    pub lif: LifSpec,
+    /// How the excitatory and inhibitory error pools are made (SPEC §2.1).
+    #[serde(default)]
+    pub error_pools: ErrorPoolSpec,
+}
+
+/// LIF constants (SPEC §1; Δt is `protocol.dt`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LifSpec {
+    /// Membrane time constant τ, ms (20; the paper's "2 ms" is a typo, SPEC §1).
+    pub tau: f32,
+    /// Threshold of the hillock potential (0.4).
+    pub h_th: f32,
+    /// Refractory period, ms (1).
+    pub t_ref: f32,
+}
+
+impl Default for LifSpec {
+    fn default() -> Self {
+        Self {
+            tau: 20.0,
+            h_th: 0.4,
+            t_ref: 1.0,
+        }
+    }
+}
+
+/// The error pools (SPEC §2.1).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
+pub enum ErrorPoolSpec {
+    /// The pools relay e⁺ = max(e, 0) and e⁻ = max(−e, 0) within the same step (exactly Table 1). Default.
+    #[default]
+    Relay,
+    /// The pools are LIF cells driven by `gain · (a_out − y*)` (excitatory) and `gain · (y* − a_out)`
+    /// (inhibitory), so errors carry their own dynamics.
+    Lif {
+        /// Gain from the output/target difference to the pool cells' drive.
+        gain: f32,
+    },
+}
+
+/// Initialisation (SPEC §2.3).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct InitSpec {
+    /// Target mean drive v̄ (8).
+    pub v_mean: f64,
+    /// Target standard deviation of the drive σ_v (10).
+    pub v_std: f64,
+    /// Initial bias b̄ (0.8).
+    pub b_mean: f64,
+    /// Slope α of the linearised activation (c1 c2 = 0.0656).
+    pub alpha: f64,
+}
+
+impl Default for InitSpec {
+    fn default() -> Self {
+        Self {
+            v_mean: 8.0,
+            v_std: 10.0,
+            b_mean: 0.8,
+            alpha: 0.82 * 0.08,
+        }
+    }
+}
+
+/// The learning rule (SPEC §2.2).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LearningSpec {
+    /// `BA` (broadcast alignment, eq 2.7–2.8) or `DF` (derivative-free).
+    pub algorithm: Algorithm,
+    /// Learning depth: only the last `depth` weight layers learn (1 ..= layers − 1).
+    pub depth: usize,
+    /// Momentum μ (0.9).
+    pub momentum: f32,
+    /// Per-layer η: `FanIn` (1/fan-in, the paper's), `FanInScaled(k)`, or `Fixed(eta)`.
+    pub learning_rate: LearningRate,
+    /// γ of the broadcast matrices B_BA = γ^D B_FA ⋯ (0.034 for MNIST, eq A.6).
+    pub gamma: f32,
+    /// c2 of the sech²(c2 v) term of ι (0.08).
+    pub c2: f32,
+    /// How a minibatch's per-example updates are combined: `Mean` or `Sum` (SPEC §2.4 [choice]).
+    pub batch_reduction: BatchReduction,
+}
+
+impl Default for LearningSpec {
+    fn default() -> Self {
+        Self {
+            algorithm: Algorithm::BA,
+            depth: 1,
+            momentum: 0.9,
+            learning_rate: LearningRate::FanIn,
+            gamma: 0.034,
+            c2: 0.08,
+            batch_reduction: BatchReduction::Mean,
+        }
+    }
+}
+
+/// Presentation and training protocol (SPEC §2.4).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ProtocolSpec {
+    /// Euler step Δt for everything, ms (0.25).
+    pub dt: f32,
+    /// Presentation of one example, ms (100).
+    pub present_ms: f32,
+    /// Initial part of a presentation without learning and without counting the answer, ms (20).
+    pub settle_ms: f32,
+    /// Examples simulated side by side, sharing weights (100).
+    pub batch_size: usize,
+    /// Passes over the training set (30).
+    pub epochs: usize,
+    /// Shuffle the training set at the start of every epoch.
+    pub shuffle: bool,
+    /// Reset h, refractory counters and activities between examples (SPEC §2.4 [choice]: true).
+    pub reset_between_examples: bool,
+    /// Learning-curve point every this many training examples (1000); 0 for none.
+    pub curve_every: usize,
+    /// Random test images per learning-curve point (100).
+    pub curve_test_examples: usize,
+}
+
+impl Default for ProtocolSpec {
+    fn default() -> Self {
+        Self {
+            dt: 0.25,
+            present_ms: 100.0,
+            settle_ms: 20.0,
+            batch_size: 100,
+            epochs: 30,
+            shuffle: true,
+            reset_between_examples: true,
+            curve_every: 1000,
+            curve_test_examples: 100,
+        }
+    }
+}
+
+/// What goes into the run's raster file.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RecordSpec {
+    /// Populations to record: `input`, `hidden1` … `hiddenK`, `output`, `error_exc`, `error_inh`.
+    pub populations: Vec<String>,
+    /// Training presentations to record, counted from 0 over the whole run (epoch e, position p is
+    /// `e · train_size + p`).
+    pub train_examples: Vec<u64>,
+    /// Test-set indices to record during the final test.
+    pub test_examples: Vec<usize>,
+}
+
+impl Default for RecordSpec {
+    fn default() -> Self {
+        Self {
+            populations: vec![
+                "input".into(),
+                "hidden1".into(),
+                "output".into(),
+                "error_exc".into(),
+                "error_inh".into(),
+            ],
+            train_examples: vec![0],
+            test_examples: vec![0, 1, 2],
+        }
+    }
+}
+
+mod defaults {
+    pub fn seed() -> u64 {
+        1
+    }
+}
+
+/// RON options used everywhere: `Some(...)` may be left out (`train_limit: 10000`).
+fn ron_options() -> ron::Options {
+    ron::Options::default().with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME)
+}
+
+impl ModelFile {
+    /// Reads and parses a model file. Errors name the file, the line and column, and what was expected.
+    pub fn from_path(path: &Path) -> Result<Self, ModelError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ModelError::Read {
+            file: path.to_path_buf(),
+            reason: e.to_string(),
+        })?;
+        Self::from_ron(&text, path)
+    }
+
+    /// Parses model text; `origin` names it in errors.
+    pub fn from_ron(text: &str, origin: &Path) -> Result<Self, ModelError> {
+        ron_options().from_str(text).map_err(|e: ron::error::SpannedError| ModelError::Parse {
+            file: origin.to_path_buf(),
+            line: e.span.start.line,
+            column: e.span.start.col,
+            message: e.code.to_string(),
+        })
+    }
+
+    /// The model as RON text that [`Self::from_ron`] reads back to an equal value.
+    pub fn to_ron(&self) -> String {
+        let pretty = ron::ser::PrettyConfig::new()
+            .struct_names(false)
+            .extensions(ron::extensions::Extensions::IMPLICIT_SOME);
+        ron_options()
+            .to_string_pretty(self, pretty)
+            .expect("a model file always serialises")
+    }
+
+    /// The data folder of this model: `$SNNSIM_DATA_DIR/<dataset>` if the variable is set, else
+    /// `<data.root>/<dataset>`.
+    pub fn data_dir(&self) -> PathBuf {
+        let root = std::env::var_os("SNNSIM_DATA_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| self.data.root.clone());
+        root.join(self.data.dataset.folder())
+    }
+}

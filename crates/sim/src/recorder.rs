@@ -1,0 +1,215 @@
+//! Spike rasters in HDF5: one file per run (`rasters.h5`), layout documented in the README.
+//!
+//! ```text
+//! /                      attrs: snnsim_version, dt_ms, steps, settle_steps, seed, model (RON text),
+//!                               populations (recorded names, raster order)
+//! /train/<presentation>  one group per recorded training presentation (8-digit, counted over the run)
+//! /test/<index>          one group per recorded test image (5-digit test-set index), final test
+//!     attrs: phase, dataset_index, label, predicted (−1 on a tie), output_counts
+//!     input      f32 [features]        graded input (constant over the presentation)
+//!     hidden1 …  bool [steps, cells]   a = 1 in that step (spiking populations and the error pools)
+//!     output, error_exc, error_inh
+//!       attrs: dt_ms, unit
+//! ```
+//!
+//! Spike datasets are chunked (`[steps, ≤ 256 cells]`) and compressed (shuffle + deflate 4).
+
+use crate::error::SimError;
+use crate::model::Model;
+use crate::simulator::{Populations, Probe};
+use hdf5::types::VarLenUnicode;
+use ndarray::{Array1, Array2, ArrayView2};
+use std::path::{Path, PathBuf};
+
+/// An open raster file.
+pub struct RasterFile {
+    file: hdf5::File,
+    path: PathBuf,
+    dt_ms: f64,
+}
+
+fn h5err(path: &Path, e: hdf5::Error) -> SimError {
+    SimError::output(path, format!("HDF5: {e}"))
+}
+
+fn text(s: &str) -> VarLenUnicode {
+    // Model text and names never contain NUL bytes; replace them defensively.
+    s.replace('\0', " ").parse().unwrap_or_default()
+}
+
+/// What is known about a recorded example besides its rasters.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ExampleMeta {
+    /// `train` or `test`.
+    pub phase: &'static str,
+    /// Presentation number (train) or test-set index (test).
+    pub ordinal: u64,
+    /// Index of the example in its dataset.
+    pub dataset_index: usize,
+    /// Its label.
+    pub label: u8,
+    /// The network's answer, `None` on a tie.
+    pub predicted: Option<usize>,
+    /// Output spike counts over t > settle.
+    pub output_counts: Vec<f32>,
+}
+
+impl RasterFile {
+    /// Creates `path` (truncating nothing: the file must not exist) with the run-level attributes.
+    pub fn create(path: &Path, model: &Model) -> Result<Self, SimError> {
+        if path.exists() {
+            return Err(SimError::output(path, "exists already; refusing to overwrite"));
+        }
+        let file = hdf5::File::create_excl(path).map_err(|e| h5err(path, e))?;
+        let f = &model.file;
+        let attrs = || -> hdf5::Result<()> {
+            file.new_attr::<VarLenUnicode>()
+                .create("snnsim_version")?
+                .write_scalar(&text(env!("CARGO_PKG_VERSION")))?;
+            file.new_attr::<f64>().create("dt_ms")?.write_scalar(&f64::from(f.protocol.dt))?;
+            file.new_attr::<u64>().create("steps")?.write_scalar(&(model.steps as u64))?;
+            file.new_attr::<u64>().create("settle_steps")?.write_scalar(&(model.settle_steps as u64))?;
+            file.new_attr::<u64>().create("seed")?.write_scalar(&f.seed)?;
+            file.new_attr::<VarLenUnicode>().create("model")?.write_scalar(&text(&f.to_ron()))?;
+            let names: Vec<VarLenUnicode> = f.record.populations.iter().map(|n| text(n)).collect();
+            file.new_attr_builder().with_data(&names).create("populations")?;
+            Ok(())
+        };
+        attrs().map_err(|e| h5err(path, e))?;
+        Ok(Self {
+            file,
+            path: path.to_path_buf(),
+            dt_ms: f64::from(f.protocol.dt),
+        })
+    }
+
+    /// Path of the file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Writes one example's captured rasters and flushes the file.
+    pub fn write_example(&self, meta: &ExampleMeta, raster: &CapturedExample) -> Result<(), SimError> {
+        let name = match meta.phase {
+            "train" => format!("train/{:08}", meta.ordinal),
+            _ => format!("{}/{:05}", meta.phase, meta.ordinal),
+        };
+        let write = || -> hdf5::Result<()> {
+            let parent = match self.file.group(meta.phase) {
+                Ok(g) => g,
+                Err(_) => self.file.create_group(meta.phase)?,
+            };
+            let g = parent.create_group(name.rsplit('/').next().unwrap_or(&name))?;
+            g.new_attr::<VarLenUnicode>().create("phase")?.write_scalar(&text(meta.phase))?;
+            g.new_attr::<u64>().create("dataset_index")?.write_scalar(&(meta.dataset_index as u64))?;
+            g.new_attr::<u8>().create("label")?.write_scalar(&meta.label)?;
+            let predicted = meta.predicted.map_or(-1i64, |p| p as i64);
+            g.new_attr::<i64>().create("predicted")?.write_scalar(&predicted)?;
+            g.new_attr_builder().with_data(&meta.output_counts).create("output_counts")?;
+            if let Some(input) = &raster.input {
+                g.new_dataset_builder().with_data(input).create("input")?;
+            }
+            for (pop, r) in &raster.rasters {
+                let cells = r.ncols().max(1);
+                let ds = g
+                    .new_dataset_builder()
+                    .with_data(r)
+                    .chunk((r.nrows().max(1), cells.min(256)))
+                    .shuffle()
+                    .deflate(4)
+                    .create(pop.as_str())?;
+                ds.new_attr::<f64>().create("dt_ms")?.write_scalar(&self.dt_ms)?;
+                ds.new_attr::<VarLenUnicode>()
+                    .create("unit")?
+                    .write_scalar(&text("true = the cell's activity a is 1 (spiking) during that step"))?;
+            }
+            self.file.flush()
+        };
+        write().map_err(|e| h5err(&self.path, e))
+    }
+
+    /// Flushes and closes the file.
+    pub fn close(self) -> Result<(), SimError> {
+        self.file.flush().map_err(|e| h5err(&self.path, e))?;
+        self.file.close().map_err(|e| h5err(&self.path, e))
+    }
+}
+
+/// The rasters of one example captured during a presentation.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CapturedExample {
+    /// Graded input, if `input` was recorded.
+    pub input: Option<Array1<f32>>,
+    /// `(population name, [steps, cells] raster)` in raster order.
+    pub rasters: Vec<(String, Array2<bool>)>,
+}
+
+/// A [`Probe`] that captures the rasters of chosen batch slots.
+pub struct RasterCapture {
+    /// `(population index, name)` of spiking populations to record.
+    pops: Vec<(usize, String)>,
+    record_input: bool,
+    /// Batch slots recorded, and their captures.
+    slots: Vec<(usize, CapturedExample)>,
+}
+
+impl RasterCapture {
+    /// Captures `model.file.record.populations` for the batch `slots`.
+    pub fn new(model: &Model, slots: &[usize]) -> Self {
+        let names = model.population_names();
+        let pops: Vec<(usize, String)> = names
+            .iter()
+            .enumerate()
+            .skip(1)
+            .filter(|(_, n)| model.file.record.populations.contains(n))
+            .map(|(i, n)| (i, n.clone()))
+            .collect();
+        let sizes = model.layers();
+        let out = *sizes.last().unwrap();
+        let cells = |i: usize| if i < sizes.len() { sizes[i] } else { out };
+        let slots = slots
+            .iter()
+            .map(|&s| {
+                let rasters = pops
+                    .iter()
+                    .map(|(i, n)| (n.clone(), Array2::from_elem((model.steps, cells(*i)), false)))
+                    .collect();
+                (s, CapturedExample { input: None, rasters })
+            })
+            .collect();
+        Self {
+            pops,
+            record_input: model.file.record.populations.iter().any(|p| p == "input"),
+            slots,
+        }
+    }
+
+    /// True if no slot is recorded.
+    pub fn is_empty(&self) -> bool {
+        self.slots.is_empty()
+    }
+
+    /// The captures, by batch slot.
+    pub fn into_captures(self) -> Vec<(usize, CapturedExample)> {
+        self.slots
+    }
+}
+
+fn copy_row(dst: &mut Array2<bool>, step: usize, src: ArrayView2<'_, f32>, slot: usize) {
+    for (d, &a) in dst.row_mut(step).iter_mut().zip(src.row(slot)) {
+        *d = a > 0.5;
+    }
+}
+
+impl Probe for RasterCapture {
+    fn after_step(&mut self, step: usize, populations: &Populations<'_>) {
+        for (slot, cap) in &mut self.slots {
+            if step == 0 && self.record_input {
+                cap.input = Some(populations.activity(0).row(*slot).to_owned());
+            }
+            for ((pop, _), (_, raster)) in self.pops.iter().zip(cap.rasters.iter_mut()) {
+                copy_row(raster, step, populations.activity(*pop), *slot);
+            }
+        }
+    }
+}

@@ -1,0 +1,174 @@
+//! `snnsim`: the command line. Thin by design: parse, set up threads and progress display, call `snn_sim`.
+
+mod progress;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand, ValueEnum};
+use snn_data::DatasetKind;
+use snn_sim::run::{RunRequest, execute};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "snnsim", version, about = "Spiking neural networks that learn online through broadcast alignment")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Train and test a model; writes a run folder (resolved model, curve.csv, rasters.h5, summary.json).
+    Run {
+        /// The model file (RON), e.g. models/mnist_lif_ba.ron.
+        model: PathBuf,
+        /// Override a model field: `--set protocol.epochs=1`, `--set network.layers=[784,500,10]` (repeatable).
+        #[arg(long = "set", value_name = "PATH=VALUE")]
+        overrides: Vec<String>,
+        /// Seed of every random draw (same as `--set seed=N`).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Exact run folder (must not exist or be empty) instead of a new one under --output-root.
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// Folder under which run folders are created.
+        #[arg(long, value_name = "DIR", default_value = "output")]
+        output_root: PathBuf,
+        /// Worker threads (default: all cores). Results are identical for any number.
+        #[arg(long)]
+        threads: Option<usize>,
+        /// No progress display; print only the result.
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// Validate a model file (with overrides) and print the resolved model.
+    Check {
+        /// The model file.
+        model: PathBuf,
+        /// Override a model field (repeatable).
+        #[arg(long = "set", value_name = "PATH=VALUE")]
+        overrides: Vec<String>,
+    },
+    /// Datasets.
+    Data {
+        #[command(subcommand)]
+        command: DataCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum DataCommand {
+    /// Download a dataset's missing files and verify every file's SHA-256.
+    Fetch {
+        /// Which dataset.
+        #[arg(long, value_enum, default_value = "mnist")]
+        dataset: Dataset,
+        /// Data root (the dataset goes into a sub-folder); default: $SNNSIM_DATA_DIR, else ./data.
+        #[arg(long, value_name = "DIR")]
+        root: Option<PathBuf>,
+        /// Download address (files are fetched as URL + file name); default: the dataset's usual mirror.
+        #[arg(long)]
+        url: Option<String>,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Dataset {
+    Mnist,
+    FashionMnist,
+}
+
+impl From<Dataset> for DatasetKind {
+    fn from(d: Dataset) -> Self {
+        match d {
+            Dataset::Mnist => DatasetKind::Mnist,
+            Dataset::FashionMnist => DatasetKind::FashionMnist,
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    match run(Cli::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Run {
+            model,
+            mut overrides,
+            seed,
+            out,
+            output_root,
+            threads,
+            quiet,
+        } => {
+            if let Some(n) = threads {
+                rayon::ThreadPoolBuilder::new()
+                    .num_threads(n)
+                    .build_global()
+                    .context("cannot start the thread pool")?;
+            }
+            if let Some(s) = seed {
+                overrides.push(format!("seed={s}"));
+            }
+            let request = RunRequest {
+                model_path: model,
+                overrides,
+                output_root,
+                run_dir: out,
+            };
+            let mut display = progress::Display::new(quiet);
+            let report = execute(&request, &mut display)?;
+            display.finish();
+            let o = &report.outcome;
+            println!(
+                "test accuracy: {:.2}% ({} of {} test images), {} training examples, {:.1} s",
+                100.0 * o.test_accuracy(),
+                o.test_correct,
+                o.test_total,
+                o.train_examples_seen,
+                report.summary.wall_s
+            );
+            println!("run folder: {}", report.dir.display());
+            Ok(())
+        }
+        Command::Check { model, overrides } => {
+            let request = RunRequest {
+                model_path: model,
+                overrides,
+                output_root: PathBuf::from("output"),
+                run_dir: None,
+            };
+            let m = request.resolve()?;
+            println!("{}", m.file.to_ron());
+            eprintln!(
+                "ok: {} steps per presentation ({} settling), weight layers learning: {:?}",
+                m.steps, m.settle_steps, m.learns
+            );
+            Ok(())
+        }
+        Command::Data {
+            command: DataCommand::Fetch { dataset, root, url },
+        } => {
+            let kind = DatasetKind::from(dataset);
+            let root = root
+                .or_else(|| std::env::var_os("SNNSIM_DATA_DIR").map(PathBuf::from))
+                .unwrap_or_else(|| PathBuf::from("data"));
+            let dir = root.join(kind.folder());
+            let url = url.unwrap_or_else(|| kind.default_url().to_string());
+            for outcome in snn_data::fetch::fetch_missing(kind, &dir, &url)? {
+                match outcome {
+                    snn_data::fetch::FetchOutcome::Present(p) => println!("ok (already there, SHA-256 verified): {}", p.display()),
+                    snn_data::fetch::FetchOutcome::Downloaded(p) => println!("downloaded, SHA-256 verified: {}", p.display()),
+                }
+            }
+            Ok(())
+        }
+    }
+}
