@@ -28,7 +28,10 @@ impl Prepared {
         let dir = model.file.data_dir();
         let missing = d.dataset.files().iter().any(|f| !dir.join(f.name).exists());
         if missing && d.download {
-            let url = d.url.clone().unwrap_or_else(|| d.dataset.default_url().to_string());
+            let url = d
+                .url
+                .clone()
+                .unwrap_or_else(|| d.dataset.default_url().to_string());
             fetch_missing(d.dataset, &dir, &url)?;
         }
         let set = snn_data::load(d.dataset, &dir, d.verify_checksums)?;
@@ -48,6 +51,14 @@ impl Prepared {
                 set.features
             )));
         }
+        let out = *model.layers().last().unwrap();
+        if out != set.classes {
+            return Err(SimError::Mismatch(format!(
+                "network.layers ends with {out} output cells but {} has {} classes: expected one output cell per class",
+                dir.display(),
+                set.classes
+            )));
+        }
         let st = Standardiser::fit(train.images.view(), d.input_mean, d.input_std);
         Ok(Self {
             train_x: st.apply(train.images.view()),
@@ -64,7 +75,10 @@ impl Prepared {
         test_x: Array2<f32>,
         test_y: Vec<u8>,
     ) -> Result<Self, SimError> {
-        if train_x.nrows() != train_y.len() || test_x.nrows() != test_y.len() || train_x.ncols() != test_x.ncols() {
+        if train_x.nrows() != train_y.len()
+            || test_x.nrows() != test_y.len()
+            || train_x.ncols() != test_x.ncols()
+        {
             return Err(SimError::Data(DataError::Format {
                 path: "<arrays>".into(),
                 reason: "inputs and labels disagree in size".into(),

@@ -30,7 +30,9 @@ pub enum SimError {
         reason: String,
     },
     /// A weight or bias became NaN or infinite.
-    #[error("non-finite weights or biases in weight layer {layer} after training example {example}: the run diverged (try a smaller learning rate or learning.batch_reduction = Mean)")]
+    #[error(
+        "non-finite weights or biases in weight layer {layer} after training example {example}: the run diverged (try a smaller learning rate or learning.batch_reduction = Mean)"
+    )]
     NonFinite {
         /// Weight layer (1 = input to first hidden).
         layer: usize,

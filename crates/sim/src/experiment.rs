@@ -102,10 +102,19 @@ impl Experiment {
     }
 
     /// Presents one batch (inputs `[examples, features]`) and returns the answers.
-    pub fn present(&mut self, x: ArrayView2<'_, f32>, labels: &[u8], learn: bool, probe: &mut dyn Probe) -> Answers {
+    pub fn present(
+        &mut self,
+        x: ArrayView2<'_, f32>,
+        labels: &[u8],
+        learn: bool,
+        probe: &mut dyn Probe,
+    ) -> Answers {
         let n = x.nrows();
         let model = &self.model;
-        let sim = self.sims.entry(n).or_insert_with(|| Simulator::new(model, n));
+        let sim = self
+            .sims
+            .entry(n)
+            .or_insert_with(|| Simulator::new(model, n));
         sim.present(&mut self.net, x, labels, learn, probe)
     }
 
@@ -129,7 +138,9 @@ impl Experiment {
             gather(&data.test_x, chunk, &mut x);
             let labels: Vec<u8> = chunk.iter().map(|&i| data.test_y[i]).collect();
             let slots: Vec<usize> = match rasters {
-                Some(_) => (0..chunk.len()).filter(|&s| record.contains(&chunk[s])).collect(),
+                Some(_) => (0..chunk.len())
+                    .filter(|&s| record.contains(&chunk[s]))
+                    .collect(),
                 None => Vec::new(),
             };
             let answers = if slots.is_empty() {
@@ -138,8 +149,17 @@ impl Experiment {
                 let mut cap = RasterCapture::new(&self.model, &slots);
                 let answers = self.present(x.view(), &labels, false, &mut cap);
                 for (slot, capture) in cap.into_captures() {
-                    let meta = meta_for("test", chunk[slot] as u64, chunk[slot], labels[slot], &answers, slot);
-                    rasters.expect("slots only when recording").write_example(&meta, &capture)?;
+                    let meta = meta_for(
+                        "test",
+                        chunk[slot] as u64,
+                        chunk[slot],
+                        labels[slot],
+                        &answers,
+                        slot,
+                    );
+                    rasters
+                        .expect("slots only when recording")
+                        .write_example(&meta, &capture)?;
                 }
                 answers
             };
@@ -157,6 +177,17 @@ impl Experiment {
         rasters: Option<&RasterFile>,
     ) -> Result<Outcome, SimError> {
         let p = self.model.file.protocol.clone();
+        let classes = *self.model.layers().last().expect("at least two layers");
+        if let Some(&l) = data
+            .train_y
+            .iter()
+            .chain(&data.test_y)
+            .find(|&&l| usize::from(l) >= classes)
+        {
+            return Err(SimError::Mismatch(format!(
+                "label {l} but the network has {classes} output cells"
+            )));
+        }
         let n = data.train_x.nrows();
         let total = (n * p.epochs) as u64;
         let record: Vec<u64> = self.model.file.record.train_examples.clone();
@@ -188,8 +219,17 @@ impl Experiment {
                     let mut cap = RasterCapture::new(&self.model, &slots);
                     let answers = self.present(x.view(), &labels, true, &mut cap);
                     for (slot, capture) in cap.into_captures() {
-                        let meta = meta_for("train", seen + slot as u64, chunk[slot], labels[slot], &answers, slot);
-                        rasters.expect("slots only when recording").write_example(&meta, &capture)?;
+                        let meta = meta_for(
+                            "train",
+                            seen + slot as u64,
+                            chunk[slot],
+                            labels[slot],
+                            &answers,
+                            slot,
+                        );
+                        rasters
+                            .expect("slots only when recording")
+                            .write_example(&meta, &capture)?;
                     }
                     answers
                 };
@@ -220,7 +260,9 @@ impl Experiment {
         let test_started = Instant::now();
         let all: Vec<usize> = (0..data.test_x.nrows()).collect();
         observer.test_started(all.len())?;
-        let test_correct = self.test(data, &all, rasters, |done, correct| observer.test_progress(done, correct))?;
+        let test_correct = self.test(data, &all, rasters, |done, correct| {
+            observer.test_progress(done, correct)
+        })?;
         Ok(Outcome {
             curve,
             train_examples_seen: seen,
@@ -254,7 +296,14 @@ impl Experiment {
     }
 }
 
-fn meta_for(phase: &'static str, ordinal: u64, index: usize, label: u8, a: &Answers, slot: usize) -> ExampleMeta {
+fn meta_for(
+    phase: &'static str,
+    ordinal: u64,
+    index: usize,
+    label: u8,
+    a: &Answers,
+    slot: usize,
+) -> ExampleMeta {
     ExampleMeta {
         phase,
         ordinal,

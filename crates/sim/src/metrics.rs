@@ -30,7 +30,8 @@ pub struct CurveWriter {
 
 impl CurveWriter {
     /// Column names of `curve.csv`.
-    pub const HEADER: &'static str = "examples,epoch,test_accuracy,test_examples,train_accuracy,elapsed_s";
+    pub const HEADER: &'static str =
+        "examples,epoch,test_accuracy,test_examples,train_accuracy,elapsed_s";
 
     /// Creates the file with its header.
     pub fn create(path: &Path) -> Result<Self, SimError> {
@@ -63,12 +64,20 @@ pub fn read_curve(path: &Path) -> Result<Vec<CurvePoint>, SimError> {
     let text = std::fs::read_to_string(path).map_err(|e| SimError::output(path, e))?;
     let mut lines = text.lines();
     if lines.next() != Some(CurveWriter::HEADER) {
-        return Err(SimError::output(path, format!("expected the header `{}`", CurveWriter::HEADER)));
+        return Err(SimError::output(
+            path,
+            format!("expected the header `{}`", CurveWriter::HEADER),
+        ));
     }
     lines
         .enumerate()
         .map(|(i, l)| {
-            let bad = || SimError::output(path, format!("line {}: expected 6 comma-separated numbers", i + 2));
+            let bad = || {
+                SimError::output(
+                    path,
+                    format!("line {}: expected 6 comma-separated numbers", i + 2),
+                )
+            };
             let f: Vec<&str> = l.split(',').collect();
             if f.len() != 6 {
                 return Err(bad());

@@ -56,14 +56,24 @@ pub struct RunDir {
 impl RunDir {
     /// Creates `<root>/<base>`, or `<base>-2`, `-3`, … if taken: never reuses an existing folder.
     pub fn create_unique(root: &Path, base: &str) -> Result<Self, SimError> {
-        std::fs::create_dir_all(root).map_err(|e| SimError::output(root, format!("cannot create the output folder: {e}")))?;
+        std::fs::create_dir_all(root)
+            .map_err(|e| SimError::output(root, format!("cannot create the output folder: {e}")))?;
         for k in 1..10_000 {
-            let name = if k == 1 { base.to_string() } else { format!("{base}-{k}") };
+            let name = if k == 1 {
+                base.to_string()
+            } else {
+                format!("{base}-{k}")
+            };
             let path = root.join(name);
             match std::fs::create_dir(&path) {
                 Ok(()) => return Ok(Self { path }),
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-                Err(e) => return Err(SimError::output(&path, format!("cannot create the run folder: {e}"))),
+                Err(e) => {
+                    return Err(SimError::output(
+                        &path,
+                        format!("cannot create the run folder: {e}"),
+                    ));
+                }
             }
         }
         Err(SimError::output(root, "no free run folder name"))
@@ -77,12 +87,19 @@ impl RunDir {
                 .next()
                 .is_none();
             if !empty {
-                return Err(SimError::output(path, "the run folder exists and is not empty; refusing to overwrite an earlier run"));
+                return Err(SimError::output(
+                    path,
+                    "the run folder exists and is not empty; refusing to overwrite an earlier run",
+                ));
             }
         } else {
-            std::fs::create_dir_all(path).map_err(|e| SimError::output(path, format!("cannot create the run folder: {e}")))?;
+            std::fs::create_dir_all(path).map_err(|e| {
+                SimError::output(path, format!("cannot create the run folder: {e}"))
+            })?;
         }
-        Ok(Self { path: path.to_path_buf() })
+        Ok(Self {
+            path: path.to_path_buf(),
+        })
     }
 
     /// The folder.
@@ -156,14 +173,21 @@ pub fn execute(request: &RunRequest, observer: &mut dyn Observer) -> Result<RunR
         Some(p) => RunDir::create_at(p)?,
         None => {
             let stamp = chrono::Utc::now().format("%Y%m%d-%H%M%S");
-            RunDir::create_unique(&request.output_root, &format!("{}-seed{}-{stamp}", f.name, f.seed))?
+            RunDir::create_unique(
+                &request.output_root,
+                &format!("{}-seed{}-{stamp}", f.name, f.seed),
+            )?
         }
     };
     let header = format!(
         "// Resolved by snnsim {} from {}{}\n",
         env!("CARGO_PKG_VERSION"),
         request.model_path.display(),
-        if request.overrides.is_empty() { String::new() } else { format!(" with --set {}", request.overrides.join(" --set ")) }
+        if request.overrides.is_empty() {
+            String::new()
+        } else {
+            format!(" with --set {}", request.overrides.join(" --set "))
+        }
     );
     dir.write_new("model.ron", format!("{header}{}\n", f.to_ron()).as_bytes())?;
     let threads = rayon::current_num_threads();
@@ -184,7 +208,14 @@ pub fn execute(request: &RunRequest, observer: &mut dyn Observer) -> Result<RunR
         test_s: 0.0,
         threads,
     };
-    let write_summary = |s: &Summary| dir.write_atomic("summary.json", serde_json::to_string_pretty(s).expect("summary serialises").as_bytes());
+    let write_summary = |s: &Summary| {
+        dir.write_atomic(
+            "summary.json",
+            serde_json::to_string_pretty(s)
+                .expect("summary serialises")
+                .as_bytes(),
+        )
+    };
     write_summary(&summary)?;
 
     let result = (|| -> Result<Outcome, SimError> {

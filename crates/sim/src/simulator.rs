@@ -114,14 +114,21 @@ impl Simulator {
         let zeros = |n| Array2::<f32>::zeros((examples, n));
         let pool_cells = match model.file.network.error_pools {
             ErrorPools::Relay => None,
-            ErrorPools::Lif { .. } => Some((LifState::new(examples, out), LifState::new(examples, out), zeros(out))),
+            ErrorPools::Lif { .. } => Some((
+                LifState::new(examples, out),
+                LifState::new(examples, out),
+                zeros(out),
+            )),
         };
         Self {
             model: model.clone(),
             examples,
             input: zeros(sizes[0]),
             drive: lif_sizes.iter().map(|&n| zeros(n)).collect(),
-            layers: lif_sizes.iter().map(|&n| LifState::new(examples, n)).collect(),
+            layers: lif_sizes
+                .iter()
+                .map(|&n| LifState::new(examples, n))
+                .collect(),
             target: zeros(out),
             err_exc: zeros(out),
             err_inh: zeros(out),
@@ -178,7 +185,11 @@ impl Simulator {
             for l in 0..nl {
                 let constant_drive = l == 0 && !learns[0] && s > 0;
                 if !constant_drive {
-                    let pre = if l == 0 { self.input.view() } else { self.layers[l - 1].a.view() };
+                    let pre = if l == 0 {
+                        self.input.view()
+                    } else {
+                        self.layers[l - 1].a.view()
+                    };
                     net.projections[l].drive_into(pre, &mut self.drive[l]);
                 }
                 self.layers[l].step(&lif, self.drive[l].view());
@@ -195,7 +206,10 @@ impl Simulator {
                         *inh = (y - a).max(0.0);
                     }),
                 (Some((exc, inh, drive)), ErrorPools::Lif { gain }) => {
-                    Zip::from(&mut *drive).and(out).and(&self.target).for_each(|d, &a, &y| *d = gain * (a - y));
+                    Zip::from(&mut *drive)
+                        .and(out)
+                        .and(&self.target)
+                        .for_each(|d, &a, &y| *d = gain * (a - y));
                     exc.step(&lif, drive.view());
                     drive.mapv_inplace(|d| -d);
                     inh.step(&lif, drive.view());
@@ -216,11 +230,27 @@ impl Simulator {
                         if l == nl - 1 {
                             self.delta[l].assign(&self.error);
                         } else {
-                            general_mat_mul(1.0, &self.error, &net.broadcast[l].t(), 0.0, &mut self.delta[l]);
+                            general_mat_mul(
+                                1.0,
+                                &self.error,
+                                &net.broadcast[l].t(),
+                                0.0,
+                                &mut self.delta[l],
+                            );
                         }
                         let eta = m.eta[l];
-                        teaching_signal_into(&mut self.iota[l], self.drive[l].view(), self.delta[l].view(), eta, derivative);
-                        let pre = if l == 0 { self.input.view() } else { self.layers[l - 1].a.view() };
+                        teaching_signal_into(
+                            &mut self.iota[l],
+                            self.drive[l].view(),
+                            self.delta[l].view(),
+                            eta,
+                            derivative,
+                        );
+                        let pre = if l == 0 {
+                            self.input.view()
+                        } else {
+                            self.layers[l - 1].a.view()
+                        };
                         net.projections[l].learn(self.iota[l].view(), pre, mu, scale);
                     }
                 }
@@ -235,7 +265,12 @@ impl Simulator {
                 },
             );
         }
-        let predicted = self.counts.rows().into_iter().map(|r| strict_argmax(r.as_slice().unwrap())).collect();
+        let predicted = self
+            .counts
+            .rows()
+            .into_iter()
+            .map(|r| strict_argmax(r.as_slice().unwrap()))
+            .collect();
         Answers {
             counts: self.counts.clone(),
             predicted,

@@ -10,7 +10,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "snnsim", version, about = "Spiking neural networks that learn online through broadcast alignment")]
+#[command(
+    name = "snnsim",
+    version,
+    about = "Spiking neural networks that learn online through broadcast alignment"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -164,8 +168,12 @@ fn run(cli: Cli) -> Result<()> {
             let url = url.unwrap_or_else(|| kind.default_url().to_string());
             for outcome in snn_data::fetch::fetch_missing(kind, &dir, &url)? {
                 match outcome {
-                    snn_data::fetch::FetchOutcome::Present(p) => println!("ok (already there, SHA-256 verified): {}", p.display()),
-                    snn_data::fetch::FetchOutcome::Downloaded(p) => println!("downloaded, SHA-256 verified: {}", p.display()),
+                    snn_data::fetch::FetchOutcome::Present(p) => {
+                        println!("ok (already there, SHA-256 verified): {}", p.display())
+                    }
+                    snn_data::fetch::FetchOutcome::Downloaded(p) => {
+                        println!("downloaded, SHA-256 verified: {}", p.display())
+                    }
                 }
             }
             Ok(())

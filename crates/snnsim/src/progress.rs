@@ -77,7 +77,10 @@ impl Observer for Display {
 
     fn test_progress(&mut self, done: usize, correct: usize) -> Result<(), SimError> {
         self.bar.set_position(done as u64);
-        self.bar.set_message(format!("accuracy so far {:.2}%", 100.0 * correct as f64 / done.max(1) as f64));
+        self.bar.set_message(format!(
+            "accuracy so far {:.2}%",
+            100.0 * correct as f64 / done.max(1) as f64
+        ));
         Ok(())
     }
 }

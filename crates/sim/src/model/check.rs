@@ -98,25 +98,27 @@ impl ModelFile {
     pub fn check(&self) -> Result<Model, ModelError> {
         let f = self;
         if f.name.trim().is_empty() || f.name.contains(['/', '\\']) {
-            return Err(invalid("name", format!("{:?}", f.name), "a non-empty name without path separators"));
+            return Err(invalid(
+                "name",
+                format!("{:?}", f.name),
+                "a non-empty name without path separators",
+            ));
         }
         // Network.
         let layers = &f.network.layers;
         if layers.len() < 2 {
-            return Err(invalid("network.layers", format!("{layers:?}"), "at least an input and an output layer"));
-        }
-        if let Some(i) = layers.iter().position(|&n| n == 0 || n > 1_000_000) {
-            return Err(invalid(&format!("network.layers.{i}"), layers[i], "between 1 and 1000000 cells"));
-        }
-        if *layers.last().unwrap() != 10 {
             return Err(invalid(
                 "network.layers",
                 format!("{layers:?}"),
-                "10 output cells, one per class of the dataset",
+                "at least an input and an output layer",
             ));
         }
-        if layers[0] != 784 {
-            return Err(invalid("network.layers.0", layers[0], "784 inputs, one per pixel of a 28×28 image"));
+        if let Some(i) = layers.iter().position(|&n| n == 0 || n > 1_000_000) {
+            return Err(invalid(
+                &format!("network.layers.{i}"),
+                layers[i],
+                "between 1 and 1000000 cells",
+            ));
         }
         // Time.
         let p = &f.protocol;
@@ -127,15 +129,27 @@ impl ModelFile {
             t_ref: f.network.lif.t_ref,
         };
         lif.check().map_err(|e| match e {
-            snn_neuron::NeuronError::OutOfRange { field, value, expected } => {
-                let path = if field == "dt" { "protocol.dt".into() } else { format!("network.lif.{field}") };
+            snn_neuron::NeuronError::OutOfRange {
+                field,
+                value,
+                expected,
+            } => {
+                let path = if field == "dt" {
+                    "protocol.dt".into()
+                } else {
+                    format!("network.lif.{field}")
+                };
                 invalid(&path, value, expected)
             }
         })?;
         let steps = whole_steps(p.present_ms, p.dt, "protocol.present_ms")?;
         let settle_steps = whole_steps(p.settle_ms, p.dt, "protocol.settle_ms")?;
         if steps == 0 || steps > 1_000_000 {
-            return Err(invalid("protocol.present_ms", p.present_ms, "a presentation of 1 to 10^6 steps"));
+            return Err(invalid(
+                "protocol.present_ms",
+                p.present_ms,
+                "a presentation of 1 to 10^6 steps",
+            ));
         }
         if settle_steps >= steps {
             return Err(invalid(
@@ -145,10 +159,18 @@ impl ModelFile {
             ));
         }
         if p.batch_size == 0 || p.batch_size > 100_000 {
-            return Err(invalid("protocol.batch_size", p.batch_size, "between 1 and 100000 examples"));
+            return Err(invalid(
+                "protocol.batch_size",
+                p.batch_size,
+                "between 1 and 100000 examples",
+            ));
         }
         if p.epochs > 100_000 {
-            return Err(invalid("protocol.epochs", p.epochs, "at most 100000 passes"));
+            return Err(invalid(
+                "protocol.epochs",
+                p.epochs,
+                "at most 100000 passes",
+            ));
         }
         if p.curve_every > 0 && p.curve_test_examples == 0 {
             return Err(invalid(
@@ -168,17 +190,29 @@ impl ModelFile {
             ));
         }
         if !(0.0..1.0).contains(&l.momentum) {
-            return Err(invalid("learning.momentum", l.momentum, "a momentum μ with 0 <= μ < 1"));
+            return Err(invalid(
+                "learning.momentum",
+                l.momentum,
+                "a momentum μ with 0 <= μ < 1",
+            ));
         }
         match l.learning_rate {
             LearningRate::FanIn => {}
             LearningRate::FanInScaled(k) | LearningRate::Fixed(k) if k.is_finite() && k > 0.0 => {}
             LearningRate::FanInScaled(k) | LearningRate::Fixed(k) => {
-                return Err(invalid("learning.learning_rate", k, "a positive, finite learning rate"));
+                return Err(invalid(
+                    "learning.learning_rate",
+                    k,
+                    "a positive, finite learning rate",
+                ));
             }
         }
         if !(l.gamma.is_finite() && l.gamma > 0.0) {
-            return Err(invalid("learning.gamma", l.gamma, "γ > 0 (0.034 for MNIST)"));
+            return Err(invalid(
+                "learning.gamma",
+                l.gamma,
+                "γ > 0 (0.034 for MNIST)",
+            ));
         }
         if !(l.c2.is_finite() && l.c2 > 0.0) {
             return Err(invalid("learning.c2", l.c2, "c2 > 0 (0.08)"));
@@ -186,7 +220,11 @@ impl ModelFile {
         if let ErrorPoolSpec::Lif { gain } = f.network.error_pools
             && !(gain.is_finite() && gain > 0.0)
         {
-            return Err(invalid("network.error_pools.Lif.gain", gain, "a positive gain"));
+            return Err(invalid(
+                "network.error_pools.Lif.gain",
+                gain,
+                "a positive gain",
+            ));
         }
         // Init.
         let init = InitParams {
@@ -195,7 +233,11 @@ impl ModelFile {
             b_mean: f.init.b_mean,
             alpha: f.init.alpha,
         };
-        for (name, v) in [("init.v_mean", init.v_mean), ("init.alpha", init.alpha), ("init.v_std", init.v_std)] {
+        for (name, v) in [
+            ("init.v_mean", init.v_mean),
+            ("init.alpha", init.alpha),
+            ("init.v_std", init.v_std),
+        ] {
             if !(v.is_finite() && v > 0.0) {
                 return Err(invalid(name, v, "a positive, finite number"));
             }
@@ -204,14 +246,22 @@ impl ModelFile {
             return Err(invalid("init.b_mean", init.b_mean, "a finite bias"));
         }
         for (i, &n) in layers[..weight_layers].iter().enumerate() {
-            init.weight_moments(n).map_err(|e| invalid("init", format!("layer {}", i + 2), e.to_string()))?;
+            init.weight_moments(n)
+                .map_err(|e| invalid("init", format!("layer {}", i + 2), e.to_string()))?;
         }
         // Data.
         let d = &f.data;
         if !(d.input_std.is_finite() && d.input_std > 0.0 && d.input_mean.is_finite()) {
-            return Err(invalid("data.input_std", d.input_std, "a positive standard deviation (0.8)"));
+            return Err(invalid(
+                "data.input_std",
+                d.input_std,
+                "a positive standard deviation (0.8)",
+            ));
         }
-        for (name, lim) in [("data.train_limit", d.train_limit), ("data.test_limit", d.test_limit)] {
+        for (name, lim) in [
+            ("data.train_limit", d.train_limit),
+            ("data.test_limit", d.test_limit),
+        ] {
             if lim == Some(0) {
                 return Err(invalid(name, 0, "at least 1 example, or None for all"));
             }
@@ -227,8 +277,13 @@ impl ModelFile {
                 ));
             }
         }
-        let learns = (0..weight_layers).map(|i| i >= weight_layers - l.depth).collect();
-        let eta = layers[..weight_layers].iter().map(|&n| l.learning_rate.eta(n)).collect();
+        let learns = (0..weight_layers)
+            .map(|i| i >= weight_layers - l.depth)
+            .collect();
+        let eta = layers[..weight_layers]
+            .iter()
+            .map(|&n| l.learning_rate.eta(n))
+            .collect();
         let derivative = match l.algorithm {
             Algorithm::BA => Derivative::Sech2 { c2: l.c2 },
             Algorithm::DF => Derivative::One,
@@ -258,7 +313,11 @@ fn whole_steps(ms: f32, dt: f32, field: &str) -> Result<usize, ModelError> {
     let ratio = f64::from(ms) / f64::from(dt);
     let n = ratio.round();
     if !ratio.is_finite() || ms < 0.0 || (ratio - n).abs() > 1e-4 * ratio.max(1.0) {
-        return Err(invalid(field, ms, format!("a non-negative whole number of steps of dt = {dt} ms")));
+        return Err(invalid(
+            field,
+            ms,
+            format!("a non-negative whole number of steps of dt = {dt} ms"),
+        ));
     }
     Ok(n as usize)
 }
@@ -272,5 +331,14 @@ impl Model {
     /// Population names of this network, in raster order.
     pub fn population_names(&self) -> Vec<String> {
         population_names(self.layers().len() - 2)
+    }
+
+    /// The populations to record, in raster order (all of them when `record.populations` is empty).
+    pub fn recorded_populations(&self) -> Vec<String> {
+        let chosen = &self.file.record.populations;
+        self.population_names()
+            .into_iter()
+            .filter(|n| chosen.is_empty() || chosen.contains(n))
+            .collect()
     }
 }

@@ -239,7 +239,8 @@ impl Default for ProtocolSpec {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RecordSpec {
-    /// Populations to record: `input`, `hidden1` … `hiddenK`, `output`, `error_exc`, `error_inh`.
+    /// Populations to record: `input`, `hidden1` … `hiddenK`, `output`, `error_exc`, `error_inh`; an empty list
+    /// (the default) records all of them.
     pub populations: Vec<String>,
     /// Training presentations to record, counted from 0 over the whole run (epoch e, position p is
     /// `e · train_size + p`).
@@ -251,13 +252,7 @@ pub struct RecordSpec {
 impl Default for RecordSpec {
     fn default() -> Self {
         Self {
-            populations: vec![
-                "input".into(),
-                "hidden1".into(),
-                "output".into(),
-                "error_exc".into(),
-                "error_inh".into(),
-            ],
+            populations: Vec::new(),
             train_examples: vec![0],
             test_examples: vec![0, 1, 2],
         }
@@ -287,12 +282,14 @@ impl ModelFile {
 
     /// Parses model text; `origin` names it in errors.
     pub fn from_ron(text: &str, origin: &Path) -> Result<Self, ModelError> {
-        ron_options().from_str(text).map_err(|e: ron::error::SpannedError| ModelError::Parse {
-            file: origin.to_path_buf(),
-            line: e.span.start.line,
-            column: e.span.start.col,
-            message: e.code.to_string(),
-        })
+        ron_options()
+            .from_str(text)
+            .map_err(|e: ron::error::SpannedError| ModelError::Parse {
+                file: origin.to_path_buf(),
+                line: e.span.start.line,
+                column: e.span.start.col,
+                message: e.code.to_string(),
+            })
     }
 
     /// The model as RON text that [`Self::from_ron`] reads back to an equal value.

@@ -27,24 +27,37 @@ impl ModelFile {
         let mut node = &mut tree;
         let mut walked = String::new();
         for key in path.split('.') {
-            let here = if walked.is_empty() { "the model".to_string() } else { format!("`{walked}`") };
+            let here = if walked.is_empty() {
+                "the model".to_string()
+            } else {
+                format!("`{walked}`")
+            };
             node = match node {
                 Value::Object(map) => {
                     let known: Vec<String> = map.keys().cloned().collect();
                     map.get_mut(key).ok_or_else(|| {
-                        err(format!("{here} has no field `{key}`; expected one of: {}", known.join(", ")))
+                        err(format!(
+                            "{here} has no field `{key}`; expected one of: {}",
+                            known.join(", ")
+                        ))
                     })?
                 }
                 Value::Array(items) => {
                     let n = items.len();
-                    let i: usize = key
-                        .parse()
-                        .map_err(|_| err(format!("{here} is a list: expected an index 0..{n}, found `{key}`")))?;
-                    items
-                        .get_mut(i)
-                        .ok_or_else(|| err(format!("{here} has {n} entries: index {i} is out of range")))?
+                    let i: usize = key.parse().map_err(|_| {
+                        err(format!(
+                            "{here} is a list: expected an index 0..{n}, found `{key}`"
+                        ))
+                    })?;
+                    items.get_mut(i).ok_or_else(|| {
+                        err(format!("{here} has {n} entries: index {i} is out of range"))
+                    })?
                 }
-                _ => return Err(err(format!("{here} is a single value, it has no field `{key}`"))),
+                _ => {
+                    return Err(err(format!(
+                        "{here} is a single value, it has no field `{key}`"
+                    )));
+                }
             };
             if !walked.is_empty() {
                 walked.push('.');
@@ -67,7 +80,9 @@ fn parse_value(text: &str) -> Result<Value, String> {
         return Err("the value after '=' is empty".into());
     }
     let is_ident = |s: &str| {
-        s.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        s.chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
             && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
     };
     match text {
