@@ -1,1 +1,442 @@
-//! placeholder
+//! End-to-end tests of the `snnsim` command: real runs on the shared MNIST copy, files read back (also with h5py),
+//! and bad input answered with clear errors and a non-zero exit.
+
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
+}
+
+/// The shared data root (`SNNSIM_DATA_DIR`, else `../shared/data` beside the repository), if it holds MNIST.
+fn data_root() -> Option<PathBuf> {
+    let root = std::env::var_os("SNNSIM_DATA_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo().join("../shared/data"));
+    if root.join("mnist/t10k-images-idx3-ubyte.gz").exists() {
+        Some(root.canonicalize().unwrap())
+    } else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must provide MNIST through SNNSIM_DATA_DIR"
+        );
+        None
+    }
+}
+
+fn snnsim(args: &[&str], data: Option<&Path>) -> Output {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_snnsim"));
+    c.args(args).current_dir(repo());
+    match data {
+        Some(d) => c.env("SNNSIM_DATA_DIR", d),
+        None => c.env_remove("SNNSIM_DATA_DIR"),
+    };
+    c.output().unwrap()
+}
+
+fn text(o: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&o.stdout).into(),
+        String::from_utf8_lossy(&o.stderr).into(),
+    )
+}
+
+const SMALL: &[&str] = &[
+    "--set",
+    "data.train_limit=100",
+    "--set",
+    "data.test_limit=100",
+    "--set",
+    "protocol.curve_every=50",
+    "--set",
+    "data.download=false",
+];
+
+#[test]
+fn run_writes_a_complete_run_folder() {
+    let Some(data) = data_root() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let run = tmp.path().join("run");
+    let mut args = vec![
+        "run",
+        "models/small_lif_ba.ron",
+        "--out",
+        run.to_str().unwrap(),
+        "--seed",
+        "11",
+    ];
+    args.extend(SMALL);
+    let o = snnsim(&args, Some(&data));
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "stdout: {out}\nstderr: {err}");
+    assert!(
+        out.contains("test accuracy:") && out.contains("of 100 test images"),
+        "{out}"
+    );
+    assert!(
+        err.contains("test acc"),
+        "learning-curve lines on a non-terminal: {err}"
+    );
+    for f in ["model.ron", "summary.json", "curve.csv", "rasters.h5"] {
+        assert!(run.join(f).is_file(), "{f} missing");
+    }
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(run.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["status"], "finished");
+    assert_eq!(summary["seed"], 11);
+    assert_eq!(
+        summary["overrides"].as_array().unwrap().last().unwrap(),
+        "seed=11"
+    );
+    let resolved = std::fs::read_to_string(run.join("model.ron")).unwrap();
+    assert!(
+        resolved.contains("seed: 11") && resolved.contains("train_limit: 100"),
+        "{resolved}"
+    );
+
+    // The resolved model reruns to the same result (same seed, same bits).
+    let again = tmp.path().join("again");
+    let o2 = snnsim(
+        &[
+            "run",
+            run.join("model.ron").to_str().unwrap(),
+            "--out",
+            again.to_str().unwrap(),
+            "-q",
+        ],
+        Some(&data),
+    );
+    assert!(o2.status.success(), "{:?}", text(&o2));
+    let first_line = |o: &Output| {
+        text(o)
+            .0
+            .lines()
+            .next()
+            .unwrap()
+            .split(',')
+            .next()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(first_line(&o), first_line(&o2));
+    assert_eq!(
+        std::fs::read_to_string(run.join("curve.csv"))
+            .unwrap()
+            .lines()
+            .map(|l| l.rsplit_once(',').unwrap().0.to_string())
+            .collect::<Vec<_>>(),
+        std::fs::read_to_string(again.join("curve.csv"))
+            .unwrap()
+            .lines()
+            .map(|l| l.rsplit_once(',').unwrap().0.to_string())
+            .collect::<Vec<_>>(),
+    );
+
+    // The raster file opens in h5py (required in CI, where .ci/run installs it).
+    let script = format!(
+        r#"
+import h5py, numpy as np
+f = h5py.File({path:?}, "r")
+assert f.attrs["dt_ms"] == 0.25, f.attrs["dt_ms"]
+pops = [p.decode() if isinstance(p, bytes) else p for p in f.attrs["populations"]]
+assert pops == ["input", "hidden1", "output", "error_exc", "error_inh"], pops
+g = f["train/00000000"]
+for name in ["hidden1", "output", "error_exc", "error_inh"]:
+    r = g[name][...]
+    assert r.dtype == np.bool_, (name, r.dtype)
+    assert r.shape[0] == 400, r.shape
+assert g["hidden1"].shape == (400, 100)
+assert g["input"].shape == (784,)
+assert "model" in f.attrs
+print("h5py ok", int(g["hidden1"][...].sum()))
+"#,
+        path = run.join("rasters.h5").to_str().unwrap()
+    );
+    match Command::new("python3").args(["-c", &script]).output() {
+        Ok(py) if py.status.success() => {
+            assert!(String::from_utf8_lossy(&py.stdout).contains("h5py ok"))
+        }
+        Ok(py) => {
+            let e = String::from_utf8_lossy(&py.stderr);
+            let missing = e.contains("No module named 'h5py'");
+            assert!(
+                missing && std::env::var_os("CI").is_none(),
+                "h5py check failed: {e}"
+            );
+        }
+        Err(e) => assert!(std::env::var_os("CI").is_none(), "python3: {e}"),
+    }
+}
+
+#[test]
+fn misspelt_field_is_rejected_with_file_line_and_name() {
+    let tmp = tempfile::tempdir().unwrap();
+    let text_in = std::fs::read_to_string(repo().join("models/small_lif_ba.ron")).unwrap();
+    let line = text_in
+        .lines()
+        .position(|l| l.contains("momentum: 0.9"))
+        .unwrap()
+        + 1;
+    let bad = tmp.path().join("bad.ron");
+    std::fs::write(&bad, text_in.replace("momentum: 0.9", "momentun: 0.9")).unwrap();
+    let o = snnsim(
+        &[
+            "run",
+            bad.to_str().unwrap(),
+            "--output-root",
+            tmp.path().join("out").to_str().unwrap(),
+        ],
+        None,
+    );
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains(&format!("bad.ron:{line}:")) && err.contains("momentun"),
+        "{err}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(
+        !tmp.path().join("out").exists(),
+        "nothing written for an invalid model"
+    );
+}
+
+#[test]
+fn bad_overrides_and_missing_files_fail_clearly() {
+    let o = snnsim(
+        &[
+            "check",
+            "models/small_lif_ba.ron",
+            "--set",
+            "protocol.epocs=2",
+        ],
+        None,
+    );
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        err.contains("--set protocol.epocs=2") && err.contains("no field `epocs`"),
+        "{err}"
+    );
+
+    let o = snnsim(
+        &[
+            "check",
+            "models/small_lif_ba.ron",
+            "--set",
+            "learning.depth=5",
+        ],
+        None,
+    );
+    assert!(
+        text(&o)
+            .1
+            .contains("`learning.depth` = 5: expected between 1 and 2"),
+        "{:?}",
+        text(&o)
+    );
+
+    let o = snnsim(&["run", "models/nope.ron"], None);
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        err.contains("models/nope.ron") && err.contains("cannot read"),
+        "{err}"
+    );
+
+    let o = snnsim(
+        &[
+            "check",
+            "models/small_lif_ba.ron",
+            "--set",
+            "learning.batch_reduction=Sum",
+        ],
+        None,
+    );
+    assert!(o.status.success());
+    assert!(text(&o).0.contains("batch_reduction: Sum"));
+}
+
+#[test]
+fn missing_or_corrupt_data_is_named_and_the_run_marked_failed() {
+    let Some(data) = data_root() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("data");
+    std::fs::create_dir_all(root.join("mnist")).unwrap();
+    let out = tmp.path().join("out");
+    let mut args = vec![
+        "run",
+        "models/small_lif_ba.ron",
+        "--output-root",
+        out.to_str().unwrap(),
+    ];
+    args.extend(SMALL);
+    let o = snnsim(&args, Some(&root));
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        err.contains("train-images-idx3-ubyte.gz: file not found"),
+        "{err}"
+    );
+    let run = std::fs::read_dir(&out)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let summary = std::fs::read_to_string(run.join("summary.json")).unwrap();
+    assert!(
+        summary.contains("\"failed\"") && summary.contains("file not found"),
+        "{summary}"
+    );
+
+    for f in [
+        "train-images-idx3-ubyte.gz",
+        "train-labels-idx1-ubyte.gz",
+        "t10k-images-idx3-ubyte.gz",
+        "t10k-labels-idx1-ubyte.gz",
+    ] {
+        std::fs::copy(data.join("mnist").join(f), root.join("mnist").join(f)).unwrap();
+    }
+    let labels = root.join("mnist/t10k-labels-idx1-ubyte.gz");
+    let bytes = std::fs::read(&labels).unwrap();
+    std::fs::write(&labels, &bytes[..bytes.len() - 100]).unwrap();
+    let o = snnsim(&args, Some(&root));
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        err.contains("t10k-labels-idx1-ubyte.gz: SHA-256") && err.contains("corrupt or truncated"),
+        "{err}"
+    );
+}
+
+#[test]
+fn never_overwrites_an_earlier_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = tmp.path().join("run");
+    std::fs::create_dir(&run).unwrap();
+    std::fs::write(run.join("summary.json"), "earlier").unwrap();
+    let o = snnsim(
+        &[
+            "run",
+            "models/small_lif_ba.ron",
+            "--out",
+            run.to_str().unwrap(),
+        ],
+        None,
+    );
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        err.contains("not empty") && err.contains("refusing to overwrite"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(run.join("summary.json")).unwrap(),
+        "earlier"
+    );
+}
+
+/// `snnsim data fetch` downloads from a tiny HTTP server on 127.0.0.1 serving the real files, verifies them, and
+/// refuses a corrupt one.
+#[test]
+fn data_fetch_downloads_and_verifies() {
+    let Some(data) = data_root() else { return };
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let src = data.join("mnist");
+    std::thread::spawn(move || {
+        for stream in listener.incoming().take(8) {
+            let mut s = stream.unwrap();
+            let mut buf = [0u8; 2048];
+            let n = s.read(&mut buf).unwrap();
+            let req = String::from_utf8_lossy(&buf[..n]).to_string();
+            let name = req
+                .split_whitespace()
+                .nth(1)
+                .unwrap_or("/")
+                .trim_start_matches('/')
+                .to_string();
+            let mut body =
+                std::fs::read(src.join(name.trim_start_matches("bad/"))).unwrap_or_default();
+            if name.starts_with("bad/") {
+                body.truncate(body.len() / 2);
+            }
+            let head = format!(
+                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = s.write_all(head.as_bytes());
+            let _ = s.write_all(&body);
+        }
+    });
+    let tmp = tempfile::tempdir().unwrap();
+    let url = format!("http://{addr}/");
+    let o = snnsim(
+        &[
+            "data",
+            "fetch",
+            "--root",
+            tmp.path().to_str().unwrap(),
+            "--url",
+            &url,
+        ],
+        None,
+    );
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{out}{err}");
+    assert_eq!(
+        out.matches("downloaded, SHA-256 verified").count(),
+        4,
+        "{out}"
+    );
+    let o = snnsim(
+        &[
+            "data",
+            "fetch",
+            "--root",
+            tmp.path().to_str().unwrap(),
+            "--url",
+            &url,
+        ],
+        None,
+    );
+    assert_eq!(
+        text(&o)
+            .0
+            .matches("already there, SHA-256 verified")
+            .count(),
+        4
+    );
+
+    let fresh = tempfile::tempdir().unwrap();
+    let o = snnsim(
+        &[
+            "data",
+            "fetch",
+            "--root",
+            fresh.path().to_str().unwrap(),
+            "--url",
+            &format!("{url}bad/"),
+        ],
+        None,
+    );
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        err.contains("SHA-256 of the received bytes") && err.contains("train-images-idx3-ubyte.gz"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read_dir(fresh.path().join("mnist"))
+            .unwrap()
+            .count(),
+        0,
+        "no partial file left"
+    );
+}

@@ -2,6 +2,9 @@
 //! `ref` with ε, per-example sums, δ = B e, ι = η sech²(c2 v) δ, momentum, updates every step after 20 ms.
 //! Spike rasters of every population must be identical; weights equal within float tolerance.
 
+// The reference mirrors the pseudocode's indexed loops on purpose.
+#![allow(clippy::needless_range_loop)]
+
 use ndarray::Array2;
 use rand::{RngExt, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
