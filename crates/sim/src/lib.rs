@@ -7,6 +7,7 @@
 //! - [`experiment`]: the protocol (epochs, learning curve, final test) with [`experiment::Observer`]s beside it.
 //! - [`recorder`], [`metrics`], [`run`]: the run folder and its files.
 
+pub mod bench;
 pub mod dataset;
 pub mod error;
 pub mod experiment;

@@ -53,6 +53,23 @@ enum Command {
         #[arg(long = "set", value_name = "PATH=VALUE")]
         overrides: Vec<String>,
     },
+    /// Measure simulation speed: ms per minibatch, cell updates/s, synaptic events/s, at each thread count.
+    Bench {
+        /// The model file.
+        model: PathBuf,
+        /// Override a model field (repeatable).
+        #[arg(long = "set", value_name = "PATH=VALUE")]
+        overrides: Vec<String>,
+        /// Thread counts to measure, comma-separated.
+        #[arg(long, value_delimiter = ',', default_value = "1,2")]
+        threads: Vec<usize>,
+        /// Measured minibatches per mode.
+        #[arg(long, default_value_t = 5)]
+        batches: usize,
+        /// Unmeasured warm-up minibatches per mode.
+        #[arg(long, default_value_t = 1)]
+        warmup: usize,
+    },
     /// Datasets.
     Data {
         #[command(subcommand)]
@@ -157,6 +174,13 @@ fn run(cli: Cli) -> Result<()> {
             );
             Ok(())
         }
+        Command::Bench {
+            model,
+            overrides,
+            threads,
+            batches,
+            warmup,
+        } => bench(model, overrides, &threads, batches, warmup),
         Command::Data {
             command: DataCommand::Fetch { dataset, root, url },
         } => {
@@ -179,4 +203,59 @@ fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
     }
+}
+
+fn bench(
+    model: PathBuf,
+    overrides: Vec<String>,
+    threads: &[usize],
+    batches: usize,
+    warmup: usize,
+) -> Result<()> {
+    anyhow::ensure!(batches > 0, "--batches must be at least 1");
+    let request = RunRequest {
+        model_path: model,
+        overrides,
+        output_root: PathBuf::from("output"),
+        run_dir: None,
+    };
+    let m = request.resolve()?;
+    let data = snn_sim::dataset::Prepared::load(&m)?;
+    println!(
+        "{}: layers {:?}, batch {}, {} steps/presentation, learning depth {}, commit {}",
+        m.file.name,
+        m.layers(),
+        m.file.protocol.batch_size,
+        m.steps,
+        m.file.learning.depth,
+        snn_sim::run::COMMIT.unwrap_or("unknown")
+    );
+    println!("mode   threads  ms/minibatch (median, min-max)   cell updates/s   synaptic events/s");
+    for &n in threads {
+        anyhow::ensure!(n > 0, "--threads values must be at least 1");
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build()
+            .context("cannot start the thread pool")?;
+        for learn in [true, false] {
+            let t = pool.install(|| {
+                snn_sim::bench::time_presentations(&m, &data, learn, warmup, batches)
+            })?;
+            let (lo, hi) =
+                t.ms.iter()
+                    .fold((f64::MAX, 0f64), |(a, b), &x| (a.min(x), b.max(x)));
+            println!(
+                "{:<6} {:>7}  {:>9.1} ({:.1}-{:.1}){:>12}   {:>14.3e}   {:>17.3e}",
+                t.mode,
+                t.threads,
+                t.median_ms,
+                lo,
+                hi,
+                "",
+                t.cell_updates_per_s,
+                t.synaptic_events_per_s
+            );
+        }
+    }
+    Ok(())
 }

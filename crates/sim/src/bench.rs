@@ -1,0 +1,113 @@
+//! Speed measurement of the training and test presentations of a model (`snnsim bench`).
+//!
+//! Each measured minibatch is a full presentation (`protocol.steps` steps) of `protocol.batch_size` training images
+//! with learning on (or off, for the test figure), timed with a monotonic clock after warm-up minibatches. Reported:
+//! milliseconds per minibatch (median and spread), LIF cell updates per second, and synaptic events per second
+//! (presynaptic activity × fan-out: every graded input counts on every step, a spiking cell on the steps it is active).
+
+use crate::dataset::Prepared;
+use crate::error::SimError;
+use crate::experiment::Experiment;
+use crate::model::Model;
+use crate::simulator::{Populations, Probe};
+use ndarray::Array2;
+use std::time::Instant;
+
+/// Timing of one mode (training or test).
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Timing {
+    /// `train` or `test`.
+    pub mode: &'static str,
+    /// Worker threads.
+    pub threads: usize,
+    /// Milliseconds of each measured minibatch.
+    pub ms: Vec<f64>,
+    /// Median ms per minibatch.
+    pub median_ms: f64,
+    /// LIF cell updates per second (examples × LIF cells × steps / time).
+    pub cell_updates_per_s: f64,
+    /// Synaptic events per second (see module docs).
+    pub synaptic_events_per_s: f64,
+}
+
+/// Counts synaptic events: Σ over steps and projections of (Σ presynaptic activity) × fan-out.
+struct EventCounter {
+    fan_out: Vec<usize>,
+    events: f64,
+}
+
+impl Probe for EventCounter {
+    fn after_step(&mut self, _step: usize, p: &Populations<'_>) {
+        for (l, &out) in self.fan_out.iter().enumerate() {
+            let active: f32 = if l == 0 {
+                p.activity(0).iter().filter(|&&x| x != 0.0).count() as f32
+            } else {
+                p.activity(l).sum()
+            };
+            self.events += f64::from(active) * out as f64;
+        }
+    }
+}
+
+/// Times `batches` minibatches after `warmup` ones, on the first training (or test) images of `data`.
+pub fn time_presentations(
+    model: &Model,
+    data: &Prepared,
+    learn: bool,
+    warmup: usize,
+    batches: usize,
+) -> Result<Timing, SimError> {
+    let b = model.file.protocol.batch_size;
+    let (x, y) = if learn {
+        (&data.train_x, &data.train_y)
+    } else {
+        (&data.test_x, &data.test_y)
+    };
+    if x.nrows() < b {
+        return Err(SimError::Mismatch(format!(
+            "the benchmark needs at least {b} images, the data have {}",
+            x.nrows()
+        )));
+    }
+    let mut exp = Experiment::new(model)?;
+    let sizes = model.layers();
+    let mut counter = EventCounter {
+        fan_out: sizes[1..].to_vec(),
+        events: 0.0,
+    };
+    let mut ms = Vec::with_capacity(batches);
+    let mut batch = Array2::<f32>::zeros((b, x.ncols()));
+    let n_batches = x.nrows() / b;
+    let mut events = 0.0;
+    for i in 0..warmup + batches {
+        let start = (i % n_batches) * b;
+        batch.assign(&x.slice(ndarray::s![start..start + b, ..]));
+        let labels = &y[start..start + b];
+        let t = Instant::now();
+        exp.present(batch.view(), labels, learn, &mut crate::simulator::NoProbe);
+        let elapsed = t.elapsed().as_secs_f64();
+        if i >= warmup {
+            ms.push(1e3 * elapsed);
+            // Count events on a separate, untimed presentation of the same images (learning off, so the network
+            // under measurement is not changed twice).
+            if i == warmup {
+                counter.events = 0.0;
+                let mut probe_exp = Experiment::new(model)?;
+                probe_exp.present(batch.view(), labels, false, &mut counter);
+                events = counter.events;
+            }
+        }
+    }
+    let mut sorted = ms.clone();
+    sorted.sort_by(f64::total_cmp);
+    let median_ms = sorted[sorted.len() / 2];
+    let cells: usize = sizes[1..].iter().sum::<usize>() * b * model.steps;
+    Ok(Timing {
+        mode: if learn { "train" } else { "test" },
+        threads: rayon::current_num_threads(),
+        ms,
+        median_ms,
+        cell_updates_per_s: cells as f64 / (median_ms / 1e3),
+        synaptic_events_per_s: events / (median_ms / 1e3),
+    })
+}
