@@ -85,14 +85,10 @@ fn run_writes_a_complete_run_folder() {
     for f in ["model.ron", "summary.json", "curve.csv", "rasters.h5"] {
         assert!(run.join(f).is_file(), "{f} missing");
     }
-    let summary: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(run.join("summary.json")).unwrap()).unwrap();
+    let summary: serde_json::Value = serde_json::from_slice(&std::fs::read(run.join("summary.json")).unwrap()).unwrap();
     assert_eq!(summary["status"], "finished");
     assert_eq!(summary["seed"], 11);
-    assert_eq!(
-        summary["overrides"].as_array().unwrap().last().unwrap(),
-        "seed=11"
-    );
+    assert_eq!(summary["overrides"].as_array().unwrap().last().unwrap(), "seed=11");
     let resolved = std::fs::read_to_string(run.join("model.ron")).unwrap();
     assert!(
         resolved.contains("seed: 11") && resolved.contains("train_limit: 100"),
@@ -112,17 +108,7 @@ fn run_writes_a_complete_run_folder() {
         Some(&data),
     );
     assert!(o2.status.success(), "{:?}", text(&o2));
-    let first_line = |o: &Output| {
-        text(o)
-            .0
-            .lines()
-            .next()
-            .unwrap()
-            .split(',')
-            .next()
-            .unwrap()
-            .to_string()
-    };
+    let first_line = |o: &Output| text(o).0.lines().next().unwrap().split(',').next().unwrap().to_string();
     assert_eq!(first_line(&o), first_line(&o2));
     assert_eq!(
         std::fs::read_to_string(run.join("curve.csv"))
@@ -164,10 +150,7 @@ print("h5py ok", int(g["hidden1"][...].sum()))
         Ok(py) => {
             let e = String::from_utf8_lossy(&py.stderr);
             let missing = e.contains("No module named 'h5py'");
-            assert!(
-                missing && std::env::var_os("CI").is_none(),
-                "h5py check failed: {e}"
-            );
+            assert!(missing && std::env::var_os("CI").is_none(), "h5py check failed: {e}");
         }
         Err(e) => assert!(std::env::var_os("CI").is_none(), "python3: {e}"),
     }
@@ -177,11 +160,7 @@ print("h5py ok", int(g["hidden1"][...].sum()))
 fn misspelt_field_is_rejected_with_file_line_and_name() {
     let tmp = tempfile::tempdir().unwrap();
     let text_in = std::fs::read_to_string(repo().join("models/small_lif_ba.ron")).unwrap();
-    let line = text_in
-        .lines()
-        .position(|l| l.contains("momentum: 0.9"))
-        .unwrap()
-        + 1;
+    let line = text_in.lines().position(|l| l.contains("momentum: 0.9")).unwrap() + 1;
     let bad = tmp.path().join("bad.ron");
     std::fs::write(&bad, text_in.replace("momentum: 0.9", "momentun: 0.9")).unwrap();
     let o = snnsim(
@@ -200,23 +179,12 @@ fn misspelt_field_is_rejected_with_file_line_and_name() {
         "{err}"
     );
     assert!(!err.contains("panicked"), "{err}");
-    assert!(
-        !tmp.path().join("out").exists(),
-        "nothing written for an invalid model"
-    );
+    assert!(!tmp.path().join("out").exists(), "nothing written for an invalid model");
 }
 
 #[test]
 fn bad_overrides_and_missing_files_fail_clearly() {
-    let o = snnsim(
-        &[
-            "check",
-            "models/small_lif_ba.ron",
-            "--set",
-            "protocol.epocs=2",
-        ],
-        None,
-    );
+    let o = snnsim(&["check", "models/small_lif_ba.ron", "--set", "protocol.epocs=2"], None);
     let (_, err) = text(&o);
     assert_eq!(o.status.code(), Some(1));
     assert!(
@@ -224,19 +192,9 @@ fn bad_overrides_and_missing_files_fail_clearly() {
         "{err}"
     );
 
-    let o = snnsim(
-        &[
-            "check",
-            "models/small_lif_ba.ron",
-            "--set",
-            "learning.depth=5",
-        ],
-        None,
-    );
+    let o = snnsim(&["check", "models/small_lif_ba.ron", "--set", "learning.depth=5"], None);
     assert!(
-        text(&o)
-            .1
-            .contains("`learning.depth` = 5: expected between 1 and 2"),
+        text(&o).1.contains("`learning.depth` = 5: expected between 1 and 2"),
         "{:?}",
         text(&o)
     );
@@ -244,10 +202,7 @@ fn bad_overrides_and_missing_files_fail_clearly() {
     let o = snnsim(&["run", "models/nope.ron"], None);
     let (_, err) = text(&o);
     assert_eq!(o.status.code(), Some(1));
-    assert!(
-        err.contains("models/nope.ron") && err.contains("cannot read"),
-        "{err}"
-    );
+    assert!(err.contains("models/nope.ron") && err.contains("cannot read"), "{err}");
 
     let o = snnsim(
         &[
@@ -269,26 +224,13 @@ fn missing_or_corrupt_data_is_named_and_the_run_marked_failed() {
     let root = tmp.path().join("data");
     std::fs::create_dir_all(root.join("mnist")).unwrap();
     let out = tmp.path().join("out");
-    let mut args = vec![
-        "run",
-        "models/small_lif_ba.ron",
-        "--output-root",
-        out.to_str().unwrap(),
-    ];
+    let mut args = vec!["run", "models/small_lif_ba.ron", "--output-root", out.to_str().unwrap()];
     args.extend(SMALL);
     let o = snnsim(&args, Some(&root));
     let (_, err) = text(&o);
     assert_eq!(o.status.code(), Some(1));
-    assert!(
-        err.contains("train-images-idx3-ubyte.gz: file not found"),
-        "{err}"
-    );
-    let run = std::fs::read_dir(&out)
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path();
+    assert!(err.contains("train-images-idx3-ubyte.gz: file not found"), "{err}");
+    let run = std::fs::read_dir(&out).unwrap().next().unwrap().unwrap().path();
     let summary = std::fs::read_to_string(run.join("summary.json")).unwrap();
     assert!(
         summary.contains("\"failed\"") && summary.contains("file not found"),
@@ -322,12 +264,7 @@ fn never_overwrites_an_earlier_run() {
     std::fs::create_dir(&run).unwrap();
     std::fs::write(run.join("summary.json"), "earlier").unwrap();
     let o = snnsim(
-        &[
-            "run",
-            "models/small_lif_ba.ron",
-            "--out",
-            run.to_str().unwrap(),
-        ],
+        &["run", "models/small_lif_ba.ron", "--out", run.to_str().unwrap()],
         None,
     );
     let (_, err) = text(&o);
@@ -336,10 +273,7 @@ fn never_overwrites_an_earlier_run() {
         err.contains("not empty") && err.contains("refusing to overwrite"),
         "{err}"
     );
-    assert_eq!(
-        std::fs::read_to_string(run.join("summary.json")).unwrap(),
-        "earlier"
-    );
+    assert_eq!(std::fs::read_to_string(run.join("summary.json")).unwrap(), "earlier");
 }
 
 /// `snnsim data fetch` downloads from a tiny HTTP server on 127.0.0.1 serving the real files, verifies them, and
@@ -362,8 +296,7 @@ fn data_fetch_downloads_and_verifies() {
                 .unwrap_or("/")
                 .trim_start_matches('/')
                 .to_string();
-            let mut body =
-                std::fs::read(src.join(name.trim_start_matches("bad/"))).unwrap_or_default();
+            let mut body = std::fs::read(src.join(name.trim_start_matches("bad/"))).unwrap_or_default();
             if name.starts_with("bad/") {
                 body.truncate(body.len() / 2);
             }
@@ -378,41 +311,17 @@ fn data_fetch_downloads_and_verifies() {
     let tmp = tempfile::tempdir().unwrap();
     let url = format!("http://{addr}/");
     let o = snnsim(
-        &[
-            "data",
-            "fetch",
-            "--root",
-            tmp.path().to_str().unwrap(),
-            "--url",
-            &url,
-        ],
+        &["data", "fetch", "--root", tmp.path().to_str().unwrap(), "--url", &url],
         None,
     );
     let (out, err) = text(&o);
     assert!(o.status.success(), "{out}{err}");
-    assert_eq!(
-        out.matches("downloaded, SHA-256 verified").count(),
-        4,
-        "{out}"
-    );
+    assert_eq!(out.matches("downloaded, SHA-256 verified").count(), 4, "{out}");
     let o = snnsim(
-        &[
-            "data",
-            "fetch",
-            "--root",
-            tmp.path().to_str().unwrap(),
-            "--url",
-            &url,
-        ],
+        &["data", "fetch", "--root", tmp.path().to_str().unwrap(), "--url", &url],
         None,
     );
-    assert_eq!(
-        text(&o)
-            .0
-            .matches("already there, SHA-256 verified")
-            .count(),
-        4
-    );
+    assert_eq!(text(&o).0.matches("already there, SHA-256 verified").count(), 4);
 
     let fresh = tempfile::tempdir().unwrap();
     let o = snnsim(
@@ -433,9 +342,7 @@ fn data_fetch_downloads_and_verifies() {
         "{err}"
     );
     assert_eq!(
-        std::fs::read_dir(fresh.path().join("mnist"))
-            .unwrap()
-            .count(),
+        std::fs::read_dir(fresh.path().join("mnist")).unwrap().count(),
         0,
         "no partial file left"
     );

@@ -2,9 +2,7 @@
 use std::process::Command;
 
 fn main() {
-    let out = Command::new("git")
-        .args(["rev-parse", "--short=12", "HEAD"])
-        .output();
+    let out = Command::new("git").args(["rev-parse", "--short=12", "HEAD"]).output();
     if let Ok(o) = out
         && o.status.success()
     {

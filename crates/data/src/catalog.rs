@@ -33,9 +33,7 @@ impl DatasetKind {
     pub fn default_url(self) -> &'static str {
         match self {
             DatasetKind::Mnist => "https://ossci-datasets.s3.amazonaws.com/mnist/",
-            DatasetKind::FashionMnist => {
-                "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"
-            }
+            DatasetKind::FashionMnist => "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
         }
     }
 

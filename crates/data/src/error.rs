@@ -7,9 +7,7 @@ use thiserror::Error;
 #[derive(Debug, Error)]
 pub enum DataError {
     /// A file is not there.
-    #[error(
-        "{path}: file not found; download the dataset with `snnsim data fetch` (see README) or set data.download"
-    )]
+    #[error("{path}: file not found; download the dataset with `snnsim data fetch` (see README) or set data.download")]
     Missing {
         /// The missing file.
         path: PathBuf,

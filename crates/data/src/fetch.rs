@@ -54,11 +54,7 @@ pub enum FetchOutcome {
 
 /// Makes sure the four files of `kind` are in `dir`: files already there are verified; missing ones are downloaded
 /// from `base_url` (ending in `/`) and verified. Files of the catalog only.
-pub fn fetch_missing(
-    kind: DatasetKind,
-    dir: &Path,
-    base_url: &str,
-) -> Result<Vec<FetchOutcome>, DataError> {
+pub fn fetch_missing(kind: DatasetKind, dir: &Path, base_url: &str) -> Result<Vec<FetchOutcome>, DataError> {
     std::fs::create_dir_all(dir).map_err(|e| DataError::io(dir, e))?;
     kind.files()
         .iter()
@@ -96,8 +92,7 @@ pub fn download_verified(url: &str, dest: &Path, file: &DataFile) -> Result<(), 
                 break;
             }
             hasher.update(&buf[..n]);
-            out.write_all(&buf[..n])
-                .map_err(|e| DataError::io(&part, e))?;
+            out.write_all(&buf[..n]).map_err(|e| DataError::io(&part, e))?;
         }
         out.sync_all().map_err(|e| DataError::io(&part, e))
     })();

@@ -43,10 +43,7 @@ pub fn read_idx_gz(path: &Path, ndim: u8) -> Result<IdxU8, DataError> {
 /// Parses the bytes of an (uncompressed) IDX file; the error says what is wrong.
 pub fn parse_idx(raw: &[u8], ndim: u8) -> Result<IdxU8, String> {
     if raw.len() < 4 {
-        return Err(format!(
-            "{} bytes is too short for an IDX header",
-            raw.len()
-        ));
+        return Err(format!("{} bytes is too short for an IDX header", raw.len()));
     }
     let magic = u32::from_be_bytes([raw[0], raw[1], raw[2], raw[3]]);
     let expected = 0x0800 | u32::from(ndim);
@@ -57,10 +54,7 @@ pub fn parse_idx(raw: &[u8], ndim: u8) -> Result<IdxU8, String> {
     }
     let header = 4 + 4 * usize::from(ndim);
     if raw.len() < header {
-        return Err(format!(
-            "header truncated: {} bytes, expected {header}",
-            raw.len()
-        ));
+        return Err(format!("header truncated: {} bytes, expected {header}", raw.len()));
     }
     let dims: Vec<usize> = (0..usize::from(ndim))
         .map(|i| {

@@ -99,12 +99,7 @@ fn load_pair(
     if im.dims[0] != lb.dims[0] {
         return Err(DataError::format(
             &lp,
-            format!(
-                "{} labels for {} images in {}",
-                lb.dims[0],
-                im.dims[0],
-                ip.display()
-            ),
+            format!("{} labels for {} images in {}", lb.dims[0], im.dims[0], ip.display()),
         ));
     }
     if let Some((i, &l)) = lb.data.iter().enumerate().find(|&(_, &l)| l > 9) {
@@ -114,8 +109,8 @@ fn load_pair(
         ));
     }
     let pixels = im.dims[1] * im.dims[2];
-    let images = Array2::from_shape_vec((im.dims[0], pixels), im.data)
-        .map_err(|e| DataError::format(&ip, e.to_string()))?;
+    let images =
+        Array2::from_shape_vec((im.dims[0], pixels), im.data).map_err(|e| DataError::format(&ip, e.to_string()))?;
     Ok(LabelledImages {
         images,
         labels: lb.data,

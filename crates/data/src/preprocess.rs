@@ -25,9 +25,7 @@ impl Standardiser {
     /// Fits the per-feature statistics on `train` (`[examples, features]`).
     pub fn fit(train: ArrayView2<'_, u8>, target_mean: f64, target_std: f64) -> Self {
         let x = train.mapv(f64::from);
-        let mean = x
-            .mean_axis(Axis(0))
-            .unwrap_or_else(|| Array1::zeros(train.ncols()));
+        let mean = x.mean_axis(Axis(0)).unwrap_or_else(|| Array1::zeros(train.ncols()));
         let std = x.std_axis(Axis(0), 0.0);
         Self {
             mean,

@@ -34,10 +34,7 @@ fn real_mnist_loads_and_validates() {
         return;
     };
     let set = load(DatasetKind::Mnist, &dir, true).unwrap();
-    assert_eq!(
-        (set.train.len(), set.test.len(), set.features),
-        (60_000, 10_000, 784)
-    );
+    assert_eq!((set.train.len(), set.test.len(), set.features), (60_000, 10_000, 784));
     assert_eq!(&set.train.labels[..5], &[5, 0, 4, 1, 9]);
     assert_eq!(&set.test.labels[..3], &[7, 2, 1]);
 }
@@ -59,24 +56,15 @@ fn damaged_files_are_named_in_clear_errors() {
         e.to_string().contains(TEST_IMAGES) && e.to_string().contains("corrupt or truncated"),
         "{e}"
     );
-    let e = load(DatasetKind::Mnist, tmp.path(), false)
-        .unwrap_err()
-        .to_string();
+    let e = load(DatasetKind::Mnist, tmp.path(), false).unwrap_err().to_string();
     assert!(e.contains(TEST_IMAGES) && e.contains("gzip"), "{e}");
     // Valid gzip, wrong content: a label file where images are expected.
     std::fs::write(&p, gz(&[0, 0, 8, 1, 0, 0, 0, 1, 7])).unwrap();
-    let e = load(DatasetKind::Mnist, tmp.path(), false)
-        .unwrap_err()
-        .to_string();
-    assert!(
-        e.contains(TEST_IMAGES) && e.contains("magic number 2049"),
-        "{e}"
-    );
+    let e = load(DatasetKind::Mnist, tmp.path(), false).unwrap_err().to_string();
+    assert!(e.contains(TEST_IMAGES) && e.contains("magic number 2049"), "{e}");
     // Missing file.
     std::fs::remove_file(tmp.path().join(TRAIN_LABELS)).unwrap();
-    let e = load(DatasetKind::Mnist, tmp.path(), false)
-        .unwrap_err()
-        .to_string();
+    let e = load(DatasetKind::Mnist, tmp.path(), false).unwrap_err().to_string();
     assert!(e.contains(TRAIN_LABELS) && e.contains("not found"), "{e}");
 }
 
@@ -129,11 +117,7 @@ fn download_checks_sha256_and_never_leaves_a_bad_file() {
         .to_string();
     assert!(e.contains("SHA-256") && e.contains(good), "{e}");
     assert!(!dest.exists());
-    assert_eq!(
-        std::fs::read_dir(tmp.path()).unwrap().count(),
-        1,
-        "no .part file left"
-    );
+    assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 1, "no .part file left");
 
     // HTTP error.
     let url = serve(Vec::new(), "404 Not Found", 1);

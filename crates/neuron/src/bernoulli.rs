@@ -50,17 +50,8 @@ impl BernoulliState {
     }
 
     /// One step: integrate the drive into u, then draw each unit's spike with probability σ(u).
-    pub fn step(
-        &mut self,
-        p: &BernoulliParams,
-        drive: ArrayView2<'_, f32>,
-        rng: &mut Xoshiro256PlusPlus,
-    ) {
-        assert_eq!(
-            drive.dim(),
-            self.u.dim(),
-            "drive shape must match the population"
-        );
+    pub fn step(&mut self, p: &BernoulliParams, drive: ArrayView2<'_, f32>, rng: &mut Xoshiro256PlusPlus) {
+        assert_eq!(drive.dim(), self.u.dim(), "drive shape must match the population");
         let keep = 1.0 - p.tau;
         Zip::from(&mut self.u)
             .and(drive)
@@ -100,10 +91,7 @@ mod tests {
             let mut counts = Array2::<f32>::zeros((1, 50));
             for _ in 0..100 {
                 st.step(&p, drive.view(), &mut rng);
-                counts += &st
-                    .s
-                    .sum_axis(ndarray::Axis(0))
-                    .insert_axis(ndarray::Axis(0));
+                counts += &st.s.sum_axis(ndarray::Axis(0)).insert_axis(ndarray::Axis(0));
             }
             counts / 20_000.0
         };

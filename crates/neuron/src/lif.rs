@@ -17,6 +17,7 @@
 //! exactly `n_ref = ceil(t_ref / Δt)` steps (4 for the paper's 1 ms at 0.25 ms).
 
 use ndarray::{Array2, ArrayView2, Zip};
+use rayon::prelude::*;
 use thiserror::Error;
 
 /// Invalid neuron parameters.
@@ -134,27 +135,59 @@ impl LifState {
 
     /// Advances every cell by one Euler step under drive `v` (`[examples, cells]`), in Table 1's order.
     ///
+    /// One fused pass over the state; large populations are split into fixed chunks of [`CHUNK`] cells stepped in
+    /// parallel (elementwise, so the result does not depend on the split).
+    ///
     /// # Panics
     /// If `v` does not have the state's shape (a programming error, not a user input).
     pub fn step(&mut self, params: &LifParams, v: ArrayView2<'_, f32>) {
-        assert_eq!(
-            v.dim(),
-            self.h.dim(),
-            "drive shape must match the population"
-        );
+        assert_eq!(v.dim(), self.h.dim(), "drive shape must match the population");
         let k = params.leak_factor();
         let th = params.h_th;
         let n_ref = params.refractory_steps();
-        Zip::from(&mut self.h)
-            .and(&mut self.refractory)
-            .and(&mut self.a)
-            .and(v)
-            .for_each(|h, r, a, &v| {
-                let (nh, nr) = lif_update(*h, *r, v, k, th, n_ref);
-                *h = nh;
-                *r = nr;
-                *a = if nr > 0 { 1.0 } else { 0.0 };
-            });
+        match (
+            self.h.as_slice_mut(),
+            self.refractory.as_slice_mut(),
+            self.a.as_slice_mut(),
+            v.as_slice(),
+        ) {
+            (Some(h), Some(r), Some(a), Some(v)) => {
+                if h.len() <= CHUNK {
+                    step_slices(h, r, a, v, k, th, n_ref);
+                } else {
+                    h.par_chunks_mut(CHUNK)
+                        .zip(r.par_chunks_mut(CHUNK))
+                        .zip(a.par_chunks_mut(CHUNK))
+                        .zip(v.par_chunks(CHUNK))
+                        .for_each(|(((h, r), a), v)| step_slices(h, r, a, v, k, th, n_ref));
+                }
+            }
+            _ => Zip::from(&mut self.h)
+                .and(&mut self.refractory)
+                .and(&mut self.a)
+                .and(v)
+                .for_each(|h, r, a, &v| {
+                    let (nh, nr) = lif_update(*h, *r, v, k, th, n_ref);
+                    *h = nh;
+                    *r = nr;
+                    *a = if nr > 0 { 1.0 } else { 0.0 };
+                }),
+        }
+    }
+}
+
+/// Cells per parallel chunk of [`LifState::step`].
+pub const CHUNK: usize = 16 * 1024;
+
+#[inline(always)]
+fn step_slices(h: &mut [f32], r: &mut [u8], a: &mut [f32], v: &[f32], k: f32, th: f32, n_ref: u8) {
+    let n = h.len();
+    let (r, a, v) = (&mut r[..n], &mut a[..n], &v[..n]);
+    for i in 0..n {
+        let (nh, nr) = lif_update(h[i], r[i], v[i], k, th, n_ref);
+        h[i] = nh;
+        r[i] = nr;
+        a[i] = if nr > 0 { 1.0 } else { 0.0 };
     }
 }
 
@@ -182,10 +215,7 @@ pub fn lif_update(h: f32, r: u8, v: f32, leak: f32, h_th: f32, n_ref: u8) -> (f3
 
 /// Convenience for tests and single-cell experiments: simulates one cell under a drive sequence from rest and returns
 /// its (h, a) trace.
-pub fn simulate_single(
-    params: &LifParams,
-    drive: impl IntoIterator<Item = f32>,
-) -> Vec<(f32, f32)> {
+pub fn simulate_single(params: &LifParams, drive: impl IntoIterator<Item = f32>) -> Vec<(f32, f32)> {
     let mut s = LifState::new(1, 1);
     let mut v = Array2::<f32>::zeros((1, 1));
     drive

@@ -42,18 +42,41 @@ pub fn tanh_fit(v: f32, c1: f32, c2: f32) -> f32 {
 
 /// Derivative of [`tanh_fit`]: `c1 c2 sech²(c2 v)` for v > 0, else 0 (eq 2.11 before dropping c1 c2).
 pub fn tanh_fit_derivative(v: f32, c1: f32, c2: f32) -> f32 {
-    if v > 0.0 {
-        c1 * c2 * sech2(c2 * v)
-    } else {
-        0.0
-    }
+    if v > 0.0 { c1 * c2 * sech2(c2 * v) } else { 0.0 }
 }
 
-/// sech²(x) = 1 − tanh²(x).
+/// sech²(x) = 4 e^(−2|x|) / (1 + e^(−2|x|))², evaluated with [`exp_nonpositive`] so that loops over it vectorise.
+/// Relative error below 1e-6 over the whole f32 range (tested against f64); unlike `1 − tanh²(x)` it does not lose
+/// precision to cancellation for large |x|.
 #[inline(always)]
 pub fn sech2(x: f32) -> f32 {
-    let t = x.tanh();
-    1.0 - t * t
+    let e = exp_nonpositive(-2.0 * x.abs());
+    let d = 1.0 + e;
+    4.0 * e / (d * d)
+}
+
+/// e^x for x ≤ 0, branch-free (Cephes' single-precision `expf`: x = n ln 2 + r with |r| ≤ ln 2 / 2 and a degree-6
+/// polynomial for e^r); about 1 ulp. Arguments below −87 (results below the smallest normal f32) give 0.
+#[inline(always)]
+pub fn exp_nonpositive(x: f32) -> f32 {
+    const LOG2E: f32 = std::f32::consts::LOG2_E;
+    const C1: f32 = 0.693_359_4; // ln 2, high part (exact in 10 bits)
+    const C2: f32 = -2.121_944_4e-4; // ln 2 − C1
+    let underflow = x < -87.0;
+    let x = x.clamp(-87.0, 0.0);
+    // n = round(x / ln 2) without a libm call: x·log2e − 0.5 < 0, and `as` truncates toward zero.
+    let n = (x * LOG2E - 0.5) as i32;
+    let nf = n as f32;
+    let r = x - nf * C1 - nf * C2;
+    let mut p = 1.987_569_1e-4_f32;
+    p = p * r + 1.398_199_9e-3;
+    p = p * r + 8.333_452e-3;
+    p = p * r + 4.166_579_6e-2;
+    p = p * r + 1.666_666_5e-1;
+    p = p * r + 0.5; // Cephes: 5.0000001201e-1, which is 0.5 in f32
+    let er = p * r * r + r + 1.0;
+    let y = er * f32::from_bits(((n + 127) as u32) << 23);
+    if underflow { 0.0 } else { y }
 }
 
 /// The step on which a cell starting from rest under constant drive v first has `h > h_th` (1-based), computed with
@@ -106,9 +129,7 @@ mod tests {
         assert_eq!(rate_closed_form(0.4, &p), 0.0);
         assert_eq!(rate_closed_form(-3.0, &p), 0.0);
         // v = 1: T = 20 ln(1/0.6) = 10.2165 ms → E = 1 / 11.2165
-        assert!(
-            (rate_closed_form(1.0, &p) - 1.0 / (1.0 + 20.0 * (1.0f64 / 0.6).ln())).abs() < 1e-7
-        );
+        assert!((rate_closed_form(1.0, &p) - 1.0 / (1.0 + 20.0 * (1.0f64 / 0.6).ln())).abs() < 1e-7);
     }
 
     #[test]
@@ -117,13 +138,38 @@ mod tests {
         for v in [0.5f32, 3.0, 8.0, 20.0, 45.0] {
             let h = 1e-2;
             let fd = (tanh_fit(v + h, 0.82, 0.08) - tanh_fit(v - h, 0.82, 0.08)) / (2.0 * h);
-            assert!(
-                (fd - tanh_fit_derivative(v, 0.82, 0.08)).abs() < 1e-4,
-                "v={v}"
-            );
+            assert!((fd - tanh_fit_derivative(v, 0.82, 0.08)).abs() < 1e-4, "v={v}");
         }
         assert_eq!(tanh_fit_derivative(0.0, 0.82, 0.08), 0.0);
         assert_eq!(tanh_fit_derivative(-1.0, 0.82, 0.08), 0.0);
+    }
+
+    #[test]
+    fn sech2_and_exp_match_f64_to_float_precision() {
+        let mut worst = (0.0f64, 0.0f64);
+        for i in 0..=400_000 {
+            let x = -60.0 + 120.0 * f64::from(i) / 400_000.0;
+            let exact = 1.0 / x.cosh().powi(2);
+            let got = f64::from(sech2(x as f32));
+            let exact_at_f32 = 1.0 / f64::from(x as f32).cosh().powi(2);
+            // Below the f32 normal range (|x| > 43.6) only an absolute error is meaningful.
+            let rel = (got - exact_at_f32).abs() / exact_at_f32.max(1e-30);
+            if rel > worst.0 {
+                worst = (rel, x);
+            }
+            assert!(exact > 0.0);
+        }
+        assert!(worst.0 < 1e-6, "sech2 relative error {} at x = {}", worst.0, worst.1);
+        for i in 0..=100_000 {
+            let x = -87.0 * f64::from(i) / 100_000.0;
+            let got = f64::from(exp_nonpositive(x as f32));
+            let exact = f64::from(x as f32).exp();
+            assert!(((got - exact) / exact).abs() < 3e-7, "exp({x}) = {got} vs {exact}");
+        }
+        assert_eq!(sech2(0.0), 1.0);
+        assert_eq!(exp_nonpositive(0.0), 1.0);
+        assert_eq!(exp_nonpositive(-100.0), 0.0);
+        assert_eq!(sech2(60.0), 0.0);
     }
 
     #[test]

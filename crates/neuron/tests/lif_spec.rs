@@ -2,9 +2,7 @@
 
 use ndarray::Array2;
 use snn_neuron::lif::{LifParams, LifState, simulate_single};
-use snn_neuron::rate::{
-    euler_rate_error_bound, euler_steady_rate, rate_closed_form, steps_to_threshold,
-};
+use snn_neuron::rate::{euler_rate_error_bound, euler_steady_rate, rate_closed_form, steps_to_threshold};
 
 fn onsets(trace: &[(f32, f32)]) -> Vec<usize> {
     (0..trace.len())
@@ -99,10 +97,7 @@ fn firing_fraction_matches_closed_form_within_stated_euler_error() {
         );
         let e = rate_closed_form(v, &p);
         let bound = euler_rate_error_bound(v, &p);
-        assert!(
-            steady - e >= -1e-9,
-            "v={v}: Euler rate {steady} below E(a) {e}"
-        );
+        assert!(steady - e >= -1e-9, "v={v}: Euler rate {steady} below E(a) {e}");
         assert!(
             steady - e <= bound + 1e-9,
             "v={v}: gap {} above bound {bound}",
@@ -116,10 +111,7 @@ fn firing_fraction_matches_closed_form_within_stated_euler_error() {
     // The largest gap is just above v = 32 = 80·h_th, where h crosses on the very first step: the Euler cell fires on
     // every step (rate 1) while E(a)(32.04) = 0.80. Below v ≈ 10 the gap stays under 0.03.
     assert!(worst_gap < 0.21, "worst gap {worst_gap} at v = {worst_v}");
-    assert!(
-        (32.0..32.2).contains(&worst_v),
-        "worst gap at v = {worst_v}"
-    );
+    assert!((32.0..32.2).contains(&worst_v), "worst gap at v = {worst_v}");
     for v in [1.0f64, 2.0, 5.0, 10.0] {
         let gap = euler_steady_rate(v as f32, &p) - rate_closed_form(v, &p);
         assert!((0.0..0.03).contains(&gap), "v={v}: gap {gap}");

@@ -51,8 +51,7 @@ mod tests {
     #[test]
     fn shapes_and_products() {
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(3);
-        let b = feedback_alignment_matrices(&[784, 630, 370, 10], &InitParams::SAMADI, &mut rng)
-            .unwrap();
+        let b = feedback_alignment_matrices(&[784, 630, 370, 10], &InitParams::SAMADI, &mut rng).unwrap();
         assert_eq!(b.len(), 2);
         assert_eq!(b[0].dim(), (630, 370));
         assert_eq!(b[1].dim(), (370, 10));

@@ -19,9 +19,7 @@ use thiserror::Error;
 #[derive(Debug, Error, PartialEq)]
 pub enum InitError {
     /// The requested statistics need a negative weight variance.
-    #[error(
-        "fan-in {fan_in}: the requested drive statistics need E[W²] = {second_moment} < μ_W² = {mean_sq}"
-    )]
+    #[error("fan-in {fan_in}: the requested drive statistics need E[W²] = {second_moment} < μ_W² = {mean_sq}")]
     NegativeVariance {
         /// Fan-in N of the layer.
         fan_in: usize,
@@ -59,8 +57,8 @@ impl InitParams {
         let nf = n as f64;
         let d = self.v_mean - self.b_mean;
         let mean = d / (nf * self.alpha * self.v_mean);
-        let second = (self.v_std.powi(2) + d * d / nf)
-            / (nf * self.alpha.powi(2) * (self.v_mean.powi(2) + self.v_std.powi(2)));
+        let second =
+            (self.v_std.powi(2) + d * d / nf) / (nf * self.alpha.powi(2) * (self.v_mean.powi(2) + self.v_std.powi(2)));
         let var = second - mean * mean;
         if var.is_nan() || var < 0.0 {
             return Err(InitError::NegativeVariance {
@@ -69,10 +67,7 @@ impl InitParams {
                 mean_sq: mean * mean,
             });
         }
-        Ok(WeightMoments {
-            mean,
-            std: var.sqrt(),
-        })
+        Ok(WeightMoments { mean, std: var.sqrt() })
     }
 
     /// A `[rows, cols]` matrix of weights drawn uniformly with the moments for fan-in `fan_in`, row-major draws.
@@ -87,11 +82,7 @@ impl InitParams {
         let (lo, hi) = m.uniform_bounds();
         let (lo, hi) = (lo as f32, hi as f32);
         Ok(Array2::from_shape_simple_fn((rows, cols), || {
-            if hi > lo {
-                rng.random_range(lo..hi)
-            } else {
-                lo
-            }
+            if hi > lo { rng.random_range(lo..hi) } else { lo }
         }))
     }
 }

@@ -4,11 +4,13 @@
 //! the feedback δ and the derivative term of ι are computed; this crate provides the shared parts.
 
 pub mod feedback;
+pub mod gram;
 pub mod init;
 pub mod projection;
 pub mod rule;
 
 pub use feedback::{broadcast_matrices, feedback_alignment_matrices};
+pub use gram::GramCarry;
 pub use init::{InitError, InitParams, WeightMoments};
 pub use projection::Projection;
 pub use rule::{BatchReduction, Derivative, LearningRate, teaching_signal_into};

@@ -55,11 +55,7 @@ impl Projection {
 
     /// `v = a_pre Wᵀ + b` into `v` (`[examples, post]`), without allocating.
     pub fn drive_into(&self, a_pre: ArrayView2<'_, f32>, v: &mut Array2<f32>) {
-        assert_eq!(
-            a_pre.ncols(),
-            self.pre(),
-            "input width must match the fan-in"
-        );
+        assert_eq!(a_pre.ncols(), self.pre(), "input width must match the fan-in");
         assert_eq!(v.dim(), (a_pre.nrows(), self.post()), "drive buffer shape");
         v.axis_chunks_iter_mut(Axis(1), POST_BLOCK)
             .into_par_iter()
@@ -73,31 +69,13 @@ impl Projection {
 
     /// One three-factor update with momentum (module docs): `iota` is `[examples, post]`, `a_pre` is
     /// `[examples, pre]`, `scale` the batch reduction factor.
-    pub fn learn(
-        &mut self,
-        iota: ArrayView2<'_, f32>,
-        a_pre: ArrayView2<'_, f32>,
-        mu: f32,
-        scale: f32,
-    ) {
-        assert_eq!(
-            iota.dim(),
-            (a_pre.nrows(), self.post()),
-            "teaching signal shape"
-        );
-        assert_eq!(
-            a_pre.ncols(),
-            self.pre(),
-            "input width must match the fan-in"
-        );
+    pub fn learn(&mut self, iota: ArrayView2<'_, f32>, a_pre: ArrayView2<'_, f32>, mu: f32, scale: f32) {
+        assert_eq!(iota.dim(), (a_pre.nrows(), self.post()), "teaching signal shape");
+        assert_eq!(a_pre.ncols(), self.pre(), "input width must match the fan-in");
         self.dw
             .axis_chunks_iter_mut(Axis(0), POST_BLOCK)
             .into_par_iter()
-            .zip(
-                self.w
-                    .axis_chunks_iter_mut(Axis(0), POST_BLOCK)
-                    .into_par_iter(),
-            )
+            .zip(self.w.axis_chunks_iter_mut(Axis(0), POST_BLOCK).into_par_iter())
             .zip(iota.axis_chunks_iter(Axis(1), POST_BLOCK).into_par_iter())
             .for_each(|((mut dw, mut w), iota)| {
                 general_mat_mul(-scale, &iota.t(), &a_pre, mu, &mut dw);

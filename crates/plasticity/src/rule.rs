@@ -1,6 +1,7 @@
 //! The intracellular teaching signal ι and the learning-rate rules (Samadi eqs 2.8, 2.11; SPEC §2.2, §2.4).
 
 use ndarray::{Array2, ArrayView2, Zip};
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use snn_neuron::rate::sech2;
 
@@ -47,7 +48,8 @@ impl Derivative {
     }
 }
 
-/// `ι = η · f'(v) · δ`, elementwise over `[examples, cells]`, written into `iota` (eq 2.11).
+/// `ι = η · f'(v) · δ`, elementwise over `[examples, cells]`, written into `iota` (eq 2.11). Large arrays are split
+/// into fixed chunks computed in parallel.
 pub fn teaching_signal_into(
     iota: &mut Array2<f32>,
     v: ArrayView2<'_, f32>,
@@ -55,10 +57,33 @@ pub fn teaching_signal_into(
     eta: f32,
     derivative: Derivative,
 ) {
-    Zip::from(iota)
-        .and(v)
-        .and(delta)
-        .for_each(|i, &v, &d| *i = eta * derivative.at(v) * d);
+    const CHUNK: usize = 16 * 1024;
+    match (iota.as_slice_mut(), v.as_slice(), delta.as_slice()) {
+        (Some(i), Some(v), Some(d)) if i.len() == v.len() && i.len() == d.len() => {
+            let run = |i: &mut [f32], v: &[f32], d: &[f32]| fill(i, v, d, |v| eta * derivative.at(v));
+            if i.len() <= CHUNK {
+                run(i, v, d);
+            } else {
+                i.par_chunks_mut(CHUNK)
+                    .zip(v.par_chunks(CHUNK))
+                    .zip(d.par_chunks(CHUNK))
+                    .for_each(|((i, v), d)| run(i, v, d));
+            }
+        }
+        _ => Zip::from(iota)
+            .and(v)
+            .and(delta)
+            .for_each(|i, &v, &d| *i = eta * derivative.at(v) * d),
+    }
+}
+
+#[inline(always)]
+fn fill(iota: &mut [f32], v: &[f32], delta: &[f32], factor: impl Fn(f32) -> f32) {
+    let n = iota.len();
+    let (v, delta) = (&v[..n], &delta[..n]);
+    for k in 0..n {
+        iota[k] = factor(v[k]) * delta[k];
+    }
 }
 
 /// Per-layer learning-rate constant η (SPEC §2.2).
@@ -112,13 +137,7 @@ mod tests {
         let v = array![[-1.0f32, 0.0, 10.0]];
         let d = array![[0.5f32, 0.5, -2.0]];
         let mut iota = Array2::zeros((1, 3));
-        teaching_signal_into(
-            &mut iota,
-            v.view(),
-            d.view(),
-            0.1,
-            Derivative::Sech2 { c2: 0.08 },
-        );
+        teaching_signal_into(&mut iota, v.view(), d.view(), 0.1, Derivative::Sech2 { c2: 0.08 });
         let s = 1.0 - (0.8f32).tanh().powi(2);
         assert_eq!(iota[[0, 0]], 0.0);
         assert_eq!(iota[[0, 1]], 0.0, "v = 0 is not > 0");

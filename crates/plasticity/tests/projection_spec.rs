@@ -40,9 +40,7 @@ fn drive_and_momentum_update_match_scalar_loops() {
         p.learn(iota.view(), a.view(), mu, scale);
         for i in 0..post {
             for j in 0..pre {
-                let g: f64 = (0..batch)
-                    .map(|e| f64::from(iota[[e, i]]) * f64::from(a[[e, j]]))
-                    .sum();
+                let g: f64 = (0..batch).map(|e| f64::from(iota[[e, i]]) * f64::from(a[[e, j]])).sum();
                 dw_ref[[i, j]] = f64::from(mu) * dw_ref[[i, j]] - f64::from(scale) * g;
                 w_ref[[i, j]] += dw_ref[[i, j]];
             }
@@ -51,11 +49,7 @@ fn drive_and_momentum_update_match_scalar_loops() {
             b_ref[i] += db_ref[i];
         }
     }
-    for ((x, y), (dx, dy)) in
-        p.w.iter()
-            .zip(w_ref.iter())
-            .zip(p.dw.iter().zip(dw_ref.iter()))
-    {
+    for ((x, y), (dx, dy)) in p.w.iter().zip(w_ref.iter()).zip(p.dw.iter().zip(dw_ref.iter())) {
         assert!((f64::from(*x) - y).abs() < 1e-5 && (f64::from(*dx) - dy).abs() < 1e-5);
     }
     for (x, y) in p.b.iter().zip(b_ref.iter()) {
@@ -71,9 +65,7 @@ fn initialisation_gives_drive_mean_8_std_10() {
     for fan_in in [784usize, 1000, 630, 370] {
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(fan_in as u64);
         let cells = 400;
-        let w = init
-            .uniform_matrix(cells, fan_in, fan_in, &mut rng)
-            .unwrap();
+        let w = init.uniform_matrix(cells, fan_in, fan_in, &mut rng).unwrap();
         let p = Projection::new(w, Array1::from_elem(cells, init.b_mean as f32));
         // Inputs a = α v with v ~ Normal(8, 10) (Box–Muller from the seeded stream).
         let examples = 200;
@@ -86,12 +78,7 @@ fn initialisation_gives_drive_mean_8_std_10() {
         p.drive_into(a.view(), &mut v);
         let n = v.len() as f64;
         let mean = v.iter().map(|&x| f64::from(x)).sum::<f64>() / n;
-        let std = (v
-            .iter()
-            .map(|&x| (f64::from(x) - mean).powi(2))
-            .sum::<f64>()
-            / n)
-            .sqrt();
+        let std = (v.iter().map(|&x| (f64::from(x) - mean).powi(2)).sum::<f64>() / n).sqrt();
         assert!((mean - 8.0).abs() < 0.4, "fan-in {fan_in}: mean {mean}");
         assert!((std - 10.0).abs() < 0.5, "fan-in {fan_in}: std {std}");
     }
@@ -104,10 +91,7 @@ fn results_do_not_depend_on_thread_count() {
     let a = random(100, 784, &mut rng);
     let iota = random(100, 1000, &mut rng);
     let run = |threads| {
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .unwrap();
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
         pool.install(|| {
             let mut p = Projection::new(w.clone(), Array1::zeros(1000));
             let mut v = Array2::zeros((100, 1000));

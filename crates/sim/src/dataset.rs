@@ -28,10 +28,7 @@ impl Prepared {
         let dir = model.file.data_dir();
         let missing = d.dataset.files().iter().any(|f| !dir.join(f.name).exists());
         if missing && d.download {
-            let url = d
-                .url
-                .clone()
-                .unwrap_or_else(|| d.dataset.default_url().to_string());
+            let url = d.url.clone().unwrap_or_else(|| d.dataset.default_url().to_string());
             fetch_missing(d.dataset, &dir, &url)?;
         }
         let set = snn_data::load(d.dataset, &dir, d.verify_checksums)?;
@@ -75,10 +72,7 @@ impl Prepared {
         test_x: Array2<f32>,
         test_y: Vec<u8>,
     ) -> Result<Self, SimError> {
-        if train_x.nrows() != train_y.len()
-            || test_x.nrows() != test_y.len()
-            || train_x.ncols() != test_x.ncols()
-        {
+        if train_x.nrows() != train_y.len() || test_x.nrows() != test_y.len() || train_x.ncols() != test_x.ncols() {
             return Err(SimError::Data(DataError::Format {
                 path: "<arrays>".into(),
                 reason: "inputs and labels disagree in size".into(),

@@ -102,19 +102,10 @@ impl Experiment {
     }
 
     /// Presents one batch (inputs `[examples, features]`) and returns the answers.
-    pub fn present(
-        &mut self,
-        x: ArrayView2<'_, f32>,
-        labels: &[u8],
-        learn: bool,
-        probe: &mut dyn Probe,
-    ) -> Answers {
+    pub fn present(&mut self, x: ArrayView2<'_, f32>, labels: &[u8], learn: bool, probe: &mut dyn Probe) -> Answers {
         let n = x.nrows();
         let model = &self.model;
-        let sim = self
-            .sims
-            .entry(n)
-            .or_insert_with(|| Simulator::new(model, n));
+        let sim = self.sims.entry(n).or_insert_with(|| Simulator::new(model, n));
         sim.present(&mut self.net, x, labels, learn, probe)
     }
 
@@ -138,9 +129,7 @@ impl Experiment {
             gather(&data.test_x, chunk, &mut x);
             let labels: Vec<u8> = chunk.iter().map(|&i| data.test_y[i]).collect();
             let slots: Vec<usize> = match rasters {
-                Some(_) => (0..chunk.len())
-                    .filter(|&s| record.contains(&chunk[s]))
-                    .collect(),
+                Some(_) => (0..chunk.len()).filter(|&s| record.contains(&chunk[s])).collect(),
                 None => Vec::new(),
             };
             let answers = if slots.is_empty() {
@@ -149,14 +138,7 @@ impl Experiment {
                 let mut cap = RasterCapture::new(&self.model, &slots);
                 let answers = self.present(x.view(), &labels, false, &mut cap);
                 for (slot, capture) in cap.into_captures() {
-                    let meta = meta_for(
-                        "test",
-                        chunk[slot] as u64,
-                        chunk[slot],
-                        labels[slot],
-                        &answers,
-                        slot,
-                    );
+                    let meta = meta_for("test", chunk[slot] as u64, chunk[slot], labels[slot], &answers, slot);
                     rasters
                         .expect("slots only when recording")
                         .write_example(&meta, &capture)?;
@@ -219,14 +201,7 @@ impl Experiment {
                     let mut cap = RasterCapture::new(&self.model, &slots);
                     let answers = self.present(x.view(), &labels, true, &mut cap);
                     for (slot, capture) in cap.into_captures() {
-                        let meta = meta_for(
-                            "train",
-                            seen + slot as u64,
-                            chunk[slot],
-                            labels[slot],
-                            &answers,
-                            slot,
-                        );
+                        let meta = meta_for("train", seen + slot as u64, chunk[slot], labels[slot], &answers, slot);
                         rasters
                             .expect("slots only when recording")
                             .write_example(&meta, &capture)?;
@@ -296,14 +271,7 @@ impl Experiment {
     }
 }
 
-fn meta_for(
-    phase: &'static str,
-    ordinal: u64,
-    index: usize,
-    label: u8,
-    a: &Answers,
-    slot: usize,
-) -> ExampleMeta {
+fn meta_for(phase: &'static str, ordinal: u64, index: usize, label: u8, a: &Answers, slot: usize) -> ExampleMeta {
     ExampleMeta {
         phase,
         ordinal,

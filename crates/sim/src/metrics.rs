@@ -30,8 +30,7 @@ pub struct CurveWriter {
 
 impl CurveWriter {
     /// Column names of `curve.csv`.
-    pub const HEADER: &'static str =
-        "examples,epoch,test_accuracy,test_examples,train_accuracy,elapsed_s";
+    pub const HEADER: &'static str = "examples,epoch,test_accuracy,test_examples,train_accuracy,elapsed_s";
 
     /// Creates the file with its header.
     pub fn create(path: &Path) -> Result<Self, SimError> {
@@ -72,12 +71,7 @@ pub fn read_curve(path: &Path) -> Result<Vec<CurvePoint>, SimError> {
     lines
         .enumerate()
         .map(|(i, l)| {
-            let bad = || {
-                SimError::output(
-                    path,
-                    format!("line {}: expected 6 comma-separated numbers", i + 2),
-                )
-            };
+            let bad = || SimError::output(path, format!("line {}: expected 6 comma-separated numbers", i + 2));
             let f: Vec<&str> = l.split(',').collect();
             if f.len() != 6 {
                 return Err(bad());

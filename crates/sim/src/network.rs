@@ -26,9 +26,7 @@ impl Network {
             .windows(2)
             .map(|w| {
                 let (pre, post) = (w[0], w[1]);
-                let weights = model
-                    .init
-                    .uniform_matrix(post, pre, pre, &mut streams.weights)?;
+                let weights = model.init.uniform_matrix(post, pre, pre, &mut streams.weights)?;
                 Ok(Projection::new(
                     weights,
                     Array1::from_elem(post, model.init.b_mean as f32),
@@ -37,10 +35,7 @@ impl Network {
             .collect::<Result<Vec<_>, InitError>>()?;
         let b_fa = feedback_alignment_matrices(sizes, &model.init, &mut streams.feedback)?;
         let broadcast = broadcast_matrices(&b_fa, model.file.learning.gamma);
-        Ok(Self {
-            projections,
-            broadcast,
-        })
+        Ok(Self { projections, broadcast })
     }
 
     /// Name and position of the first weight or bias that is NaN or infinite, if any.

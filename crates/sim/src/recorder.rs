@@ -58,10 +58,7 @@ impl RasterFile {
     /// Creates `path` (truncating nothing: the file must not exist) with the run-level attributes.
     pub fn create(path: &Path, model: &Model) -> Result<Self, SimError> {
         if path.exists() {
-            return Err(SimError::output(
-                path,
-                "exists already; refusing to overwrite",
-            ));
+            return Err(SimError::output(path, "exists already; refusing to overwrite"));
         }
         let file = hdf5::File::create_excl(path).map_err(|e| h5err(path, e))?;
         let f = &model.file;
@@ -78,20 +75,12 @@ impl RasterFile {
             file.new_attr::<u64>()
                 .create("settle_steps")?
                 .write_scalar(&(model.settle_steps as u64))?;
-            file.new_attr::<u64>()
-                .create("seed")?
-                .write_scalar(&f.seed)?;
+            file.new_attr::<u64>().create("seed")?.write_scalar(&f.seed)?;
             file.new_attr::<VarLenUnicode>()
                 .create("model")?
                 .write_scalar(&text(&f.to_ron()))?;
-            let names: Vec<VarLenUnicode> = model
-                .recorded_populations()
-                .iter()
-                .map(|n| text(n))
-                .collect();
-            file.new_attr_builder()
-                .with_data(&names)
-                .create("populations")?;
+            let names: Vec<VarLenUnicode> = model.recorded_populations().iter().map(|n| text(n)).collect();
+            file.new_attr_builder().with_data(&names).create("populations")?;
             Ok(())
         };
         attrs().map_err(|e| h5err(path, e))?;
@@ -108,11 +97,7 @@ impl RasterFile {
     }
 
     /// Writes one example's captured rasters and flushes the file.
-    pub fn write_example(
-        &self,
-        meta: &ExampleMeta,
-        raster: &CapturedExample,
-    ) -> Result<(), SimError> {
+    pub fn write_example(&self, meta: &ExampleMeta, raster: &CapturedExample) -> Result<(), SimError> {
         let name = match meta.phase {
             "train" => format!("train/{:08}", meta.ordinal),
             _ => format!("{}/{:05}", meta.phase, meta.ordinal),
@@ -129,13 +114,9 @@ impl RasterFile {
             g.new_attr::<u64>()
                 .create("dataset_index")?
                 .write_scalar(&(meta.dataset_index as u64))?;
-            g.new_attr::<u8>()
-                .create("label")?
-                .write_scalar(&meta.label)?;
+            g.new_attr::<u8>().create("label")?.write_scalar(&meta.label)?;
             let predicted = meta.predicted.map_or(-1i64, |p| p as i64);
-            g.new_attr::<i64>()
-                .create("predicted")?
-                .write_scalar(&predicted)?;
+            g.new_attr::<i64>().create("predicted")?.write_scalar(&predicted)?;
             g.new_attr_builder()
                 .with_data(&meta.output_counts)
                 .create("output_counts")?;
@@ -151,14 +132,10 @@ impl RasterFile {
                     .shuffle()
                     .deflate(4)
                     .create(pop.as_str())?;
-                ds.new_attr::<f64>()
-                    .create("dt_ms")?
-                    .write_scalar(&self.dt_ms)?;
+                ds.new_attr::<f64>().create("dt_ms")?.write_scalar(&self.dt_ms)?;
                 ds.new_attr::<VarLenUnicode>()
                     .create("unit")?
-                    .write_scalar(&text(
-                        "true = the cell's activity a is 1 (spiking) during that step",
-                    ))?;
+                    .write_scalar(&text("true = the cell's activity a is 1 (spiking) during that step"))?;
             }
             self.file.flush()
         };
@@ -209,20 +186,9 @@ impl RasterCapture {
             .map(|&s| {
                 let rasters = pops
                     .iter()
-                    .map(|(i, n)| {
-                        (
-                            n.clone(),
-                            Array2::from_elem((model.steps, cells(*i)), false),
-                        )
-                    })
+                    .map(|(i, n)| (n.clone(), Array2::from_elem((model.steps, cells(*i)), false)))
                     .collect();
-                (
-                    s,
-                    CapturedExample {
-                        input: None,
-                        rasters,
-                    },
-                )
+                (s, CapturedExample { input: None, rasters })
             })
             .collect();
         Self {

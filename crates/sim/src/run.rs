@@ -69,10 +69,7 @@ impl RunDir {
                 Ok(()) => return Ok(Self { path }),
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
                 Err(e) => {
-                    return Err(SimError::output(
-                        &path,
-                        format!("cannot create the run folder: {e}"),
-                    ));
+                    return Err(SimError::output(&path, format!("cannot create the run folder: {e}")));
                 }
             }
         }
@@ -93,9 +90,8 @@ impl RunDir {
                 ));
             }
         } else {
-            std::fs::create_dir_all(path).map_err(|e| {
-                SimError::output(path, format!("cannot create the run folder: {e}"))
-            })?;
+            std::fs::create_dir_all(path)
+                .map_err(|e| SimError::output(path, format!("cannot create the run folder: {e}")))?;
         }
         Ok(Self {
             path: path.to_path_buf(),
@@ -173,10 +169,7 @@ pub fn execute(request: &RunRequest, observer: &mut dyn Observer) -> Result<RunR
         Some(p) => RunDir::create_at(p)?,
         None => {
             let stamp = chrono::Utc::now().format("%Y%m%d-%H%M%S");
-            RunDir::create_unique(
-                &request.output_root,
-                &format!("{}-seed{}-{stamp}", f.name, f.seed),
-            )?
+            RunDir::create_unique(&request.output_root, &format!("{}-seed{}-{stamp}", f.name, f.seed))?
         }
     };
     let header = format!(
@@ -211,9 +204,7 @@ pub fn execute(request: &RunRequest, observer: &mut dyn Observer) -> Result<RunR
     let write_summary = |s: &Summary| {
         dir.write_atomic(
             "summary.json",
-            serde_json::to_string_pretty(s)
-                .expect("summary serialises")
-                .as_bytes(),
+            serde_json::to_string_pretty(s).expect("summary serialises").as_bytes(),
         )
     };
     write_summary(&summary)?;

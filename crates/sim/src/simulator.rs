@@ -15,7 +15,7 @@ use crate::model::{ErrorPools, Model};
 use crate::network::Network;
 use ndarray::{Array2, ArrayView2, Zip, linalg::general_mat_mul};
 use snn_neuron::LifState;
-use snn_plasticity::teaching_signal_into;
+use snn_plasticity::{GramCarry, teaching_signal_into};
 
 /// Read access to every population of a presentation, by raster index (see [`Model::population_names`]).
 pub struct Populations<'a> {
@@ -103,6 +103,7 @@ pub struct Simulator {
     delta: Vec<Array2<f32>>,
     iota: Vec<Array2<f32>>,
     counts: Array2<f32>,
+    gram: Option<GramCarry>,
 }
 
 impl Simulator {
@@ -114,21 +115,14 @@ impl Simulator {
         let zeros = |n| Array2::<f32>::zeros((examples, n));
         let pool_cells = match model.file.network.error_pools {
             ErrorPools::Relay => None,
-            ErrorPools::Lif { .. } => Some((
-                LifState::new(examples, out),
-                LifState::new(examples, out),
-                zeros(out),
-            )),
+            ErrorPools::Lif { .. } => Some((LifState::new(examples, out), LifState::new(examples, out), zeros(out))),
         };
         Self {
             model: model.clone(),
             examples,
             input: zeros(sizes[0]),
             drive: lif_sizes.iter().map(|&n| zeros(n)).collect(),
-            layers: lif_sizes
-                .iter()
-                .map(|&n| LifState::new(examples, n))
-                .collect(),
+            layers: lif_sizes.iter().map(|&n| LifState::new(examples, n)).collect(),
             target: zeros(out),
             err_exc: zeros(out),
             err_inh: zeros(out),
@@ -137,6 +131,8 @@ impl Simulator {
             delta: lif_sizes.iter().map(|&n| zeros(n)).collect(),
             iota: lif_sizes.iter().map(|&n| zeros(n)).collect(),
             counts: zeros(out),
+            gram: (model.learns[0] && model.first_layer_uses_gram(examples))
+                .then(|| GramCarry::new(examples, sizes[0], sizes[1])),
         }
     }
 
@@ -179,18 +175,29 @@ impl Simulator {
             }
         }
         self.counts.fill(0.0);
+        // A learning first layer may be carried through the Gram matrix of its constant input (snn_plasticity::gram).
+        let mut gram = if learns[0] { self.gram.as_mut() } else { None };
+        if let Some(g) = &mut gram {
+            g.begin(&net.projections[0], self.input.view(), mu, scale);
+        }
 
         for s in 0..steps {
-            // 1. Forward: every layer from the layer below's activity of this step.
+            // 1. Forward: every layer from the layer below's activity of this step. The first layer's input is
+            //    constant, so its drive changes only after a step that changed its weights (a learning step).
             for l in 0..nl {
-                let constant_drive = l == 0 && !learns[0] && s > 0;
-                if !constant_drive {
-                    let pre = if l == 0 {
-                        self.input.view()
-                    } else {
-                        self.layers[l - 1].a.view()
-                    };
-                    net.projections[l].drive_into(pre, &mut self.drive[l]);
+                let unchanged = l == 0 && s > 0 && !(learns[0] && s > settle);
+                if !unchanged {
+                    match (&gram, l) {
+                        (Some(g), 0) => g.drive_into(&net.projections[0], &mut self.drive[0]),
+                        _ => {
+                            let pre = if l == 0 {
+                                self.input.view()
+                            } else {
+                                self.layers[l - 1].a.view()
+                            };
+                            net.projections[l].drive_into(pre, &mut self.drive[l]);
+                        }
+                    }
                 }
                 self.layers[l].step(&lif, self.drive[l].view());
             }
@@ -230,13 +237,7 @@ impl Simulator {
                         if l == nl - 1 {
                             self.delta[l].assign(&self.error);
                         } else {
-                            general_mat_mul(
-                                1.0,
-                                &self.error,
-                                &net.broadcast[l].t(),
-                                0.0,
-                                &mut self.delta[l],
-                            );
+                            general_mat_mul(1.0, &self.error, &net.broadcast[l].t(), 0.0, &mut self.delta[l]);
                         }
                         let eta = m.eta[l];
                         teaching_signal_into(
@@ -246,12 +247,17 @@ impl Simulator {
                             eta,
                             derivative,
                         );
-                        let pre = if l == 0 {
-                            self.input.view()
-                        } else {
-                            self.layers[l - 1].a.view()
-                        };
-                        net.projections[l].learn(self.iota[l].view(), pre, mu, scale);
+                        match (&mut gram, l) {
+                            (Some(g), 0) => g.learn(&mut net.projections[0], self.iota[0].view()),
+                            _ => {
+                                let pre = if l == 0 {
+                                    self.input.view()
+                                } else {
+                                    self.layers[l - 1].a.view()
+                                };
+                                net.projections[l].learn(self.iota[l].view(), pre, mu, scale);
+                            }
+                        }
                     }
                 }
             }
@@ -264,6 +270,9 @@ impl Simulator {
                     err_inh: &self.err_inh,
                 },
             );
+        }
+        if let Some(g) = gram {
+            g.finish(&mut net.projections[0]);
         }
         let predicted = self
             .counts

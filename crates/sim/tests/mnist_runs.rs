@@ -49,10 +49,7 @@ fn learning_on_a_small_mnist_subset_raises_accuracy() {
     let after = outcome.test_accuracy();
     // 500 training examples, 784-100-10: chance is 10%; measured 59% with seed 7.
     assert!(before < 0.2, "untrained accuracy {before}");
-    assert!(
-        after > 0.45 && after - before > 0.3,
-        "accuracy {before} -> {after}"
-    );
+    assert!(after > 0.45 && after - before > 0.3, "accuracy {before} -> {after}");
     assert_eq!(outcome.curve.len(), 3, "points at 0, 250 and 500 examples");
     assert!(outcome.curve[2].test_accuracy > outcome.curve[0].test_accuracy);
 }
@@ -62,10 +59,7 @@ type Trained = (Vec<Array2<f32>>, Vec<Array1<f32>>, Vec<f64>, usize);
 
 fn trained(model: &Model, threads: usize) -> Trained {
     let data = Prepared::load(model).unwrap();
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .unwrap();
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
     pool.install(|| {
         let mut exp = Experiment::new(model).unwrap();
         let o = exp.run(&data, &mut Silent, None).unwrap();
@@ -130,13 +124,9 @@ fn run_folder_holds_resolved_model_curve_summary_and_rasters() {
     assert_eq!(resolved, request.resolve().unwrap().file);
 
     let curve = read_curve(&dir.join("curve.csv")).unwrap();
-    assert_eq!(
-        curve.iter().map(|c| c.examples).collect::<Vec<_>>(),
-        vec![0, 50, 100]
-    );
+    assert_eq!(curve.iter().map(|c| c.examples).collect::<Vec<_>>(), vec![0, 50, 100]);
 
-    let summary: Summary =
-        serde_json::from_slice(&std::fs::read(dir.join("summary.json")).unwrap()).unwrap();
+    let summary: Summary = serde_json::from_slice(&std::fs::read(dir.join("summary.json")).unwrap()).unwrap();
     assert_eq!(summary.status, "finished");
     assert_eq!(summary.seed, 7);
     assert_eq!(summary.train_examples_seen, 100);
@@ -154,16 +144,8 @@ fn run_folder_holds_resolved_model_curve_summary_and_rasters() {
         .iter()
         .map(|s| s.to_string())
         .collect();
-    assert_eq!(
-        pops,
-        ["input", "hidden1", "output", "error_exc", "error_inh"]
-    );
-    for group in [
-        "train/00000000",
-        "train/00000099",
-        "test/00000",
-        "test/00001",
-    ] {
+    assert_eq!(pops, ["input", "hidden1", "output", "error_exc", "error_inh"]);
+    for group in ["train/00000000", "train/00000099", "test/00000", "test/00001"] {
         let g = f.group(group).unwrap_or_else(|e| panic!("{group}: {e}"));
         let label = g.attr("label").unwrap().read_scalar::<u8>().unwrap() as usize;
         let input = g.dataset("input").unwrap().read_1d::<f32>().unwrap();
@@ -178,30 +160,16 @@ fn run_folder_holds_resolved_model_curve_summary_and_rasters() {
         // SPEC §2.1: e⁺ = output spiking where it should be silent, e⁻ = silent where it should spike.
         for s in 0..400 {
             for k in 0..10 {
-                assert_eq!(
-                    exc[[s, k]],
-                    out[[s, k]] && k != label,
-                    "{group} e+ step {s} cell {k}"
-                );
-                assert_eq!(
-                    inh[[s, k]],
-                    !out[[s, k]] && k == label,
-                    "{group} e- step {s} cell {k}"
-                );
+                assert_eq!(exc[[s, k]], out[[s, k]] && k != label, "{group} e+ step {s} cell {k}");
+                assert_eq!(inh[[s, k]], !out[[s, k]] && k == label, "{group} e- step {s} cell {k}");
             }
         }
         let counts = g.attr("output_counts").unwrap().read_1d::<f32>().unwrap();
         for k in 0..10 {
             let n = (80..400).filter(|&s| out[[s, k]]).count();
-            assert_eq!(
-                counts[k] as usize, n,
-                "{group}: answer counts spikes over 20–100 ms"
-            );
+            assert_eq!(counts[k] as usize, n, "{group}: answer counts spikes over 20–100 ms");
         }
         let ds = g.dataset("hidden1").unwrap();
-        assert!(
-            ds.is_chunked() && !ds.filters().is_empty(),
-            "chunked and compressed"
-        );
+        assert!(ds.is_chunked() && !ds.filters().is_empty(), "chunked and compressed");
     }
 }

@@ -64,11 +64,7 @@ fn misspelt_field_is_named_with_its_line() {
 
 #[test]
 fn syntax_errors_and_wrong_types_have_positions() {
-    let e = ModelFile::from_ron(
-        "(\n  name: \"x\",\n  network: (layers: [784, 10]\n",
-        Path::new("t.ron"),
-    )
-    .unwrap_err();
+    let e = ModelFile::from_ron("(\n  name: \"x\",\n  network: (layers: [784, 10]\n", Path::new("t.ron")).unwrap_err();
     assert!(matches!(e, ModelError::Parse { .. }), "{e}");
     let e = ModelFile::from_ron(
         "(\n  name: \"x\",\n  seed: \"one\",\n  network: (layers: [784, 10]),\n)",
@@ -85,11 +81,7 @@ fn syntax_errors_and_wrong_types_have_positions() {
 
 #[test]
 fn minimal_file_takes_spec_defaults() {
-    let m = ModelFile::from_ron(
-        "(name: \"tiny\", network: (layers: [784, 10]))",
-        Path::new("t.ron"),
-    )
-    .unwrap();
+    let m = ModelFile::from_ron("(name: \"tiny\", network: (layers: [784, 10]))", Path::new("t.ron")).unwrap();
     let c = m.check().unwrap();
     assert_eq!(c.lif.tau, 20.0);
     assert_eq!(m.protocol.batch_size, 100);
@@ -110,27 +102,15 @@ fn overrides_reach_nested_fields_lists_enums_and_options() {
     m.set("name=\"renamed\"").unwrap();
     assert_eq!(m.protocol.batch_size, 10);
     assert_eq!(m.network.layers, vec![784, 500, 10]);
-    assert_eq!(
-        m.learning.batch_reduction,
-        snn_plasticity::BatchReduction::Sum
-    );
+    assert_eq!(m.learning.batch_reduction, snn_plasticity::BatchReduction::Sum);
     assert_eq!(m.data.train_limit, Some(10000));
-    assert_eq!(
-        m.learning.learning_rate,
-        snn_plasticity::LearningRate::FanInScaled(2.0)
-    );
-    assert_eq!(
-        m.network.error_pools,
-        snn_sim::model::ErrorPools::Lif { gain: 40.0 }
-    );
+    assert_eq!(m.learning.learning_rate, snn_plasticity::LearningRate::FanInScaled(2.0));
+    assert_eq!(m.network.error_pools, snn_sim::model::ErrorPools::Lif { gain: 40.0 });
     assert_eq!(m.record.train_examples, vec![1, 2, 3]);
     assert_eq!(m.network.lif.tau, 25.0);
     assert_eq!(m.name, "renamed");
     m.set("network.error_pools.Lif.gain=60").unwrap();
-    assert_eq!(
-        m.network.error_pools,
-        snn_sim::model::ErrorPools::Lif { gain: 60.0 }
-    );
+    assert_eq!(m.network.error_pools, snn_sim::model::ErrorPools::Lif { gain: 60.0 });
     m.set("data.train_limit=None").unwrap();
     assert_eq!(m.data.train_limit, None);
     m.set("network.layers=[784, 630, 370, 10]").unwrap();
@@ -148,10 +128,7 @@ fn bad_overrides_name_the_path_and_what_was_expected() {
         "{e}"
     );
     let e = err(&mut m, "protocol.batch_size=1.5");
-    assert!(
-        e.contains("protocol.batch_size") && e.contains("expected usize"),
-        "{e}"
-    );
+    assert!(e.contains("protocol.batch_size") && e.contains("expected usize"), "{e}");
     let e = err(&mut m, "network.layers.7=3");
     assert!(e.contains("`network.layers` has 3 entries"), "{e}");
     let e = err(&mut m, "learning.algorithm=XY");

@@ -83,14 +83,7 @@ fn present(
         let err: Vec<Vec<f32>> = (0..nex)
             .map(|e| {
                 (0..out)
-                    .map(|k| {
-                        a[nl - 1][e][k]
-                            - if usize::from(labels[e]) == k {
-                                1.0
-                            } else {
-                                0.0
-                            }
-                    })
+                    .map(|k| a[nl - 1][e][k] - if usize::from(labels[e]) == k { 1.0 } else { 0.0 })
                     .collect()
             })
             .collect();
@@ -113,9 +106,7 @@ fn present(
                                 let delta: f64 = if l == nl - 1 {
                                     f64::from(err[e][i])
                                 } else {
-                                    (0..out)
-                                        .map(|k| f64::from(r.bba[l][i][k]) * f64::from(err[e][k]))
-                                        .sum()
+                                    (0..out).map(|k| f64::from(r.bba[l][i][k]) * f64::from(err[e][k])).sum()
                                 };
                                 let vi = v[l][e][i];
                                 let d = if vi > 0.0 {
@@ -132,16 +123,12 @@ fn present(
                     let pre_n = r.w[l][i].len();
                     for j in 0..pre_n {
                         let g: f64 = (0..nex)
-                            .map(|e| {
-                                iota[e][i]
-                                    * f64::from(if l == 0 { x[e][j] } else { a[l - 1][e][j] })
-                            })
+                            .map(|e| iota[e][i] * f64::from(if l == 0 { x[e][j] } else { a[l - 1][e][j] }))
                             .sum::<f64>()
                             / nex as f64;
                         // Momentum buffers are f32 in snnsim; with f64 ones the weights drift apart by ~2e-4 relative over
                         // 960 large (η = 0.57) updates, float accumulation and nothing else.
-                        r.dw[l][i][j] =
-                            f64::from((mu as f32) * (r.dw[l][i][j] as f32) - (g as f32));
+                        r.dw[l][i][j] = f64::from((mu as f32) * (r.dw[l][i][j] as f32) - (g as f32));
                         r.w[l][i][j] = (f64::from(r.w[l][i][j]) + r.dw[l][i][j]) as f32;
                     }
                     let g: f64 = (0..nex).map(|e| iota[e][i]).sum::<f64>() / nex as f64;
@@ -174,11 +161,7 @@ fn simulator_equals_table1_transcription() {
             .iter()
             .map(|p| vec![vec![0.0; p.pre()]; p.post()])
             .collect(),
-        db: net
-            .projections
-            .iter()
-            .map(|p| vec![0.0; p.post()])
-            .collect(),
+        db: net.projections.iter().map(|p| vec![0.0; p.post()]).collect(),
         bba: net.broadcast.iter().map(rows).collect(),
     };
     let eta: Vec<f32> = model.eta.clone();

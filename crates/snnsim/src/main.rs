@@ -205,13 +205,7 @@ fn run(cli: Cli) -> Result<()> {
     }
 }
 
-fn bench(
-    model: PathBuf,
-    overrides: Vec<String>,
-    threads: &[usize],
-    batches: usize,
-    warmup: usize,
-) -> Result<()> {
+fn bench(model: PathBuf, overrides: Vec<String>, threads: &[usize], batches: usize, warmup: usize) -> Result<()> {
     anyhow::ensure!(batches > 0, "--batches must be at least 1");
     let request = RunRequest {
         model_path: model,
@@ -238,22 +232,11 @@ fn bench(
             .build()
             .context("cannot start the thread pool")?;
         for learn in [true, false] {
-            let t = pool.install(|| {
-                snn_sim::bench::time_presentations(&m, &data, learn, warmup, batches)
-            })?;
-            let (lo, hi) =
-                t.ms.iter()
-                    .fold((f64::MAX, 0f64), |(a, b), &x| (a.min(x), b.max(x)));
+            let t = pool.install(|| snn_sim::bench::time_presentations(&m, &data, learn, warmup, batches))?;
+            let (lo, hi) = t.ms.iter().fold((f64::MAX, 0f64), |(a, b), &x| (a.min(x), b.max(x)));
             println!(
                 "{:<6} {:>7}  {:>9.1} ({:.1}-{:.1}){:>12}   {:>14.3e}   {:>17.3e}",
-                t.mode,
-                t.threads,
-                t.median_ms,
-                lo,
-                hi,
-                "",
-                t.cell_updates_per_s,
-                t.synaptic_events_per_s
+                t.mode, t.threads, t.median_ms, lo, hi, "", t.cell_updates_per_s, t.synaptic_events_per_s
             );
         }
     }

@@ -1,7 +1,7 @@
 //! Validation of a model file into a [`Model`]: every field checked against its physical range, derived quantities
 //! (steps, per-layer η and learning flags) computed once.
 
-use super::{ErrorPoolSpec, ModelFile};
+use super::{ErrorPoolSpec, FirstLayer, ModelFile};
 use serde::{Deserialize, Serialize};
 use snn_neuron::LifParams;
 use snn_plasticity::{Derivative, InitParams, LearningRate};
@@ -93,6 +93,17 @@ pub struct Model {
     pub derivative: Derivative,
 }
 
+impl Model {
+    /// Whether a batch of `examples` carries the learning first layer through its Gram matrix.
+    pub fn first_layer_uses_gram(&self, examples: usize) -> bool {
+        match self.file.engine.first_layer {
+            FirstLayer::Direct => false,
+            FirstLayer::Gram => true,
+            FirstLayer::Auto => examples < 2 * self.layers()[0],
+        }
+    }
+}
+
 impl ModelFile {
     /// Validates every field and derives the simulator's quantities.
     pub fn check(&self) -> Result<Model, ModelError> {
@@ -129,11 +140,7 @@ impl ModelFile {
             t_ref: f.network.lif.t_ref,
         };
         lif.check().map_err(|e| match e {
-            snn_neuron::NeuronError::OutOfRange {
-                field,
-                value,
-                expected,
-            } => {
+            snn_neuron::NeuronError::OutOfRange { field, value, expected } => {
                 let path = if field == "dt" {
                     "protocol.dt".into()
                 } else {
@@ -166,11 +173,7 @@ impl ModelFile {
             ));
         }
         if p.epochs > 100_000 {
-            return Err(invalid(
-                "protocol.epochs",
-                p.epochs,
-                "at most 100000 passes",
-            ));
+            return Err(invalid("protocol.epochs", p.epochs, "at most 100000 passes"));
         }
         if p.curve_every > 0 && p.curve_test_examples == 0 {
             return Err(invalid(
@@ -190,29 +193,17 @@ impl ModelFile {
             ));
         }
         if !(0.0..1.0).contains(&l.momentum) {
-            return Err(invalid(
-                "learning.momentum",
-                l.momentum,
-                "a momentum μ with 0 <= μ < 1",
-            ));
+            return Err(invalid("learning.momentum", l.momentum, "a momentum μ with 0 <= μ < 1"));
         }
         match l.learning_rate {
             LearningRate::FanIn => {}
             LearningRate::FanInScaled(k) | LearningRate::Fixed(k) if k.is_finite() && k > 0.0 => {}
             LearningRate::FanInScaled(k) | LearningRate::Fixed(k) => {
-                return Err(invalid(
-                    "learning.learning_rate",
-                    k,
-                    "a positive, finite learning rate",
-                ));
+                return Err(invalid("learning.learning_rate", k, "a positive, finite learning rate"));
             }
         }
         if !(l.gamma.is_finite() && l.gamma > 0.0) {
-            return Err(invalid(
-                "learning.gamma",
-                l.gamma,
-                "γ > 0 (0.034 for MNIST)",
-            ));
+            return Err(invalid("learning.gamma", l.gamma, "γ > 0 (0.034 for MNIST)"));
         }
         if !(l.c2.is_finite() && l.c2 > 0.0) {
             return Err(invalid("learning.c2", l.c2, "c2 > 0 (0.08)"));
@@ -220,11 +211,7 @@ impl ModelFile {
         if let ErrorPoolSpec::Lif { gain } = f.network.error_pools
             && !(gain.is_finite() && gain > 0.0)
         {
-            return Err(invalid(
-                "network.error_pools.Lif.gain",
-                gain,
-                "a positive gain",
-            ));
+            return Err(invalid("network.error_pools.Lif.gain", gain, "a positive gain"));
         }
         // Init.
         let init = InitParams {
@@ -258,10 +245,7 @@ impl ModelFile {
                 "a positive standard deviation (0.8)",
             ));
         }
-        for (name, lim) in [
-            ("data.train_limit", d.train_limit),
-            ("data.test_limit", d.test_limit),
-        ] {
+        for (name, lim) in [("data.train_limit", d.train_limit), ("data.test_limit", d.test_limit)] {
             if lim == Some(0) {
                 return Err(invalid(name, 0, "at least 1 example, or None for all"));
             }
@@ -277,9 +261,7 @@ impl ModelFile {
                 ));
             }
         }
-        let learns = (0..weight_layers)
-            .map(|i| i >= weight_layers - l.depth)
-            .collect();
+        let learns = (0..weight_layers).map(|i| i >= weight_layers - l.depth).collect();
         let eta = layers[..weight_layers]
             .iter()
             .map(|&n| l.learning_rate.eta(n))

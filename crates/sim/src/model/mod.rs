@@ -43,6 +43,29 @@ pub struct ModelFile {
     /// What to record into the run's HDF5 file.
     #[serde(default)]
     pub record: RecordSpec,
+    /// How the simulator computes (never what: every choice gives the same model).
+    #[serde(default)]
+    pub engine: EngineSpec,
+}
+
+/// Choices of computation that do not change the model (results agree to float rounding).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct EngineSpec {
+    /// How a learning first hidden layer, whose input is constant during a presentation, is computed.
+    pub first_layer: FirstLayer,
+}
+
+/// Computation of the learning first hidden layer (see `snn_plasticity::gram`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum FirstLayer {
+    /// `Gram` when the batch is smaller than twice the input width (it then needs fewer operations), else `Direct`.
+    #[default]
+    Auto,
+    /// Forward product and weight update on every step, as written in Table 1.
+    Direct,
+    /// Exact carry-forward through the Gram matrix of the batch's inputs; weights materialised once per batch.
+    Gram,
 }
 
 /// The dataset and where to find it.

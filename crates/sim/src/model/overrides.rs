@@ -44,19 +44,15 @@ impl ModelFile {
                 }
                 Value::Array(items) => {
                     let n = items.len();
-                    let i: usize = key.parse().map_err(|_| {
-                        err(format!(
-                            "{here} is a list: expected an index 0..{n}, found `{key}`"
-                        ))
-                    })?;
-                    items.get_mut(i).ok_or_else(|| {
-                        err(format!("{here} has {n} entries: index {i} is out of range"))
-                    })?
+                    let i: usize = key
+                        .parse()
+                        .map_err(|_| err(format!("{here} is a list: expected an index 0..{n}, found `{key}`")))?;
+                    items
+                        .get_mut(i)
+                        .ok_or_else(|| err(format!("{here} has {n} entries: index {i} is out of range")))?
                 }
                 _ => {
-                    return Err(err(format!(
-                        "{here} is a single value, it has no field `{key}`"
-                    )));
+                    return Err(err(format!("{here} is a single value, it has no field `{key}`")));
                 }
             };
             if !walked.is_empty() {
@@ -80,9 +76,7 @@ fn parse_value(text: &str) -> Result<Value, String> {
         return Err("the value after '=' is empty".into());
     }
     let is_ident = |s: &str| {
-        s.chars()
-            .next()
-            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        s.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
             && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
     };
     match text {
