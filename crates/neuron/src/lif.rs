@@ -87,9 +87,9 @@ impl LifParams {
 
     /// Number of steps a spike lasts: `ceil(t_ref / Δt)`, with a relative tolerance of 1e-6 so that 1 ms / 0.25 ms
     /// is 4, not 5.
-    pub fn refractory_steps(&self) -> u8 {
+    pub fn refractory_steps(&self) -> u32 {
         let ratio = f64::from(self.t_ref) / f64::from(self.dt);
-        (ratio - 1e-6 * ratio).ceil().max(1.0) as u8
+        (ratio - 1e-6 * ratio).ceil().max(1.0) as u32
     }
 
     /// The Euler factor Δt/τ used in `h += (v − h) · (Δt/τ)`.
@@ -111,7 +111,7 @@ pub struct LifState {
     /// Hillock potential h.
     pub h: Array2<f32>,
     /// Integer refractory counter (0 = not refractory; k = k-th step of the spike).
-    pub refractory: Array2<u8>,
+    pub refractory: Array2<u32>,
     /// Activity a ∈ {0, 1} of this step, as f32 so it feeds matrix products directly.
     pub a: Array2<f32>,
 }
@@ -180,37 +180,34 @@ impl LifState {
 pub const CHUNK: usize = 16 * 1024;
 
 #[inline(always)]
-fn step_slices(h: &mut [f32], r: &mut [u8], a: &mut [f32], v: &[f32], k: f32, th: f32, n_ref: u8) {
+fn step_slices(h: &mut [f32], r: &mut [u32], a: &mut [f32], v: &[f32], k: f32, th: f32, n_ref: u32) {
     let n = h.len();
     let (r, a, v) = (&mut r[..n], &mut a[..n], &v[..n]);
     for i in 0..n {
         let (nh, nr) = lif_update(h[i], r[i], v[i], k, th, n_ref);
         h[i] = nh;
         r[i] = nr;
-        a[i] = if nr > 0 { 1.0 } else { 0.0 };
+        a[i] = u32::from(nr > 0) as f32;
     }
 }
 
-/// One cell, one step: returns the new (h, refractory counter). Table 1's order, integer counter (module docs).
+/// One cell, one step: returns the new (h, refractory counter). Table 1's order, integer counter (module docs),
+/// written with selects instead of branches so that loops over cells vectorise:
+///
+/// ```text
+/// r1 = (r > 0) ? r + 1 : 0;  r1 = (r1 > n_ref) ? 0 : r1     // count up; end of the refractory period
+/// h' = (r1 > 0) ? 0 : h + (v − h) Δt/τ                        // pinned, or leaky integration
+/// r' = (r1 == 0 && h' > h_th) ? 1 : r1                        // a spike starts
+/// ```
 #[inline(always)]
-pub fn lif_update(h: f32, r: u8, v: f32, leak: f32, h_th: f32, n_ref: u8) -> (f32, u8) {
-    let mut r = r;
-    if r > 0 {
-        r += 1;
-        if r > n_ref {
-            r = 0;
-        }
-    }
-    let mut h = h;
-    if r > 0 {
-        h = 0.0;
-    } else {
-        h += (v - h) * leak;
-        if h > h_th {
-            r = 1;
-        }
-    }
-    (h, r)
+pub fn lif_update(h: f32, r: u32, v: f32, leak: f32, h_th: f32, n_ref: u32) -> (f32, u32) {
+    let r1 = r + u32::from(r > 0);
+    let r1 = r1 * u32::from(r1 <= n_ref);
+    let integrated = h + (v - h) * leak;
+    let h1 = if r1 > 0 { 0.0 } else { integrated };
+    // When a spike starts r1 is 0, so `|` sets the counter to 1.
+    let r2 = r1 | u32::from((r1 == 0) & (h1 > h_th));
+    (h1, r2)
 }
 
 /// Convenience for tests and single-cell experiments: simulates one cell under a drive sequence from rest and returns

@@ -60,7 +60,12 @@ pub fn teaching_signal_into(
     const CHUNK: usize = 16 * 1024;
     match (iota.as_slice_mut(), v.as_slice(), delta.as_slice()) {
         (Some(i), Some(v), Some(d)) if i.len() == v.len() && i.len() == d.len() => {
-            let run = |i: &mut [f32], v: &[f32], d: &[f32]| fill(i, v, d, |v| eta * derivative.at(v));
+            // One monomorphised loop per derivative, so that each vectorises.
+            let run = |i: &mut [f32], v: &[f32], d: &[f32]| match derivative {
+                Derivative::Sech2 { c2 } => fill(i, v, d, |v| eta * Derivative::Sech2 { c2 }.at(v)),
+                Derivative::TanhFit { c1, c2 } => fill(i, v, d, |v| eta * Derivative::TanhFit { c1, c2 }.at(v)),
+                Derivative::One => fill(i, v, d, |_| eta),
+            };
             if i.len() <= CHUNK {
                 run(i, v, d);
             } else {
@@ -78,7 +83,7 @@ pub fn teaching_signal_into(
 }
 
 #[inline(always)]
-fn fill(iota: &mut [f32], v: &[f32], delta: &[f32], factor: impl Fn(f32) -> f32) {
+fn fill<F: Fn(f32) -> f32>(iota: &mut [f32], v: &[f32], delta: &[f32], factor: F) {
     let n = iota.len();
     let (v, delta) = (&v[..n], &delta[..n]);
     for k in 0..n {
