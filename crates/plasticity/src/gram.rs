@@ -19,9 +19,13 @@
 //! update. W and ΔW are materialised once, at the end of the presentation. Biases are updated directly, as in
 //! [`Projection::learn`]. It pays when B < 2 · pre.
 
-use crate::projection::{POST_BLOCK, Projection};
+use crate::projection::{Projection, learn_biases};
 use ndarray::parallel::prelude::*;
 use ndarray::{Array2, ArrayView2, Axis, Zip, linalg::general_mat_mul};
+
+/// Post cells per parallel block of the carry: wider than [`crate::projection::POST_BLOCK`] because every block
+/// multiplies the whole `[B, B]` Gram matrix, which matrixmultiply packs once per block.
+pub const GRAM_BLOCK: usize = 256;
 
 /// Presentation state of a projection carried forward through its Gram matrix.
 #[derive(Clone, Debug)]
@@ -75,12 +79,12 @@ impl GramCarry {
     pub fn drive_into(&self, proj: &Projection, v: &mut Array2<f32>) {
         let (sigma, scale, learned) = (self.sigma, self.scale, self.steps > 0);
         let gram = &self.gram;
-        v.axis_chunks_iter_mut(Axis(1), POST_BLOCK)
+        v.axis_chunks_iter_mut(Axis(1), GRAM_BLOCK)
             .into_par_iter()
-            .zip(self.v0.axis_chunks_iter(Axis(1), POST_BLOCK).into_par_iter())
-            .zip(self.d0.axis_chunks_iter(Axis(1), POST_BLOCK).into_par_iter())
-            .zip(self.c.axis_chunks_iter(Axis(1), POST_BLOCK).into_par_iter())
-            .zip(proj.b.axis_chunks_iter(Axis(0), POST_BLOCK).into_par_iter())
+            .zip(self.v0.axis_chunks_iter(Axis(1), GRAM_BLOCK).into_par_iter())
+            .zip(self.d0.axis_chunks_iter(Axis(1), GRAM_BLOCK).into_par_iter())
+            .zip(self.c.axis_chunks_iter(Axis(1), GRAM_BLOCK).into_par_iter())
+            .zip(proj.b.axis_chunks_iter(Axis(0), GRAM_BLOCK).into_par_iter())
             .for_each(|((((mut v, v0), d0), c), b)| {
                 Zip::from(v.rows_mut())
                     .and(v0.rows())
@@ -102,19 +106,21 @@ impl GramCarry {
     /// `Δb ← μ Δb − s Σ ι; b += Δb` applied directly.
     pub fn learn(&mut self, proj: &mut Projection, iota: ArrayView2<'_, f32>) {
         let mu = self.mu;
-        Zip::from(&mut self.m).and(&mut self.c).and(iota).for_each(|m, c, &i| {
-            *m = mu * *m + i;
-            *c += *m;
-        });
+        self.m
+            .axis_chunks_iter_mut(Axis(1), GRAM_BLOCK)
+            .into_par_iter()
+            .zip(self.c.axis_chunks_iter_mut(Axis(1), GRAM_BLOCK).into_par_iter())
+            .zip(iota.axis_chunks_iter(Axis(1), GRAM_BLOCK).into_par_iter())
+            .for_each(|((mut m, mut c), iota)| {
+                Zip::from(&mut m).and(&mut c).and(&iota).for_each(|m, c, &i| {
+                    *m = mu * *m + i;
+                    *c += *m;
+                });
+            });
         self.mu_pow *= mu;
         self.sigma += self.mu_pow;
         self.steps += 1;
-        let scale = self.scale;
-        for (i, (db, b)) in proj.db.iter_mut().zip(proj.b.iter_mut()).enumerate() {
-            let sum: f32 = iota.column(i).sum();
-            *db = mu * *db - scale * sum;
-            *b += *db;
-        }
+        learn_biases(&mut proj.db, &mut proj.b, iota, mu, self.scale);
     }
 
     /// Ends the presentation: `W = W_0 + σ ΔW_0 − s Cᵀ X` and `ΔW = μ^K ΔW_0 − s Mᵀ X` written into the projection.

@@ -81,11 +81,7 @@ impl Projection {
                 general_mat_mul(-scale, &iota.t(), &a_pre, mu, &mut dw);
                 w += &dw;
             });
-        for (i, (db, b)) in self.db.iter_mut().zip(self.b.iter_mut()).enumerate() {
-            let sum: f32 = iota.column(i).sum();
-            *db = mu * *db - scale * sum;
-            *b += *db;
-        }
+        learn_biases(&mut self.db, &mut self.b, iota, mu, scale);
     }
 
     /// True if every weight, bias and momentum entry is finite.
@@ -99,6 +95,29 @@ impl Projection {
         self.dw.fill(0.0);
         self.db.fill(0.0);
     }
+}
+
+/// `Δb ← μ Δb − s Σ_examples ι; b += Δb` over fixed blocks of cells in parallel. Examples are summed in order, so
+/// every path that updates biases (direct or Gram carry) gives the same bits.
+pub fn learn_biases(db: &mut Array1<f32>, b: &mut Array1<f32>, iota: ArrayView2<'_, f32>, mu: f32, scale: f32) {
+    assert_eq!(iota.ncols(), b.len(), "teaching signal width");
+    db.axis_chunks_iter_mut(Axis(0), POST_BLOCK)
+        .into_par_iter()
+        .zip(b.axis_chunks_iter_mut(Axis(0), POST_BLOCK).into_par_iter())
+        .zip(iota.axis_chunks_iter(Axis(1), POST_BLOCK).into_par_iter())
+        .for_each(|((mut db, mut b), iota)| {
+            let mut sum = [0.0f32; POST_BLOCK];
+            let sum = &mut sum[..db.len()];
+            for row in iota.rows() {
+                for (s, &x) in sum.iter_mut().zip(row.iter()) {
+                    *s += x;
+                }
+            }
+            for ((db, b), &s) in db.iter_mut().zip(b.iter_mut()).zip(sum.iter()) {
+                *db = mu * *db - scale * s;
+                *b += *db;
+            }
+        });
 }
 
 /// Adds `src` into `dst` elementwise (helper for callers keeping their own buffers).
