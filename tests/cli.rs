@@ -347,3 +347,20 @@ fn data_fetch_downloads_and_verifies() {
         "no partial file left"
     );
 }
+
+/// `snnsim ... | head -1`: a reader that goes away is a normal end, not a panic.
+#[test]
+fn closed_stdout_is_not_a_panic() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_snnsim"))
+        .args(["check", "models/small_lif_ba.ron"])
+        .current_dir(repo())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take()); // close the read end before the child writes
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(out.status.success(), "{err}");
+}

@@ -2,6 +2,24 @@
 
 mod progress;
 
+/// Prints a line to standard output. A closed pipe (`snnsim ... | head -1`) ends the program quietly with success
+/// instead of a panic; any other write error is reported.
+macro_rules! out {
+    ($($arg:tt)*) => {
+        crate::emit(&format!($($arg)*))?
+    };
+}
+
+fn emit(line: &str) -> Result<()> {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    match writeln!(stdout, "{line}").and_then(|()| stdout.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(0),
+        Err(e) => Err(anyhow::anyhow!("cannot write to standard output: {e}")),
+    }
+}
+
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
 use snn_data::DatasetKind;
@@ -148,7 +166,7 @@ fn run(cli: Cli) -> Result<()> {
             let report = execute(&request, &mut display)?;
             display.finish();
             let o = &report.outcome;
-            println!(
+            out!(
                 "test accuracy: {:.2}% ({} of {} test images), {} training examples, {:.1} s",
                 100.0 * o.test_accuracy(),
                 o.test_correct,
@@ -156,7 +174,7 @@ fn run(cli: Cli) -> Result<()> {
                 o.train_examples_seen,
                 report.summary.wall_s
             );
-            println!("run folder: {}", report.dir.display());
+            out!("run folder: {}", report.dir.display());
             Ok(())
         }
         Command::Check { model, overrides } => {
@@ -167,7 +185,7 @@ fn run(cli: Cli) -> Result<()> {
                 run_dir: None,
             };
             let m = request.resolve()?;
-            println!("{}", m.file.to_ron());
+            out!("{}", m.file.to_ron());
             eprintln!(
                 "ok: {} steps per presentation ({} settling), weight layers learning: {:?}",
                 m.steps, m.settle_steps, m.learns
@@ -193,10 +211,10 @@ fn run(cli: Cli) -> Result<()> {
             for outcome in snn_data::fetch::fetch_missing(kind, &dir, &url)? {
                 match outcome {
                     snn_data::fetch::FetchOutcome::Present(p) => {
-                        println!("ok (already there, SHA-256 verified): {}", p.display())
+                        out!("ok (already there, SHA-256 verified): {}", p.display())
                     }
                     snn_data::fetch::FetchOutcome::Downloaded(p) => {
-                        println!("downloaded, SHA-256 verified: {}", p.display())
+                        out!("downloaded, SHA-256 verified: {}", p.display())
                     }
                 }
             }
@@ -215,7 +233,7 @@ fn bench(model: PathBuf, overrides: Vec<String>, threads: &[usize], batches: usi
     };
     let m = request.resolve()?;
     let data = snn_sim::dataset::Prepared::load(&m)?;
-    println!(
+    out!(
         "{}: layers {:?}, batch {}, {} steps/presentation, learning depth {}, commit {}",
         m.file.name,
         m.layers(),
@@ -224,7 +242,7 @@ fn bench(model: PathBuf, overrides: Vec<String>, threads: &[usize], batches: usi
         m.file.learning.depth,
         snn_sim::run::COMMIT.unwrap_or("unknown")
     );
-    println!("mode   threads  ms/minibatch (median, min-max)   cell updates/s   synaptic events/s");
+    out!("mode   threads  ms/minibatch (median, min-max)   cell updates/s   synaptic events/s");
     for &n in threads {
         anyhow::ensure!(n > 0, "--threads values must be at least 1");
         let pool = rayon::ThreadPoolBuilder::new()
@@ -234,9 +252,16 @@ fn bench(model: PathBuf, overrides: Vec<String>, threads: &[usize], batches: usi
         for learn in [true, false] {
             let t = pool.install(|| snn_sim::bench::time_presentations(&m, &data, learn, warmup, batches))?;
             let (lo, hi) = t.ms.iter().fold((f64::MAX, 0f64), |(a, b), &x| (a.min(x), b.max(x)));
-            println!(
+            out!(
                 "{:<6} {:>7}  {:>9.1} ({:.1}-{:.1}){:>12}   {:>14.3e}   {:>17.3e}",
-                t.mode, t.threads, t.median_ms, lo, hi, "", t.cell_updates_per_s, t.synaptic_events_per_s
+                t.mode,
+                t.threads,
+                t.median_ms,
+                lo,
+                hi,
+                "",
+                t.cell_updates_per_s,
+                t.synaptic_events_per_s
             );
         }
     }
