@@ -109,6 +109,29 @@ impl Experiment {
         sim.present(&mut self.net, x, labels, learn, probe)
     }
 
+    /// Presents a batch; the batch `slots` listed are captured and written to `rasters`, each named by
+    /// `name(slot) = (phase, ordinal, dataset index)`.
+    fn present_recorded(
+        &mut self,
+        x: ArrayView2<'_, f32>,
+        labels: &[u8],
+        learn: bool,
+        slots: &[usize],
+        rasters: Option<&RasterFile>,
+        name: impl Fn(usize) -> (&'static str, u64, usize),
+    ) -> Result<Answers, SimError> {
+        let Some(file) = rasters.filter(|_| !slots.is_empty()) else {
+            return Ok(self.present(x, labels, learn, &mut NoProbe));
+        };
+        let mut cap = RasterCapture::new(&self.model, slots);
+        let answers = self.present(x, labels, learn, &mut cap);
+        for (slot, capture) in cap.into_captures() {
+            let (phase, ordinal, index) = name(slot);
+            file.write_example(&meta_for(phase, ordinal, index, labels[slot], &answers, slot), &capture)?;
+        }
+        Ok(answers)
+    }
+
     /// Answers of the network (learning off) on the test images `indices`, in batches; optionally records chosen
     /// test indices into `rasters`. Returns the number correct.
     pub fn test(
@@ -132,19 +155,9 @@ impl Experiment {
                 Some(_) => (0..chunk.len()).filter(|&s| record.contains(&chunk[s])).collect(),
                 None => Vec::new(),
             };
-            let answers = if slots.is_empty() {
-                self.present(x.view(), &labels, false, &mut NoProbe)
-            } else {
-                let mut cap = RasterCapture::new(&self.model, &slots);
-                let answers = self.present(x.view(), &labels, false, &mut cap);
-                for (slot, capture) in cap.into_captures() {
-                    let meta = meta_for("test", chunk[slot] as u64, chunk[slot], labels[slot], &answers, slot);
-                    rasters
-                        .expect("slots only when recording")
-                        .write_example(&meta, &capture)?;
-                }
-                answers
-            };
+            let answers = self.present_recorded(x.view(), &labels, false, &slots, rasters, |slot| {
+                ("test", chunk[slot] as u64, chunk[slot])
+            })?;
             correct += answers.correct(&labels);
             progress(done, correct)?;
         }
@@ -195,19 +208,9 @@ impl Experiment {
                 let slots: Vec<usize> = (0..chunk.len())
                     .filter(|&s| rasters.is_some() && record.contains(&(seen + s as u64)))
                     .collect();
-                let answers = if slots.is_empty() {
-                    self.present(x.view(), &labels, true, &mut NoProbe)
-                } else {
-                    let mut cap = RasterCapture::new(&self.model, &slots);
-                    let answers = self.present(x.view(), &labels, true, &mut cap);
-                    for (slot, capture) in cap.into_captures() {
-                        let meta = meta_for("train", seen + slot as u64, chunk[slot], labels[slot], &answers, slot);
-                        rasters
-                            .expect("slots only when recording")
-                            .write_example(&meta, &capture)?;
-                    }
-                    answers
-                };
+                let answers = self.present_recorded(x.view(), &labels, true, &slots, rasters, |slot| {
+                    ("train", seen + slot as u64, chunk[slot])
+                })?;
                 if let Some(layer) = self.net.first_non_finite() {
                     return Err(SimError::NonFinite {
                         layer: layer + 1,

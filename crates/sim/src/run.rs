@@ -37,6 +37,16 @@ pub struct RunRequest {
 }
 
 impl RunRequest {
+    /// A request for `model_path` with `overrides`, run folders under `output/`.
+    pub fn new(model_path: PathBuf, overrides: Vec<String>) -> Self {
+        Self {
+            model_path,
+            overrides,
+            output_root: PathBuf::from("output"),
+            run_dir: None,
+        }
+    }
+
     /// Loads the model file, applies the overrides and checks the result.
     pub fn resolve(&self) -> Result<Model, SimError> {
         let mut file = ModelFile::from_path(&self.model_path)?;

@@ -178,13 +178,7 @@ fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Check { model, overrides } => {
-            let request = RunRequest {
-                model_path: model,
-                overrides,
-                output_root: PathBuf::from("output"),
-                run_dir: None,
-            };
-            let m = request.resolve()?;
+            let m = RunRequest::new(model, overrides).resolve()?;
             out!("{}", m.file.to_ron());
             eprintln!(
                 "ok: {} steps per presentation ({} settling), weight layers learning: {:?}",
@@ -225,13 +219,7 @@ fn run(cli: Cli) -> Result<()> {
 
 fn bench(model: PathBuf, overrides: Vec<String>, threads: &[usize], batches: usize, warmup: usize) -> Result<()> {
     anyhow::ensure!(batches > 0, "--batches must be at least 1");
-    let request = RunRequest {
-        model_path: model,
-        overrides,
-        output_root: PathBuf::from("output"),
-        run_dir: None,
-    };
-    let m = request.resolve()?;
+    let m = RunRequest::new(model, overrides).resolve()?;
     let data = snn_sim::dataset::Prepared::load(&m)?;
     out!(
         "{}: layers {:?}, batch {}, {} steps/presentation, learning depth {}, commit {}",
