@@ -364,3 +364,111 @@ fn closed_stdout_is_not_a_panic() {
     assert!(!err.contains("panicked"), "{err}");
     assert!(out.status.success(), "{err}");
 }
+
+fn assert_figure(png: &Path, labels: &[&str]) {
+    let bytes = std::fs::read(png).unwrap_or_else(|e| panic!("{}: {e}", png.display()));
+    assert!(
+        bytes.len() > 5_000 && bytes.starts_with(b"\x89PNG"),
+        "{}: not a PNG with content",
+        png.display()
+    );
+    let svg = std::fs::read_to_string(png.with_extension("svg")).unwrap();
+    assert!(svg.starts_with("<svg") && svg.len() > 5_000, "SVG with content");
+    for l in labels {
+        assert!(svg.contains(l), "{}: label {l:?} missing", png.display());
+    }
+}
+
+/// `snnsim plot raster` and `plot curve` draw PNG and SVG from real run folders; wrong folders and examples fail
+/// clearly.
+#[test]
+fn plots_are_drawn_from_run_folders() {
+    let Some(data) = data_root() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let runs: Vec<PathBuf> = (1..=2).map(|s| tmp.path().join(format!("run{s}"))).collect();
+    for (k, run) in runs.iter().enumerate() {
+        let seed = (k + 1).to_string();
+        let mut args = vec![
+            "run",
+            "models/small_lif_ba.ron",
+            "--out",
+            run.to_str().unwrap(),
+            "--seed",
+            &seed,
+            "-q",
+        ];
+        args.extend(SMALL);
+        assert!(snnsim(&args, Some(&data)).status.success());
+    }
+    let o = snnsim(&["plot", "raster", runs[0].to_str().unwrap()], None);
+    assert!(o.status.success(), "{:?}", text(&o));
+    assert!(text(&o).0.contains("raster-test-00000.png"));
+    assert_figure(
+        &runs[0].join("plots/raster-test-00000.png"),
+        &[
+            "time (ms)",
+            "Spike raster, test image 0",
+            "200 of 784 cells",
+            "hidden1",
+            "100 cells",
+            "output",
+            "error_exc",
+            "error_inh",
+        ],
+    );
+    let o = snnsim(
+        &[
+            "plot",
+            "raster",
+            runs[0].to_str().unwrap(),
+            "--example",
+            "train/00000000",
+            "-o",
+            tmp.path().join("r").to_str().unwrap(),
+        ],
+        None,
+    );
+    assert!(o.status.success(), "{:?}", text(&o));
+    assert_figure(&tmp.path().join("r.png"), &["training presentation 0"]);
+
+    let stem = tmp.path().join("figs/curves");
+    let o = snnsim(
+        &[
+            "plot",
+            "curve",
+            runs[0].to_str().unwrap(),
+            runs[1].to_str().unwrap(),
+            "-o",
+            stem.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert!(o.status.success(), "{:?}", text(&o));
+    assert_figure(
+        &stem.with_extension("png"),
+        &[
+            "training examples",
+            "test accuracy (%)",
+            "small_lif_ba",
+            "(2 runs)",
+            "2 SEM",
+        ],
+    );
+
+    let o = snnsim(
+        &["plot", "raster", runs[0].to_str().unwrap(), "--example", "test/99999"],
+        None,
+    );
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        err.contains("no recorded example `test/99999`") && err.contains("test/00000"),
+        "{err}"
+    );
+    let o = snnsim(&["plot", "curve", tmp.path().join("nope").to_str().unwrap()], None);
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(err.contains("nope: not a run folder (no such folder)"), "{err}");
+    let o = snnsim(&["plot", "raster", data.to_str().unwrap()], None);
+    assert!(text(&o).1.contains("not a run folder (summary.json"), "{:?}", text(&o));
+}

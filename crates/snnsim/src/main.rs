@@ -93,6 +93,41 @@ enum Command {
         #[command(subcommand)]
         command: DataCommand,
     },
+    /// Figures from run folders (PNG and SVG), drawn from the run's files without re-running.
+    Plot {
+        #[command(subcommand)]
+        command: PlotCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum PlotCommand {
+    /// Learning curves of one or many runs: runs of the same model (seeds aside) are averaged, with a ±2 SEM band.
+    Curve {
+        /// Run folders.
+        #[arg(required = true)]
+        runs: Vec<PathBuf>,
+        /// One line per run instead of one per model.
+        #[arg(long)]
+        each: bool,
+        /// Output path without extension (default: <run>/plots/curve for one run, ./curve for several).
+        #[arg(long, short)]
+        out: Option<PathBuf>,
+    },
+    /// Spike raster of one recorded example, populations stacked and coloured, time in ms.
+    Raster {
+        /// Run folder.
+        run: PathBuf,
+        /// Recorded example, e.g. test/00000 or train/00000000 (default: the first recorded test image).
+        #[arg(long)]
+        example: Option<String>,
+        /// Most cells shown per population (evenly spaced).
+        #[arg(long, default_value_t = 200)]
+        max_cells: usize,
+        /// Output path without extension (default: <run>/plots/raster-<phase>-<id>).
+        #[arg(long, short)]
+        out: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -193,6 +228,27 @@ fn run(cli: Cli) -> Result<()> {
             batches,
             warmup,
         } => bench(model, overrides, &threads, batches, warmup),
+        Command::Plot { command } => {
+            let written = match command {
+                PlotCommand::Curve { runs, each, out } => {
+                    let stem = out.unwrap_or_else(|| match runs.as_slice() {
+                        [one] => one.join("plots").join("curve"),
+                        _ => PathBuf::from("curve"),
+                    });
+                    snn_plot::curve::plot(&runs, each, &stem)?
+                }
+                PlotCommand::Raster {
+                    run,
+                    example,
+                    max_cells,
+                    out,
+                } => snn_plot::raster::plot(&run, example.as_deref(), max_cells, out.as_deref())?,
+            };
+            for p in written {
+                out!("wrote {}", p.display());
+            }
+            Ok(())
+        }
         Command::Data {
             command: DataCommand::Fetch { dataset, root, url },
         } => {

@@ -1,0 +1,177 @@
+//! Learning curves of one or many runs (Samadi Figs 3–5).
+//!
+//! Runs of the same model and overrides (seeds aside) form one group, drawn as its mean test accuracy with a band of
+//! ±2 standard errors of the mean across the runs (the paper's band thickness); with `each`, every run is its own line.
+//! Points are aligned on the number of training examples; a group keeps the points all its runs have.
+
+use crate::error::PlotError;
+use crate::run_folder::RunFolder;
+use crate::{Figure, text_err};
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use std::path::{Path, PathBuf};
+
+/// One curve: mean and band over the runs of a group.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CurveGroup {
+    /// Legend text.
+    pub label: String,
+    /// Training examples of each point.
+    pub examples: Vec<f64>,
+    /// Mean test accuracy (%) across the runs.
+    pub mean: Vec<f64>,
+    /// Standard error of the mean (%) across the runs (0 for a single run).
+    pub sem: Vec<f64>,
+    /// Number of runs.
+    pub runs: usize,
+}
+
+/// Groups runs (model name and overrides other than the seed) and averages each group.
+pub fn groups(runs: &[RunFolder], each: bool) -> Result<Vec<CurveGroup>, PlotError> {
+    let mut keys: Vec<(String, Vec<&RunFolder>)> = Vec::new();
+    for run in runs {
+        let rest: Vec<&str> = run
+            .summary
+            .overrides
+            .iter()
+            .map(String::as_str)
+            .filter(|o| !o.starts_with("seed="))
+            .collect();
+        let mut key = run.summary.model.clone();
+        if !rest.is_empty() {
+            key = format!("{key} {}", rest.join(" "));
+        }
+        if each {
+            key = format!("{key} (seed {})", run.summary.seed);
+        }
+        match keys.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, v)) => v.push(run),
+            None => keys.push((key, vec![run])),
+        }
+    }
+    keys.into_iter()
+        .map(|(label, members)| {
+            let curves: Vec<_> = members.iter().map(|r| r.curve()).collect::<Result<_, _>>()?;
+            let examples: Vec<u64> = curves[0]
+                .iter()
+                .map(|p| p.examples)
+                .filter(|x| curves.iter().all(|c| c.iter().any(|p| p.examples == *x)))
+                .collect();
+            if examples.is_empty() {
+                return Err(PlotError::BadFile {
+                    path: members[0].path.join("curve.csv"),
+                    reason: "no learning-curve points (protocol.curve_every = 0?)".into(),
+                });
+            }
+            let n = curves.len() as f64;
+            let (mut mean, mut sem) = (Vec::new(), Vec::new());
+            for x in &examples {
+                let ys: Vec<f64> = curves
+                    .iter()
+                    .map(|c| 100.0 * c.iter().find(|p| p.examples == *x).expect("aligned").test_accuracy)
+                    .collect();
+                let m = ys.iter().sum::<f64>() / n;
+                let var = if ys.len() > 1 {
+                    ys.iter().map(|y| (y - m).powi(2)).sum::<f64>() / (n - 1.0)
+                } else {
+                    0.0
+                };
+                mean.push(m);
+                sem.push((var / n).sqrt());
+            }
+            Ok(CurveGroup {
+                label: format!(
+                    "{label} ({} run{})",
+                    members.len(),
+                    if members.len() == 1 { "" } else { "s" }
+                ),
+                examples: examples.iter().map(|&x| x as f64).collect(),
+                mean,
+                sem,
+                runs: members.len(),
+            })
+        })
+        .collect()
+}
+
+/// The learning-curve figure.
+pub struct CurveFigure {
+    /// The curves.
+    pub groups: Vec<CurveGroup>,
+    /// Title.
+    pub title: String,
+}
+
+impl Figure for CurveFigure {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
+        root.fill(&WHITE).map_err(text_err)?;
+        let x_max = self
+            .groups
+            .iter()
+            .flat_map(|g| g.examples.iter().copied())
+            .fold(1.0, f64::max);
+        let mut chart = ChartBuilder::on(root)
+            .caption(&self.title, ("sans-serif", 24))
+            .margin(16)
+            .x_label_area_size(48)
+            .y_label_area_size(64)
+            .build_cartesian_2d(0.0..x_max, 0.0..100.0)
+            .map_err(text_err)?;
+        chart
+            .configure_mesh()
+            .x_desc("training examples")
+            .y_desc("test accuracy (%)")
+            .x_label_formatter(&|x| format!("{x:.0}"))
+            .y_label_formatter(&|y| format!("{y:.0}"))
+            .label_style(("sans-serif", 15))
+            .axis_desc_style(("sans-serif", 18))
+            .draw()
+            .map_err(text_err)?;
+        for (i, g) in self.groups.iter().enumerate() {
+            let color = Palette99::pick(i).to_rgba();
+            if g.runs > 1 {
+                let upper = g
+                    .examples
+                    .iter()
+                    .zip(g.mean.iter().zip(&g.sem))
+                    .map(|(&x, (&m, &s))| (x, m + 2.0 * s));
+                let lower = g
+                    .examples
+                    .iter()
+                    .zip(g.mean.iter().zip(&g.sem))
+                    .map(|(&x, (&m, &s))| (x, m - 2.0 * s));
+                let band: Vec<(f64, f64)> = upper.chain(lower.rev()).collect();
+                chart
+                    .draw_series(std::iter::once(Polygon::new(band, color.mix(0.25))))
+                    .map_err(text_err)?;
+            }
+            let points: Vec<(f64, f64)> = g.examples.iter().copied().zip(g.mean.iter().copied()).collect();
+            chart
+                .draw_series(LineSeries::new(points, color.stroke_width(2)))
+                .map_err(text_err)?
+                .label(g.label.clone())
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], color.stroke_width(2)));
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::LowerRight)
+            .label_font(("sans-serif", 15))
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK)
+            .draw()
+            .map_err(text_err)?;
+        Ok(())
+    }
+}
+
+/// Draws the learning curves of `runs` into `<stem>.png` and `<stem>.svg`.
+pub fn plot(runs: &[PathBuf], each: bool, stem: &Path) -> Result<Vec<PathBuf>, PlotError> {
+    let folders: Vec<RunFolder> = runs.iter().map(|p| RunFolder::open(p)).collect::<Result<_, _>>()?;
+    let groups = groups(&folders, each)?;
+    let title = if groups.iter().any(|g| g.runs > 1) {
+        "Learning curves (mean ± 2 SEM across runs)".to_string()
+    } else {
+        "Learning curve".to_string()
+    };
+    crate::write_png_and_svg(stem, crate::SIZE, &CurveFigure { groups, title })
+}

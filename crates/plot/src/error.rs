@@ -1,0 +1,51 @@
+//! Errors of the figures: each names the run folder or file and what was expected.
+
+use std::path::PathBuf;
+use thiserror::Error;
+
+/// Why a figure could not be drawn.
+#[derive(Debug, Error)]
+pub enum PlotError {
+    /// The folder is not a run folder of `snnsim run`.
+    #[error("{}: not a run folder ({reason}); expected a folder written by `snnsim run`", path.display())]
+    NotARun {
+        /// The folder given.
+        path: PathBuf,
+        /// What is missing.
+        reason: String,
+    },
+    /// A run file could not be read.
+    #[error("{}: {reason}", path.display())]
+    BadFile {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The requested example is not in the raster file.
+    #[error("{}: no recorded example `{example}`; recorded: {available}", path.display())]
+    NoExample {
+        /// The raster file.
+        path: PathBuf,
+        /// The example asked for.
+        example: String,
+        /// The examples that are there.
+        available: String,
+    },
+    /// Writing a figure failed.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file or folder.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// Drawing failed.
+    #[error("{}: drawing failed: {reason}", path.display())]
+    Draw {
+        /// The figure file.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+}
