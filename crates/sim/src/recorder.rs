@@ -10,12 +10,14 @@
 //!     hidden1 …  bool [steps, cells]   a = 1 in that step (spiking populations and the error pools)
 //!     output, error_exc, error_inh
 //!       attrs: dt_ms, unit
+//!     traces/<population>/<variable>   f32 [samples, cells]   state traces (record.traces): v, h, a, iota, delta
+//!       attrs: cells (indices), every_steps, dt_ms, unit        sample k is step k · every_steps
 //! ```
 //!
 //! Spike datasets are chunked (`[steps, ≤ 256 cells]`) and compressed (shuffle + deflate 4).
 
 use crate::error::SimError;
-use crate::model::Model;
+use crate::model::{Model, TraceVariable};
 use crate::simulator::{Populations, Probe};
 use hdf5::types::VarLenUnicode;
 use ndarray::{Array1, Array2, ArrayView2};
@@ -26,6 +28,7 @@ pub struct RasterFile {
     file: hdf5::File,
     path: PathBuf,
     dt_ms: f64,
+    every: usize,
 }
 
 fn h5err(path: &Path, e: hdf5::Error) -> SimError {
@@ -88,6 +91,7 @@ impl RasterFile {
             file,
             path: path.to_path_buf(),
             dt_ms: f64::from(f.protocol.dt),
+            every: f.record.trace_every.max(1),
         })
     }
 
@@ -137,6 +141,28 @@ impl RasterFile {
                     .create("unit")?
                     .write_scalar(&text("true = the cell's activity a is 1 (spiking) during that step"))?;
             }
+            if !raster.traces.is_empty() {
+                let tg = g.create_group("traces")?;
+                for t in &raster.traces {
+                    let pg = match tg.group(&t.population) {
+                        Ok(pg) => pg,
+                        Err(_) => tg.create_group(&t.population)?,
+                    };
+                    let ds = pg
+                        .new_dataset_builder()
+                        .with_data(&t.values)
+                        .create(t.variable.name())?;
+                    let cells: Vec<u64> = t.cells.iter().map(|&c| c as u64).collect();
+                    ds.new_attr_builder().with_data(&cells).create("cells")?;
+                    ds.new_attr::<u64>()
+                        .create("every_steps")?
+                        .write_scalar(&(self.every as u64))?;
+                    ds.new_attr::<f64>().create("dt_ms")?.write_scalar(&self.dt_ms)?;
+                    ds.new_attr::<VarLenUnicode>()
+                        .create("unit")?
+                        .write_scalar(&text(t.variable.unit()))?;
+                }
+            }
             self.file.flush()
         };
         write().map_err(|e| h5err(&self.path, e))
@@ -156,13 +182,31 @@ pub struct CapturedExample {
     pub input: Option<Array1<f32>>,
     /// `(population name, [steps, cells] raster)` in raster order.
     pub rasters: Vec<(String, Array2<bool>)>,
+    /// State traces (`record.traces`).
+    pub traces: Vec<Trace>,
 }
 
-/// A [`Probe`] that captures the rasters of chosen batch slots.
+/// One variable of chosen cells over a presentation.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Trace {
+    /// LIF population name.
+    pub population: String,
+    /// LIF layer index (0 = first hidden).
+    pub layer: usize,
+    /// The variable.
+    pub variable: TraceVariable,
+    /// Cell indices.
+    pub cells: Vec<usize>,
+    /// `[samples, cells]`, one sample every `record.trace_every` steps from step 0.
+    pub values: Array2<f32>,
+}
+
+/// A [`Probe`] that captures the rasters and state traces of chosen batch slots.
 pub struct RasterCapture {
     /// `(population index, name)` of spiking populations to record.
     pops: Vec<(usize, String)>,
     record_input: bool,
+    every: usize,
     /// Batch slots recorded, and their captures.
     slots: Vec<(usize, CapturedExample)>,
 }
@@ -188,12 +232,21 @@ impl RasterCapture {
                     .iter()
                     .map(|(i, n)| (n.clone(), Array2::from_elem((model.steps, cells(*i)), false)))
                     .collect();
-                (s, CapturedExample { input: None, rasters })
+                let traces = trace_buffers(model);
+                (
+                    s,
+                    CapturedExample {
+                        input: None,
+                        rasters,
+                        traces,
+                    },
+                )
             })
             .collect();
         Self {
             pops,
             record_input: recorded.iter().any(|p| p == "input"),
+            every: model.file.record.trace_every.max(1),
             slots,
         }
     }
@@ -207,6 +260,32 @@ impl RasterCapture {
     pub fn into_captures(self) -> Vec<(usize, CapturedExample)> {
         self.slots
     }
+}
+
+fn trace_buffers(model: &Model) -> Vec<Trace> {
+    let names = model.population_names();
+    let every = model.file.record.trace_every.max(1);
+    let samples = model.steps.div_ceil(every);
+    model
+        .file
+        .record
+        .traces
+        .iter()
+        .flat_map(|spec| {
+            let layer = names
+                .iter()
+                .position(|n| *n == spec.population)
+                .expect("checked population")
+                - 1;
+            spec.variables.iter().map(move |&variable| Trace {
+                population: spec.population.clone(),
+                layer,
+                variable,
+                cells: spec.cells.clone(),
+                values: Array2::zeros((samples, spec.cells.len())),
+            })
+        })
+        .collect()
 }
 
 fn copy_row(dst: &mut Array2<bool>, step: usize, src: ArrayView2<'_, f32>, slot: usize) {
@@ -223,6 +302,21 @@ impl Probe for RasterCapture {
             }
             for ((pop, _), (_, raster)) in self.pops.iter().zip(cap.rasters.iter_mut()) {
                 copy_row(raster, step, populations.activity(*pop), *slot);
+            }
+            if step.is_multiple_of(self.every) {
+                let row = step / self.every;
+                for t in &mut cap.traces {
+                    let source = match t.variable {
+                        TraceVariable::V => Some(populations.drive(t.layer)),
+                        TraceVariable::H => Some(populations.hillock(t.layer)),
+                        TraceVariable::A => Some(populations.activity(t.layer + 1)),
+                        TraceVariable::Iota => populations.teaching(t.layer).map(|(_, iota)| iota),
+                        TraceVariable::Delta => populations.teaching(t.layer).map(|(delta, _)| delta),
+                    };
+                    for (k, &c) in t.cells.iter().enumerate() {
+                        t.values[[row, k]] = source.as_ref().map_or(0.0, |a| a[[*slot, c]]);
+                    }
+                }
             }
         }
     }

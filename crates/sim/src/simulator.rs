@@ -23,6 +23,10 @@ pub struct Populations<'a> {
     layers: &'a [LifState],
     err_exc: &'a Array2<f32>,
     err_inh: &'a Array2<f32>,
+    drive: &'a [Array2<f32>],
+    delta: &'a [Array2<f32>],
+    iota: &'a [Array2<f32>],
+    learned: &'a [bool],
 }
 
 impl Populations<'_> {
@@ -51,6 +55,16 @@ impl Populations<'_> {
     /// Hillock potentials of LIF layer `layer` (0 = first hidden).
     pub fn hillock(&self, layer: usize) -> ArrayView2<'_, f32> {
         self.layers[layer].h.view()
+    }
+
+    /// Drive v of LIF layer `layer` on this step.
+    pub fn drive(&self, layer: usize) -> ArrayView2<'_, f32> {
+        self.drive[layer].view()
+    }
+
+    /// Feedback δ and teaching signal ι of LIF layer `layer`, if that layer learned on this step.
+    pub fn teaching(&self, layer: usize) -> Option<(ArrayView2<'_, f32>, ArrayView2<'_, f32>)> {
+        self.learned[layer].then(|| (self.delta[layer].view(), self.iota[layer].view()))
     }
 }
 
@@ -104,6 +118,7 @@ pub struct Simulator {
     iota: Vec<Array2<f32>>,
     counts: Array2<f32>,
     gram: Option<GramCarry>,
+    learned_now: Vec<bool>,
 }
 
 impl Simulator {
@@ -133,6 +148,7 @@ impl Simulator {
             counts: zeros(out),
             gram: (model.learns[0] && model.first_layer_uses_gram(examples))
                 .then(|| GramCarry::new(examples, sizes[0], sizes[1])),
+            learned_now: vec![false; lif_sizes.len()],
         }
     }
 
@@ -261,6 +277,10 @@ impl Simulator {
                     }
                 }
             }
+            let learning_now = s >= settle;
+            for (l, flag) in self.learned_now.iter_mut().enumerate() {
+                *flag = learning_now && learns[l];
+            }
             probe.after_step(
                 s,
                 &Populations {
@@ -268,6 +288,10 @@ impl Simulator {
                     layers: &self.layers,
                     err_exc: &self.err_exc,
                     err_inh: &self.err_inh,
+                    drive: &self.drive,
+                    delta: &self.delta,
+                    iota: &self.iota,
+                    learned: &self.learned_now,
                 },
             );
         }

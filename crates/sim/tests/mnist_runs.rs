@@ -173,3 +173,62 @@ fn run_folder_holds_resolved_model_curve_summary_and_rasters() {
         assert!(ds.is_chunked() && !ds.filters().is_empty(), "chunked and compressed");
     }
 }
+
+/// SPEC §1 through the whole pipeline: at test time the first hidden layer's drive is constant, so the recorded h and
+/// a of its cells must equal the neuron crate's own single-cell simulation under that drive, step for step; ι is 0
+/// before 20 ms and while testing.
+#[test]
+fn recorded_traces_match_the_neuron_crate() {
+    let Some(root) = data_root() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let request = RunRequest {
+        model_path: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../models/small_lif_ba.ron"),
+        overrides: vec![
+            format!("data.root=\"{}\"", root.display()),
+            "data.download=false".into(),
+            "data.train_limit=100".into(),
+            "data.test_limit=100".into(),
+            "record.traces=[(population: \"hidden1\", cells: [0, 5, 99], variables: [v, h, a, iota, delta])]".into(),
+        ],
+        output_root: tmp.path().to_path_buf(),
+        run_dir: Some(tmp.path().join("run")),
+    };
+    let report = execute(&request, &mut Silent).unwrap();
+    let f = hdf5::File::open(report.dir.join("rasters.h5")).unwrap();
+    let lif = request.resolve().unwrap().lif;
+    let g = f.group("test/00000/traces/hidden1").unwrap();
+    let read = |n: &str| g.dataset(n).unwrap().read_2d::<f32>().unwrap();
+    let (v, h, a, iota) = (read("v"), read("h"), read("a"), read("iota"));
+    assert_eq!(v.dim(), (400, 3));
+    assert_eq!(
+        g.dataset("v")
+            .unwrap()
+            .attr("cells")
+            .unwrap()
+            .read_1d::<u64>()
+            .unwrap()
+            .to_vec(),
+        vec![0, 5, 99]
+    );
+    let raster = f.dataset("test/00000/hidden1").unwrap().read_2d::<bool>().unwrap();
+    for (k, &cell) in [0usize, 5, 99].iter().enumerate() {
+        let drive = v[[0, k]];
+        assert!(v.column(k).iter().all(|&x| x == drive), "constant drive while testing");
+        let single = snn_neuron::lif::simulate_single(&lif, std::iter::repeat_n(drive, 400));
+        for s in 0..400 {
+            assert_eq!((h[[s, k]], a[[s, k]]), single[s], "cell {cell}, step {s}");
+            assert_eq!(raster[[s, cell]], a[[s, k]] == 1.0, "trace and raster agree");
+        }
+    }
+    assert!(iota.iter().all(|&x| x == 0.0), "no teaching signal while testing");
+    let train = f.group("train/00000000/traces/hidden1").unwrap();
+    let iota = train.dataset("iota").unwrap().read_2d::<f32>().unwrap();
+    assert!(
+        iota.rows().into_iter().take(80).all(|r| r.iter().all(|&x| x == 0.0)),
+        "no learning for t <= 20 ms"
+    );
+    assert!(
+        iota.rows().into_iter().skip(80).any(|r| r.iter().any(|&x| x != 0.0)),
+        "learning after 20 ms"
+    );
+}

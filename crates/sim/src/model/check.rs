@@ -261,6 +261,35 @@ impl ModelFile {
                 ));
             }
         }
+        let rec = &f.record;
+        if rec.trace_every == 0 {
+            return Err(invalid("record.trace_every", 0, "at least 1 step"));
+        }
+        for (t, trace) in rec.traces.iter().enumerate() {
+            let lif_pops = &pops[1..pops.len() - 2];
+            let Some(k) = lif_pops.iter().position(|p| *p == trace.population) else {
+                return Err(invalid(
+                    &format!("record.traces.{t}.population"),
+                    format!("{:?}", trace.population),
+                    format!("a LIF population: one of {}", lif_pops.join(", ")),
+                ));
+            };
+            let size = layers[k + 1];
+            if let Some(c) = trace.cells.iter().position(|&c| c >= size) {
+                return Err(invalid(
+                    &format!("record.traces.{t}.cells.{c}"),
+                    trace.cells[c],
+                    format!("a cell index below {size}, the size of {}", trace.population),
+                ));
+            }
+            if trace.cells.is_empty() || trace.variables.is_empty() {
+                return Err(invalid(
+                    &format!("record.traces.{t}"),
+                    "empty",
+                    "at least one cell and one variable",
+                ));
+            }
+        }
         let learns = (0..weight_layers).map(|i| i >= weight_layers - l.depth).collect();
         let eta = layers[..weight_layers]
             .iter()

@@ -270,6 +270,63 @@ pub struct RecordSpec {
     pub train_examples: Vec<u64>,
     /// Test-set indices to record during the final test.
     pub test_examples: Vec<usize>,
+    /// State traces of chosen cells of the recorded examples (besides spikes).
+    pub traces: Vec<TraceSpec>,
+    /// Record traces every this many steps (1 = every step).
+    pub trace_every: usize,
+}
+
+/// Variables of chosen cells to record over time (SPEC §1, §2.2).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TraceSpec {
+    /// A LIF population: `hidden1` … `hiddenK` or `output`.
+    pub population: String,
+    /// Cell indices within the population.
+    pub cells: Vec<usize>,
+    /// Variables: `v` (drive), `h` (hillock potential), `a` (activity), `iota` (teaching signal ι), `delta`
+    /// (feedback δ). ι and δ are 0 on steps where the layer does not learn.
+    pub variables: Vec<TraceVariable>,
+}
+
+/// A recordable state variable of a LIF cell.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TraceVariable {
+    /// Drive v = W a_below + b.
+    V,
+    /// Hillock potential h.
+    H,
+    /// Activity a (0 or 1).
+    A,
+    /// Intracellular teaching signal ι.
+    Iota,
+    /// Feedback δ.
+    Delta,
+}
+
+impl TraceVariable {
+    /// Name used in files.
+    pub fn name(self) -> &'static str {
+        match self {
+            TraceVariable::V => "v",
+            TraceVariable::H => "h",
+            TraceVariable::A => "a",
+            TraceVariable::Iota => "iota",
+            TraceVariable::Delta => "delta",
+        }
+    }
+
+    /// Unit or meaning, stored with the data.
+    pub fn unit(self) -> &'static str {
+        match self {
+            TraceVariable::V => "drive v, decivolts",
+            TraceVariable::H => "hillock potential h, decivolts",
+            TraceVariable::A => "activity a (1 = spiking)",
+            TraceVariable::Iota => "teaching signal iota (0 when the layer does not learn on that step)",
+            TraceVariable::Delta => "feedback delta (0 when the layer does not learn on that step)",
+        }
+    }
 }
 
 impl Default for RecordSpec {
@@ -278,6 +335,8 @@ impl Default for RecordSpec {
             populations: Vec::new(),
             train_examples: vec![0],
             test_examples: vec![0, 1, 2],
+            traces: Vec::new(),
+            trace_every: 1,
         }
     }
 }
