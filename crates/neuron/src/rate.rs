@@ -119,6 +119,24 @@ pub fn euler_rate_error_bound(v: f64, p: &LifParams) -> f64 {
     upper - rate_closed_form(v, p)
 }
 
+/// The protocol of Samadi Appendix A (SPEC §1.1): each drive of `drives` held constant on its own cell from rest for
+/// `steps` steps; returns the activity of every cell on the steps after the first `settle`, `[drives, steps − settle]`.
+/// The paper: 1000 drives uniform in [−50, 50], 400 steps, settle 80 (the first 20 ms).
+pub fn appendix_a(params: &LifParams, drives: &[f32], steps: usize, settle: usize) -> ndarray::Array2<f32> {
+    use crate::lif::LifState;
+    let n = drives.len();
+    let mut cells = LifState::new(1, n);
+    let v = ndarray::Array2::from_shape_vec((1, n), drives.to_vec()).expect("one row of drives");
+    let mut out = ndarray::Array2::zeros((n, steps.saturating_sub(settle)));
+    for s in 0..steps {
+        cells.step(params, v.view());
+        if s >= settle {
+            out.column_mut(s - settle).assign(&cells.a.row(0));
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -170,6 +188,19 @@ mod tests {
         assert_eq!(exp_nonpositive(0.0), 1.0);
         assert_eq!(exp_nonpositive(-100.0), 0.0);
         assert_eq!(sech2(60.0), 0.0);
+    }
+
+    #[test]
+    fn appendix_a_records_the_activity_after_settling() {
+        let p = LifParams::SAMADI;
+        let a = appendix_a(&p, &[-5.0, 0.4, 1.0, 50.0], 400, 80);
+        assert_eq!(a.dim(), (4, 320));
+        assert_eq!(a.row(0).sum(), 0.0);
+        assert_eq!(a.row(1).sum(), 0.0);
+        assert_eq!(a.row(3).sum(), 320.0);
+        // v = 1: onsets at steps 40, 84, …, period 44 (see the LIF tests): 4 active steps per period.
+        let expected: f32 = (80..400).filter(|s| (s - 40) % 44 < 4).count() as f32;
+        assert_eq!(a.row(2).sum(), expected);
     }
 
     #[test]

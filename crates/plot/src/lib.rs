@@ -5,7 +5,9 @@
 pub mod curve;
 pub mod error;
 pub mod font;
+pub mod psp;
 pub mod raster;
+pub mod rate;
 pub mod run_folder;
 
 pub use error::PlotError;

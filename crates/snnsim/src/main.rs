@@ -128,6 +128,39 @@ enum PlotCommand {
         #[arg(long, short)]
         out: Option<PathBuf>,
     },
+    /// Traces of one recorded cell: drive v, hillock potential h with threshold and spikes, teaching signal ι
+    /// (needs record.traces in the model).
+    Psp {
+        /// Run folder.
+        run: PathBuf,
+        /// Recorded example, e.g. test/00000 or train/00000000 (default: the first recorded test image).
+        #[arg(long)]
+        example: Option<String>,
+        /// LIF population.
+        #[arg(long, default_value = "hidden1")]
+        population: String,
+        /// Cell index within the population (must be among the recorded cells).
+        #[arg(long, default_value_t = 0)]
+        cell: usize,
+        /// Output path without extension (default: <run>/plots/psp-<population>-<cell>-<phase>-<id>).
+        #[arg(long, short)]
+        out: Option<PathBuf>,
+    },
+    /// Samadi Figure 2: a vs v of a LIF cell by the Appendix A protocol, against E(a) and the tanh fit.
+    Rate {
+        /// Number of drives, uniform in [-50, 50].
+        #[arg(long, default_value_t = 1000)]
+        drives: usize,
+        /// Seed of the drives and of the 500 sampled pairs.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Take Δt and the LIF constants from this model file (default: the paper's).
+        #[arg(long)]
+        model: Option<PathBuf>,
+        /// Output path without extension.
+        #[arg(long, short, default_value = "rate")]
+        out: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -243,6 +276,34 @@ fn run(cli: Cli) -> Result<()> {
                     max_cells,
                     out,
                 } => snn_plot::raster::plot(&run, example.as_deref(), max_cells, out.as_deref())?,
+                PlotCommand::Psp {
+                    run,
+                    example,
+                    population,
+                    cell,
+                    out,
+                } => snn_plot::psp::plot(&run, example.as_deref(), &population, cell, out.as_deref())?,
+                PlotCommand::Rate {
+                    drives,
+                    seed,
+                    model,
+                    out,
+                } => {
+                    anyhow::ensure!(drives > 0, "--drives must be at least 1");
+                    let params = match model {
+                        Some(m) => RunRequest::new(m, Vec::new()).resolve()?.lif,
+                        None => snn_neuron::LifParams::SAMADI,
+                    };
+                    let (files, c) = snn_plot::rate::plot(&params, drives, seed, &out)?;
+                    out!(
+                        "simulated mean a - E(a) over {drives} drives: mean {:+.4} (v > h_th), RMS {:.4}, max {:.4} at v = {:.2}",
+                        c.mean_gap,
+                        c.rms_gap,
+                        c.max_gap.0,
+                        c.max_gap.1
+                    );
+                    files
+                }
             };
             for p in written {
                 out!("wrote {}", p.display());
