@@ -19,7 +19,7 @@ use ndarray::{Array1, Array2, ArrayView2, Axis, Zip, linalg::general_mat_mul};
 pub const POST_BLOCK: usize = 128;
 
 /// Synapses from `pre` cells onto `post` cells, with biases of the post cells and momentum buffers.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Projection {
     /// Weights W, shape `[post, pre]` (row i holds cell i's incoming synapses).
     pub w: Array2<f32>,

@@ -29,6 +29,14 @@ pub enum SimError {
         /// Why.
         reason: String,
     },
+    /// The run was asked to stop (SIGINT, SIGTERM) and saved a checkpoint.
+    #[error("interrupted after {seen} training examples; the run folder holds a checkpoint: continue with `snnsim run --resume {}`", dir.display())]
+    Interrupted {
+        /// Training examples seen.
+        seen: u64,
+        /// The run folder.
+        dir: PathBuf,
+    },
     /// A weight or bias became NaN or infinite.
     #[error(
         "non-finite weights or biases in weight layer {layer} after training example {example}: the run diverged (try a smaller learning rate or learning.batch_reduction = Mean)"

@@ -5,6 +5,7 @@
 //! (on `curve_test_examples` test images drawn at random, learning off), and finally tests on every test image.
 //! Progress bars, metric files and checkpoints plug in as [`Observer`]s; rasters go to an optional [`RasterFile`].
 
+use crate::checkpoint::{Checkpoint, Checkpoints, NoCheckpoints, Progress};
 use crate::dataset::Prepared;
 use crate::error::SimError;
 use crate::metrics::CurvePoint;
@@ -171,6 +172,54 @@ impl Experiment {
         observer: &mut dyn Observer,
         rasters: Option<&RasterFile>,
     ) -> Result<Outcome, SimError> {
+        self.run_from(data, observer, rasters, None, &mut NoCheckpoints)
+    }
+
+    /// The current state as a checkpoint, with `progress`.
+    pub fn snapshot(&self, progress: &Progress) -> Checkpoint {
+        Checkpoint {
+            format: crate::checkpoint::FORMAT,
+            model: self.model.file.to_ron(),
+            network: self.net.clone(),
+            streams: self.streams.clone(),
+            progress: progress.clone(),
+        }
+    }
+
+    /// An experiment continuing from `checkpoint`, which must have been taken for this very model.
+    pub fn restore(model: &Model, checkpoint: Checkpoint) -> Result<(Self, Progress), SimError> {
+        if checkpoint.model != model.file.to_ron() {
+            return Err(SimError::Mismatch(
+                "the checkpoint was taken for another model than the run folder's model.ron: refusing to resume".into(),
+            ));
+        }
+        if !model.file.protocol.reset_between_examples {
+            return Err(SimError::Mismatch(
+                "protocol.reset_between_examples = false: cell states carry across minibatches and are not \
+                 checkpointed, so this run cannot be resumed exactly"
+                    .into(),
+            ));
+        }
+        let exp = Self {
+            model: model.clone(),
+            net: checkpoint.network,
+            streams: checkpoint.streams,
+            sims: HashMap::new(),
+        };
+        Ok((exp, checkpoint.progress))
+    }
+
+    /// Runs the protocol from `progress` (the start when `None`), saving checkpoints into `checkpoints` every
+    /// `protocol.checkpoint_every` examples, when a stop is requested (then ending with [`SimError::Interrupted`]),
+    /// and at the end of training.
+    pub fn run_from(
+        &mut self,
+        data: &Prepared,
+        observer: &mut dyn Observer,
+        rasters: Option<&RasterFile>,
+        progress: Option<Progress>,
+        checkpoints: &mut dyn Checkpoints,
+    ) -> Result<Outcome, SimError> {
         let p = self.model.file.protocol.clone();
         let classes = *self.model.layers().last().expect("at least two layers");
         if let Some(&l) = data
@@ -187,63 +236,102 @@ impl Experiment {
         let total = (n * p.epochs) as u64;
         let record: Vec<u64> = self.model.file.record.train_examples.clone();
         let started = Instant::now();
-        let mut curve = Vec::new();
-        let (mut seen, mut next_curve) = (0u64, p.curve_every as u64);
-        let (mut window_correct, mut window_total) = (0usize, 0usize);
+        let mut prog = progress.unwrap_or_else(|| Progress::start(p.curve_every, p.checkpoint_every));
+        let elapsed = |prog: &Progress| prog.train_s + started.elapsed().as_secs_f64();
         observer.train_started(total)?;
-        if p.curve_every > 0 {
-            let point = self.curve_point(data, 0, 0, f64::NAN, started)?;
+        if prog.seen > 0 {
+            observer.batch_done(prog.seen, 0, 0)?;
+        }
+        if p.curve_every > 0 && prog.curve.is_empty() {
+            let point = self.curve_point(data, 0, 0, f64::NAN, elapsed(&prog))?;
             observer.curve_point(&point)?;
-            curve.push(point);
+            prog.curve.push(point);
         }
-        let mut order: Vec<usize> = (0..n).collect();
         let mut x = Array2::<f32>::zeros((0, data.train_x.ncols()));
-        for epoch in 0..p.epochs {
-            if p.shuffle {
-                order.shuffle(&mut self.streams.order);
+        while prog.epoch < p.epochs && n > 0 {
+            if prog.batch == 0 {
+                prog.order = (0..n).collect();
+                if p.shuffle {
+                    prog.order.shuffle(&mut self.streams.order);
+                }
             }
-            for chunk in order.chunks(p.batch_size) {
-                gather(&data.train_x, chunk, &mut x);
-                let labels: Vec<u8> = chunk.iter().map(|&i| data.train_y[i]).collect();
-                let slots: Vec<usize> = (0..chunk.len())
-                    .filter(|&s| rasters.is_some() && record.contains(&(seen + s as u64)))
-                    .collect();
-                let answers = self.present_recorded(x.view(), &labels, true, &slots, rasters, |slot| {
-                    ("train", seen + slot as u64, chunk[slot])
-                })?;
-                if let Some(layer) = self.net.first_non_finite() {
-                    return Err(SimError::NonFinite {
-                        layer: layer + 1,
-                        example: seen + chunk.len() as u64,
-                    });
+            let epoch = prog.epoch;
+            let start = prog.batch * p.batch_size;
+            let chunk: Vec<usize> = prog.order[start..(start + p.batch_size).min(n)].to_vec();
+            gather(&data.train_x, &chunk, &mut x);
+            let labels: Vec<u8> = chunk.iter().map(|&i| data.train_y[i]).collect();
+            let seen = prog.seen;
+            let slots: Vec<usize> = (0..chunk.len())
+                .filter(|&s| rasters.is_some() && record.contains(&(seen + s as u64)))
+                .collect();
+            let answers = self.present_recorded(x.view(), &labels, true, &slots, rasters, |slot| {
+                ("train", seen + slot as u64, chunk[slot])
+            })?;
+            if let Some(layer) = self.net.first_non_finite() {
+                return Err(SimError::NonFinite {
+                    layer: layer + 1,
+                    example: seen + chunk.len() as u64,
+                });
+            }
+            let correct = answers.correct(&labels);
+            prog.seen += chunk.len() as u64;
+            prog.window_correct += correct;
+            prog.window_total += chunk.len();
+            prog.batch += 1;
+            if start + chunk.len() >= n {
+                prog.epoch += 1;
+                prog.batch = 0;
+                prog.order.clear();
+            }
+            observer.batch_done(prog.seen, correct, chunk.len())?;
+            if p.curve_every > 0 && prog.seen >= prog.next_curve {
+                while prog.next_curve <= prog.seen {
+                    prog.next_curve += p.curve_every as u64;
                 }
-                let correct = answers.correct(&labels);
-                seen += chunk.len() as u64;
-                window_correct += correct;
-                window_total += chunk.len();
-                observer.batch_done(seen, correct, chunk.len())?;
-                if p.curve_every > 0 && seen >= next_curve {
-                    while next_curve <= seen {
-                        next_curve += p.curve_every as u64;
-                    }
-                    let train_acc = window_correct as f64 / window_total.max(1) as f64;
-                    let point = self.curve_point(data, seen, epoch, train_acc, started)?;
-                    (window_correct, window_total) = (0, 0);
-                    observer.curve_point(&point)?;
-                    curve.push(point);
+                let train_acc = prog.window_correct as f64 / prog.window_total.max(1) as f64;
+                let point = self.curve_point(data, prog.seen, epoch, train_acc, elapsed(&prog))?;
+                (prog.window_correct, prog.window_total) = (0, 0);
+                observer.curve_point(&point)?;
+                prog.curve.push(point);
+            }
+            let stop = checkpoints.stop_requested();
+            let due = p.checkpoint_every > 0 && prog.seen >= prog.next_checkpoint;
+            if checkpoints.enabled() && (stop || due) {
+                while p.checkpoint_every > 0 && prog.next_checkpoint <= prog.seen {
+                    prog.next_checkpoint += p.checkpoint_every as u64;
                 }
+                let mut saved = prog.clone();
+                saved.train_s = elapsed(&prog);
+                checkpoints.save(&self.snapshot(&saved))?;
+            }
+            if stop {
+                return Err(SimError::Interrupted {
+                    seen: prog.seen,
+                    dir: Default::default(),
+                });
             }
         }
-        let train_s = started.elapsed().as_secs_f64();
+        let train_s = elapsed(&prog);
+        if checkpoints.enabled() {
+            let mut saved = prog.clone();
+            saved.train_s = train_s;
+            checkpoints.save(&self.snapshot(&saved))?;
+        }
         let test_started = Instant::now();
         let all: Vec<usize> = (0..data.test_x.nrows()).collect();
         observer.test_started(all.len())?;
         let test_correct = self.test(data, &all, rasters, |done, correct| {
+            if checkpoints.stop_requested() {
+                return Err(SimError::Interrupted {
+                    seen: prog.seen,
+                    dir: Default::default(),
+                });
+            }
             observer.test_progress(done, correct)
         })?;
         Ok(Outcome {
-            curve,
-            train_examples_seen: seen,
+            curve: prog.curve,
+            train_examples_seen: prog.seen,
             test_correct,
             test_total: all.len(),
             train_s,
@@ -257,7 +345,7 @@ impl Experiment {
         seen: u64,
         epoch: usize,
         train_accuracy: f64,
-        started: Instant,
+        elapsed_s: f64,
     ) -> Result<CurvePoint, SimError> {
         let total = data.test_x.nrows();
         let k = self.model.file.protocol.curve_test_examples.min(total);
@@ -269,7 +357,7 @@ impl Experiment {
             test_accuracy: correct as f64 / k.max(1) as f64,
             test_examples: k,
             train_accuracy,
-            elapsed_s: started.elapsed().as_secs_f64(),
+            elapsed_s,
         })
     }
 }

@@ -8,6 +8,7 @@
 //! - [`recorder`], [`metrics`], [`run`]: the run folder and its files.
 
 pub mod bench;
+pub mod checkpoint;
 pub mod dataset;
 pub mod error;
 pub mod experiment;

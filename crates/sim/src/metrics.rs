@@ -51,10 +51,36 @@ impl CurveWriter {
 
     /// Appends one point.
     pub fn push(&mut self, p: &CurvePoint) -> Result<(), SimError> {
-        self.line(&format!(
+        self.line(&Self::row(p))
+    }
+
+    fn row(p: &CurvePoint) -> String {
+        format!(
             "{},{},{:.6},{},{:.6},{:.3}",
             p.examples, p.epoch, p.test_accuracy, p.test_examples, p.train_accuracy, p.elapsed_s
-        ))
+        )
+    }
+
+    /// The whole file for `points`, header included.
+    pub fn render(points: &[CurvePoint]) -> String {
+        let mut s = format!("{}\n", Self::HEADER);
+        for p in points {
+            s.push_str(&Self::row(p));
+            s.push('\n');
+        }
+        s
+    }
+
+    /// Opens an existing curve file to append to it (a resumed run).
+    pub fn append(path: &Path) -> Result<Self, SimError> {
+        let f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(path)
+            .map_err(|e| SimError::output(path, e))?;
+        Ok(Self {
+            out: std::io::BufWriter::new(f),
+            path: path.to_path_buf(),
+        })
     }
 }
 

@@ -9,7 +9,7 @@ use ndarray::{Array1, Array2};
 use snn_plasticity::{InitError, Projection, broadcast_matrices, feedback_alignment_matrices};
 
 /// Weights and feedback of a layered network.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Network {
     /// `projections[l]` maps layer l to layer l + 1 (0 = input): W shape `[s_(l+1), s_l]`.
     pub projections: Vec<Projection>,

@@ -95,6 +95,37 @@ impl RasterFile {
         })
     }
 
+    /// Reopens the raster file of an interrupted run to continue it: examples recorded after `seen` training
+    /// presentations (which the resumed run records again) and the final test's examples are removed. Creates the
+    /// file if it is missing.
+    pub fn reopen(path: &Path, model: &Model, seen: u64) -> Result<Self, SimError> {
+        if !path.exists() {
+            return Self::create(path, model);
+        }
+        let file = hdf5::File::open_rw(path).map_err(|e| h5err(path, e))?;
+        let prune = || -> hdf5::Result<()> {
+            if let Ok(train) = file.group("train") {
+                for name in train.member_names()? {
+                    if name.parse::<u64>().map_or(true, |ord| ord >= seen) {
+                        train.unlink(&name)?;
+                    }
+                }
+            }
+            if file.link_exists("test") {
+                file.unlink("test")?;
+            }
+            file.flush()
+        };
+        prune().map_err(|e| h5err(path, e))?;
+        let f = &model.file;
+        Ok(Self {
+            file,
+            path: path.to_path_buf(),
+            dt_ms: f64::from(f.protocol.dt),
+            every: f.record.trace_every.max(1),
+        })
+    }
+
     /// Path of the file.
     pub fn path(&self) -> &Path {
         &self.path

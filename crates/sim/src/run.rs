@@ -3,7 +3,10 @@
 //! ```text
 //! output/<name>-seed<seed>-<YYYYmmdd-HHMMSS>/
 //!     model.ron      the fully resolved model (overrides applied): `snnsim run` on it repeats the run
-//!     summary.json   status (running → finished | failed, with the error), seed, overrides, commit, accuracy, times
+//!     summary.json   status (running → finished | interrupted | failed, with the error), seed, overrides, commit,
+//!                    accuracy, times
+//!     checkpoint.bin the full training state (every protocol.checkpoint_every examples, on SIGINT/SIGTERM, at the
+//!                    end of training): `snnsim run --resume <folder>` continues from it
 //!     curve.csv      learning curve (examples, epoch, test_accuracy, test_examples, train_accuracy, elapsed_s)
 //!     rasters.h5     spike rasters of the recorded examples (layout: `recorder`)
 //! ```
@@ -11,6 +14,7 @@
 //! A run never writes into an existing folder's files: folders are created exclusively, files with `create_new`,
 //! and `summary.json` is replaced atomically (temporary file, then rename).
 
+use crate::checkpoint::{Checkpoint, Checkpoints};
 use crate::dataset::Prepared;
 use crate::error::SimError;
 use crate::experiment::{Experiment, Observer, Outcome};
@@ -18,6 +22,7 @@ use crate::metrics::{CurvePoint, CurveWriter, Summary};
 use crate::model::{Model, ModelFile};
 use crate::recorder::RasterFile;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 /// Commit of this build (`-dirty` if the tree had changes), when built from git.
@@ -168,10 +173,39 @@ pub struct RunReport {
     pub summary: Summary,
 }
 
+/// Checkpoints in a run folder (`checkpoint.bin`), and the stop flag set by the signal handler.
+pub struct FolderCheckpoints<'a> {
+    path: PathBuf,
+    stop: &'a AtomicBool,
+}
+
+impl<'a> FolderCheckpoints<'a> {
+    /// Checkpoints of the run folder `dir`; `stop` is polled after every minibatch.
+    pub fn new(dir: &Path, stop: &'a AtomicBool) -> Self {
+        Self {
+            path: dir.join("checkpoint.bin"),
+            stop,
+        }
+    }
+}
+
+impl Checkpoints for FolderCheckpoints<'_> {
+    fn enabled(&self) -> bool {
+        true
+    }
+    fn save(&mut self, checkpoint: &Checkpoint) -> Result<(), SimError> {
+        checkpoint.write_atomic(&self.path)
+    }
+    fn stop_requested(&self) -> bool {
+        self.stop.load(Ordering::Relaxed)
+    }
+}
+
 /// Everything `snnsim run` does after parsing its arguments: resolve the model, create the run folder, load the data,
 /// train, test, and write the results. If the run fails after its folder exists, `summary.json` says `failed` with
-/// the error.
-pub fn execute(request: &RunRequest, observer: &mut dyn Observer) -> Result<RunReport, SimError> {
+/// the error; if `stop` is set (SIGINT, SIGTERM), the run saves a checkpoint, says `interrupted`, and can be resumed
+/// with [`resume`].
+pub fn execute(request: &RunRequest, observer: &mut dyn Observer, stop: &AtomicBool) -> Result<RunReport, SimError> {
     let started = Instant::now();
     let model = request.resolve()?;
     let f = &model.file;
@@ -193,8 +227,7 @@ pub fn execute(request: &RunRequest, observer: &mut dyn Observer) -> Result<RunR
         }
     );
     dir.write_new("model.ron", format!("{header}{}\n", f.to_ron()).as_bytes())?;
-    let threads = rayon::current_num_threads();
-    let mut summary = Summary {
+    let summary = Summary {
         status: "running".into(),
         error: None,
         model: f.name.clone(),
@@ -209,16 +242,9 @@ pub fn execute(request: &RunRequest, observer: &mut dyn Observer) -> Result<RunR
         wall_s: 0.0,
         train_s: 0.0,
         test_s: 0.0,
-        threads,
+        threads: rayon::current_num_threads(),
     };
-    let write_summary = |s: &Summary| {
-        dir.write_atomic(
-            "summary.json",
-            serde_json::to_string_pretty(s).expect("summary serialises").as_bytes(),
-        )
-    };
-    write_summary(&summary)?;
-
+    write_summary(&dir, &summary)?;
     let result = (|| -> Result<Outcome, SimError> {
         let data = Prepared::load(&model)?;
         let rasters = RasterFile::create(&dir.path().join("rasters.h5"), &model)?;
@@ -227,11 +253,72 @@ pub fn execute(request: &RunRequest, observer: &mut dyn Observer) -> Result<RunR
             curve: CurveWriter::create(&dir.path().join("curve.csv"))?,
         };
         let mut exp = Experiment::new(&model)?;
-        let outcome = exp.run(&data, &mut rec, Some(&rasters));
+        let mut checkpoints = FolderCheckpoints::new(dir.path(), stop);
+        let outcome = exp.run_from(&data, &mut rec, Some(&rasters), None, &mut checkpoints);
         rasters.close()?;
         outcome
     })();
-    summary.wall_s = started.elapsed().as_secs_f64();
+    conclude(dir, summary, result, started, 0.0)
+}
+
+/// Continues an interrupted (or failed) run from its folder's `model.ron` and `checkpoint.bin`. The learning curve is
+/// rewritten from the checkpoint's points and raster examples recorded after the checkpoint are removed, so that the
+/// finished folder equals that of an uninterrupted run (wall times aside).
+pub fn resume(run_dir: &Path, observer: &mut dyn Observer, stop: &AtomicBool) -> Result<RunReport, SimError> {
+    let started = Instant::now();
+    let summary_path = run_dir.join("summary.json");
+    let mut summary: Summary = std::fs::read(&summary_path)
+        .map_err(|e| SimError::output(run_dir, format!("not a run folder (summary.json: {e})")))
+        .and_then(|b| serde_json::from_slice(&b).map_err(|e| SimError::output(&summary_path, e)))?;
+    if summary.status == "finished" {
+        return Err(SimError::output(
+            run_dir,
+            "this run has finished; there is nothing to resume",
+        ));
+    }
+    let model = ModelFile::from_path(&run_dir.join("model.ron"))?.check()?;
+    let checkpoint = Checkpoint::read(&run_dir.join("checkpoint.bin"))?;
+    let (mut exp, progress) = Experiment::restore(&model, checkpoint)?;
+    let dir = RunDir {
+        path: run_dir.to_path_buf(),
+    };
+    let earlier_wall = summary.wall_s;
+    summary.status = "running".into();
+    summary.error = None;
+    summary.threads = rayon::current_num_threads();
+    write_summary(&dir, &summary)?;
+    let result = (|| -> Result<Outcome, SimError> {
+        let data = Prepared::load(&model)?;
+        dir.write_atomic("curve.csv", CurveWriter::render(&progress.curve).as_bytes())?;
+        let mut rec = Recording {
+            inner: observer,
+            curve: CurveWriter::append(&dir.path().join("curve.csv"))?,
+        };
+        let rasters = RasterFile::reopen(&dir.path().join("rasters.h5"), &model, progress.seen)?;
+        let mut checkpoints = FolderCheckpoints::new(dir.path(), stop);
+        let outcome = exp.run_from(&data, &mut rec, Some(&rasters), Some(progress), &mut checkpoints);
+        rasters.close()?;
+        outcome
+    })();
+    conclude(dir, summary, result, started, earlier_wall)
+}
+
+fn write_summary(dir: &RunDir, s: &Summary) -> Result<(), SimError> {
+    dir.write_atomic(
+        "summary.json",
+        serde_json::to_string_pretty(s).expect("summary serialises").as_bytes(),
+    )
+}
+
+/// Writes the final summary of a run (finished, interrupted or failed) and returns the report or the error.
+fn conclude(
+    dir: RunDir,
+    mut summary: Summary,
+    result: Result<Outcome, SimError>,
+    started: Instant,
+    earlier_wall: f64,
+) -> Result<RunReport, SimError> {
+    summary.wall_s = earlier_wall + started.elapsed().as_secs_f64();
     match result {
         Ok(outcome) => {
             summary.status = "finished".into();
@@ -240,17 +327,28 @@ pub fn execute(request: &RunRequest, observer: &mut dyn Observer) -> Result<RunR
             summary.test_examples = outcome.test_total;
             summary.train_s = outcome.train_s;
             summary.test_s = outcome.test_s;
-            write_summary(&summary)?;
+            write_summary(&dir, &summary)?;
             Ok(RunReport {
                 dir: dir.path().to_path_buf(),
                 outcome,
                 summary,
             })
         }
+        Err(SimError::Interrupted { seen, .. }) => {
+            let e = SimError::Interrupted {
+                seen,
+                dir: dir.path().to_path_buf(),
+            };
+            summary.status = "interrupted".into();
+            summary.train_examples_seen = seen;
+            summary.error = Some(e.to_string());
+            let _ = write_summary(&dir, &summary);
+            Err(e)
+        }
         Err(e) => {
             summary.status = "failed".into();
             summary.error = Some(e.to_string());
-            let _ = write_summary(&summary);
+            let _ = write_summary(&dir, &summary);
             Err(e)
         }
     }

@@ -108,7 +108,7 @@ fn run_folder_holds_resolved_model_curve_summary_and_rasters() {
         output_root: tmp.path().to_path_buf(),
         run_dir: None,
     };
-    let report = execute(&request, &mut Silent).unwrap();
+    let report = execute(&request, &mut Silent, &std::sync::atomic::AtomicBool::new(false)).unwrap();
     let dir = &report.dir;
     assert!(
         dir.starts_with(tmp.path())
@@ -193,7 +193,7 @@ fn recorded_traces_match_the_neuron_crate() {
         output_root: tmp.path().to_path_buf(),
         run_dir: Some(tmp.path().join("run")),
     };
-    let report = execute(&request, &mut Silent).unwrap();
+    let report = execute(&request, &mut Silent, &std::sync::atomic::AtomicBool::new(false)).unwrap();
     let f = hdf5::File::open(report.dir.join("rasters.h5")).unwrap();
     let lif = request.resolve().unwrap().lif;
     let g = f.group("test/00000/traces/hidden1").unwrap();
@@ -230,5 +230,102 @@ fn recorded_traces_match_the_neuron_crate() {
     assert!(
         iota.rows().into_iter().skip(80).any(|r| r.iter().any(|&x| x != 0.0)),
         "learning after 20 ms"
+    );
+}
+
+/// Stops after a checkpoint (as on SIGINT) once `stop_after` examples are seen; keeps the last checkpoint in a file.
+struct StopAfter {
+    stop_after: u64,
+    seen: u64,
+    path: PathBuf,
+    saved: usize,
+}
+
+impl snn_sim::checkpoint::Checkpoints for StopAfter {
+    fn enabled(&self) -> bool {
+        true
+    }
+    fn save(&mut self, ck: &snn_sim::checkpoint::Checkpoint) -> Result<(), snn_sim::SimError> {
+        self.seen = ck.progress.seen;
+        self.saved += 1;
+        ck.write_atomic(&self.path)
+    }
+    fn stop_requested(&self) -> bool {
+        self.seen >= self.stop_after
+    }
+}
+
+/// Issue 6: a run stopped after a checkpoint and resumed from the checkpoint file ends with exactly the network,
+/// random streams, learning curve and test score of the uninterrupted run.
+#[test]
+fn resumed_run_equals_uninterrupted_run() {
+    let Some(model) = small_model(&[
+        "data.train_limit=150",
+        "data.test_limit=100",
+        "protocol.epochs=3",
+        "protocol.batch_size=40",
+        "protocol.curve_every=60",
+        "protocol.checkpoint_every=70",
+    ]) else {
+        return;
+    };
+    let data = Prepared::load(&model).unwrap();
+    let mut whole = Experiment::new(&model).unwrap();
+    let expected = whole.run(&data, &mut Silent, None).unwrap();
+
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("checkpoint.bin");
+    // Stop in the middle of the second epoch (150 examples per epoch, batches of 40, 30 at the end of an epoch).
+    let mut sink = StopAfter {
+        stop_after: 200,
+        seen: 0,
+        path: path.clone(),
+        saved: 0,
+    };
+    let mut first = Experiment::new(&model).unwrap();
+    match first.run_from(&data, &mut Silent, None, None, &mut sink) {
+        Err(snn_sim::SimError::Interrupted { seen, .. }) => assert_eq!(seen, 270),
+        other => panic!("expected an interruption, got {other:?}"),
+    }
+    // Periodic checkpoints at 80, 150 and 230 examples (every 70); the stop, requested from 230 on, is seen after the
+    // next minibatch, which saves once more and ends the run.
+    assert_eq!(sink.saved, 4);
+    let ck = snn_sim::checkpoint::Checkpoint::read(&path).unwrap();
+    assert_eq!((ck.progress.epoch, ck.progress.batch, ck.progress.seen), (1, 3, 270));
+    let (mut resumed, progress) = Experiment::restore(&model, ck).unwrap();
+    let got = resumed
+        .run_from(
+            &data,
+            &mut Silent,
+            None,
+            Some(progress),
+            &mut snn_sim::checkpoint::NoCheckpoints,
+        )
+        .unwrap();
+    assert_eq!(
+        resumed.network(),
+        whole.network(),
+        "weights, biases, momentum identical"
+    );
+    assert_eq!(got.test_correct, expected.test_correct);
+    assert_eq!(got.train_examples_seen, expected.train_examples_seen);
+    let acc = |o: &snn_sim::experiment::Outcome| {
+        o.curve
+            .iter()
+            .map(|c| (c.examples, c.test_accuracy))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(acc(&got), acc(&expected));
+    // A checkpoint is refused for another model.
+    let other = small_model(&["data.train_limit=151"]).unwrap();
+    let ck = snn_sim::checkpoint::Checkpoint::read(&path).unwrap();
+    assert!(Experiment::restore(&other, ck).is_err());
+    // A damaged checkpoint is an error naming the file.
+    let bytes = std::fs::read(&path).unwrap();
+    std::fs::write(&path, &bytes[..bytes.len() / 2]).unwrap();
+    let e = snn_sim::checkpoint::Checkpoint::read(&path).unwrap_err().to_string();
+    assert!(
+        e.contains("checkpoint.bin") && e.contains("not a readable snnsim checkpoint"),
+        "{e}"
     );
 }

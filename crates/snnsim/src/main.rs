@@ -26,6 +26,7 @@ use snn_data::DatasetKind;
 use snn_sim::run::{RunRequest, execute};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 #[derive(Parser)]
 #[command(
@@ -43,7 +44,11 @@ enum Command {
     /// Train and test a model; writes a run folder (resolved model, curve.csv, rasters.h5, summary.json).
     Run {
         /// The model file (RON), e.g. models/mnist_lif_ba.ron.
-        model: PathBuf,
+        #[arg(required_unless_present = "resume")]
+        model: Option<PathBuf>,
+        /// Continue an interrupted run from its folder's checkpoint (the result equals an uninterrupted run's).
+        #[arg(long, value_name = "RUN_DIR", conflicts_with_all = ["model", "overrides", "seed", "out"])]
+        resume: Option<PathBuf>,
         /// Override a model field: `--set protocol.epochs=1`, `--set network.layers=[784,500,10]` (repeatable).
         #[arg(long = "set", value_name = "PATH=VALUE")]
         overrides: Vec<String>,
@@ -194,12 +199,35 @@ impl From<Dataset> for DatasetKind {
     }
 }
 
+/// Set by SIGINT/SIGTERM: the run saves a checkpoint after the current minibatch and stops.
+static STOP: AtomicBool = AtomicBool::new(false);
+
+/// First SIGINT/SIGTERM: finish the minibatch, checkpoint, stop. Second: exit at once.
+fn install_signal_handler() -> Result<()> {
+    ctrlc::set_handler(|| {
+        if STOP.swap(true, Ordering::SeqCst) {
+            eprintln!("\nsecond interrupt: exiting without a new checkpoint");
+            std::process::exit(130);
+        }
+        eprintln!("\ninterrupt: saving a checkpoint after this minibatch (interrupt again to exit at once)");
+    })
+    .context("cannot install the signal handler")
+}
+
 fn main() -> ExitCode {
     match run(Cli::parse()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
-            ExitCode::FAILURE
+            let interrupted = matches!(
+                e.downcast_ref::<snn_sim::SimError>(),
+                Some(snn_sim::SimError::Interrupted { .. })
+            );
+            if interrupted {
+                ExitCode::from(130)
+            } else {
+                ExitCode::FAILURE
+            }
         }
     }
 }
@@ -208,6 +236,7 @@ fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Run {
             model,
+            resume,
             mut overrides,
             seed,
             out,
@@ -224,15 +253,23 @@ fn run(cli: Cli) -> Result<()> {
             if let Some(s) = seed {
                 overrides.push(format!("seed={s}"));
             }
-            let request = RunRequest {
-                model_path: model,
-                overrides,
-                output_root,
-                run_dir: out,
-            };
+            install_signal_handler()?;
             let mut display = progress::Display::new(quiet);
-            let report = execute(&request, &mut display)?;
+            let report = match (resume, model) {
+                (Some(dir), _) => snn_sim::run::resume(&dir, &mut display, &STOP),
+                (None, Some(model_path)) => {
+                    let request = RunRequest {
+                        model_path,
+                        overrides,
+                        output_root,
+                        run_dir: out,
+                    };
+                    execute(&request, &mut display, &STOP)
+                }
+                (None, None) => anyhow::bail!("give a model file, or --resume RUN_DIR"),
+            };
             display.finish();
+            let report = report?;
             let o = &report.outcome;
             out!(
                 "test accuracy: {:.2}% ({} of {} test images), {} training examples, {:.1} s",

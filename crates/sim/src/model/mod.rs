@@ -240,6 +240,9 @@ pub struct ProtocolSpec {
     pub curve_every: usize,
     /// Random test images per learning-curve point (100).
     pub curve_test_examples: usize,
+    /// Write a checkpoint (`checkpoint.bin` in the run folder) every this many training examples; 0 for none. A
+    /// checkpoint is also written when the run is interrupted (SIGINT, SIGTERM) and when training ends.
+    pub checkpoint_every: usize,
 }
 
 impl Default for ProtocolSpec {
@@ -254,6 +257,7 @@ impl Default for ProtocolSpec {
             reset_between_examples: true,
             curve_every: 1000,
             curve_test_examples: 100,
+            checkpoint_every: 10_000,
         }
     }
 }
