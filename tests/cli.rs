@@ -560,3 +560,31 @@ fn interrupted_run_resumes_to_the_same_result() {
     };
     assert_eq!(acc(&whole), acc(&cut));
 }
+
+/// Issue 6: every file of the regression corpus (`tests/corpus/models`) is rejected with the error text written on its
+/// first line (`// expect: TEXT`), a non-zero exit and no panic.
+#[test]
+fn corpus_of_bad_model_files_is_answered_clearly() {
+    let dir = repo().join("tests/corpus/models");
+    let mut n = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let content = std::fs::read_to_string(&path).unwrap();
+        let expect = content
+            .lines()
+            .next()
+            .and_then(|l| l.strip_prefix("// expect: "))
+            .expect("expect line");
+        let o = snnsim(&["check", path.to_str().unwrap()], None);
+        let (_, err) = text(&o);
+        assert_eq!(o.status.code(), Some(1), "{}: {err}", path.display());
+        assert!(!err.contains("panicked"), "{}: {err}", path.display());
+        assert!(err.contains(expect), "{}: expected {expect:?} in {err}", path.display());
+        assert!(
+            err.contains(path.file_name().unwrap().to_str().unwrap()) || err.contains("field `"),
+            "names the file or field: {err}"
+        );
+        n += 1;
+    }
+    assert!(n >= 20, "corpus of at least 20 files, found {n}");
+}
