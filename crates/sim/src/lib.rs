@@ -9,6 +9,7 @@
 
 pub mod bench;
 pub mod checkpoint;
+pub mod collect;
 pub mod dataset;
 pub mod error;
 pub mod experiment;

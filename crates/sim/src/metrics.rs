@@ -125,6 +125,10 @@ pub struct Summary {
     pub model: String,
     /// Model file the run started from.
     pub model_path: String,
+    /// SHA-256 of the resolved model (`model.ron` without its comment line): runs with equal hashes simulated the
+    /// same model, seed included.
+    #[serde(default)]
+    pub model_hash: String,
     /// `--set` overrides applied, in order (the seed included when given with `--seed`).
     pub overrides: Vec<String>,
     /// Seed of the run.

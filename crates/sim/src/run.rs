@@ -232,6 +232,7 @@ pub fn execute(request: &RunRequest, observer: &mut dyn Observer, stop: &AtomicB
         error: None,
         model: f.name.clone(),
         model_path: request.model_path.display().to_string(),
+        model_hash: model_hash(&f.to_ron()),
         overrides: request.overrides.clone(),
         seed: f.seed,
         version: env!("CARGO_PKG_VERSION").into(),
@@ -301,6 +302,15 @@ pub fn resume(run_dir: &Path, observer: &mut dyn Observer, stop: &AtomicBool) ->
         outcome
     })();
     conclude(dir, summary, result, started, earlier_wall)
+}
+
+/// SHA-256 of a resolved model's RON text, lower-case hex.
+pub fn model_hash(ron: &str) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(ron.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 fn write_summary(dir: &RunDir, s: &Summary) -> Result<(), SimError> {

@@ -93,6 +93,15 @@ enum Command {
         #[arg(long, default_value_t = 1)]
         warmup: usize,
     },
+    /// Gather the summaries of all runs under the given folders into one CSV table (runs made anywhere, any status).
+    Collect {
+        /// Run folders, or folders holding run folders (searched recursively).
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+        /// Write the CSV here and print a readable table; without it the CSV goes to standard output.
+        #[arg(long, short)]
+        out: Option<PathBuf>,
+    },
     /// Datasets.
     Data {
         #[command(subcommand)]
@@ -298,6 +307,48 @@ fn run(cli: Cli) -> Result<()> {
             batches,
             warmup,
         } => bench(model, overrides, &threads, batches, warmup),
+        Command::Collect { dirs, out } => {
+            let runs = snn_sim::collect::find(&dirs)?;
+            let csv = snn_sim::collect::to_csv(&runs)?;
+            match out {
+                None => out!("{}", csv.trim_end()),
+                Some(path) => {
+                    std::fs::write(&path, &csv).with_context(|| format!("{}: cannot write", path.display()))?;
+                    out!(
+                        "{:<44} {:<11} {:<22} {:>5} {:>9} {:>9} {:>9}",
+                        "run",
+                        "status",
+                        "model",
+                        "seed",
+                        "accuracy",
+                        "examples",
+                        "wall (s)"
+                    );
+                    for r in &runs {
+                        let f = snn_sim::collect::row(r);
+                        let name = r
+                            .dir
+                            .file_name()
+                            .map(|n| n.to_string_lossy().into_owned())
+                            .unwrap_or_default();
+                        let acc = f[8]
+                            .parse::<f64>()
+                            .map(|a| format!("{:.2}%", 100.0 * a))
+                            .unwrap_or_else(|_| "-".into());
+                        out!(
+                            "{name:<44} {:<11} {:<22} {:>5} {acc:>9} {:>9} {:>9}",
+                            f[1],
+                            f[2],
+                            f[3],
+                            f[10],
+                            f[11]
+                        );
+                    }
+                    out!("{} runs; table written to {}", runs.len(), path.display());
+                }
+            }
+            Ok(())
+        }
         Command::Plot { command } => {
             let written = match command {
                 PlotCommand::Curve { runs, each, out } => {
