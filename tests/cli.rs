@@ -658,3 +658,42 @@ fn collect_gathers_runs_of_every_status() {
     let o = snnsim(&["collect", tmp.path().join("nope").to_str().unwrap()], None);
     assert!(text(&o).1.contains("nope: no such folder"));
 }
+
+/// Issue 5: with --skip-finished a re-launched sweep skips finished runs and resumes unfinished ones.
+#[test]
+fn skip_finished_makes_runs_relaunchable() {
+    let Some(data) = data_root() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("task");
+    let mut args = vec![
+        "run",
+        "models/small_lif_ba.ron",
+        "--out",
+        dir.to_str().unwrap(),
+        "--skip-finished",
+        "-q",
+    ];
+    args.extend(SMALL);
+    let first = snnsim(&args, Some(&data));
+    assert!(first.status.success(), "{:?}", text(&first));
+    let again = snnsim(&args, Some(&data));
+    assert!(again.status.success());
+    assert!(text(&again).0.contains("finished already"), "{:?}", text(&again));
+    // Marked interrupted (as after SIGTERM at a time limit): resumed from the checkpoint, same result.
+    let summary = dir.join("summary.json");
+    let s = std::fs::read_to_string(&summary)
+        .unwrap()
+        .replace("\"finished\"", "\"interrupted\"");
+    std::fs::write(&summary, s).unwrap();
+    let resumed = snnsim(&args, Some(&data));
+    assert!(resumed.status.success(), "{:?}", text(&resumed));
+    assert!(text(&resumed).1.contains("resuming"));
+    let line = |o: &Output| text(o).0.lines().next().unwrap().split(',').next().unwrap().to_string();
+    assert_eq!(line(&first), line(&resumed));
+    // Without the flag an existing folder is never reused.
+    let o = snnsim(
+        &["run", "models/small_lif_ba.ron", "--out", dir.to_str().unwrap(), "-q"],
+        Some(&data),
+    );
+    assert!(text(&o).1.contains("refusing to overwrite"), "{:?}", text(&o));
+}

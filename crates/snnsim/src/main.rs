@@ -67,6 +67,10 @@ enum Command {
         /// No progress display; print only the result.
         #[arg(long, short)]
         quiet: bool,
+        /// With --out: skip the run if its folder says finished, resume it if it holds a checkpoint, start it if the
+        /// folder is new. Makes a sweep safe to re-launch.
+        #[arg(long, requires = "out")]
+        skip_finished: bool,
     },
     /// Validate a model file (with overrides) and print the resolved model.
     Check {
@@ -245,14 +249,32 @@ fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Run {
             model,
-            resume,
+            mut resume,
             mut overrides,
             seed,
             out,
             output_root,
             threads,
             quiet,
+            skip_finished,
         } => {
+            if let (true, Some(dir)) = (skip_finished, &out) {
+                let summary = std::fs::read(dir.join("summary.json")).ok();
+                let status = summary
+                    .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+                    .and_then(|v| v["status"].as_str().map(String::from));
+                match status.as_deref() {
+                    Some("finished") => {
+                        out!("skipping {}: finished already", dir.display());
+                        return Ok(());
+                    }
+                    Some(_) if dir.join("checkpoint.bin").exists() => {
+                        eprintln!("resuming {} from its checkpoint", dir.display());
+                        resume = Some(dir.clone());
+                    }
+                    _ => {}
+                }
+            }
             if let Some(n) = threads {
                 rayon::ThreadPoolBuilder::new()
                     .num_threads(n)
