@@ -50,25 +50,7 @@ impl PspFigure {
             });
         }
         let file = hdf5::File::open(&path).map_err(|e| bad(&path, format!("HDF5: {e}")))?;
-        let available = crate::raster::recorded_examples(&file);
-        let chosen = match example {
-            Some(e) => e.to_string(),
-            None => available
-                .iter()
-                .find(|e| e.starts_with("test/"))
-                .or_else(|| available.first())
-                .cloned()
-                .ok_or_else(|| bad(&path, "no recorded example"))?,
-        };
-        let group = file.group(&chosen).map_err(|_| PlotError::NoExample {
-            path: path.clone(),
-            example: chosen.clone(),
-            available: if available.is_empty() {
-                "none".into()
-            } else {
-                available.join(", ")
-            },
-        })?;
+        let (chosen, group) = crate::run_folder::open_example(&file, &path, example)?;
         let traces = group.group(&format!("traces/{population}")).map_err(|_| {
             bad(
                 &path,

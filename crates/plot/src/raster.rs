@@ -35,6 +35,8 @@ pub struct RasterFigure {
     pub title: String,
     /// Most cells shown per population.
     pub max_cells: usize,
+    /// The recorded example shown (`test/00000`, …).
+    pub example: String,
 }
 
 fn hdf5_err(path: &Path, e: impl std::fmt::Display) -> PlotError {
@@ -69,28 +71,7 @@ impl RasterFigure {
             });
         }
         let file = hdf5::File::open(&path).map_err(|e| hdf5_err(&path, e))?;
-        let available = recorded_examples(&file);
-        let chosen = match example {
-            Some(e) => e.to_string(),
-            None => available
-                .iter()
-                .find(|e| e.starts_with("test/"))
-                .or_else(|| available.first())
-                .cloned()
-                .ok_or_else(|| PlotError::BadFile {
-                    path: path.clone(),
-                    reason: "no recorded example".into(),
-                })?,
-        };
-        let group = file.group(&chosen).map_err(|_| PlotError::NoExample {
-            path: path.clone(),
-            example: chosen.clone(),
-            available: if available.is_empty() {
-                "none".into()
-            } else {
-                available.join(", ")
-            },
-        })?;
+        let (chosen, group) = crate::run_folder::open_example(&file, &path, example)?;
         let dt_ms = file
             .attr("dt_ms")
             .and_then(|a| a.read_scalar::<f64>())
@@ -142,6 +123,7 @@ impl RasterFigure {
             steps,
             title,
             max_cells: max_cells.max(1),
+            example: chosen,
         })
     }
 
@@ -297,18 +279,9 @@ pub fn plot(
     let fig = RasterFigure::load(&folder, example, max_cells)?;
     let stem = match stem {
         Some(s) => s.to_path_buf(),
-        None => {
-            let file = hdf5::File::open(folder.rasters()).map_err(|e| hdf5_err(&folder.rasters(), e))?;
-            let name = example.map(String::from).unwrap_or_else(|| {
-                let all = recorded_examples(&file);
-                all.iter()
-                    .find(|e| e.starts_with("test/"))
-                    .or_else(|| all.first())
-                    .cloned()
-                    .unwrap_or_default()
-            });
-            run.join("plots").join(format!("raster-{}", name.replace('/', "-")))
-        }
+        None => run
+            .join("plots")
+            .join(format!("raster-{}", fig.example.replace('/', "-"))),
     };
     crate::write_png_and_svg(&stem, crate::SIZE, &fig)
 }

@@ -6,6 +6,7 @@
 
 use crate::{Figure, text_err};
 use plotters::coord::Shift;
+use plotters::coord::types::RangedCoordf32;
 use plotters::prelude::*;
 use rand::seq::index::sample;
 use rand::{RngExt, SeedableRng};
@@ -115,21 +116,7 @@ impl Figure for RateFigure {
             .map_err(text_err)?;
         let panels = body.split_evenly((1, 2));
         // Panel A: random (v, a) pairs.
-        let mut a = ChartBuilder::on(&panels[0])
-            .caption("A: 500 random (v, a) pairs", ("sans-serif", 18))
-            .margin(12)
-            .x_label_area_size(44)
-            .y_label_area_size(52)
-            .build_cartesian_2d(-50f32..50f32, -0.1f32..1.1f32)
-            .map_err(text_err)?;
-        a.configure_mesh()
-            .x_label_formatter(&|x| format!("{x:.0}"))
-            .x_desc("drive v (decivolts)")
-            .y_desc("activity a")
-            .label_style(("sans-serif", 14))
-            .axis_desc_style(("sans-serif", 16))
-            .draw()
-            .map_err(text_err)?;
+        let mut a = panel(&panels[0], "A: 500 random (v, a) pairs")?;
         a.draw_series(
             c.pairs
                 .iter()
@@ -137,21 +124,7 @@ impl Figure for RateFigure {
         )
         .map_err(text_err)?;
         // Panel B: mean ± sd, closed form, fit.
-        let mut b = ChartBuilder::on(&panels[1])
-            .caption("B: mean a (± 1 sd) vs E(a) and the tanh fit", ("sans-serif", 18))
-            .margin(12)
-            .x_label_area_size(44)
-            .y_label_area_size(52)
-            .build_cartesian_2d(-50f32..50f32, -0.1f32..1.1f32)
-            .map_err(text_err)?;
-        b.configure_mesh()
-            .x_label_formatter(&|x| format!("{x:.0}"))
-            .x_desc("drive v (decivolts)")
-            .y_desc("activity a")
-            .label_style(("sans-serif", 14))
-            .axis_desc_style(("sans-serif", 16))
-            .draw()
-            .map_err(text_err)?;
+        let mut b = panel(&panels[1], "B: mean a (± 1 sd) vs E(a) and the tanh fit")?;
         let light = RGBColor(120, 170, 230);
         let band: Vec<(f32, f32)> =
             c.v.iter()
@@ -201,6 +174,30 @@ impl Figure for RateFigure {
             .map_err(text_err)?;
         Ok(())
     }
+}
+
+/// A panel with the axes of Figure 2: drive v in [−50, 50] against activity a.
+fn panel<'a, DB: DrawingBackend>(
+    area: &'a DrawingArea<DB, Shift>,
+    caption: &str,
+) -> Result<ChartContext<'a, DB, Cartesian2d<RangedCoordf32, RangedCoordf32>>, String> {
+    let mut chart = ChartBuilder::on(area)
+        .caption(caption, ("sans-serif", 18))
+        .margin(12)
+        .x_label_area_size(44)
+        .y_label_area_size(52)
+        .build_cartesian_2d(-50f32..50f32, -0.1f32..1.1f32)
+        .map_err(text_err)?;
+    chart
+        .configure_mesh()
+        .x_label_formatter(&|x| format!("{x:.0}"))
+        .x_desc("drive v (decivolts)")
+        .y_desc("activity a")
+        .label_style(("sans-serif", 14))
+        .axis_desc_style(("sans-serif", 16))
+        .draw()
+        .map_err(text_err)?;
+    Ok(chart)
 }
 
 /// Computes and draws Figure 2 into `<stem>.png/.svg`; returns the files and the data.

@@ -57,3 +57,31 @@ impl RunFolder {
         self.path.join("rasters.h5")
     }
 }
+
+/// Opens the group of `example` (e.g. `test/00000`) in a raster file; the default is the first recorded test image,
+/// else the first recorded training presentation. Returns the example's name and group.
+pub fn open_example(file: &hdf5::File, path: &Path, example: Option<&str>) -> Result<(String, hdf5::Group), PlotError> {
+    let available = crate::raster::recorded_examples(file);
+    let chosen = match example {
+        Some(e) => e.to_string(),
+        None => available
+            .iter()
+            .find(|e| e.starts_with("test/"))
+            .or_else(|| available.first())
+            .cloned()
+            .ok_or_else(|| PlotError::BadFile {
+                path: path.to_path_buf(),
+                reason: "no recorded example".into(),
+            })?,
+    };
+    let group = file.group(&chosen).map_err(|_| PlotError::NoExample {
+        path: path.to_path_buf(),
+        example: chosen.clone(),
+        available: if available.is_empty() {
+            "none".into()
+        } else {
+            available.join(", ")
+        },
+    })?;
+    Ok((chosen, group))
+}
