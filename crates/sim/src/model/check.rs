@@ -131,6 +131,14 @@ impl ModelFile {
                 "between 1 and 1000000 cells",
             ));
         }
+        let synapses: f64 = layers.windows(2).map(|w| w[0] as f64 * w[1] as f64).sum();
+        if synapses > 2.5e8 {
+            return Err(invalid(
+                "network.layers",
+                format!("{layers:?}"),
+                format!("at most 250 million synapses (8 bytes each with momentum), not {synapses:.3e}"),
+            ));
+        }
         // Time.
         let p = &f.protocol;
         let lif = LifParams {
