@@ -697,3 +697,78 @@ fn skip_finished_makes_runs_relaunchable() {
     );
     assert!(text(&o).1.contains("refusing to overwrite"), "{:?}", text(&o));
 }
+
+/// Issue 6: the same model and seed at 1 and at 2 threads give identical outputs: final network and random streams,
+/// learning curve (elapsed times aside), summary, and every raster and trace in the HDF5 file.
+#[test]
+fn one_and_two_threads_give_identical_outputs() {
+    let Some(data) = data_root() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let dirs: Vec<PathBuf> = ["t1", "t2"].iter().map(|d| tmp.path().join(d)).collect();
+    for (dir, threads) in dirs.iter().zip(["1", "2"]) {
+        let mut args = vec![
+            "run",
+            "models/small_lif_ba.ron",
+            "--out",
+            dir.to_str().unwrap(),
+            "--threads",
+            threads,
+            "-q",
+        ];
+        args.extend(SMALL);
+        assert!(snnsim(&args, Some(&data)).status.success());
+    }
+    let ck = |d: &Path| snn_sim::checkpoint::Checkpoint::read(&d.join("checkpoint.bin")).unwrap();
+    let (a, b) = (ck(&dirs[0]), ck(&dirs[1]));
+    assert_eq!((a.network, a.streams, a.model), (b.network, b.streams, b.model));
+    let curve = |d: &Path| -> Vec<String> {
+        std::fs::read_to_string(d.join("curve.csv"))
+            .unwrap()
+            .lines()
+            .map(|l| l.rsplit_once(',').unwrap().0.into())
+            .collect()
+    };
+    assert_eq!(curve(&dirs[0]), curve(&dirs[1]));
+    let summary = |d: &Path| {
+        let s: serde_json::Value = serde_json::from_slice(&std::fs::read(d.join("summary.json")).unwrap()).unwrap();
+        (
+            s["test_accuracy"].clone(),
+            s["model_hash"].clone(),
+            s["train_examples_seen"].clone(),
+        )
+    };
+    assert_eq!(summary(&dirs[0]), summary(&dirs[1]));
+    let h5 = |d: &Path| hdf5::File::open(d.join("rasters.h5")).unwrap();
+    let (fa, fb) = (h5(&dirs[0]), h5(&dirs[1]));
+    let mut compared = 0;
+    for example in ["train/00000000", "test/00000", "test/00001"] {
+        let (ga, gb) = (fa.group(example).unwrap(), fb.group(example).unwrap());
+        for name in ga.member_names().unwrap() {
+            if let Ok(ds) = ga.dataset(&name) {
+                if ds.ndim() == 2 {
+                    assert_eq!(
+                        ds.read_2d::<bool>().unwrap(),
+                        gb.dataset(&name).unwrap().read_2d::<bool>().unwrap(),
+                        "{example}/{name}"
+                    );
+                } else {
+                    assert_eq!(
+                        ds.read_1d::<f32>().unwrap(),
+                        gb.dataset(&name).unwrap().read_1d::<f32>().unwrap(),
+                        "{example}/{name}"
+                    );
+                }
+                compared += 1;
+            }
+        }
+        for var in ["v", "h", "a", "iota", "delta"] {
+            let path = format!("traces/hidden1/{var}");
+            let read = |g: &hdf5::Group| g.dataset(&path).unwrap().read_2d::<f32>().unwrap();
+            assert_eq!(read(&ga), read(&gb), "{example}/{path}");
+            compared += 1;
+        }
+        let counts = |g: &hdf5::Group| g.attr("output_counts").unwrap().read_1d::<f32>().unwrap();
+        assert_eq!(counts(&ga), counts(&gb));
+    }
+    assert!(compared >= 30, "{compared} datasets compared");
+}
