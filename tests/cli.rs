@@ -772,3 +772,44 @@ fn one_and_two_threads_give_identical_outputs() {
     }
     assert!(compared >= 30, "{compared} datasets compared");
 }
+
+/// Issue 6: a diverging run stops at the first NaN or infinite drive, naming the population, the step and the image.
+#[test]
+fn divergence_is_caught_and_located() {
+    let Some(data) = data_root() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("diverged");
+    let mut args = vec![
+        "run",
+        "models/small_lif_ba.ron",
+        "--out",
+        dir.to_str().unwrap(),
+        "-q",
+        "--set",
+        "learning.learning_rate=Fixed(1e38)",
+    ];
+    args.extend(SMALL);
+    let o = snnsim(&args, Some(&data));
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(
+        err.contains("non-finite drive in") && err.contains(" at step ") && err.contains("(image "),
+        "{err}"
+    );
+    let step: usize = err
+        .split(" at step ")
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((80..400).contains(&step), "after learning starts at step 80: {step}");
+    let summary = std::fs::read_to_string(dir.join("summary.json")).unwrap();
+    assert!(
+        summary.contains("\"failed\"") && summary.contains("non-finite drive"),
+        "{summary}"
+    );
+}

@@ -37,6 +37,24 @@ pub enum SimError {
         /// The run folder.
         dir: PathBuf,
     },
+    /// A drive became NaN or infinite.
+    #[error(
+        "non-finite drive in {population} at step {step} (t = {time_ms} ms) of {phase} presentation {presentation} (image {image}): the run diverged (try a smaller learning rate or learning.batch_reduction = Mean); the run folder keeps its last good checkpoint"
+    )]
+    NonFiniteDrive {
+        /// Population name.
+        population: String,
+        /// Step of the presentation.
+        step: usize,
+        /// Time of that step, ms.
+        time_ms: f32,
+        /// `training` or `test`.
+        phase: &'static str,
+        /// Presentation number (training) or position in the test pass.
+        presentation: u64,
+        /// Index of the image in its dataset.
+        image: usize,
+    },
     /// A weight or bias became NaN or infinite.
     #[error(
         "non-finite weights or biases in weight layer {layer} after training example {example}: the run diverged (try a smaller learning rate or learning.batch_reduction = Mean)"

@@ -122,15 +122,39 @@ impl Experiment {
         name: impl Fn(usize) -> (&'static str, u64, usize),
     ) -> Result<Answers, SimError> {
         let Some(file) = rasters.filter(|_| !slots.is_empty()) else {
-            return Ok(self.present(x, labels, learn, &mut NoProbe));
+            let answers = self.present(x, labels, learn, &mut NoProbe);
+            return self.checked(answers, &name);
         };
         let mut cap = RasterCapture::new(&self.model, slots);
         let answers = self.present(x, labels, learn, &mut cap);
+        let answers = self.checked(answers, &name)?;
         for (slot, capture) in cap.into_captures() {
             let (phase, ordinal, index) = name(slot);
             file.write_example(&meta_for(phase, ordinal, index, labels[slot], &answers, slot), &capture)?;
         }
         Ok(answers)
+    }
+
+    /// The answers, or the error naming where a drive became NaN or infinite.
+    fn checked(
+        &self,
+        answers: Answers,
+        name: &impl Fn(usize) -> (&'static str, u64, usize),
+    ) -> Result<Answers, SimError> {
+        match answers.non_finite {
+            None => Ok(answers),
+            Some(bad) => {
+                let (phase, presentation, image) = name(bad.slot);
+                Err(SimError::NonFiniteDrive {
+                    population: self.model.population_names()[bad.layer + 1].clone(),
+                    step: bad.step,
+                    time_ms: (bad.step + 1) as f32 * self.model.file.protocol.dt,
+                    phase: if phase == "train" { "training" } else { "test" },
+                    presentation,
+                    image,
+                })
+            }
+        }
     }
 
     /// Answers of the network (learning off) on the test images `indices`, in batches; optionally records chosen

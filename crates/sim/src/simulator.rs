@@ -89,6 +89,27 @@ pub struct Answers {
     /// Predicted class of each example: the output cell with strictly the most spikes, `None` on a tie (Samadi §2.7:
     /// correct only when the right cell "produced more spikes than any of the others").
     pub predicted: Vec<Option<usize>>,
+    /// The first NaN or infinite drive, if any: the presentation stopped there.
+    pub non_finite: Option<NonFiniteDrive>,
+}
+
+/// Where a drive became NaN or infinite.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NonFiniteDrive {
+    /// LIF layer (0 = first hidden).
+    pub layer: usize,
+    /// Step of the presentation.
+    pub step: usize,
+    /// Batch slot of the first example affected.
+    pub slot: usize,
+}
+
+/// Whether every value is finite: a branch-free reduction that vectorises (about 2 µs per 100 000 values).
+fn all_finite(a: &Array2<f32>) -> bool {
+    match a.as_slice() {
+        Some(s) => !s.iter().fold(false, |bad, x| bad | !x.is_finite()),
+        None => a.iter().all(|x| x.is_finite()),
+    }
 }
 
 impl Answers {
@@ -197,6 +218,7 @@ impl Simulator {
             g.begin(&net.projections[0], self.input.view(), mu, scale);
         }
 
+        let mut non_finite = None;
         for s in 0..steps {
             // 1. Forward: every layer from the layer below's activity of this step. The first layer's input is
             //    constant, so its drive changes only after a step that changed its weights (a learning step).
@@ -215,7 +237,22 @@ impl Simulator {
                         }
                     }
                 }
+                if !unchanged && !all_finite(&self.drive[l]) {
+                    let slot = self.drive[l]
+                        .rows()
+                        .into_iter()
+                        .position(|r| r.iter().any(|x| !x.is_finite()));
+                    non_finite = Some(NonFiniteDrive {
+                        layer: l,
+                        step: s,
+                        slot: slot.unwrap_or(0),
+                    });
+                    break;
+                }
                 self.layers[l].step(&lif, self.drive[l].view());
+            }
+            if non_finite.is_some() {
+                break; // the run stops: no learning from a broken drive
             }
             // 2. Error pools, same step.
             let out = &self.layers[nl - 1].a;
@@ -307,6 +344,7 @@ impl Simulator {
         Answers {
             counts: self.counts.clone(),
             predicted,
+            non_finite,
         }
     }
 
