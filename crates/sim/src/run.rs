@@ -304,6 +304,30 @@ pub fn resume(run_dir: &Path, observer: &mut dyn Observer, stop: &AtomicBool) ->
     conclude(dir, summary, result, started, earlier_wall)
 }
 
+/// What a re-launched sweep task should do with its run folder (`snnsim run --out DIR --skip-finished`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Relaunch {
+    /// No finished or resumable run there: start (an occupied folder is still refused by the run itself).
+    Start,
+    /// The run there has finished: nothing to do.
+    Skip,
+    /// An unfinished run with a checkpoint: resume it.
+    Resume,
+}
+
+/// Decides what to do with the run folder `dir` when a sweep is launched again.
+pub fn relaunch_action(dir: &Path) -> Relaunch {
+    let status = std::fs::read(dir.join("summary.json"))
+        .ok()
+        .and_then(|b| serde_json::from_slice::<Summary>(&b).ok())
+        .map(|s| s.status);
+    match status.as_deref() {
+        Some("finished") => Relaunch::Skip,
+        Some(_) if dir.join("checkpoint.bin").exists() => Relaunch::Resume,
+        _ => Relaunch::Start,
+    }
+}
+
 /// SHA-256 of a resolved model's RON text, lower-case hex.
 pub fn model_hash(ron: &str) -> String {
     use sha2::{Digest, Sha256};

@@ -259,20 +259,16 @@ fn run(cli: Cli) -> Result<()> {
             skip_finished,
         } => {
             if let (true, Some(dir)) = (skip_finished, &out) {
-                let summary = std::fs::read(dir.join("summary.json")).ok();
-                let status = summary
-                    .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
-                    .and_then(|v| v["status"].as_str().map(String::from));
-                match status.as_deref() {
-                    Some("finished") => {
+                match snn_sim::run::relaunch_action(dir) {
+                    snn_sim::run::Relaunch::Skip => {
                         out!("skipping {}: finished already", dir.display());
                         return Ok(());
                     }
-                    Some(_) if dir.join("checkpoint.bin").exists() => {
+                    snn_sim::run::Relaunch::Resume => {
                         eprintln!("resuming {} from its checkpoint", dir.display());
                         resume = Some(dir.clone());
                     }
-                    _ => {}
+                    snn_sim::run::Relaunch::Start => {}
                 }
             }
             if let Some(n) = threads {
