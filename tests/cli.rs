@@ -813,3 +813,53 @@ fn divergence_is_caught_and_located() {
         "{summary}"
     );
 }
+
+/// Issue 6: a full disk is a clear error naming the file, the run is marked failed, and no partial file is left.
+/// Needs permission to mount a small tmpfs (root, as on the project's machines); skipped where that is refused.
+#[test]
+fn full_disk_is_reported_clearly() {
+    let Some(data) = data_root() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let disk = tmp.path().join("disk");
+    std::fs::create_dir(&disk).unwrap();
+    let mounted = Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=600k", "tmpfs", disk.to_str().unwrap()])
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !mounted {
+        eprintln!("skipped: cannot mount a tmpfs here");
+        return;
+    }
+    let mut args = vec![
+        "run",
+        "models/small_lif_ba.ron",
+        "--output-root",
+        disk.to_str().unwrap(),
+        "-q",
+    ];
+    args.extend(SMALL);
+    let o = snnsim(&args, Some(&data));
+    let (_, err) = text(&o);
+    let listing: Vec<String> = std::fs::read_dir(&disk)
+        .unwrap()
+        .flat_map(|run| std::fs::read_dir(run.unwrap().path()).unwrap())
+        .map(|f| f.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    let summary = std::fs::read_dir(&disk)
+        .unwrap()
+        .next()
+        .map(|r| r.unwrap().path().join("summary.json"));
+    let summary = summary
+        .map(|p| std::fs::read_to_string(p).unwrap_or_default())
+        .unwrap_or_default();
+    let _ = Command::new("umount").arg(&disk).status();
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(err.contains("No space left on device"), "{err}");
+    assert!(
+        !listing.iter().any(|f| f.ends_with(".tmp")),
+        "no partial file: {listing:?}"
+    );
+    assert!(summary.contains("\"failed\""), "{summary}");
+}
