@@ -115,7 +115,7 @@ impl Figure for CurveFigure {
             .margin(16)
             .x_label_area_size(48)
             .y_label_area_size(64)
-            .build_cartesian_2d(0.0..x_max, 0.0..100.0)
+            .build_cartesian_2d(0.0..x_max, 0.0..102.0)
             .map_err(text_err)?;
         chart
             .configure_mesh()
@@ -146,8 +146,10 @@ impl Figure for CurveFigure {
                     .map_err(text_err)?;
             }
             let points: Vec<(f64, f64)> = g.examples.iter().copied().zip(g.mean.iter().copied()).collect();
+            // Thick lines get miter spikes at the sharp turns of a dense, noisy curve: 1 px beyond 200 points.
+            let width = if points.len() > 200 { 1 } else { 2 };
             chart
-                .draw_series(LineSeries::new(points, color.stroke_width(2)))
+                .draw_series(LineSeries::new(points, color.stroke_width(width)))
                 .map_err(text_err)?
                 .label(g.label.clone())
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], color.stroke_width(2)));
