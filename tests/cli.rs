@@ -29,6 +29,14 @@ fn data_root() -> Option<PathBuf> {
     }
 }
 
+/// Arguments of `snnsim run models/small_lif_ba.ron` with `extra` and the [`SMALL`] overrides.
+fn small_run<'a>(extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec!["run", "models/small_lif_ba.ron"];
+    args.extend_from_slice(extra);
+    args.extend(SMALL);
+    args
+}
+
 fn snnsim(args: &[&str], data: Option<&Path>) -> Output {
     let mut c = Command::new(env!("CARGO_BIN_EXE_snnsim"));
     c.args(args).current_dir(repo());
@@ -62,15 +70,7 @@ fn run_writes_a_complete_run_folder() {
     let Some(data) = data_root() else { return };
     let tmp = tempfile::tempdir().unwrap();
     let run = tmp.path().join("run");
-    let mut args = vec![
-        "run",
-        "models/small_lif_ba.ron",
-        "--out",
-        run.to_str().unwrap(),
-        "--seed",
-        "11",
-    ];
-    args.extend(SMALL);
+    let args = small_run(&["--out", run.to_str().unwrap(), "--seed", "11"]);
     let o = snnsim(&args, Some(&data));
     let (out, err) = text(&o);
     assert!(o.status.success(), "stdout: {out}\nstderr: {err}");
@@ -224,8 +224,7 @@ fn missing_or_corrupt_data_is_named_and_the_run_marked_failed() {
     let root = tmp.path().join("data");
     std::fs::create_dir_all(root.join("mnist")).unwrap();
     let out = tmp.path().join("out");
-    let mut args = vec!["run", "models/small_lif_ba.ron", "--output-root", out.to_str().unwrap()];
-    args.extend(SMALL);
+    let args = small_run(&["--output-root", out.to_str().unwrap()]);
     let o = snnsim(&args, Some(&root));
     let (_, err) = text(&o);
     assert_eq!(o.status.code(), Some(1));
@@ -388,16 +387,7 @@ fn plots_are_drawn_from_run_folders() {
     let runs: Vec<PathBuf> = (1..=2).map(|s| tmp.path().join(format!("run{s}"))).collect();
     for (k, run) in runs.iter().enumerate() {
         let seed = (k + 1).to_string();
-        let mut args = vec![
-            "run",
-            "models/small_lif_ba.ron",
-            "--out",
-            run.to_str().unwrap(),
-            "--seed",
-            &seed,
-            "-q",
-        ];
-        args.extend(SMALL);
+        let args = small_run(&["--out", run.to_str().unwrap(), "--seed", &seed, "-q"]);
         assert!(snnsim(&args, Some(&data)).status.success());
     }
     let o = snnsim(&["plot", "raster", runs[0].to_str().unwrap()], None);
@@ -595,16 +585,7 @@ fn collect_gathers_runs_of_every_status() {
     let Some(data) = data_root() else { return };
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path().join("sweep");
-    let mut args = vec![
-        "run",
-        "models/small_lif_ba.ron",
-        "--output-root",
-        root.to_str().unwrap(),
-        "-q",
-        "--seed",
-        "3",
-    ];
-    args.extend(SMALL);
+    let args = small_run(&["--output-root", root.to_str().unwrap(), "-q", "--seed", "3"]);
     assert!(snnsim(&args, Some(&data)).status.success());
     let empty = tmp.path().join("nodata");
     std::fs::create_dir_all(empty.join("mnist")).unwrap();
@@ -665,15 +646,7 @@ fn skip_finished_makes_runs_relaunchable() {
     let Some(data) = data_root() else { return };
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("task");
-    let mut args = vec![
-        "run",
-        "models/small_lif_ba.ron",
-        "--out",
-        dir.to_str().unwrap(),
-        "--skip-finished",
-        "-q",
-    ];
-    args.extend(SMALL);
+    let args = small_run(&["--out", dir.to_str().unwrap(), "--skip-finished", "-q"]);
     let first = snnsim(&args, Some(&data));
     assert!(first.status.success(), "{:?}", text(&first));
     let again = snnsim(&args, Some(&data));
@@ -706,16 +679,7 @@ fn one_and_two_threads_give_identical_outputs() {
     let tmp = tempfile::tempdir().unwrap();
     let dirs: Vec<PathBuf> = ["t1", "t2"].iter().map(|d| tmp.path().join(d)).collect();
     for (dir, threads) in dirs.iter().zip(["1", "2"]) {
-        let mut args = vec![
-            "run",
-            "models/small_lif_ba.ron",
-            "--out",
-            dir.to_str().unwrap(),
-            "--threads",
-            threads,
-            "-q",
-        ];
-        args.extend(SMALL);
+        let args = small_run(&["--out", dir.to_str().unwrap(), "--threads", threads, "-q"]);
         assert!(snnsim(&args, Some(&data)).status.success());
     }
     let ck = |d: &Path| snn_sim::checkpoint::Checkpoint::read(&d.join("checkpoint.bin")).unwrap();
@@ -779,16 +743,13 @@ fn divergence_is_caught_and_located() {
     let Some(data) = data_root() else { return };
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("diverged");
-    let mut args = vec![
-        "run",
-        "models/small_lif_ba.ron",
+    let args = small_run(&[
         "--out",
         dir.to_str().unwrap(),
         "-q",
         "--set",
         "learning.learning_rate=Fixed(1e38)",
-    ];
-    args.extend(SMALL);
+    ]);
     let o = snnsim(&args, Some(&data));
     let (_, err) = text(&o);
     assert_eq!(o.status.code(), Some(1), "{err}");
@@ -831,14 +792,7 @@ fn full_disk_is_reported_clearly() {
         eprintln!("skipped: cannot mount a tmpfs here");
         return;
     }
-    let mut args = vec![
-        "run",
-        "models/small_lif_ba.ron",
-        "--output-root",
-        disk.to_str().unwrap(),
-        "-q",
-    ];
-    args.extend(SMALL);
+    let args = small_run(&["--output-root", disk.to_str().unwrap(), "-q"]);
     let o = snnsim(&args, Some(&data));
     let (_, err) = text(&o);
     let listing: Vec<String> = std::fs::read_dir(&disk)
