@@ -91,20 +91,25 @@ fn same_seed_gives_identical_bits_at_one_and_two_threads() {
     assert_ne!(one.0, other.0, "another seed, other weights");
 }
 
+/// Overrides for a small run of `models/small_lif_ba.ron` on the shared data (100 training and 100 test images).
+fn small_overrides(root: &std::path::Path, extra: &[&str]) -> Vec<String> {
+    let mut o = vec![
+        format!("data.root=\"{}\"", root.display()),
+        "data.download=false".into(),
+        "data.train_limit=100".into(),
+        "data.test_limit=100".into(),
+    ];
+    o.extend(extra.iter().map(|s| s.to_string()));
+    o
+}
+
 #[test]
 fn run_folder_holds_resolved_model_curve_summary_and_rasters() {
     let Some(root) = data_root() else { return };
     let tmp = tempfile::tempdir().unwrap();
     let request = RunRequest {
         model_path: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../models/small_lif_ba.ron"),
-        overrides: vec![
-            format!("data.root=\"{}\"", root.display()),
-            "data.download=false".into(),
-            "data.train_limit=100".into(),
-            "data.test_limit=100".into(),
-            "protocol.curve_every=50".into(),
-            "record.train_examples=[0, 99]".into(),
-        ],
+        overrides: small_overrides(&root, &["protocol.curve_every=50", "record.train_examples=[0, 99]"]),
         output_root: tmp.path().to_path_buf(),
         run_dir: None,
     };
@@ -183,13 +188,10 @@ fn recorded_traces_match_the_neuron_crate() {
     let tmp = tempfile::tempdir().unwrap();
     let request = RunRequest {
         model_path: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../models/small_lif_ba.ron"),
-        overrides: vec![
-            format!("data.root=\"{}\"", root.display()),
-            "data.download=false".into(),
-            "data.train_limit=100".into(),
-            "data.test_limit=100".into(),
-            "record.traces=[(population: \"hidden1\", cells: [0, 5, 99], variables: [v, h, a, iota, delta])]".into(),
-        ],
+        overrides: small_overrides(
+            &root,
+            &["record.traces=[(population: \"hidden1\", cells: [0, 5, 99], variables: [v, h, a, iota, delta])]"],
+        ),
         output_root: tmp.path().to_path_buf(),
         run_dir: Some(tmp.path().join("run")),
     };
