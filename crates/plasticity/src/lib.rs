@@ -3,12 +3,14 @@
 //! Every learning rule of snnsim has the three-factor form `ΔW = −ι a_preᵀ` (Samadi eq 2.13) and differs only in how
 //! the feedback δ and the derivative term of ι are computed; this crate provides the shared parts.
 
+pub mod chain;
 pub mod feedback;
 pub mod gram;
 pub mod init;
 pub mod projection;
 pub mod rule;
 
+pub use chain::chain_delta_into;
 pub use feedback::{broadcast_matrices, feedback_alignment_matrices};
 pub use gram::GramCarry;
 pub use init::{InitError, InitParams, WeightMoments};

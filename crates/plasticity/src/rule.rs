@@ -20,6 +20,19 @@ pub enum Derivative {
         /// Fit constant c2 (0.08).
         c2: f32,
     },
+    /// `sech²(c2 v)` for every v: the derivative of the unrectified tanh, passed through the rectifier (an option for
+    /// nonspiking networks, `learning.rectified_derivative: false`; see `docs/results.md`).
+    Sech2Unmasked {
+        /// Fit constant c2 (0.08).
+        c2: f32,
+    },
+    /// `c1 c2 sech²(c2 v)` for every v (the chained counterpart of [`Derivative::Sech2Unmasked`]).
+    TanhFitUnmasked {
+        /// Fit constant c1 (0.82).
+        c1: f32,
+        /// Fit constant c2 (0.08).
+        c2: f32,
+    },
     /// 1 everywhere: the derivative-free algorithm (DF).
     One,
 }
@@ -43,6 +56,8 @@ impl Derivative {
                     0.0
                 }
             }
+            Derivative::Sech2Unmasked { c2 } => sech2(c2 * v),
+            Derivative::TanhFitUnmasked { c1, c2 } => c1 * c2 * sech2(c2 * v),
             Derivative::One => 1.0,
         }
     }
@@ -64,6 +79,10 @@ pub fn teaching_signal_into(
             let run = |i: &mut [f32], v: &[f32], d: &[f32]| match derivative {
                 Derivative::Sech2 { c2 } => fill(i, v, d, |v| eta * Derivative::Sech2 { c2 }.at(v)),
                 Derivative::TanhFit { c1, c2 } => fill(i, v, d, |v| eta * Derivative::TanhFit { c1, c2 }.at(v)),
+                Derivative::Sech2Unmasked { c2 } => fill(i, v, d, |v| eta * Derivative::Sech2Unmasked { c2 }.at(v)),
+                Derivative::TanhFitUnmasked { c1, c2 } => {
+                    fill(i, v, d, |v| eta * Derivative::TanhFitUnmasked { c1, c2 }.at(v))
+                }
                 Derivative::One => fill(i, v, d, |_| eta),
             };
             if i.len() <= CHUNK {

@@ -7,6 +7,7 @@
 //! where the simulator holds no other state (cells are reset between examples; resuming a model with
 //! `protocol.reset_between_examples: false` is refused).
 
+use crate::alignment::AlignmentPoint;
 use crate::error::SimError;
 use crate::metrics::CurvePoint;
 use crate::network::Network;
@@ -16,7 +17,7 @@ use std::io::Write;
 use std::path::Path;
 
 /// Version of the checkpoint layout; a file of another version is refused.
-pub const FORMAT: u32 = 1;
+pub const FORMAT: u32 = 2;
 
 /// Where training stands, besides the network and the random streams.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -39,6 +40,8 @@ pub struct Progress {
     pub window_total: usize,
     /// Learning-curve points so far.
     pub curve: Vec<CurvePoint>,
+    /// Alignment measurements so far.
+    pub alignment: Vec<AlignmentPoint>,
     /// Seconds of training before this process (earlier processes of a resumed run).
     pub train_s: f64,
 }
@@ -56,6 +59,7 @@ impl Progress {
             window_correct: 0,
             window_total: 0,
             curve: Vec::new(),
+            alignment: Vec::new(),
             train_s: 0.0,
         }
     }
@@ -98,15 +102,16 @@ impl Checkpoint {
     pub fn read(path: &Path) -> Result<Self, SimError> {
         let bytes =
             std::fs::read(path).map_err(|e| SimError::output(path, format!("cannot read the checkpoint: {e}")))?;
-        let ck: Checkpoint = postcard::from_bytes(&bytes)
-            .map_err(|e| SimError::output(path, format!("not a readable snnsim checkpoint ({e})")))?;
-        if ck.format != FORMAT {
+        let unreadable = |e: postcard::Error| SimError::output(path, format!("not a readable snnsim checkpoint ({e})"));
+        // The format number comes first, so a checkpoint of another layout is named as such, not as corrupt.
+        let (format, _) = postcard::take_from_bytes::<u32>(&bytes).map_err(unreadable)?;
+        if format != FORMAT {
             return Err(SimError::output(
                 path,
-                format!("checkpoint format {} but this snnsim reads format {FORMAT}", ck.format),
+                format!("checkpoint format {format} but this snnsim reads format {FORMAT}"),
             ));
         }
-        Ok(ck)
+        postcard::from_bytes(&bytes).map_err(unreadable)
     }
 }
 

@@ -5,15 +5,17 @@
 //! (on `curve_test_examples` test images drawn at random, learning off), and finally tests on every test image.
 //! Progress bars, metric files and checkpoints plug in as [`Observer`]s; rasters go to an optional [`RasterFile`].
 
+use crate::alignment::{AlignmentMeter, AlignmentPoint};
 use crate::checkpoint::{Checkpoint, Checkpoints, NoCheckpoints, Progress};
 use crate::dataset::Prepared;
+use crate::engine::Engine;
 use crate::error::SimError;
 use crate::metrics::CurvePoint;
 use crate::model::Model;
 use crate::network::Network;
 use crate::recorder::{ExampleMeta, RasterCapture, RasterFile};
 use crate::seeds::Streams;
-use crate::simulator::{Answers, NoProbe, Probe, Simulator};
+use crate::simulator::{Answers, NoProbe, Probe};
 use ndarray::{Array2, ArrayView2, Axis};
 use rand::seq::{SliceRandom, index::sample};
 use std::collections::HashMap;
@@ -31,6 +33,11 @@ pub trait Observer {
     }
     /// A learning-curve point was measured.
     fn curve_point(&mut self, _point: &CurvePoint) -> Result<(), SimError> {
+        Ok(())
+    }
+    /// The alignment of a learning hidden layer's teaching signal with backprop's was measured (one point per layer,
+    /// on the minibatch that completes each learning-curve interval).
+    fn alignment_point(&mut self, _point: &AlignmentPoint) -> Result<(), SimError> {
         Ok(())
     }
     /// The final test is about to start on `total` images.
@@ -52,6 +59,8 @@ impl Observer for Silent {}
 pub struct Outcome {
     /// Learning-curve points, the untrained network first.
     pub curve: Vec<CurvePoint>,
+    /// Alignment measurements of the learning hidden layers, in order.
+    pub alignment: Vec<AlignmentPoint>,
     /// Training presentations.
     pub train_examples_seen: u64,
     /// Correct answers in the final test.
@@ -76,7 +85,7 @@ pub struct Experiment {
     model: Model,
     net: Network,
     streams: Streams,
-    sims: HashMap<usize, Simulator>,
+    sims: HashMap<usize, Engine>,
 }
 
 impl Experiment {
@@ -106,12 +115,34 @@ impl Experiment {
     pub fn present(&mut self, x: ArrayView2<'_, f32>, labels: &[u8], learn: bool, probe: &mut dyn Probe) -> Answers {
         let n = x.nrows();
         let model = &self.model;
-        let sim = self.sims.entry(n).or_insert_with(|| Simulator::new(model, n));
-        sim.present(&mut self.net, x, labels, learn, probe)
+        let sim = self.sims.entry(n).or_insert_with(|| Engine::new(model, n));
+        sim.present(&mut self.net, x, labels, learn, probe, None)
+    }
+
+    /// [`Self::present`] with an alignment meter.
+    fn present_measured(
+        &mut self,
+        x: ArrayView2<'_, f32>,
+        labels: &[u8],
+        learn: bool,
+        probe: &mut dyn Probe,
+        meter: Option<&mut AlignmentMeter>,
+    ) -> Answers {
+        let n = x.nrows();
+        let model = &self.model;
+        let sim = self.sims.entry(n).or_insert_with(|| Engine::new(model, n));
+        sim.present(&mut self.net, x, labels, learn, probe, meter)
+    }
+
+    /// Indices of the hidden weight layers that learn (their teaching signal can be compared with backprop's).
+    fn learning_hidden_layers(&self) -> Vec<usize> {
+        let n = self.model.learns.len();
+        (0..n - 1).filter(|&l| self.model.learns[l]).collect()
     }
 
     /// Presents a batch; the batch `slots` listed are captured and written to `rasters`, each named by
     /// `name(slot) = (phase, ordinal, dataset index)`.
+    #[allow(clippy::too_many_arguments)]
     fn present_recorded(
         &mut self,
         x: ArrayView2<'_, f32>,
@@ -119,14 +150,15 @@ impl Experiment {
         learn: bool,
         slots: &[usize],
         rasters: Option<&RasterFile>,
+        meter: Option<&mut AlignmentMeter>,
         name: impl Fn(usize) -> (&'static str, u64, usize),
     ) -> Result<Answers, SimError> {
         let Some(file) = rasters.filter(|_| !slots.is_empty()) else {
-            let answers = self.present(x, labels, learn, &mut NoProbe);
+            let answers = self.present_measured(x, labels, learn, &mut NoProbe, meter);
             return self.checked(answers, &name);
         };
         let mut cap = RasterCapture::new(&self.model, slots);
-        let answers = self.present(x, labels, learn, &mut cap);
+        let answers = self.present_measured(x, labels, learn, &mut cap, meter);
         let answers = self.checked(answers, &name)?;
         for (slot, capture) in cap.into_captures() {
             let (phase, ordinal, index) = name(slot);
@@ -180,7 +212,7 @@ impl Experiment {
                 Some(_) => (0..chunk.len()).filter(|&s| record.contains(&chunk[s])).collect(),
                 None => Vec::new(),
             };
-            let answers = self.present_recorded(x.view(), &labels, false, &slots, rasters, |slot| {
+            let answers = self.present_recorded(x.view(), &labels, false, &slots, rasters, None, |slot| {
                 ("test", chunk[slot] as u64, chunk[slot])
             })?;
             correct += answers.correct(&labels);
@@ -288,9 +320,29 @@ impl Experiment {
             let slots: Vec<usize> = (0..chunk.len())
                 .filter(|&s| rasters.is_some() && record.contains(&(seen + s as u64)))
                 .collect();
-            let answers = self.present_recorded(x.view(), &labels, true, &slots, rasters, |slot| {
+            // The minibatch that completes a learning-curve interval also measures the alignment of the teaching
+            // signals with backprop's (SPEC §4).
+            let hidden = self.learning_hidden_layers();
+            let due = p.curve_every > 0 && seen + chunk.len() as u64 >= prog.next_curve && !hidden.is_empty();
+            let mut meter = due.then(|| AlignmentMeter::new(self.model.learns.len()));
+            let answers = self.present_recorded(x.view(), &labels, true, &slots, rasters, meter.as_mut(), |slot| {
                 ("train", seen + slot as u64, chunk[slot])
             })?;
+            if let Some(meter) = meter {
+                let names = self.model.population_names();
+                for &l in &hidden {
+                    if let Some((angle_deg, samples)) = meter.mean(l) {
+                        let point = AlignmentPoint {
+                            examples: seen + chunk.len() as u64,
+                            population: names[l + 1].clone(),
+                            angle_deg,
+                            samples,
+                        };
+                        observer.alignment_point(&point)?;
+                        prog.alignment.push(point);
+                    }
+                }
+            }
             if let Some(layer) = self.net.first_non_finite() {
                 return Err(SimError::NonFinite {
                     layer: layer + 1,
@@ -355,6 +407,7 @@ impl Experiment {
         })?;
         Ok(Outcome {
             curve: prog.curve,
+            alignment: prog.alignment,
             train_examples_seen: prog.seen,
             test_correct,
             test_total: all.len(),

@@ -1,5 +1,7 @@
-//! Metrics of a run: the learning curve (`curve.csv`) and the machine-readable summary (`summary.json`).
+//! Metrics of a run: the learning curve (`curve.csv`), the alignment diagnostic (`alignment.csv`) and the
+//! machine-readable summary (`summary.json`).
 
+use crate::alignment::AlignmentPoint;
 use crate::error::SimError;
 use serde::{Deserialize, Serialize};
 use std::io::Write;
@@ -22,25 +24,62 @@ pub struct CurvePoint {
     pub elapsed_s: f64,
 }
 
-/// Appends learning-curve points to a CSV file, flushing each one (a run stopped early keeps its points).
-pub struct CurveWriter {
-    out: std::io::BufWriter<std::fs::File>,
-    path: PathBuf,
+/// A record that is one line of a CSV log.
+pub trait CsvRow {
+    /// The header line (column names).
+    const HEADER: &'static str;
+    /// The record as one CSV line, without the newline.
+    fn row(&self) -> String;
 }
 
-impl CurveWriter {
-    /// Column names of `curve.csv`.
-    pub const HEADER: &'static str = "examples,epoch,test_accuracy,test_examples,train_accuracy,elapsed_s";
+impl CsvRow for CurvePoint {
+    const HEADER: &'static str = "examples,epoch,test_accuracy,test_examples,train_accuracy,elapsed_s";
+    fn row(&self) -> String {
+        format!(
+            "{},{},{:.6},{},{:.6},{:.3}",
+            self.examples, self.epoch, self.test_accuracy, self.test_examples, self.train_accuracy, self.elapsed_s
+        )
+    }
+}
 
-    /// Creates the file with its header.
+impl CsvRow for AlignmentPoint {
+    const HEADER: &'static str = "examples,population,angle_deg,samples";
+    fn row(&self) -> String {
+        format!(
+            "{},{},{:.4},{}",
+            self.examples, self.population, self.angle_deg, self.samples
+        )
+    }
+}
+
+/// Appends records to a CSV file, flushing each one (a run stopped early keeps what it measured).
+pub struct CsvLog<T: CsvRow> {
+    out: std::io::BufWriter<std::fs::File>,
+    path: PathBuf,
+    rows: std::marker::PhantomData<T>,
+}
+
+/// The learning curve, `curve.csv`.
+pub type CurveWriter = CsvLog<CurvePoint>;
+
+impl<T: CsvRow> CsvLog<T> {
+    /// Column names.
+    pub const HEADER: &'static str = T::HEADER;
+
+    /// Creates the file with its header; an existing file is an error.
     pub fn create(path: &Path) -> Result<Self, SimError> {
         let f = std::fs::File::create_new(path).map_err(|e| SimError::output(path, e))?;
-        let mut w = Self {
+        let mut w = Self::over(f, path);
+        w.line(T::HEADER)?;
+        Ok(w)
+    }
+
+    fn over(f: std::fs::File, path: &Path) -> Self {
+        Self {
             out: std::io::BufWriter::new(f),
             path: path.to_path_buf(),
-        };
-        w.line(Self::HEADER)?;
-        Ok(w)
+            rows: std::marker::PhantomData,
+        }
     }
 
     fn line(&mut self, s: &str) -> Result<(), SimError> {
@@ -49,38 +88,28 @@ impl CurveWriter {
             .map_err(|e| SimError::output(&self.path, e))
     }
 
-    /// Appends one point.
-    pub fn push(&mut self, p: &CurvePoint) -> Result<(), SimError> {
-        self.line(&Self::row(p))
+    /// Appends one record.
+    pub fn push(&mut self, record: &T) -> Result<(), SimError> {
+        self.line(&record.row())
     }
 
-    fn row(p: &CurvePoint) -> String {
-        format!(
-            "{},{},{:.6},{},{:.6},{:.3}",
-            p.examples, p.epoch, p.test_accuracy, p.test_examples, p.train_accuracy, p.elapsed_s
-        )
-    }
-
-    /// The whole file for `points`, header included.
-    pub fn render(points: &[CurvePoint]) -> String {
-        let mut s = format!("{}\n", Self::HEADER);
-        for p in points {
-            s.push_str(&Self::row(p));
+    /// The whole file for `records`, header included.
+    pub fn render(records: &[T]) -> String {
+        let mut s = format!("{}\n", T::HEADER);
+        for r in records {
+            s.push_str(&r.row());
             s.push('\n');
         }
         s
     }
 
-    /// Opens an existing curve file to append to it (a resumed run).
+    /// Opens an existing file to append to it (a resumed run).
     pub fn append(path: &Path) -> Result<Self, SimError> {
         let f = std::fs::OpenOptions::new()
             .append(true)
             .open(path)
             .map_err(|e| SimError::output(path, e))?;
-        Ok(Self {
-            out: std::io::BufWriter::new(f),
-            path: path.to_path_buf(),
-        })
+        Ok(Self::over(f, path))
     }
 }
 

@@ -1,4 +1,5 @@
-//! The network's synapses: forward projections W_(n) and the broadcast feedback matrices B_BA(n).
+//! The network's synapses: forward projections W_(n), the feedback-alignment matrices B_FA(n) and the broadcast
+//! matrices B_BA(n) made from them.
 //!
 //! Populations (the cells' state) live in [`crate::simulator`]; this struct holds only what persists across
 //! presentations and is shared by all the examples of a minibatch.
@@ -13,6 +14,9 @@ use snn_plasticity::{InitError, Projection, broadcast_matrices, feedback_alignme
 pub struct Network {
     /// `projections[l]` maps layer l to layer l + 1 (0 = input): W shape `[s_(l+1), s_l]`.
     pub projections: Vec<Projection>,
+    /// `feedback[h]` = B_FA of hidden layer h (0 = first hidden), shape `[s_h, s_(h+1)]`: the fixed random feedback
+    /// of feedback alignment (eq 2.6, A.5).
+    pub feedback: Vec<Array2<f32>>,
     /// `broadcast[h]` = B_BA of hidden layer h (0 = first hidden), shape `[s_hidden, s_out]` (eq A.6).
     pub broadcast: Vec<Array2<f32>>,
 }
@@ -33,9 +37,13 @@ impl Network {
                 ))
             })
             .collect::<Result<Vec<_>, InitError>>()?;
-        let b_fa = feedback_alignment_matrices(sizes, &model.init, &mut streams.feedback)?;
-        let broadcast = broadcast_matrices(&b_fa, model.file.learning.gamma);
-        Ok(Self { projections, broadcast })
+        let feedback = feedback_alignment_matrices(sizes, &model.init, &mut streams.feedback)?;
+        let broadcast = broadcast_matrices(&feedback, model.file.learning.gamma);
+        Ok(Self {
+            projections,
+            feedback,
+            broadcast,
+        })
     }
 
     /// Name and position of the first weight or bias that is NaN or infinite, if any.

@@ -8,17 +8,20 @@
 //!     checkpoint.bin the full training state (every protocol.checkpoint_every examples, on SIGINT/SIGTERM, at the
 //!                    end of training): `snnsim run --resume <folder>` continues from it
 //!     curve.csv      learning curve (examples, epoch, test_accuracy, test_examples, train_accuracy, elapsed_s)
-//!     rasters.h5     spike rasters of the recorded examples (layout: `recorder`)
+//!     alignment.csv  angle between each learning hidden layer's teaching signal and backprop's (examples,
+//!                    population, angle_deg, samples), measured on the minibatch that ends each curve interval
+//!     rasters.h5     spike rasters of the recorded examples (layout: `recorder`; LIF networks only)
 //! ```
 //!
 //! A run never writes into an existing folder's files: folders are created exclusively, files with `create_new`,
 //! and `summary.json` is replaced atomically (temporary file, then rename).
 
-use crate::checkpoint::{Checkpoint, Checkpoints};
+use crate::alignment::AlignmentPoint;
+use crate::checkpoint::{Checkpoint, Checkpoints, Progress};
 use crate::dataset::Prepared;
 use crate::error::SimError;
 use crate::experiment::{Experiment, Observer, Outcome};
-use crate::metrics::{CurvePoint, CurveWriter, Summary};
+use crate::metrics::{CsvLog, CurvePoint, CurveWriter, Summary};
 use crate::model::{Model, ModelFile};
 use crate::recorder::RasterFile;
 use std::path::{Path, PathBuf};
@@ -137,10 +140,35 @@ impl RunDir {
     }
 }
 
-/// Forwards events to the user's observer and appends curve points to `curve.csv`.
+/// Forwards events to the user's observer and appends curve points to `curve.csv`, alignment points to
+/// `alignment.csv`.
 struct Recording<'a> {
     inner: &'a mut dyn Observer,
     curve: CurveWriter,
+    alignment: CsvLog<AlignmentPoint>,
+}
+
+impl<'a> Recording<'a> {
+    /// Fresh logs in `dir`.
+    fn create(dir: &Path, inner: &'a mut dyn Observer) -> Result<Self, SimError> {
+        Ok(Self {
+            inner,
+            curve: CurveWriter::create(&dir.join("curve.csv"))?,
+            alignment: CsvLog::create(&dir.join("alignment.csv"))?,
+        })
+    }
+
+    /// Logs in `dir` rewritten to what `progress` holds (a resumed run forgets what came after its checkpoint),
+    /// then opened for appending.
+    fn resume(dir: &RunDir, progress: &Progress, inner: &'a mut dyn Observer) -> Result<Self, SimError> {
+        dir.write_atomic("curve.csv", CurveWriter::render(&progress.curve).as_bytes())?;
+        dir.write_atomic("alignment.csv", CsvLog::render(&progress.alignment).as_bytes())?;
+        Ok(Self {
+            inner,
+            curve: CurveWriter::append(&dir.path().join("curve.csv"))?,
+            alignment: CsvLog::append(&dir.path().join("alignment.csv"))?,
+        })
+    }
 }
 
 impl Observer for Recording<'_> {
@@ -153,6 +181,10 @@ impl Observer for Recording<'_> {
     fn curve_point(&mut self, point: &CurvePoint) -> Result<(), SimError> {
         self.curve.push(point)?;
         self.inner.curve_point(point)
+    }
+    fn alignment_point(&mut self, point: &AlignmentPoint) -> Result<(), SimError> {
+        self.alignment.push(point)?;
+        self.inner.alignment_point(point)
     }
     fn test_started(&mut self, total: usize) -> Result<(), SimError> {
         self.inner.test_started(total)
@@ -248,15 +280,17 @@ pub fn execute(request: &RunRequest, observer: &mut dyn Observer, stop: &AtomicB
     write_summary(&dir, &summary)?;
     let result = (|| -> Result<Outcome, SimError> {
         let data = Prepared::load(&model)?;
-        let rasters = RasterFile::create(&dir.path().join("rasters.h5"), &model)?;
-        let mut rec = Recording {
-            inner: observer,
-            curve: CurveWriter::create(&dir.path().join("curve.csv"))?,
-        };
+        // Rate networks have no spikes: no raster file.
+        let rasters = (!model.is_rate())
+            .then(|| RasterFile::create(&dir.path().join("rasters.h5"), &model))
+            .transpose()?;
+        let mut rec = Recording::create(dir.path(), observer)?;
         let mut exp = Experiment::new(&model)?;
         let mut checkpoints = FolderCheckpoints::new(dir.path(), stop);
-        let outcome = exp.run_from(&data, &mut rec, Some(&rasters), None, &mut checkpoints);
-        rasters.close()?;
+        let outcome = exp.run_from(&data, &mut rec, rasters.as_ref(), None, &mut checkpoints);
+        if let Some(rasters) = rasters {
+            rasters.close()?;
+        }
         outcome
     })();
     conclude(dir, summary, result, started, 0.0)
@@ -290,15 +324,15 @@ pub fn resume(run_dir: &Path, observer: &mut dyn Observer, stop: &AtomicBool) ->
     write_summary(&dir, &summary)?;
     let result = (|| -> Result<Outcome, SimError> {
         let data = Prepared::load(&model)?;
-        dir.write_atomic("curve.csv", CurveWriter::render(&progress.curve).as_bytes())?;
-        let mut rec = Recording {
-            inner: observer,
-            curve: CurveWriter::append(&dir.path().join("curve.csv"))?,
-        };
-        let rasters = RasterFile::reopen(&dir.path().join("rasters.h5"), &model, progress.seen)?;
+        let mut rec = Recording::resume(&dir, &progress, observer)?;
+        let rasters = (!model.is_rate())
+            .then(|| RasterFile::reopen(&dir.path().join("rasters.h5"), &model, progress.seen))
+            .transpose()?;
         let mut checkpoints = FolderCheckpoints::new(dir.path(), stop);
-        let outcome = exp.run_from(&data, &mut rec, Some(&rasters), Some(progress), &mut checkpoints);
-        rasters.close()?;
+        let outcome = exp.run_from(&data, &mut rec, rasters.as_ref(), Some(progress), &mut checkpoints);
+        if let Some(rasters) = rasters {
+            rasters.close()?;
+        }
         outcome
     })();
     conclude(dir, summary, result, started, earlier_wall)

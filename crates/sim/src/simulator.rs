@@ -7,12 +7,17 @@
 //! 3. for t > settle (s ≥ settle_steps): output spikes are counted for the answer and, when learning, every learning
 //!    layer gets `δ = B_BA (e⁺ − e⁻)` (δ = e at the output), `ι = η f'(v) δ` and the momentum update of its W and b.
 //!
+//! With an [`AlignmentMeter`], every learning step also forms backprop's ι for the learning hidden layers and
+//! measures the angle to the broadcast one (SPEC §4).
+//!
 //! There is no separate backward phase: feedback uses this step's output. The input layer is graded and constant,
 //! so while the first projection does not learn its drive is computed once per presentation (exactly the value every
 //! step would compute).
 
+use crate::alignment::AlignmentMeter;
 use crate::model::{ErrorPools, Model};
 use crate::network::Network;
+use crate::rate_simulator::Reference;
 use ndarray::{Array2, ArrayView2, Zip, linalg::general_mat_mul};
 use snn_neuron::LifState;
 use snn_plasticity::{GramCarry, teaching_signal_into};
@@ -106,7 +111,7 @@ pub struct NonFiniteDrive {
 
 /// Whether every value is finite: a branch-free reduction, so that it vectorises (the end-of-session benchmark showed
 /// no change at 1 thread: 240 vs 236 ms per training minibatch).
-fn all_finite(a: &Array2<f32>) -> bool {
+pub(crate) fn all_finite(a: &Array2<f32>) -> bool {
     match a.as_slice() {
         Some(s) => !s.iter().fold(false, |bad, x| bad | !x.is_finite()),
         None => a.iter().all(|x| x.is_finite()),
@@ -141,6 +146,7 @@ pub struct Simulator {
     counts: Array2<f32>,
     gram: Option<GramCarry>,
     learned_now: Vec<bool>,
+    reference: Option<Reference>,
 }
 
 impl Simulator {
@@ -171,6 +177,7 @@ impl Simulator {
             gram: (model.learns[0] && model.first_layer_uses_gram(examples))
                 .then(|| GramCarry::new(examples, sizes[0], sizes[1])),
             learned_now: vec![false; lif_sizes.len()],
+            reference: None,
         }
     }
 
@@ -188,6 +195,20 @@ impl Simulator {
         labels: &[u8],
         learn: bool,
         probe: &mut dyn Probe,
+    ) -> Answers {
+        self.present_measured(net, inputs, labels, learn, probe, None)
+    }
+
+    /// [`Self::present`], also measuring on every learning step the angle between each learning hidden layer's ι
+    /// and backprop's (SPEC §4, [`crate::alignment`]) into `meter`.
+    pub fn present_measured(
+        &mut self,
+        net: &mut Network,
+        inputs: ArrayView2<'_, f32>,
+        labels: &[u8],
+        learn: bool,
+        probe: &mut dyn Probe,
+        mut meter: Option<&mut AlignmentMeter>,
     ) -> Answers {
         assert_eq!(inputs.dim(), self.input.dim(), "input batch shape");
         assert_eq!(labels.len(), self.examples, "one label per example");
@@ -293,14 +314,22 @@ impl Simulator {
                         } else {
                             general_mat_mul(1.0, &self.error, &net.broadcast[l].t(), 0.0, &mut self.delta[l]);
                         }
-                        let eta = m.eta[l];
                         teaching_signal_into(
                             &mut self.iota[l],
                             self.drive[l].view(),
                             self.delta[l].view(),
-                            eta,
+                            m.eta[l],
                             derivative,
                         );
+                    }
+                    if let Some(meter) = meter.as_deref_mut() {
+                        let sizes = &m.layers()[1..];
+                        let examples = self.examples;
+                        self.reference
+                            .get_or_insert_with(|| Reference::new(examples, sizes))
+                            .measure(m, net, &self.drive, &self.error, &self.iota, &learns, meter);
+                    }
+                    for l in (0..nl).rev().filter(|&l| learns[l]) {
                         match (&mut gram, l) {
                             (Some(g), 0) => g.learn(&mut net.projections[0], self.iota[0].view()),
                             _ => {

@@ -312,10 +312,17 @@ fn run(cli: Cli) -> Result<()> {
         Command::Check { model, overrides } => {
             let m = RunRequest::new(model, overrides).resolve()?;
             out!("{}", m.file.to_ron());
-            eprintln!(
-                "ok: {} steps per presentation ({} settling), weight layers learning: {:?}",
-                m.steps, m.settle_steps, m.learns
-            );
+            if m.is_rate() {
+                eprintln!(
+                    "ok: nonspiking rate cells, one step per example, algorithm {:?}, weight layers learning: {:?}",
+                    m.file.learning.algorithm, m.learns
+                );
+            } else {
+                eprintln!(
+                    "ok: {} steps per presentation ({} settling), algorithm {:?}, weight layers learning: {:?}",
+                    m.steps, m.settle_steps, m.file.learning.algorithm, m.learns
+                );
+            }
             Ok(())
         }
         Command::Bench {

@@ -1,20 +1,35 @@
 //! Validation of a model file into a [`Model`]: every field checked against its physical range, derived quantities
 //! (steps, per-layer η and learning flags) computed once.
 
-use super::{ErrorPoolSpec, FirstLayer, ModelFile};
+use super::{CellKind, ErrorPoolSpec, FirstLayer, ModelFile};
 use serde::{Deserialize, Serialize};
 use snn_neuron::LifParams;
 use snn_plasticity::{Derivative, InitParams, LearningRate};
 use std::path::PathBuf;
 use thiserror::Error;
 
-/// A learning algorithm of the three-factor family (SPEC §2.2 table).
+/// A learning algorithm of the three-factor family (SPEC §2.2 table): all update `ΔW = −ι a_preᵀ` and differ only in
+/// the feedback δ of hidden layers and the derivative term of ι. At the output δ = e for all four.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Algorithm {
+    /// Backprop: δ_(n) = W_(n+1)ᵀ (f'(v_(n+1)) ⊙ δ_(n+1)), ι = η sech²(c2 v) δ (eq 2.5). Rate cells only: the
+    /// feedback needs the forward weights (weight transport).
+    BP,
+    /// Feedback alignment: δ_(n) = B_FA(n) (f'(v_(n+1)) ⊙ δ_(n+1)), ι = η sech²(c2 v) δ (eq 2.6). Rate cells only:
+    /// the feedback multiplies signals.
+    FA,
     /// Broadcast alignment: δ_(n) = B_BA(n) e, ι = η sech²(c2 v) δ (eqs 2.7, 2.11).
     BA,
     /// Derivative-free: δ_(n) = B_BA(n) e, ι = η δ.
     DF,
+}
+
+impl Algorithm {
+    /// Whether hidden layers' feedback is chained back through the layers above (BP, FA) rather than broadcast
+    /// from the output error (BA, DF).
+    pub fn chains(self) -> bool {
+        matches!(self, Algorithm::BP | Algorithm::FA)
+    }
 }
 
 /// Error pools of a checked model (SPEC §2.1).
@@ -91,6 +106,12 @@ pub struct Model {
     pub eta: Vec<f32>,
     /// The derivative term of ι.
     pub derivative: Derivative,
+    /// The derivative term of ι of BP, FA and BA (sech²(c2 v), rectified unless `learning.rectified_derivative`
+    /// is false), also that of backprop's reference signal in the alignment diagnostic.
+    pub own_derivative: Derivative,
+    /// The full derivative f'(v) = c1 c2 sech²(c2 v) (v > 0) of the rate function, used where BP and FA chain δ
+    /// through the layers above, and for the backprop reference of the alignment diagnostic (SPEC §4).
+    pub chain_derivative: Derivative,
 }
 
 impl Model {
@@ -216,6 +237,33 @@ impl ModelFile {
         if !(l.c2.is_finite() && l.c2 > 0.0) {
             return Err(invalid("learning.c2", l.c2, "c2 > 0 (0.08)"));
         }
+        let rate = matches!(f.network.cells, CellKind::Rate { .. });
+        if let CellKind::Rate { c1 } = f.network.cells
+            && !(c1.is_finite() && c1 > 0.0)
+        {
+            return Err(invalid("network.cells.Rate.c1", c1, "c1 > 0 (0.82)"));
+        }
+        if !rate && l.algorithm.chains() {
+            return Err(invalid(
+                "learning.algorithm",
+                format!("{:?}", l.algorithm),
+                "BA or DF for LIF cells: BP needs weight transport and FA products of spike signals (SPEC §2.2); \
+                 use network.cells: Rate(c1: 0.82) for a nonspiking network",
+            ));
+        }
+        if rate && (!f.record.train_examples.is_empty() || !f.record.test_examples.is_empty()) {
+            let field = if f.record.train_examples.is_empty() {
+                "record.test_examples"
+            } else {
+                "record.train_examples"
+            };
+            return Err(invalid(
+                field,
+                "non-empty",
+                "[] for a Rate network: nonspiking cells take one step per example and have no spike raster or \
+                 time course to record",
+            ));
+        }
         if let ErrorPoolSpec::Lif { gain } = f.network.error_pools
             && !(gain.is_finite() && gain > 0.0)
         {
@@ -303,8 +351,18 @@ impl ModelFile {
             .iter()
             .map(|&n| l.learning_rate.eta(n))
             .collect();
+        let c1 = match f.network.cells {
+            CellKind::Rate { c1 } => c1,
+            CellKind::Lif => 0.82, // the fit of E(a) (eq 2.10): LIF cells' rate approximation
+        };
+        let c2 = l.c2;
+        let (own, chain_derivative) = if l.rectified_derivative {
+            (Derivative::Sech2 { c2 }, Derivative::TanhFit { c1, c2 })
+        } else {
+            (Derivative::Sech2Unmasked { c2 }, Derivative::TanhFitUnmasked { c1, c2 })
+        };
         let derivative = match l.algorithm {
-            Algorithm::BA => Derivative::Sech2 { c2: l.c2 },
+            Algorithm::BP | Algorithm::FA | Algorithm::BA => own,
             Algorithm::DF => Derivative::One,
         };
         Ok(Model {
@@ -316,6 +374,8 @@ impl ModelFile {
             learns,
             eta,
             derivative,
+            own_derivative: own,
+            chain_derivative,
         })
     }
 }
@@ -342,6 +402,11 @@ fn whole_steps(ms: f32, dt: f32, field: &str) -> Result<usize, ModelError> {
 }
 
 impl Model {
+    /// Whether the cells are nonspiking rate cells (one step per example).
+    pub fn is_rate(&self) -> bool {
+        matches!(self.file.network.cells, CellKind::Rate { .. })
+    }
+
     /// Cells per layer, input first.
     pub fn layers(&self) -> &[usize] {
         &self.file.network.layers

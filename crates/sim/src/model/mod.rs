@@ -115,12 +115,30 @@ impl Default for DataSpec {
 pub struct NetworkSpec {
     /// Cells per layer, input first, output last (e.g. `[784, 1000, 10]`).
     pub layers: Vec<usize>,
+    /// The cells of every layer after the input: spiking `Lif` (default) or nonspiking `Rate`.
+    #[serde(default)]
+    pub cells: CellKind,
     /// LIF constants (SPEC §1).
     #[serde(default)]
     pub lif: LifSpec,
     /// How the excitatory and inhibitory error pools are made (SPEC §2.1).
     #[serde(default)]
     pub error_pools: ErrorPoolSpec,
+}
+
+/// The kind of cell of the layers after the input (SPEC §2.5: Table 2 has nonspiking and spiking rows).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize, Default)]
+pub enum CellKind {
+    /// Leaky integrate-and-fire cells stepped every Δt for `protocol.present_ms` (SPEC §1). Default.
+    #[default]
+    Lif,
+    /// Nonspiking rate cells, one step per example: `a = f(v) = max(0, c1 tanh(c2 v))` (eq 2.10) with `c2` =
+    /// `learning.c2`, the same constant as the derivative term of ι. `protocol.dt`, `present_ms` and `settle_ms`
+    /// do not apply.
+    Rate {
+        /// Saturation c1 of the activation (0.82).
+        c1: f32,
+    },
 }
 
 /// LIF constants (SPEC §1; Δt is `protocol.dt`).
@@ -188,7 +206,8 @@ impl Default for InitSpec {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct LearningSpec {
-    /// `BA` (broadcast alignment, eq 2.7–2.8) or `DF` (derivative-free).
+    /// `BA` (broadcast alignment, eq 2.7–2.8), `DF` (derivative-free), and with `Rate` cells also `FA` (feedback
+    /// alignment, eq 2.6) and `BP` (backprop, eq 2.5).
     pub algorithm: Algorithm,
     /// Learning depth: only the last `depth` weight layers learn (1 ..= layers − 1).
     pub depth: usize,
@@ -200,6 +219,10 @@ pub struct LearningSpec {
     pub gamma: f32,
     /// c2 of the sech²(c2 v) term of ι (0.08).
     pub c2: f32,
+    /// Whether the derivative terms are 0 for v ≤ 0, as the rectified rate function's (SPEC §1.1, eq 2.11: true).
+    /// `false` uses sech²(c2 v) for every v (the unrectified tanh's derivative): in nonspiking networks a cell
+    /// pushed below v = 0 then keeps learning instead of falling silent for good (docs/results.md).
+    pub rectified_derivative: bool,
     /// How a minibatch's per-example updates are combined: `Mean` or `Sum` (SPEC §2.4 [choice]).
     pub batch_reduction: BatchReduction,
 }
@@ -213,6 +236,7 @@ impl Default for LearningSpec {
             learning_rate: LearningRate::FanIn,
             gamma: 0.034,
             c2: 0.08,
+            rectified_derivative: true,
             batch_reduction: BatchReduction::Mean,
         }
     }

