@@ -22,8 +22,11 @@ impl Standardiser {
     /// See [`Self::PAPER_MEAN`].
     pub const PAPER_STD: f64 = 0.8;
 
-    /// Fits the per-feature statistics on `train` (`[examples, features]`).
-    pub fn fit(train: ArrayView2<'_, u8>, target_mean: f64, target_std: f64) -> Self {
+    /// Fits the per-feature statistics on `train` (`[examples, features]`: pixels, or graded features).
+    pub fn fit<T: Copy>(train: ArrayView2<'_, T>, target_mean: f64, target_std: f64) -> Self
+    where
+        f64: From<T>,
+    {
         let x = train.mapv(f64::from);
         let mean = x.mean_axis(Axis(0)).unwrap_or_else(|| Array1::zeros(train.ncols()));
         let std = x.std_axis(Axis(0), 0.0);
@@ -36,7 +39,10 @@ impl Standardiser {
     }
 
     /// Applies the map to `x`, giving f32 features ready for the simulator.
-    pub fn apply(&self, x: ArrayView2<'_, u8>) -> Array2<f32> {
+    pub fn apply<T: Copy>(&self, x: ArrayView2<'_, T>) -> Array2<f32>
+    where
+        f64: From<T>,
+    {
         let mut out = Array2::<f32>::zeros(x.dim());
         for (mut row, xr) in out.rows_mut().into_iter().zip(x.rows()) {
             for (j, (o, &v)) in row.iter_mut().zip(xr.iter()).enumerate() {

@@ -1,8 +1,9 @@
 //! Learning curves of one or many runs (Samadi Figs 3–5).
 //!
-//! Runs of the same model and overrides (seeds aside) form one group, drawn as its mean test accuracy with a band of
-//! ±2 standard errors of the mean across the runs (the paper's band thickness); with `each`, every run is its own line.
-//! Points are aligned on the number of training examples; a group keeps the points all its runs have.
+//! Runs of the same model and overrides (seeds aside) form one group, drawn as its mean test accuracy (or error) with a
+//! band of ±2 standard errors of the mean across the runs (the paper's band thickness); with `each`, every run is its
+//! own line. The trials of a run with `trials: N` count as N runs of its group (Samadi Figs 3–4: 500 trials per
+//! depth). Points are aligned on the number of training examples; a group keeps the points all its runs have.
 
 use crate::error::PlotError;
 use crate::run_folder::RunFolder;
@@ -22,12 +23,21 @@ pub struct CurveGroup {
     pub mean: Vec<f64>,
     /// Standard error of the mean (%) across the runs (0 for a single run).
     pub sem: Vec<f64>,
-    /// Number of runs.
+    /// Number of runs (trials).
     pub runs: usize,
 }
 
+/// What the y axis shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Measure {
+    /// Test accuracy, %.
+    Accuracy,
+    /// Test error, % (100 − accuracy), as in Samadi Figs 3–4.
+    Error,
+}
+
 /// Groups runs (model name and overrides other than the seed) and averages each group.
-pub fn groups(runs: &[RunFolder], each: bool) -> Result<Vec<CurveGroup>, PlotError> {
+pub fn groups(runs: &[RunFolder], each: bool, measure: Measure) -> Result<Vec<CurveGroup>, PlotError> {
     let mut keys: Vec<(String, Vec<&RunFolder>)> = Vec::new();
     for run in runs {
         let rest: Vec<&str> = run
@@ -51,7 +61,8 @@ pub fn groups(runs: &[RunFolder], each: bool) -> Result<Vec<CurveGroup>, PlotErr
     }
     keys.into_iter()
         .map(|(label, members)| {
-            let curves: Vec<_> = members.iter().map(|r| r.curve()).collect::<Result<_, _>>()?;
+            let per_run: Vec<Vec<_>> = members.iter().map(|r| r.trial_curves()).collect::<Result<_, _>>()?;
+            let curves: Vec<_> = per_run.into_iter().flatten().collect();
             let examples: Vec<u64> = curves[0]
                 .iter()
                 .map(|p| p.examples)
@@ -68,7 +79,13 @@ pub fn groups(runs: &[RunFolder], each: bool) -> Result<Vec<CurveGroup>, PlotErr
             for x in &examples {
                 let ys: Vec<f64> = curves
                     .iter()
-                    .map(|c| 100.0 * c.iter().find(|p| p.examples == *x).expect("aligned").test_accuracy)
+                    .map(|c| {
+                        let acc = 100.0 * c.iter().find(|p| p.examples == *x).expect("aligned").test_accuracy;
+                        match measure {
+                            Measure::Accuracy => acc,
+                            Measure::Error => 100.0 - acc,
+                        }
+                    })
                     .collect();
                 let m = ys.iter().sum::<f64>() / n;
                 let var = if ys.len() > 1 {
@@ -79,16 +96,17 @@ pub fn groups(runs: &[RunFolder], each: bool) -> Result<Vec<CurveGroup>, PlotErr
                 mean.push(m);
                 sem.push((var / n).sqrt());
             }
+            let (count, unit) = if curves.len() > members.len() {
+                (curves.len(), "trial")
+            } else {
+                (members.len(), "run")
+            };
             Ok(CurveGroup {
-                label: format!(
-                    "{label} ({} run{})",
-                    members.len(),
-                    if members.len() == 1 { "" } else { "s" }
-                ),
+                label: format!("{label} ({count} {unit}{})", if count == 1 { "" } else { "s" }),
                 examples: examples.iter().map(|&x| x as f64).collect(),
                 mean,
                 sem,
-                runs: members.len(),
+                runs: curves.len(),
             })
         })
         .collect()
@@ -100,6 +118,8 @@ pub struct CurveFigure {
     pub groups: Vec<CurveGroup>,
     /// Title.
     pub title: String,
+    /// What the y axis shows.
+    pub measure: Measure,
 }
 
 impl Figure for CurveFigure {
@@ -120,7 +140,10 @@ impl Figure for CurveFigure {
         chart
             .configure_mesh()
             .x_desc("training examples")
-            .y_desc("test accuracy (%)")
+            .y_desc(match self.measure {
+                Measure::Accuracy => "test accuracy (%)",
+                Measure::Error => "test error (%)",
+            })
             .x_label_formatter(&|x| format!("{x:.0}"))
             .y_label_formatter(&|y| format!("{y:.0}"))
             .label_style(("sans-serif", 15))
@@ -156,7 +179,10 @@ impl Figure for CurveFigure {
         }
         chart
             .configure_series_labels()
-            .position(SeriesLabelPosition::LowerRight)
+            .position(match self.measure {
+                Measure::Accuracy => SeriesLabelPosition::LowerRight,
+                Measure::Error => SeriesLabelPosition::UpperRight,
+            })
             .label_font(("sans-serif", 15))
             .background_style(WHITE.mix(0.85))
             .border_style(BLACK)
@@ -166,14 +192,20 @@ impl Figure for CurveFigure {
     }
 }
 
-/// Draws the learning curves of `runs` into `<stem>.png` and `<stem>.svg`.
-pub fn plot(runs: &[PathBuf], each: bool, stem: &Path) -> Result<Vec<PathBuf>, PlotError> {
+/// Draws the learning curves of `runs` into `<stem>.png` and `<stem>.svg`, titled `title` (a default if `None`).
+pub fn plot(
+    runs: &[PathBuf],
+    each: bool,
+    measure: Measure,
+    title: Option<&str>,
+    stem: &Path,
+) -> Result<Vec<PathBuf>, PlotError> {
     let folders: Vec<RunFolder> = runs.iter().map(|p| RunFolder::open(p)).collect::<Result<_, _>>()?;
-    let groups = groups(&folders, each)?;
-    let title = if groups.iter().any(|g| g.runs > 1) {
-        "Learning curves (mean ± 2 SEM across runs)".to_string()
-    } else {
-        "Learning curve".to_string()
+    let groups = groups(&folders, each, measure)?;
+    let title = match title {
+        Some(t) => t.to_string(),
+        None if groups.iter().any(|g| g.runs > 1) => "Learning curves (mean ± 2 SEM across runs)".to_string(),
+        None => "Learning curve".to_string(),
     };
-    crate::write_png_and_svg(stem, crate::SIZE, &CurveFigure { groups, title })
+    crate::write_png_and_svg(stem, crate::SIZE, &CurveFigure { groups, title, measure })
 }

@@ -1,7 +1,7 @@
 //! Reading a run folder written by `snnsim run`.
 
 use crate::error::PlotError;
-use snn_sim::metrics::{CurvePoint, Summary, read_curve};
+use snn_sim::metrics::{CurvePoint, Summary, read_curve, read_trial_curves};
 use std::path::{Path, PathBuf};
 
 /// A run folder and its summary.
@@ -47,6 +47,18 @@ impl RunFolder {
             });
         }
         read_curve(&file).map_err(|e| PlotError::BadFile {
+            path: file,
+            reason: e.to_string(),
+        })
+    }
+
+    /// The learning curves of the run's trials (`trial_curves.csv`), or its one curve.
+    pub fn trial_curves(&self) -> Result<Vec<Vec<CurvePoint>>, PlotError> {
+        let file = self.path.join("trial_curves.csv");
+        if !file.exists() {
+            return Ok(vec![self.curve()?]);
+        }
+        read_trial_curves(&file).map_err(|e| PlotError::BadFile {
             path: file,
             reason: e.to_string(),
         })

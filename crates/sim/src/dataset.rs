@@ -1,7 +1,8 @@
 //! The data a run presents: loaded (downloaded if allowed and missing), limited, and standardised (SPEC §2.3).
 
 use crate::error::SimError;
-use crate::model::Model;
+use crate::model::{Dataset, Model};
+use crate::seeds::Streams;
 use ndarray::{Array2, ArrayView2, s};
 use snn_data::fetch::fetch_missing;
 use snn_data::{DataError, Standardiser};
@@ -23,15 +24,20 @@ impl Prepared {
     /// Loads the model's dataset from its data folder (see `ModelFile::data_dir`), downloading missing files when
     /// `data.download` is set, keeps the first `train_limit`/`test_limit` examples and standardises every feature
     /// over the (limited) training set to `data.input_mean` and `data.input_std`.
+    ///
+    /// A teacher task (SPEC §3) is generated from the model's seed instead (its own random stream), then limited and
+    /// standardised in the same way.
     pub fn load(model: &Model) -> Result<Self, SimError> {
         let d = &model.file.data;
-        let dir = model.file.data_dir();
-        let missing = d.dataset.files().iter().any(|f| !dir.join(f.name).exists());
+        let (Some(kind), Some(dir)) = (d.dataset.files(), model.file.data_dir()) else {
+            return Self::teacher(model);
+        };
+        let missing = kind.files().iter().any(|f| !dir.join(f.name).exists());
         if missing && d.download {
-            let url = d.url.clone().unwrap_or_else(|| d.dataset.default_url().to_string());
-            fetch_missing(d.dataset, &dir, &url)?;
+            let url = d.url.clone().unwrap_or_else(|| kind.default_url().to_string());
+            fetch_missing(kind, &dir, &url)?;
         }
-        let set = snn_data::load(d.dataset, &dir, d.verify_checksums)?;
+        let set = snn_data::load(kind, &dir, d.verify_checksums)?;
         let train = match d.train_limit {
             Some(n) => set.train.truncated(n),
             None => set.train,
@@ -62,6 +68,39 @@ impl Prepared {
             train_y: train.labels,
             test_x: st.apply(test.images.view()),
             test_y: test.labels,
+        })
+    }
+
+    fn teacher(model: &Model) -> Result<Self, SimError> {
+        let d = &model.file.data;
+        let Dataset::Teacher(params) = &d.dataset else {
+            unreachable!("only a teacher task has no data folder")
+        };
+        let mut rng = Streams::from_seed(model.file.seed).data;
+        let task = snn_data::teacher::generate(params, &mut rng)?;
+        let limit = |x: Array2<f32>, y: Vec<u8>, n: Option<usize>| match n {
+            Some(n) if n < y.len() => (x.slice(s![..n, ..]).to_owned(), y[..n].to_vec()),
+            _ => (x, y),
+        };
+        let (train_x, train_y) = limit(task.train_x, task.train_y, d.train_limit);
+        let (test_x, test_y) = limit(task.test_x, task.test_y, d.test_limit);
+        let layers = model.layers();
+        if layers[0] != params.inputs || *layers.last().unwrap() != snn_data::teacher::TEACHER_CLASSES {
+            return Err(SimError::Mismatch(format!(
+                "network.layers = {layers:?} but the teacher task has {} inputs and {} classes: expected \
+                 [{}, ..., {}]",
+                params.inputs,
+                snn_data::teacher::TEACHER_CLASSES,
+                params.inputs,
+                snn_data::teacher::TEACHER_CLASSES
+            )));
+        }
+        let st = Standardiser::fit(train_x.view(), d.input_mean, d.input_std);
+        Ok(Self {
+            train_x: st.apply(train_x.view()),
+            train_y,
+            test_x: st.apply(test_x.view()),
+            test_y,
         })
     }
 

@@ -25,6 +25,7 @@ pub mod recorder;
 pub mod run;
 pub mod seeds;
 pub mod simulator;
+pub mod trials;
 
 pub use error::SimError;
 pub use model::{Model, ModelFile};

@@ -113,6 +113,22 @@ impl<T: CsvRow> CsvLog<T> {
     }
 }
 
+/// Parses one `curve.csv` data line (the columns of [`CurvePoint`]'s [`CsvRow::HEADER`]).
+pub fn parse_curve_row(line: &str) -> Option<CurvePoint> {
+    let f: Vec<&str> = line.split(',').collect();
+    if f.len() != 6 {
+        return None;
+    }
+    Some(CurvePoint {
+        examples: f[0].parse().ok()?,
+        epoch: f[1].parse().ok()?,
+        test_accuracy: f[2].parse().ok()?,
+        test_examples: f[3].parse().ok()?,
+        train_accuracy: f[4].parse().ok()?,
+        elapsed_s: f[5].parse().ok()?,
+    })
+}
+
 /// Reads a `curve.csv` back.
 pub fn read_curve(path: &Path) -> Result<Vec<CurvePoint>, SimError> {
     let text = std::fs::read_to_string(path).map_err(|e| SimError::output(path, e))?;
@@ -126,21 +142,32 @@ pub fn read_curve(path: &Path) -> Result<Vec<CurvePoint>, SimError> {
     lines
         .enumerate()
         .map(|(i, l)| {
-            let bad = || SimError::output(path, format!("line {}: expected 6 comma-separated numbers", i + 2));
-            let f: Vec<&str> = l.split(',').collect();
-            if f.len() != 6 {
-                return Err(bad());
-            }
-            Ok(CurvePoint {
-                examples: f[0].parse().map_err(|_| bad())?,
-                epoch: f[1].parse().map_err(|_| bad())?,
-                test_accuracy: f[2].parse().map_err(|_| bad())?,
-                test_examples: f[3].parse().map_err(|_| bad())?,
-                train_accuracy: f[4].parse().map_err(|_| bad())?,
-                elapsed_s: f[5].parse().map_err(|_| bad())?,
-            })
+            parse_curve_row(l)
+                .ok_or_else(|| SimError::output(path, format!("line {}: expected 6 comma-separated numbers", i + 2)))
         })
         .collect()
+}
+
+/// Reads a `trial_curves.csv` back: one learning curve per trial, in trial order.
+pub fn read_trial_curves(path: &Path) -> Result<Vec<Vec<CurvePoint>>, SimError> {
+    let text = std::fs::read_to_string(path).map_err(|e| SimError::output(path, e))?;
+    let mut lines = text.lines();
+    let header = format!("trial,{}", CurveWriter::HEADER);
+    if lines.next() != Some(header.as_str()) {
+        return Err(SimError::output(path, format!("expected the header `{header}`")));
+    }
+    let mut curves: Vec<Vec<CurvePoint>> = Vec::new();
+    for (i, l) in lines.enumerate() {
+        let bad = || SimError::output(path, format!("line {}: expected a trial index and 6 numbers", i + 2));
+        let (trial, rest) = l.split_once(',').ok_or_else(bad)?;
+        let trial: usize = trial.parse().map_err(|_| bad())?;
+        let point = parse_curve_row(rest).ok_or_else(bad)?;
+        if trial >= curves.len() {
+            curves.resize_with(trial + 1, Vec::new);
+        }
+        curves[trial].push(point);
+    }
+    Ok(curves)
 }
 
 /// The machine-readable summary of a run (`summary.json`).
@@ -180,4 +207,14 @@ pub struct Summary {
     pub test_s: f64,
     /// Threads of the worker pool.
     pub threads: usize,
+    /// Independent trials in the run (1); with several, `test_accuracy` is their mean.
+    #[serde(default = "one")]
+    pub trials: usize,
+    /// Standard error of the mean of the trials' test accuracies (runs of 2 or more trials).
+    #[serde(default)]
+    pub test_accuracy_sem: Option<f64>,
+}
+
+fn one() -> usize {
+    1
 }

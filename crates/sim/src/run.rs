@@ -11,6 +11,8 @@
 //!     alignment.csv  angle between each learning hidden layer's teaching signal and backprop's (examples,
 //!                    population, angle_deg, samples), measured on the minibatch that ends each curve interval
 //!     rasters.h5     spike rasters of the recorded examples (layout: `recorder`; LIF networks only)
+//!     trials.csv     with `trials: N > 1`: each trial's seed and final accuracy (trial_curves.csv: each trial's
+//!                    learning curve; curve.csv and alignment.csv then hold the means over trials)
 //! ```
 //!
 //! A run never writes into an existing folder's files: folders are created exclusively, files with `create_new`,
@@ -24,6 +26,7 @@ use crate::experiment::{Experiment, Observer, Outcome};
 use crate::metrics::{CsvLog, CurvePoint, CurveWriter, Summary};
 use crate::model::{Model, ModelFile};
 use crate::recorder::RasterFile;
+use crate::trials::{TrialCurveRow, TrialRow, accuracy_sem, mean_outcome, run_trials};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
@@ -276,8 +279,19 @@ pub fn execute(request: &RunRequest, observer: &mut dyn Observer, stop: &AtomicB
         train_s: 0.0,
         test_s: 0.0,
         threads: rayon::current_num_threads(),
+        trials: f.trials,
+        test_accuracy_sem: None,
     };
     write_summary(&dir, &summary)?;
+    if f.trials > 1 {
+        let mut sem = None;
+        let result = run_trials_into(&dir, &model, observer, stop, &mut sem);
+        let summary = Summary {
+            test_accuracy_sem: sem,
+            ..summary
+        };
+        return conclude(dir, summary, result, started, 0.0);
+    }
     let result = (|| -> Result<Outcome, SimError> {
         let data = Prepared::load(&model)?;
         // Rate networks have no spikes: no raster file.
@@ -294,6 +308,31 @@ pub fn execute(request: &RunRequest, observer: &mut dyn Observer, stop: &AtomicB
         outcome
     })();
     conclude(dir, summary, result, started, 0.0)
+}
+
+/// Runs the trials of a `trials: N` model and writes `trials.csv`, `trial_curves.csv`, and their means into
+/// `curve.csv` and `alignment.csv`.
+fn run_trials_into(
+    dir: &RunDir,
+    model: &Model,
+    observer: &mut dyn Observer,
+    stop: &AtomicBool,
+    sem: &mut Option<f64>,
+) -> Result<Outcome, SimError> {
+    let trials = run_trials(model, observer, stop)?;
+    let mut table = CsvLog::<TrialRow<'_>>::create(&dir.path().join("trials.csv"))?;
+    let mut curves = CsvLog::<TrialCurveRow<'_>>::create(&dir.path().join("trial_curves.csv"))?;
+    for t in &trials {
+        table.push(&TrialRow(t))?;
+        for p in &t.outcome.curve {
+            curves.push(&TrialCurveRow(t.trial, p))?;
+        }
+    }
+    let mean = mean_outcome(&trials);
+    dir.write_new("curve.csv", CurveWriter::render(&mean.curve).as_bytes())?;
+    dir.write_new("alignment.csv", CsvLog::render(&mean.alignment).as_bytes())?;
+    *sem = accuracy_sem(&trials);
+    Ok(mean)
 }
 
 /// Continues an interrupted (or failed) run from its folder's `model.ron` and `checkpoint.bin`. The learning curve is

@@ -15,6 +15,8 @@ pub struct Streams {
     pub order: Xoshiro256PlusPlus,
     /// The random test images of each learning-curve point.
     pub curve: Xoshiro256PlusPlus,
+    /// Generated datasets (the teacher task of SPEC §3).
+    pub data: Xoshiro256PlusPlus,
 }
 
 impl Streams {
@@ -31,6 +33,23 @@ impl Streams {
             feedback: next(),
             order: next(),
             curve: next(),
+            data: next(),
         }
     }
+}
+
+/// The seed of trial `trial` of a run with seed `seed`: `seed` itself for trial 0, else the trial-th output of a
+/// generator seeded from `seed` and moved 2^192 draws away, so trials of different seeds do not coincide.
+pub fn trial_seed(seed: u64, trial: usize) -> u64 {
+    use rand::Rng;
+    if trial == 0 {
+        return seed;
+    }
+    let mut g = Xoshiro256PlusPlus::seed_from_u64(seed);
+    g.long_jump();
+    let mut out = 0;
+    for _ in 0..trial {
+        out = g.next_u64();
+    }
+    out
 }

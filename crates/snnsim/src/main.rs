@@ -128,6 +128,12 @@ enum PlotCommand {
         /// One line per run instead of one per model.
         #[arg(long)]
         each: bool,
+        /// Plot the test error (100 − accuracy, %) instead of the accuracy, as in Samadi Figs 3–4.
+        #[arg(long)]
+        error: bool,
+        /// Title of the figure.
+        #[arg(long)]
+        title: Option<String>,
         /// Output path without extension (default: <run>/plots/curve for one run, ./curve for several).
         #[arg(long, short)]
         out: Option<PathBuf>,
@@ -376,12 +382,23 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::Plot { command } => {
             let written = match command {
-                PlotCommand::Curve { runs, each, out } => {
+                PlotCommand::Curve {
+                    runs,
+                    each,
+                    error,
+                    title,
+                    out,
+                } => {
                     let stem = out.unwrap_or_else(|| match runs.as_slice() {
                         [one] => one.join("plots").join("curve"),
                         _ => PathBuf::from("curve"),
                     });
-                    snn_plot::curve::plot(&runs, each, &stem)?
+                    let measure = if error {
+                        snn_plot::curve::Measure::Error
+                    } else {
+                        snn_plot::curve::Measure::Accuracy
+                    };
+                    snn_plot::curve::plot(&runs, each, measure, title.as_deref(), &stem)?
                 }
                 PlotCommand::Raster {
                     run,

@@ -251,6 +251,24 @@ impl ModelFile {
                  use network.cells: Rate(c1: 0.82) for a nonspiking network",
             ));
         }
+        if f.trials == 0 || f.trials > 1_000_000 {
+            return Err(invalid("trials", f.trials, "between 1 and 1000000 trials"));
+        }
+        if f.trials > 1 && (!f.record.train_examples.is_empty() || !f.record.test_examples.is_empty()) {
+            return Err(invalid(
+                "record.train_examples",
+                "non-empty",
+                "[] (and record.test_examples: []) for a run of several trials: trials record no rasters",
+            ));
+        }
+        if let super::Dataset::Teacher(t) = &f.data.dataset {
+            t.check().map_err(|e| match e {
+                snn_data::DataError::Format { path, reason } => {
+                    invalid(&path.display().to_string(), "out of range", reason)
+                }
+                other => invalid("data.dataset", "Teacher", other.to_string()),
+            })?;
+        }
         if rate && (!f.record.train_examples.is_empty() || !f.record.test_examples.is_empty()) {
             let field = if f.record.train_examples.is_empty() {
                 "record.test_examples"

@@ -13,7 +13,7 @@ mod overrides;
 pub use check::{Algorithm, ErrorPools, Model, ModelError};
 
 use serde::{Deserialize, Serialize};
-use snn_data::DatasetKind;
+use snn_data::{DatasetKind, TeacherParams};
 use snn_plasticity::{BatchReduction, LearningRate};
 use std::path::{Path, PathBuf};
 
@@ -26,6 +26,11 @@ pub struct ModelFile {
     /// Seed of every random draw of the run (weights, feedback matrices, data order, test samples).
     #[serde(default = "defaults::seed")]
     pub seed: u64,
+    /// Independent trials of the whole protocol in one run (1): trial 0 uses `seed`, trial k > 0 a seed derived
+    /// from (`seed`, k), so each trial has its own network and, for a teacher task, its own teacher. Trials run in
+    /// parallel; the run reports their mean (Samadi Figs 3–4: 500 trials per depth).
+    #[serde(default = "defaults::trials")]
+    pub trials: usize,
     /// Where the data come from.
     #[serde(default)]
     pub data: DataSpec,
@@ -72,8 +77,8 @@ pub enum FirstLayer {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct DataSpec {
-    /// Which dataset (`Mnist`, `FashionMnist`).
-    pub dataset: DatasetKind,
+    /// Which dataset: `Mnist`, `FashionMnist`, or `Teacher(...)`, the deep-narrow teacher task (SPEC §3).
+    pub dataset: Dataset,
     /// Folder holding one sub-folder per dataset (`mnist/`, `fashion-mnist/`); relative paths are relative to the
     /// working directory. The environment variable `SNNSIM_DATA_DIR` overrides it.
     pub root: PathBuf,
@@ -96,7 +101,7 @@ pub struct DataSpec {
 impl Default for DataSpec {
     fn default() -> Self {
         Self {
-            dataset: DatasetKind::Mnist,
+            dataset: Dataset::Mnist,
             root: PathBuf::from("data"),
             download: true,
             url: None,
@@ -105,6 +110,30 @@ impl Default for DataSpec {
             test_limit: None,
             input_mean: 0.64,
             input_std: 0.8,
+        }
+    }
+}
+
+/// Where the examples come from.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
+pub enum Dataset {
+    /// MNIST handwritten digits, read from `<root>/mnist/`.
+    #[default]
+    Mnist,
+    /// Fashion-MNIST, read from `<root>/fashion-mnist/`.
+    FashionMnist,
+    /// A random teacher network labels random inputs (SPEC §3, `snn_data::teacher`), drawn from the run's seed:
+    /// `Teacher(inputs: 2, hidden_layers: 8, width: 2, train_examples: 10000, test_examples: 2000, ...)`.
+    Teacher(TeacherParams),
+}
+
+impl Dataset {
+    /// The files-backed dataset, if this is one.
+    pub fn files(&self) -> Option<DatasetKind> {
+        match self {
+            Dataset::Mnist => Some(DatasetKind::Mnist),
+            Dataset::FashionMnist => Some(DatasetKind::FashionMnist),
+            Dataset::Teacher(_) => None,
         }
     }
 }
@@ -373,11 +402,16 @@ mod defaults {
     pub fn seed() -> u64 {
         1
     }
+    pub fn trials() -> usize {
+        1
+    }
 }
 
 /// RON options used everywhere: `Some(...)` may be left out (`train_limit: 10000`).
 fn ron_options() -> ron::Options {
-    ron::Options::default().with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME)
+    ron::Options::default().with_default_extension(
+        ron::extensions::Extensions::IMPLICIT_SOME | ron::extensions::Extensions::UNWRAP_VARIANT_NEWTYPES,
+    )
 }
 
 impl ModelFile {
@@ -404,20 +438,20 @@ impl ModelFile {
 
     /// The model as RON text that [`Self::from_ron`] reads back to an equal value.
     pub fn to_ron(&self) -> String {
-        let pretty = ron::ser::PrettyConfig::new()
-            .struct_names(false)
-            .extensions(ron::extensions::Extensions::IMPLICIT_SOME);
+        let pretty = ron::ser::PrettyConfig::new().struct_names(false).extensions(
+            ron::extensions::Extensions::IMPLICIT_SOME | ron::extensions::Extensions::UNWRAP_VARIANT_NEWTYPES,
+        );
         ron_options()
             .to_string_pretty(self, pretty)
             .expect("a model file always serialises")
     }
 
     /// The data folder of this model: `$SNNSIM_DATA_DIR/<dataset>` if the variable is set, else
-    /// `<data.root>/<dataset>`.
-    pub fn data_dir(&self) -> PathBuf {
+    /// `<data.root>/<dataset>` (`None` for a generated dataset).
+    pub fn data_dir(&self) -> Option<PathBuf> {
         let root = std::env::var_os("SNNSIM_DATA_DIR")
             .map(PathBuf::from)
             .unwrap_or_else(|| self.data.root.clone());
-        root.join(self.data.dataset.folder())
+        Some(root.join(self.data.dataset.files()?.folder()))
     }
 }
