@@ -1,7 +1,7 @@
 //! A run on disk: the run folder and everything written into it.
 //!
 //! ```text
-//! output/<name>-seed<seed>-<YYYYmmdd-HHMMSS>/
+//! output/<name>[-<overrides>]-seed<seed>-<YYYYmmdd-HHMMSS>/
 //!     model.ron      the fully resolved model (overrides applied): `snnsim run` on it repeats the run
 //!     summary.json   status (running → finished | interrupted | failed, with the error), seed, overrides, commit,
 //!                    accuracy, times
@@ -34,6 +34,16 @@ use std::time::Instant;
 /// Commit of this build (`-dirty` if the tree had changes), when built from git.
 pub const COMMIT: Option<&str> = option_env!("SNNSIM_COMMIT");
 
+/// Override paths that say where data come from or how the engine computes, not what is simulated: left out of run
+/// folder names.
+pub const LOCATION_FIELDS: [&str; 5] = [
+    "data.root",
+    "data.download",
+    "data.url",
+    "data.verify_checksums",
+    "engine",
+];
+
 /// What to run and where to put it.
 #[derive(Clone, Debug)]
 pub struct RunRequest {
@@ -55,6 +65,46 @@ impl RunRequest {
             overrides,
             output_root: PathBuf::from("output"),
             run_dir: None,
+        }
+    }
+
+    /// The model's name followed by its overrides (the seed and [`LOCATION_FIELDS`] aside), made safe for a folder
+    /// name:
+    /// `mnist_lif_ba` with `--set learning.depth=1 --set protocol.epochs=2` gives
+    /// `mnist_lif_ba-learning.depth=1-protocol.epochs=2`. Long override lists are cut and end with a short hash of
+    /// the whole list, so that different sweeps never share a name.
+    pub fn label(&self, file: &ModelFile) -> String {
+        let parts: Vec<String> = self
+            .overrides
+            .iter()
+            .filter(|o| {
+                // Where the data live and how the engine computes do not change the model: not in the name.
+                let path = o.split('=').next().unwrap_or("").trim();
+                path != "seed" && !LOCATION_FIELDS.iter().any(|f| path.starts_with(f))
+            })
+            .map(|o| {
+                o.chars()
+                    .filter(|c| !c.is_whitespace())
+                    .map(|c| {
+                        if c.is_ascii_alphanumeric() || "=._+-".contains(c) {
+                            c
+                        } else {
+                            '_'
+                        }
+                    })
+                    .collect()
+            })
+            .collect();
+        if parts.is_empty() {
+            return file.name.clone();
+        }
+        let joined = parts.join("-");
+        if joined.len() <= 120 {
+            format!("{}-{joined}", file.name)
+        } else {
+            let hash = &model_hash(&self.overrides.join("\n"))[..8];
+            let cut: String = joined.chars().take(100).collect();
+            format!("{}-{cut}-{hash}", file.name)
         }
     }
 
@@ -248,7 +298,10 @@ pub fn execute(request: &RunRequest, observer: &mut dyn Observer, stop: &AtomicB
         Some(p) => RunDir::create_at(p)?,
         None => {
             let stamp = chrono::Utc::now().format("%Y%m%d-%H%M%S");
-            RunDir::create_unique(&request.output_root, &format!("{}-seed{}-{stamp}", f.name, f.seed))?
+            RunDir::create_unique(
+                &request.output_root,
+                &format!("{}-seed{}-{stamp}", request.label(f), f.seed),
+            )?
         }
     };
     let header = format!(
@@ -458,5 +511,29 @@ fn conclude(
             let _ = write_summary(&dir, &summary);
             Err(e)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn run_folder_labels_come_from_the_overrides() {
+        let file = ModelFile::from_ron("(name: \"m\", network: (layers: [2, 2]))", Path::new("m.ron")).unwrap();
+        let req = |o: &[&str]| RunRequest::new("m.ron".into(), o.iter().map(|s| s.to_string()).collect());
+        assert_eq!(req(&[]).label(&file), "m");
+        assert_eq!(req(&["seed=3", "data.root=\"/x y\"", "engine.first_layer=Gram"]).label(&file), "m");
+        assert_eq!(
+            req(&["learning.depth=2", "network.layers=[2, 5, 2]"]).label(&file),
+            "m-learning.depth=2-network.layers=_2_5_2_"
+        );
+        let long: Vec<String> = (0..30).map(|i| format!("record.test_examples={i}")).collect();
+        let long: Vec<&str> = long.iter().map(String::as_str).collect();
+        let a = req(&long).label(&file);
+        let mut other = long.clone();
+        other[29] = "record.test_examples=99";
+        let b = req(&other).label(&file);
+        assert!(a.len() < 120 && a != b, "{a} vs {b}");
     }
 }

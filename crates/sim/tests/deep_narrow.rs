@@ -9,7 +9,9 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 
 fn model_path(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../models").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../models")
+        .join(name)
 }
 
 /// A quick version of the Figure 3 model: fewer examples and trials.
@@ -45,8 +47,14 @@ fn a_run_of_trials_reports_each_trial_and_their_mean() {
     assert_eq!(seeds[0], 1, "trial 0 is the run's own seed");
     let acc: Vec<f64> = rows.iter().map(|r| r[2].parse().unwrap()).collect();
     let mean = acc.iter().sum::<f64>() / 4.0;
-    assert!((summary.test_accuracy.unwrap() - mean).abs() < 1e-5, "{summary:?} vs {acc:?}");
-    assert!(summary.test_accuracy_sem.unwrap() > 0.0, "new teachers give different scores");
+    assert!(
+        (summary.test_accuracy.unwrap() - mean).abs() < 1e-5,
+        "{summary:?} vs {acc:?}"
+    );
+    assert!(
+        summary.test_accuracy_sem.unwrap() > 0.0,
+        "new teachers give different scores"
+    );
     // curve.csv is the point-by-point mean of the trials' curves.
     let curves = read_trial_curves(&dir.join("trial_curves.csv")).unwrap();
     let mean_curve = read_curve(&dir.join("curve.csv")).unwrap();
@@ -91,7 +99,9 @@ fn teacher_fields_are_overridable_and_checked() {
     file.set("network.layers=[3, 10, 2]").unwrap();
     file.set("learning.depth=2").unwrap();
     file.trials = 1;
-    let e = snn_sim::dataset::Prepared::load(&file.check().unwrap()).unwrap_err().to_string();
+    let e = snn_sim::dataset::Prepared::load(&file.check().unwrap())
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("2 inputs"), "{e}");
 }
 

@@ -121,7 +121,8 @@ fn run_folder_holds_resolved_model_curve_summary_and_rasters() {
                 .file_name()
                 .unwrap()
                 .to_string_lossy()
-                .starts_with("small_lif_ba-seed7-")
+                // named from the overrides that change the model (not data.root, data.download) and the seed
+                .starts_with("small_lif_ba-data.train_limit=100-data.test_limit=100-protocol.curve_every=50-record.train_examples=_0_99_-seed7-")
     );
 
     let resolved = ModelFile::from_path(&dir.join("model.ron")).unwrap();
