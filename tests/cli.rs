@@ -445,6 +445,25 @@ fn plots_are_drawn_from_run_folders() {
         ],
     );
 
+    // Alignment of the hidden layer's broadcast signal with backprop's, both runs averaged.
+    let stem = tmp.path().join("figs/alignment");
+    let o = snnsim(
+        &[
+            "plot",
+            "alignment",
+            runs[0].to_str().unwrap(),
+            runs[1].to_str().unwrap(),
+            "-o",
+            stem.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert!(o.status.success(), "{:?}", text(&o));
+    assert_figure(
+        &stem.with_extension("png"),
+        &["teaching signal (degrees)", ": hidden1 (2 runs)"],
+    );
+
     let o = snnsim(
         &["plot", "raster", runs[0].to_str().unwrap(), "--example", "test/99999"],
         None,
@@ -624,7 +643,8 @@ fn collect_gathers_runs_of_every_status() {
     assert_eq!(finished[5].len(), 64, "model hash");
     assert!(finished[8].parse::<f64>().unwrap() > 0.3);
     let failed = rows.iter().find(|r| r[1] == "failed").unwrap();
-    assert!(failed[15].contains("file not found"));
+    assert!(failed[17].contains("file not found"));
+    assert_eq!(finished[10], "1", "trials");
     let running = rows.iter().find(|r| r[1] == "running").unwrap();
     assert_eq!(running[4], "a=1, b", "quoted field round-trips");
 
@@ -816,4 +836,57 @@ fn full_disk_is_reported_clearly() {
         "no partial file: {listing:?}"
     );
     assert!(summary.contains("\"failed\""), "{summary}");
+}
+
+/// Issue 5: a run of several trials on the teacher task, and its error curve with one band per learning depth.
+#[test]
+fn trials_of_the_teacher_task_and_their_error_bands() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut dirs = Vec::new();
+    for depth in ["1", "9"] {
+        let dir = tmp.path().join(format!("depth{depth}"));
+        let depth_set = format!("learning.depth={depth}");
+        let o = snnsim(
+            &[
+                "run",
+                "models/deep_narrow_bp.ron",
+                "--set",
+                &depth_set,
+                "--set",
+                "trials=3",
+                "--set",
+                "data.dataset.Teacher.train_examples=1000",
+                "--set",
+                "protocol.epochs=2",
+                "--out",
+                dir.to_str().unwrap(),
+                "-q",
+            ],
+            None,
+        );
+        let (out, err) = text(&o);
+        assert!(o.status.success(), "{err}");
+        assert!(out.contains("test accuracy"), "{out}");
+        let trials = std::fs::read_to_string(dir.join("trials.csv")).unwrap();
+        assert_eq!(trials.lines().count(), 4, "header and 3 trials: {trials}");
+        dirs.push(dir);
+    }
+    let stem = tmp.path().join("fig3");
+    let mut args = vec!["plot", "curve", "--error", "--title", "Figure 3A"];
+    args.extend(dirs.iter().map(|d| d.to_str().unwrap()));
+    args.extend(["-o", stem.to_str().unwrap()]);
+    let o = snnsim(&args, None);
+    assert!(o.status.success(), "{:?}", text(&o));
+    assert_figure(
+        &stem.with_extension("png"),
+        &["test error (%)", "Figure 3A", "learning.depth=9", "(3 trials)"],
+    );
+    // collect shows the trials and the standard error of their mean.
+    let o = snnsim(&["collect", tmp.path().to_str().unwrap()], None);
+    let (out, _) = text(&o);
+    let mut rdr = csv::Reader::from_reader(out.as_bytes());
+    let trials_col = rdr.headers().unwrap().iter().position(|h| h == "trials").unwrap();
+    for r in rdr.records() {
+        assert_eq!(&r.unwrap()[trials_col], "3");
+    }
 }

@@ -34,10 +34,64 @@ pub enum Measure {
     Accuracy,
     /// Test error, % (100 − accuracy), as in Samadi Figs 3–4.
     Error,
+    /// Angle between a layer's teaching signal and backprop's, degrees (`alignment.csv`, SPEC §4).
+    Alignment,
 }
 
 /// Groups runs (model name and overrides other than the seed) and averages each group.
 pub fn groups(runs: &[RunFolder], each: bool, measure: Measure) -> Result<Vec<CurveGroup>, PlotError> {
+    group_runs(runs, each)
+        .into_iter()
+        .map(|(label, members)| {
+            let per_run: Vec<Vec<_>> = members.iter().map(|r| r.trial_curves()).collect::<Result<_, _>>()?;
+            let curves: Vec<_> = per_run.into_iter().flatten().collect();
+            let examples: Vec<u64> = curves[0]
+                .iter()
+                .map(|p| p.examples)
+                .filter(|x| curves.iter().all(|c| c.iter().any(|p| p.examples == *x)))
+                .collect();
+            if examples.is_empty() {
+                return Err(PlotError::BadFile {
+                    path: members[0].path.join("curve.csv"),
+                    reason: "no learning-curve points (protocol.curve_every = 0?)".into(),
+                });
+            }
+            let (mut mean, mut sem) = (Vec::new(), Vec::new());
+            for x in &examples {
+                let ys: Vec<f64> = curves
+                    .iter()
+                    .map(|c| {
+                        let acc = 100.0 * c.iter().find(|p| p.examples == *x).expect("aligned").test_accuracy;
+                        match measure {
+                            Measure::Accuracy => acc,
+                            Measure::Error => 100.0 - acc,
+                            Measure::Alignment => unreachable!("alignment groups are made in crate::alignment"),
+                        }
+                    })
+                    .collect();
+                let (m, s) = mean_sem(&ys);
+                mean.push(m);
+                sem.push(s);
+            }
+            let (count, unit) = if curves.len() > members.len() {
+                (curves.len(), "trial")
+            } else {
+                (members.len(), "run")
+            };
+            Ok(CurveGroup {
+                label: format!("{label} ({count} {unit}{})", if count == 1 { "" } else { "s" }),
+                examples: examples.iter().map(|&x| x as f64).collect(),
+                mean,
+                sem,
+                runs: curves.len(),
+            })
+        })
+        .collect()
+}
+
+/// Runs grouped by model name and overrides other than the seed (each run alone with `each`), in order of first
+/// appearance, with the group's label.
+pub fn group_runs(runs: &[RunFolder], each: bool) -> Vec<(String, Vec<&RunFolder>)> {
     let mut keys: Vec<(String, Vec<&RunFolder>)> = Vec::new();
     for run in runs {
         let rest: Vec<&str> = run
@@ -59,57 +113,19 @@ pub fn groups(runs: &[RunFolder], each: bool, measure: Measure) -> Result<Vec<Cu
             None => keys.push((key, vec![run])),
         }
     }
-    keys.into_iter()
-        .map(|(label, members)| {
-            let per_run: Vec<Vec<_>> = members.iter().map(|r| r.trial_curves()).collect::<Result<_, _>>()?;
-            let curves: Vec<_> = per_run.into_iter().flatten().collect();
-            let examples: Vec<u64> = curves[0]
-                .iter()
-                .map(|p| p.examples)
-                .filter(|x| curves.iter().all(|c| c.iter().any(|p| p.examples == *x)))
-                .collect();
-            if examples.is_empty() {
-                return Err(PlotError::BadFile {
-                    path: members[0].path.join("curve.csv"),
-                    reason: "no learning-curve points (protocol.curve_every = 0?)".into(),
-                });
-            }
-            let n = curves.len() as f64;
-            let (mut mean, mut sem) = (Vec::new(), Vec::new());
-            for x in &examples {
-                let ys: Vec<f64> = curves
-                    .iter()
-                    .map(|c| {
-                        let acc = 100.0 * c.iter().find(|p| p.examples == *x).expect("aligned").test_accuracy;
-                        match measure {
-                            Measure::Accuracy => acc,
-                            Measure::Error => 100.0 - acc,
-                        }
-                    })
-                    .collect();
-                let m = ys.iter().sum::<f64>() / n;
-                let var = if ys.len() > 1 {
-                    ys.iter().map(|y| (y - m).powi(2)).sum::<f64>() / (n - 1.0)
-                } else {
-                    0.0
-                };
-                mean.push(m);
-                sem.push((var / n).sqrt());
-            }
-            let (count, unit) = if curves.len() > members.len() {
-                (curves.len(), "trial")
-            } else {
-                (members.len(), "run")
-            };
-            Ok(CurveGroup {
-                label: format!("{label} ({count} {unit}{})", if count == 1 { "" } else { "s" }),
-                examples: examples.iter().map(|&x| x as f64).collect(),
-                mean,
-                sem,
-                runs: curves.len(),
-            })
-        })
-        .collect()
+    keys
+}
+
+/// Mean and standard error of the mean of `ys`.
+pub fn mean_sem(ys: &[f64]) -> (f64, f64) {
+    let n = ys.len() as f64;
+    let m = ys.iter().sum::<f64>() / n;
+    let var = if ys.len() > 1 {
+        ys.iter().map(|y| (y - m).powi(2)).sum::<f64>() / (n - 1.0)
+    } else {
+        0.0
+    };
+    (m, (var / n).sqrt())
 }
 
 /// The learning-curve figure.
@@ -120,6 +136,23 @@ pub struct CurveFigure {
     pub title: String,
     /// What the y axis shows.
     pub measure: Measure,
+}
+
+impl CurveFigure {
+    /// Top of the y axis: 102 % for accuracy and error, the largest angle (at least 90°) plus a margin for angles.
+    fn y_max(&self) -> f64 {
+        match self.measure {
+            Measure::Accuracy | Measure::Error => 102.0,
+            Measure::Alignment => {
+                let top = self
+                    .groups
+                    .iter()
+                    .flat_map(|g| g.mean.iter().zip(&g.sem).map(|(m, s)| m + 2.0 * s))
+                    .fold(90.0, f64::max);
+                (top / 10.0).ceil() * 10.0 + 10.0
+            }
+        }
+    }
 }
 
 impl Figure for CurveFigure {
@@ -135,7 +168,7 @@ impl Figure for CurveFigure {
             .margin(16)
             .x_label_area_size(48)
             .y_label_area_size(64)
-            .build_cartesian_2d(0.0..x_max, 0.0..102.0)
+            .build_cartesian_2d(0.0..x_max, 0.0..self.y_max())
             .map_err(text_err)?;
         chart
             .configure_mesh()
@@ -143,6 +176,7 @@ impl Figure for CurveFigure {
             .y_desc(match self.measure {
                 Measure::Accuracy => "test accuracy (%)",
                 Measure::Error => "test error (%)",
+                Measure::Alignment => "angle to backprop's teaching signal (degrees)",
             })
             .x_label_formatter(&|x| format!("{x:.0}"))
             .y_label_formatter(&|y| format!("{y:.0}"))
@@ -181,7 +215,7 @@ impl Figure for CurveFigure {
             .configure_series_labels()
             .position(match self.measure {
                 Measure::Accuracy => SeriesLabelPosition::LowerRight,
-                Measure::Error => SeriesLabelPosition::UpperRight,
+                Measure::Error | Measure::Alignment => SeriesLabelPosition::UpperRight,
             })
             .label_font(("sans-serif", 15))
             .background_style(WHITE.mix(0.85))

@@ -2,6 +2,7 @@
 //!
 //! Every figure is written twice, as `<stem>.png` and `<stem>.svg`.
 
+pub mod alignment;
 pub mod curve;
 pub mod error;
 pub mod font;

@@ -52,7 +52,7 @@ fn walk(dir: &Path, depth: usize, out: &mut Vec<Found>) {
 }
 
 /// Column names of the collected table.
-pub const COLUMNS: [&str; 16] = [
+pub const COLUMNS: [&str; 18] = [
     "run_dir",
     "status",
     "model",
@@ -62,6 +62,8 @@ pub const COLUMNS: [&str; 16] = [
     "commit",
     "version",
     "test_accuracy",
+    "test_accuracy_sem",
+    "trials",
     "test_examples",
     "train_examples_seen",
     "wall_s",
@@ -79,7 +81,7 @@ pub fn row(found: &Found) -> Vec<String> {
             let mut r = vec![String::new(); COLUMNS.len()];
             r[0] = dir;
             r[1] = "unreadable".into();
-            r[15] = e.clone();
+            r[COLUMNS.len() - 1] = e.clone();
             r
         }
         Ok(s) => vec![
@@ -92,6 +94,8 @@ pub fn row(found: &Found) -> Vec<String> {
             s.commit.clone().unwrap_or_default(),
             s.version.clone(),
             s.test_accuracy.map(|a| format!("{a:.6}")).unwrap_or_default(),
+            s.test_accuracy_sem.map(|a| format!("{a:.6}")).unwrap_or_default(),
+            s.trials.to_string(),
             s.test_examples.to_string(),
             s.train_examples_seen.to_string(),
             format!("{:.1}", s.wall_s),

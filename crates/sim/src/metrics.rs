@@ -170,6 +170,39 @@ pub fn read_trial_curves(path: &Path) -> Result<Vec<Vec<CurvePoint>>, SimError> 
     Ok(curves)
 }
 
+/// Reads an `alignment.csv` back.
+pub fn read_alignment(path: &Path) -> Result<Vec<AlignmentPoint>, SimError> {
+    let text = std::fs::read_to_string(path).map_err(|e| SimError::output(path, e))?;
+    let mut lines = text.lines();
+    if lines.next() != Some(AlignmentPoint::HEADER) {
+        return Err(SimError::output(
+            path,
+            format!("expected the header `{}`", AlignmentPoint::HEADER),
+        ));
+    }
+    lines
+        .enumerate()
+        .map(|(i, l)| {
+            let bad = || {
+                SimError::output(
+                    path,
+                    format!("line {}: expected examples,population,angle_deg,samples", i + 2),
+                )
+            };
+            let f: Vec<&str> = l.split(',').collect();
+            if f.len() != 4 {
+                return Err(bad());
+            }
+            Ok(AlignmentPoint {
+                examples: f[0].parse().map_err(|_| bad())?,
+                population: f[1].to_string(),
+                angle_deg: f[2].parse().map_err(|_| bad())?,
+                samples: f[3].parse().map_err(|_| bad())?,
+            })
+        })
+        .collect()
+}
+
 /// The machine-readable summary of a run (`summary.json`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Summary {

@@ -523,7 +523,10 @@ mod tests {
         let file = ModelFile::from_ron("(name: \"m\", network: (layers: [2, 2]))", Path::new("m.ron")).unwrap();
         let req = |o: &[&str]| RunRequest::new("m.ron".into(), o.iter().map(|s| s.to_string()).collect());
         assert_eq!(req(&[]).label(&file), "m");
-        assert_eq!(req(&["seed=3", "data.root=\"/x y\"", "engine.first_layer=Gram"]).label(&file), "m");
+        assert_eq!(
+            req(&["seed=3", "data.root=\"/x y\"", "engine.first_layer=Gram"]).label(&file),
+            "m"
+        );
         assert_eq!(
             req(&["learning.depth=2", "network.layers=[2, 5, 2]"]).label(&file),
             "m-learning.depth=2-network.layers=_2_5_2_"

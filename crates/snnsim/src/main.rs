@@ -138,6 +138,21 @@ enum PlotCommand {
         #[arg(long, short)]
         out: Option<PathBuf>,
     },
+    /// Alignment over training: the angle between each learning hidden layer's teaching signal and backprop's.
+    Alignment {
+        /// Run folders.
+        #[arg(required = true)]
+        runs: Vec<PathBuf>,
+        /// One line per run instead of one per model.
+        #[arg(long)]
+        each: bool,
+        /// Title of the figure.
+        #[arg(long)]
+        title: Option<String>,
+        /// Output path without extension (default: <run>/plots/alignment for one run, ./alignment for several).
+        #[arg(long, short)]
+        out: Option<PathBuf>,
+    },
     /// Spike raster of one recorded example, populations stacked and coloured, time in ms.
     Raster {
         /// Run folder.
@@ -362,17 +377,21 @@ fn run(cli: Cli) -> Result<()> {
                             .file_name()
                             .map(|n| n.to_string_lossy().into_owned())
                             .unwrap_or_default();
-                        let acc = f[8]
+                        let col = |name: &str| {
+                            let i = snn_sim::collect::COLUMNS.iter().position(|c| *c == name);
+                            f[i.expect("a collect column")].clone()
+                        };
+                        let acc = col("test_accuracy")
                             .parse::<f64>()
                             .map(|a| format!("{:.2}%", 100.0 * a))
                             .unwrap_or_else(|_| "-".into());
                         out!(
                             "{name:<44} {:<11} {:<22} {:>5} {acc:>9} {:>9} {:>9}",
-                            f[1],
-                            f[2],
-                            f[3],
-                            f[10],
-                            f[11]
+                            col("status"),
+                            col("model"),
+                            col("seed"),
+                            col("train_examples_seen"),
+                            col("wall_s")
                         );
                     }
                     out!("{} runs; table written to {}", runs.len(), path.display());
@@ -399,6 +418,13 @@ fn run(cli: Cli) -> Result<()> {
                         snn_plot::curve::Measure::Accuracy
                     };
                     snn_plot::curve::plot(&runs, each, measure, title.as_deref(), &stem)?
+                }
+                PlotCommand::Alignment { runs, each, title, out } => {
+                    let stem = out.unwrap_or_else(|| match runs.as_slice() {
+                        [one] => one.join("plots").join("alignment"),
+                        _ => PathBuf::from("alignment"),
+                    });
+                    snn_plot::alignment::plot(&runs, each, title.as_deref(), &stem)?
                 }
                 PlotCommand::Raster {
                     run,
