@@ -114,9 +114,36 @@ impl RateSimulator {
         }
     }
 
-    /// Presents one minibatch: forward pass, answers, and (if `learn`) one update of every learning layer; with a
-    /// `meter`, also measures the alignment of each learning hidden layer's teaching signal with backprop's.
+    /// Presents one minibatch: forward pass, answers, and (if `learn`) one update of every learning layer, repeated
+    /// `steps` times (`network.cells: Rate(steps: k)`, 1 by default); with a `meter`, also measures on the first
+    /// step the alignment of each learning hidden layer's teaching signal with backprop's. The answers are those of
+    /// the first step, before any learning on this minibatch.
     pub fn present(
+        &mut self,
+        net: &mut Network,
+        inputs: ArrayView2<'_, f32>,
+        labels: &[u8],
+        learn: bool,
+        meter: Option<&mut AlignmentMeter>,
+    ) -> Answers {
+        let steps = match self.model.file.network.cells {
+            crate::model::CellKind::Rate { steps, .. } if learn => steps,
+            _ => 1,
+        };
+        let answers = self.step(net, inputs, labels, learn, meter);
+        for _ in 1..steps {
+            if answers.non_finite.is_some() {
+                break;
+            }
+            let later = self.step(net, inputs, labels, learn, None);
+            if later.non_finite.is_some() {
+                return later;
+            }
+        }
+        answers
+    }
+
+    fn step(
         &mut self,
         net: &mut Network,
         inputs: ArrayView2<'_, f32>,

@@ -334,3 +334,29 @@ fn lif_networks_record_the_alignment_of_their_broadcast_signal() {
     assert_eq!(angles.len(), 3);
     assert!(angles.iter().all(|&a| a > 0.0 && a < 180.0), "{angles:?}");
 }
+
+#[test]
+fn several_steps_per_minibatch_are_repeated_updates_on_it() {
+    // network.cells: Rate(steps: k) presents a minibatch for k learning steps, like a LIF presentation.
+    let x = array![[1.5f32, -0.25], [0.3, 0.9]];
+    let once = tiny_model("BA", 2, 0.9);
+    let mut file = once.file.clone();
+    file.set("network.cells=Rate(c1: 0.82, steps: 3)").unwrap();
+    let thrice = file.check().unwrap();
+    let (mut a, mut b) = (tiny_network(), tiny_network());
+    let mut sim = RateSimulator::new(&once, 2);
+    let first = sim.present(&mut a, x.view(), &[1, 0], true, None);
+    for _ in 0..2 {
+        sim.present(&mut a, x.view(), &[1, 0], true, None);
+    }
+    let answers = RateSimulator::new(&thrice, 2).present(&mut b, x.view(), &[1, 0], true, None);
+    assert_eq!(a, b, "3 steps = 3 presentations of the same minibatch");
+    assert_eq!(
+        answers, first,
+        "the answer is the first step's, before learning on the minibatch"
+    );
+    // Testing does not learn, so the steps change nothing.
+    let mut c = tiny_network();
+    RateSimulator::new(&thrice, 2).present(&mut c, x.view(), &[1, 0], false, None);
+    assert_eq!(c, tiny_network());
+}

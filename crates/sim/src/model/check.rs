@@ -238,10 +238,17 @@ impl ModelFile {
             return Err(invalid("learning.c2", l.c2, "c2 > 0 (0.08)"));
         }
         let rate = matches!(f.network.cells, CellKind::Rate { .. });
-        if let CellKind::Rate { c1 } = f.network.cells
-            && !(c1.is_finite() && c1 > 0.0)
-        {
-            return Err(invalid("network.cells.Rate.c1", c1, "c1 > 0 (0.82)"));
+        if let CellKind::Rate { c1, steps } = f.network.cells {
+            if !(c1.is_finite() && c1 > 0.0) {
+                return Err(invalid("network.cells.Rate.c1", c1, "c1 > 0 (0.82)"));
+            }
+            if steps == 0 || steps > 100_000 {
+                return Err(invalid(
+                    "network.cells.Rate.steps",
+                    steps,
+                    "1 to 100000 updates per minibatch",
+                ));
+            }
         }
         if !rate && l.algorithm.chains() {
             return Err(invalid(
@@ -370,7 +377,7 @@ impl ModelFile {
             .map(|&n| l.learning_rate.eta(n))
             .collect();
         let c1 = match f.network.cells {
-            CellKind::Rate { c1 } => c1,
+            CellKind::Rate { c1, .. } => c1,
             CellKind::Lif => 0.82, // the fit of E(a) (eq 2.10): LIF cells' rate approximation
         };
         let c2 = l.c2;

@@ -167,6 +167,11 @@ pub enum CellKind {
     Rate {
         /// Saturation c1 of the activation (0.82).
         c1: f32,
+        /// Updates per minibatch (1, SPEC §2.5: one step per example). With k > 1 the minibatch is presented for
+        /// k steps, forward pass and learning on each, as a LIF presentation learns on its 320 steps after the settle
+        /// time (docs/results.md tests this reading of the paper's "same algorithm" with k = 320).
+        #[serde(default = "defaults::one")]
+        steps: usize,
     },
 }
 
@@ -403,6 +408,9 @@ mod defaults {
         1
     }
     pub fn trials() -> usize {
+        1
+    }
+    pub fn one() -> usize {
         1
     }
 }
