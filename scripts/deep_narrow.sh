@@ -9,8 +9,10 @@
 #   TRIALS=20 OUT=/tmp/dn bash scripts/deep_narrow.sh   # a quick look with fewer trials
 #   REPORT_ONLY=1 bash scripts/deep_narrow.sh       # figures and table from the runs already there
 #
-# Re-launching skips finished runs (snnsim run --skip-finished). The same runs as a cluster job array:
-# scripts/sweep.slurm with SWEEP_MODEL=models/deep_narrow_bp.ron SWEEP_DEPTHS="1 2 3 4 5 6 7 8 9" SWEEP_SEEDS=1.
+# Re-launching skips finished runs (snnsim run --skip-finished). The same runs as a cluster job array, one depth per
+# array task (then draw them with: snnsim plot curve output/deep_narrow_bp/depth*_Mean_seed1 --error):
+#   SWEEP_MODEL=models/deep_narrow_bp.ron SWEEP_DEPTHS="1 2 3 4 5 6 7 8 9" SWEEP_SEEDS=1 \
+#   SWEEP_OUT=output/deep_narrow_bp sbatch --array=0-8 scripts/sweep.slurm        (DRY_RUN=1 bash ... to check)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SNNSIM=${SNNSIM:-target/release/snnsim}

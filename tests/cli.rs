@@ -881,6 +881,39 @@ fn trials_of_the_teacher_task_and_their_error_bands() {
         &stem.with_extension("png"),
         &["test error (%)", "Figure 3A", "learning.depth=9", "(3 trials)"],
     );
+    // A sweep re-launched over an unfinished trials run sets the folder aside and runs it again.
+    let unfinished = tmp.path().join("depth1");
+    let summary = std::fs::read_to_string(unfinished.join("summary.json")).unwrap();
+    std::fs::write(
+        unfinished.join("summary.json"),
+        summary.replace("\"finished\"", "\"interrupted\""),
+    )
+    .unwrap();
+    let o = snnsim(
+        &[
+            "run",
+            "models/deep_narrow_bp.ron",
+            "--set",
+            "learning.depth=1",
+            "--set",
+            "trials=3",
+            "--set",
+            "data.dataset.Teacher.train_examples=1000",
+            "--set",
+            "protocol.epochs=2",
+            "--out",
+            unfinished.to_str().unwrap(),
+            "--skip-finished",
+            "-q",
+        ],
+        None,
+    );
+    assert!(o.status.success(), "{:?}", text(&o));
+    assert!(text(&o).1.contains("set aside as"), "{:?}", text(&o));
+    assert!(tmp.path().join("depth1.unfinished/trials.csv").exists());
+    assert!(unfinished.join("trials.csv").exists());
+    std::fs::remove_dir_all(tmp.path().join("depth1.unfinished")).unwrap();
+
     // collect shows the trials and the standard error of their mean.
     let o = snnsim(&["collect", tmp.path().to_str().unwrap()], None);
     let (out, _) = text(&o);

@@ -113,10 +113,7 @@ impl Experiment {
 
     /// Presents one batch (inputs `[examples, features]`) and returns the answers.
     pub fn present(&mut self, x: ArrayView2<'_, f32>, labels: &[u8], learn: bool, probe: &mut dyn Probe) -> Answers {
-        let n = x.nrows();
-        let model = &self.model;
-        let sim = self.sims.entry(n).or_insert_with(|| Engine::new(model, n));
-        sim.present(&mut self.net, x, labels, learn, probe, None)
+        self.present_measured(x, labels, learn, probe, None)
     }
 
     /// [`Self::present`] with an alignment meter.

@@ -439,19 +439,42 @@ pub enum Relaunch {
     Skip,
     /// An unfinished run with a checkpoint: resume it.
     Resume,
+    /// An unfinished run of several trials (they keep no checkpoint): set the folder aside with [`set_aside`] and
+    /// start again.
+    Restart,
 }
 
 /// Decides what to do with the run folder `dir` when a sweep is launched again.
 pub fn relaunch_action(dir: &Path) -> Relaunch {
-    let status = std::fs::read(dir.join("summary.json"))
+    let summary = std::fs::read(dir.join("summary.json"))
         .ok()
-        .and_then(|b| serde_json::from_slice::<Summary>(&b).ok())
-        .map(|s| s.status);
-    match status.as_deref() {
-        Some("finished") => Relaunch::Skip,
+        .and_then(|b| serde_json::from_slice::<Summary>(&b).ok());
+    match summary {
+        Some(s) if s.status == "finished" => Relaunch::Skip,
         Some(_) if dir.join("checkpoint.bin").exists() => Relaunch::Resume,
+        Some(s) if s.trials > 1 => Relaunch::Restart,
         _ => Relaunch::Start,
     }
+}
+
+/// Renames the run folder `dir` to `<dir>.unfinished` (or `.unfinished-2`, …): nothing is deleted. Returns the new
+/// name.
+pub fn set_aside(dir: &Path) -> Result<PathBuf, SimError> {
+    for k in 1..10_000 {
+        let mut name = dir.as_os_str().to_owned();
+        name.push(if k == 1 {
+            ".unfinished".to_string()
+        } else {
+            format!(".unfinished-{k}")
+        });
+        let to = PathBuf::from(name);
+        if !to.exists() {
+            std::fs::rename(dir, &to)
+                .map_err(|e| SimError::output(dir, format!("cannot set the folder aside: {e}")))?;
+            return Ok(to);
+        }
+    }
+    Err(SimError::output(dir, "too many unfinished copies beside it"))
 }
 
 /// SHA-256 of a resolved model's RON text, lower-case hex.

@@ -68,7 +68,8 @@ enum Command {
         #[arg(long, short)]
         quiet: bool,
         /// With --out: skip the run if its folder says finished, resume it if it holds a checkpoint, start it if the
-        /// folder is new. Makes a sweep safe to re-launch.
+        /// folder is new; an unfinished run of several trials (no checkpoint) is renamed <DIR>.unfinished and
+        /// started again. Makes a sweep safe to re-launch.
         #[arg(long, requires = "out")]
         skip_finished: bool,
     },
@@ -288,6 +289,14 @@ fn run(cli: Cli) -> Result<()> {
                     snn_sim::run::Relaunch::Resume => {
                         eprintln!("resuming {} from its checkpoint", dir.display());
                         resume = Some(dir.clone());
+                    }
+                    snn_sim::run::Relaunch::Restart => {
+                        let aside = snn_sim::run::set_aside(dir)?;
+                        eprintln!(
+                            "{}: unfinished trials (they keep no checkpoint), set aside as {}; starting again",
+                            dir.display(),
+                            aside.display()
+                        );
                     }
                     snn_sim::run::Relaunch::Start => {}
                 }
