@@ -439,8 +439,8 @@ pub enum Relaunch {
     Skip,
     /// An unfinished run with a checkpoint: resume it.
     Resume,
-    /// An unfinished run of several trials (they keep no checkpoint): set the folder aside with [`set_aside`] and
-    /// start again.
+    /// An interrupted or failed run of several trials (they keep no checkpoint): set the folder aside with
+    /// [`set_aside`] and start again.
     Restart,
 }
 
@@ -452,7 +452,8 @@ pub fn relaunch_action(dir: &Path) -> Relaunch {
     match summary {
         Some(s) if s.status == "finished" => Relaunch::Skip,
         Some(_) if dir.join("checkpoint.bin").exists() => Relaunch::Resume,
-        Some(s) if s.trials > 1 => Relaunch::Restart,
+        // Not "running": that may be a live process of another sweep; a killed one needs a look by hand.
+        Some(s) if s.trials > 1 && (s.status == "interrupted" || s.status == "failed") => Relaunch::Restart,
         _ => Relaunch::Start,
     }
 }
