@@ -923,3 +923,40 @@ fn trials_of_the_teacher_task_and_their_error_bands() {
         assert_eq!(&r.unwrap()[trials_col], "3");
     }
 }
+
+/// Issue 7: `snnsim bench` prints ms per minibatch, cell updates and synaptic events for training and testing.
+#[test]
+fn bench_reports_both_modes() {
+    let Some(data) = data_root() else { return };
+    let o = snnsim(
+        &[
+            "bench",
+            "models/mnist_rate_bp.ron",
+            "--set",
+            "data.train_limit=200",
+            "--set",
+            "data.test_limit=200",
+            "--set",
+            "data.download=false",
+            "--threads",
+            "1",
+            "--batches",
+            "2",
+        ],
+        Some(&data),
+    );
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{err}");
+    assert!(
+        out.contains("1 steps/presentation when training (1 when testing)"),
+        "{out}"
+    );
+    for mode in ["train        1", "test         1"] {
+        let line = out
+            .lines()
+            .find(|l| l.starts_with(mode))
+            .unwrap_or_else(|| panic!("{mode}: {out}"));
+        let events: f64 = line.split_whitespace().last().unwrap().parse().unwrap();
+        assert!(events > 0.0, "{line}");
+    }
+}

@@ -24,7 +24,7 @@ pub struct Timing {
     pub ms: Vec<f64>,
     /// Median ms per minibatch.
     pub median_ms: f64,
-    /// LIF cell updates per second (examples × LIF cells × steps / time).
+    /// Cell updates per second (examples × cells × steps / time; one step per example for rate cells).
     pub cell_updates_per_s: f64,
     /// Synaptic events per second (see module docs).
     pub synaptic_events_per_s: f64,
@@ -92,16 +92,22 @@ pub fn time_presentations(
             // under measurement is not changed twice).
             if i == warmup {
                 counter.events = 0.0;
-                let mut probe_exp = Experiment::new(model)?;
-                probe_exp.present(batch.view(), labels, false, &mut counter);
-                events = counter.events;
+                if model.is_rate() {
+                    // Graded activity everywhere, and no probe calls: every synapse carries an event per step.
+                    let synapses: usize = sizes.windows(2).map(|w| w[0] * w[1]).sum();
+                    events = (b * synapses * model.steps_per_presentation(learn)) as f64;
+                } else {
+                    let mut probe_exp = Experiment::new(model)?;
+                    probe_exp.present(batch.view(), labels, false, &mut counter);
+                    events = counter.events;
+                }
             }
         }
     }
     let mut sorted = ms.clone();
     sorted.sort_by(f64::total_cmp);
     let median_ms = sorted[sorted.len() / 2];
-    let cells: usize = sizes[1..].iter().sum::<usize>() * b * model.steps;
+    let cells: usize = sizes[1..].iter().sum::<usize>() * b * model.steps_per_presentation(learn);
     Ok(Timing {
         mode: if learn { "train" } else { "test" },
         threads: rayon::current_num_threads(),

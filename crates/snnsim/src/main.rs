@@ -504,11 +504,12 @@ fn bench(model: PathBuf, overrides: Vec<String>, threads: &[usize], batches: usi
     let m = RunRequest::new(model, overrides).resolve()?;
     let data = snn_sim::dataset::Prepared::load(&m)?;
     out!(
-        "{}: layers {:?}, batch {}, {} steps/presentation, learning depth {}, commit {}",
+        "{}: layers {:?}, batch {}, {} steps/presentation when training ({} when testing), learning depth {}, commit {}",
         m.file.name,
         m.layers(),
         m.file.protocol.batch_size,
-        m.steps,
+        m.steps_per_presentation(true),
+        m.steps_per_presentation(false),
         m.file.learning.depth,
         snn_sim::run::COMMIT.unwrap_or("unknown")
     );

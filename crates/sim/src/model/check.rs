@@ -427,6 +427,15 @@ fn whole_steps(ms: f32, dt: f32, field: &str) -> Result<usize, ModelError> {
 }
 
 impl Model {
+    /// Steps of one presentation: `steps` for LIF cells; for rate cells 1, or k of `Rate(steps: k)` when learning.
+    pub fn steps_per_presentation(&self, learn: bool) -> usize {
+        match self.file.network.cells {
+            CellKind::Lif => self.steps,
+            CellKind::Rate { steps, .. } if learn => steps,
+            CellKind::Rate { .. } => 1,
+        }
+    }
+
     /// Whether the cells are nonspiking rate cells (one step per example).
     pub fn is_rate(&self) -> bool {
         matches!(self.file.network.cells, CellKind::Rate { .. })
