@@ -36,19 +36,21 @@ if [[ -z "${REPORT_ONLY:-}" ]]; then
 fi
 
 python3 scripts/table2_report.py "$OUT" scripts/table2_rows.tsv docs/results.md
-# Figure 5: the LIF rows' learning curves, seeds averaged, ±2 SEM.
+# Figure 5: the finished LIF rows' learning curves, seeds averaged, ±2 SEM.
+finished() { grep -q '"status": "finished"' "$1/summary.json" 2>/dev/null; }
 lif_runs=()
 for m in mnist_lif_ba_4layer mnist_lif_ba mnist_lif_ba_depth1; do
     for d in "$OUT/$m"-seed*; do
-        [[ -f "$d/curve.csv" ]] && lif_runs+=("$d")
+        finished "$d" && lif_runs+=("$d")
     done
 done
 if (( ${#lif_runs[@]} )); then
-    "$SNNSIM" plot curve "${lif_runs[@]}" -o docs/figures/figure5_lif
+    "$SNNSIM" plot curve "${lif_runs[@]}" --title "Figure 5: LIF-BA on MNIST (mean ± 2 SEM across seeds)" \
+        -o docs/figures/figure5_lif
 fi
 rate_runs=()
 for d in "$OUT"/mnist_rate_*-seed*; do
-    [[ -f "$d/curve.csv" ]] && rate_runs+=("$d")
+    finished "$d" && rate_runs+=("$d")
 done
 if (( ${#rate_runs[@]} )); then
     "$SNNSIM" plot curve "${rate_runs[@]}" -o docs/figures/table2_rate_curves
