@@ -5,6 +5,8 @@ import json
 import os
 import sys
 
+from results_md import write_section
+
 BEGIN, END = "<!-- deep_narrow:begin -->", "<!-- deep_narrow:end -->"
 ALGS = [("bp", "BP"), ("fa", "FA"), ("ba", "BA"), ("df", "DF"), ("lif_ba", "LIF-BA")]
 
@@ -36,17 +38,7 @@ def main(out, results_md):
         lines.append(f"| {name} | " + " | ".join(cells) + f" | {','.join(sorted(trials))} | {wall / 60:.1f} min | "
                      f"{' '.join(sorted(commits))} |")
     lines += ["", END]
-    text = open(results_md).read() if os.path.exists(results_md) else "# Results\n"
-    block = "\n".join(lines)
-    if BEGIN in text and END in text:
-        head, rest = text.split(BEGIN, 1)
-        _, tail = rest.split(END, 1)
-        text = head + block + tail
-    else:
-        text = text.rstrip("\n") + "\n\n## Deep, narrow networks (scripts/deep_narrow.sh)\n\n" + block + "\n"
-    with open(results_md + ".tmp", "w") as f:
-        f.write(text)
-    os.replace(results_md + ".tmp", results_md)
+    write_section(results_md, BEGIN, END, lines, "## Deep, narrow networks (scripts/deep_narrow.sh)")
 
 
 if __name__ == "__main__":

@@ -8,6 +8,8 @@ import os
 import statistics
 import sys
 
+from results_md import write_section
+
 BEGIN, END = "<!-- table2:begin -->", "<!-- table2:end -->"
 
 
@@ -90,17 +92,7 @@ def main(out, rows_tsv, results_md):
         "",
         END,
     ]
-    text = open(results_md).read() if os.path.exists(results_md) else "# Results\n"
-    block = "\n".join(lines)
-    if BEGIN in text and END in text:
-        head, rest = text.split(BEGIN, 1)
-        _, tail = rest.split(END, 1)
-        text = head + block + tail
-    else:
-        text = text.rstrip("\n") + "\n\n## Table 2, every row (scripts/table2.sh)\n\n" + block + "\n"
-    with open(results_md + ".tmp", "w") as f:
-        f.write(text)
-    os.replace(results_md + ".tmp", results_md)
+    write_section(results_md, BEGIN, END, lines, "## Table 2, every row (scripts/table2.sh)")
 
 
 if __name__ == "__main__":

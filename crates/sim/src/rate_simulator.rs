@@ -15,7 +15,7 @@
 use crate::alignment::AlignmentMeter;
 use crate::model::{Algorithm, Model};
 use crate::network::Network;
-use crate::simulator::{Answers, NonFiniteDrive, all_finite, strict_argmax};
+use crate::simulator::{Answers, NonFiniteDrive, first_non_finite_row, one_hot_into, strict_argmax};
 use ndarray::{Array2, ArrayView2, Zip, linalg::general_mat_mul};
 use snn_neuron::rate::tanh_fit;
 use snn_plasticity::{Derivative, chain_delta_into, teaching_signal_into};
@@ -161,12 +161,7 @@ impl RateSimulator {
             let (done, rest) = self.act.split_at_mut(l);
             let pre = if l == 0 { inputs } else { done[l - 1].view() };
             net.projections[l].drive_into(pre, &mut self.drive[l]);
-            if !all_finite(&self.drive[l]) {
-                let slot = self.drive[l]
-                    .rows()
-                    .into_iter()
-                    .position(|r| r.iter().any(|x| !x.is_finite()))
-                    .unwrap_or(0);
+            if let Some(slot) = first_non_finite_row(&self.drive[l]) {
                 return Answers {
                     counts: Array2::zeros((self.examples, m.layers()[nl])),
                     predicted: vec![None; self.examples],
@@ -192,14 +187,11 @@ impl RateSimulator {
             predicted,
             non_finite: None,
         };
-        let learns: Vec<bool> = m.learns.iter().map(|&l| l && learn).collect();
-        if !learns.iter().any(|&l| l) {
+        let learns = &m.learns;
+        if !learn || !learns.iter().any(|&l| l) {
             return answers;
         }
-        self.target.fill(0.0);
-        for (e, &l) in labels.iter().enumerate() {
-            self.target[[e, usize::from(l)]] = 1.0;
-        }
+        one_hot_into(&mut self.target, labels);
         Zip::from(&mut self.error)
             .and(out)
             .and(&self.target)
@@ -243,7 +235,7 @@ impl RateSimulator {
             let reference = self
                 .reference
                 .get_or_insert_with(|| Reference::new(self.examples, sizes));
-            reference.measure(m, net, &self.drive, &self.error, &self.iota, &learns, meter);
+            reference.measure(m, net, &self.drive, &self.error, &self.iota, learns, meter);
         }
         let mu = m.file.learning.momentum;
         let scale = m.file.learning.batch_reduction.scale(self.examples);

@@ -111,10 +111,33 @@ pub struct NonFiniteDrive {
 
 /// Whether every value is finite: a branch-free reduction, so that it vectorises (the end-of-session benchmark showed
 /// no change at 1 thread: 240 vs 236 ms per training minibatch).
-pub(crate) fn all_finite(a: &Array2<f32>) -> bool {
+fn all_finite(a: &Array2<f32>) -> bool {
     match a.as_slice() {
         Some(s) => !s.iter().fold(false, |bad, x| bad | !x.is_finite()),
         None => a.iter().all(|x| x.is_finite()),
+    }
+}
+
+/// The first example (row) of `drive` holding a NaN or infinite value, if any: the fast check first, the search only
+/// when it fails.
+pub(crate) fn first_non_finite_row(drive: &Array2<f32>) -> Option<usize> {
+    if all_finite(drive) {
+        return None;
+    }
+    Some(
+        drive
+            .rows()
+            .into_iter()
+            .position(|r| r.iter().any(|x| !x.is_finite()))
+            .unwrap_or(0),
+    )
+}
+
+/// One-hot targets y* of `labels` into `target` (`[examples, classes]`).
+pub(crate) fn one_hot_into(target: &mut Array2<f32>, labels: &[u8]) {
+    target.fill(0.0);
+    for (e, &l) in labels.iter().enumerate() {
+        target[[e, usize::from(l)]] = 1.0;
     }
 }
 
@@ -222,10 +245,7 @@ impl Simulator {
         let learns: Vec<bool> = m.learns.iter().map(|&l| l && learn).collect();
 
         self.input.assign(&inputs);
-        self.target.fill(0.0);
-        for (e, &l) in labels.iter().enumerate() {
-            self.target[[e, usize::from(l)]] = 1.0;
-        }
+        one_hot_into(&mut self.target, labels);
         if m.file.protocol.reset_between_examples {
             self.layers.iter_mut().for_each(LifState::reset);
             if let Some((exc, inh, _)) = &mut self.pool_cells {
@@ -259,15 +279,11 @@ impl Simulator {
                         }
                     }
                 }
-                if !unchanged && !all_finite(&self.drive[l]) {
-                    let slot = self.drive[l]
-                        .rows()
-                        .into_iter()
-                        .position(|r| r.iter().any(|x| !x.is_finite()));
+                if let Some(slot) = (!unchanged).then(|| first_non_finite_row(&self.drive[l])).flatten() {
                     non_finite = Some(NonFiniteDrive {
                         layer: l,
                         step: s,
-                        slot: slot.unwrap_or(0),
+                        slot,
                     });
                     break;
                 }

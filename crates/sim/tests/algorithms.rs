@@ -1,6 +1,9 @@
 //! The four learning algorithms of SPEC §2.2 on nonspiking networks (issue 3): each update against a hand
 //! computation, backprop against a numerical gradient, depth-1 equivalence, and the alignment diagnostic (SPEC §4).
 
+mod common;
+use common::data_root;
+
 use ndarray::{Array1, Array2, array};
 use snn_plasticity::Projection;
 use snn_sim::network::Network;
@@ -229,21 +232,6 @@ fn at_depth_one_bp_fa_and_ba_are_the_same_algorithm() {
         "the hidden layer stays fixed"
     );
     assert_ne!(nets[0].projections[1], tiny_network().projections[1]);
-}
-
-fn data_root() -> Option<std::path::PathBuf> {
-    let root = std::env::var_os("SNNSIM_DATA_DIR")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"));
-    if root.join("mnist/t10k-images-idx3-ubyte.gz").exists() {
-        Some(root)
-    } else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI must provide MNIST through SNNSIM_DATA_DIR"
-        );
-        None
-    }
 }
 
 /// A model file of `models/` shrunk to 784-100-10 on 2000 training and 500 test images.

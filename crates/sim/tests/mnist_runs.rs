@@ -1,6 +1,9 @@
 //! Runs on real MNIST (the shared copy: `SNNSIM_DATA_DIR`, else `../shared/data`): learning, determinism, and the run
 //! folder's files read back.
 
+mod common;
+use common::data_root;
+
 use ndarray::{Array1, Array2};
 use snn_sim::dataset::Prepared;
 use snn_sim::experiment::{Experiment, Silent};
@@ -8,21 +11,6 @@ use snn_sim::metrics::{Summary, read_curve};
 use snn_sim::run::{RunRequest, execute};
 use snn_sim::{Model, ModelFile};
 use std::path::PathBuf;
-
-fn data_root() -> Option<PathBuf> {
-    let root = std::env::var_os("SNNSIM_DATA_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"));
-    if root.join("mnist/t10k-images-idx3-ubyte.gz").exists() {
-        Some(root)
-    } else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI must provide MNIST through SNNSIM_DATA_DIR"
-        );
-        None
-    }
-}
 
 fn small_model(overrides: &[&str]) -> Option<Model> {
     let root = data_root()?;
