@@ -8,5 +8,5 @@ pub mod lif;
 pub mod rate;
 
 pub use bernoulli::{BernoulliParams, BernoulliState};
-pub use lif::{LifParams, LifState, NeuronError};
+pub use lif::{LifBlock, LifParams, LifState, NeuronError};
 pub use rate::{euler_steady_rate, rate_closed_form, tanh_fit, tanh_fit_derivative};

@@ -16,7 +16,8 @@
 //! `r = k ≥ 1` means `ref = ε + (k − 1) Δt`. The test `ref > t_ref` becomes `k − 1 ≥ t_ref/Δt`, so a spike lasts
 //! exactly `n_ref = ceil(t_ref / Δt)` steps (4 for the paper's 1 ms at 0.25 ms).
 
-use ndarray::{Array2, ArrayView2, Zip};
+use ndarray::parallel::prelude::*;
+use ndarray::{Array2, ArrayView2, ArrayViewMut2, Axis, Zip};
 use rayon::prelude::*;
 use thiserror::Error;
 
@@ -173,6 +174,58 @@ impl LifState {
                     *a = if nr > 0 { 1.0 } else { 0.0 };
                 }),
         }
+    }
+}
+
+impl LifState {
+    /// The state split into column blocks of `width` cells (the last one narrower), each a [`LifBlock`] covering
+    /// every example, as a parallel iterator: the unit of work of a fused per-block step.
+    pub fn column_blocks_mut(&mut self, width: usize) -> impl IndexedParallelIterator<Item = LifBlock<'_>> {
+        self.h
+            .axis_chunks_iter_mut(Axis(1), width)
+            .into_par_iter()
+            .zip(self.refractory.axis_chunks_iter_mut(Axis(1), width).into_par_iter())
+            .zip(self.a.axis_chunks_iter_mut(Axis(1), width).into_par_iter())
+            .map(|((h, refractory), a)| LifBlock { h, refractory, a })
+    }
+}
+
+/// Some cells (a column block) of a [`LifState`], for every example: views into the state's arrays.
+pub struct LifBlock<'a> {
+    /// Hillock potential h, `[examples, block cells]`.
+    pub h: ArrayViewMut2<'a, f32>,
+    /// Refractory counter.
+    pub refractory: ArrayViewMut2<'a, u32>,
+    /// Activity a.
+    pub a: ArrayViewMut2<'a, f32>,
+}
+
+impl LifBlock<'_> {
+    /// Advances the block's cells by one Euler step under drive `v` (`[examples, block cells]`): the same update as
+    /// [`LifState::step`], one example's row at a time, serially (the caller runs blocks in parallel).
+    ///
+    /// # Panics
+    /// If `v` does not have the block's shape.
+    pub fn step(&mut self, params: &LifParams, v: ArrayView2<'_, f32>) {
+        assert_eq!(v.dim(), self.h.dim(), "drive shape must match the block");
+        let (k, th, n_ref) = (params.leak_factor(), params.h_th, params.refractory_steps());
+        Zip::from(self.h.rows_mut())
+            .and(self.refractory.rows_mut())
+            .and(self.a.rows_mut())
+            .and(v.rows())
+            .for_each(|mut h, mut r, mut a, v| {
+                match (h.as_slice_mut(), r.as_slice_mut(), a.as_slice_mut(), v.as_slice()) {
+                    (Some(h), Some(r), Some(a), Some(v)) => step_slices(h, r, a, v, k, th, n_ref),
+                    _ => Zip::from(&mut h)
+                        .and(&mut r)
+                        .and(&mut a)
+                        .and(&v)
+                        .for_each(|h, r, a, &v| {
+                            let (nh, nr) = lif_update(*h, *r, v, k, th, n_ref);
+                            (*h, *r, *a) = (nh, nr, u32::from(nr > 0) as f32);
+                        }),
+                }
+            });
     }
 }
 

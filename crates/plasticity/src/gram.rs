@@ -21,7 +21,7 @@
 
 use crate::projection::{Projection, learn_biases};
 use ndarray::parallel::prelude::*;
-use ndarray::{Array2, ArrayView2, Axis, Zip, linalg::general_mat_mul};
+use ndarray::{Array2, ArrayView1, ArrayView2, ArrayViewMut2, Axis, Zip, linalg::general_mat_mul};
 
 /// Post cells per parallel block of the carry: wider than [`crate::projection::POST_BLOCK`] because every block
 /// multiplies the whole `[B, B]` Gram matrix, which matrixmultiply packs once per block.
@@ -74,53 +74,53 @@ impl GramCarry {
         (self.sigma, self.mu_pow, self.mu, self.scale, self.steps) = (0.0, 1.0, mu, scale, 0);
     }
 
+    /// The carry split into blocks of `width` post cells, as a parallel iterator: the unit of work of a fused
+    /// per-block step (each block computes its cells' drive and applies their learning step).
+    pub fn blocks_mut(&mut self, width: usize) -> impl IndexedParallelIterator<Item = GramBlock<'_>> {
+        let (gram, sigma, scale, mu, learned) = (&self.gram, self.sigma, self.scale, self.mu, self.steps > 0);
+        self.v0
+            .axis_chunks_iter(Axis(1), width)
+            .into_par_iter()
+            .zip(self.d0.axis_chunks_iter(Axis(1), width).into_par_iter())
+            .zip(self.m.axis_chunks_iter_mut(Axis(1), width).into_par_iter())
+            .zip(self.c.axis_chunks_iter_mut(Axis(1), width).into_par_iter())
+            .map(move |(((v0, d0), m), c)| GramBlock {
+                gram,
+                v0,
+                d0,
+                m,
+                c,
+                sigma,
+                scale,
+                mu,
+                learned,
+            })
+    }
+
+    /// Ends a learning step whose blocks have all run [`GramBlock::learn`]: σ_k and μ^k advance.
+    pub fn advance(&mut self) {
+        self.mu_pow *= self.mu;
+        self.sigma += self.mu_pow;
+        self.steps += 1;
+    }
+
     /// The drive `v = X W_kᵀ + b` with the weights after the learning steps so far (module docs), computed over
     /// fixed blocks of post cells in parallel.
-    pub fn drive_into(&self, proj: &Projection, v: &mut Array2<f32>) {
-        let (sigma, scale, learned) = (self.sigma, self.scale, self.steps > 0);
-        let gram = &self.gram;
-        v.axis_chunks_iter_mut(Axis(1), GRAM_BLOCK)
-            .into_par_iter()
-            .zip(self.v0.axis_chunks_iter(Axis(1), GRAM_BLOCK).into_par_iter())
-            .zip(self.d0.axis_chunks_iter(Axis(1), GRAM_BLOCK).into_par_iter())
-            .zip(self.c.axis_chunks_iter(Axis(1), GRAM_BLOCK).into_par_iter())
+    pub fn drive_into(&mut self, proj: &Projection, v: &mut Array2<f32>) {
+        self.blocks_mut(GRAM_BLOCK)
+            .zip(v.axis_chunks_iter_mut(Axis(1), GRAM_BLOCK).into_par_iter())
             .zip(proj.b.axis_chunks_iter(Axis(0), GRAM_BLOCK).into_par_iter())
-            .for_each(|((((mut v, v0), d0), c), b)| {
-                Zip::from(v.rows_mut())
-                    .and(v0.rows())
-                    .and(d0.rows())
-                    .for_each(|mut v, v0, d0| {
-                        Zip::from(&mut v)
-                            .and(&v0)
-                            .and(&d0)
-                            .and(&b)
-                            .for_each(|v, &v0, &d0, &b| *v = v0 + sigma * d0 + b);
-                    });
-                if learned {
-                    general_mat_mul(-scale, gram, &c, 1.0, &mut v);
-                }
-            });
+            .for_each(|((block, mut v), b)| block.drive_into(b, &mut v));
     }
 
     /// One learning step with teaching signal `iota` (`[B, post]`): the recurrences of M, C and σ, and the bias update
     /// `Δb ← μ Δb − s Σ ι; b += Δb` applied directly.
     pub fn learn(&mut self, proj: &mut Projection, iota: ArrayView2<'_, f32>) {
-        let mu = self.mu;
-        self.m
-            .axis_chunks_iter_mut(Axis(1), GRAM_BLOCK)
-            .into_par_iter()
-            .zip(self.c.axis_chunks_iter_mut(Axis(1), GRAM_BLOCK).into_par_iter())
+        self.blocks_mut(GRAM_BLOCK)
             .zip(iota.axis_chunks_iter(Axis(1), GRAM_BLOCK).into_par_iter())
-            .for_each(|((mut m, mut c), iota)| {
-                Zip::from(&mut m).and(&mut c).and(&iota).for_each(|m, c, &i| {
-                    *m = mu * *m + i;
-                    *c += *m;
-                });
-            });
-        self.mu_pow *= mu;
-        self.sigma += self.mu_pow;
-        self.steps += 1;
-        learn_biases(&mut proj.db, &mut proj.b, iota, mu, self.scale);
+            .for_each(|(mut block, iota)| block.learn(iota));
+        self.advance();
+        learn_biases(&mut proj.db, &mut proj.b, iota, self.mu, self.scale);
     }
 
     /// Ends the presentation: `W = W_0 + σ ΔW_0 − s Cᵀ X` and `ΔW = μ^K ΔW_0 − s Mᵀ X` written into the projection.
@@ -135,4 +135,61 @@ impl GramCarry {
         general_mat_mul(-self.scale, &self.m.t(), &self.input, 1.0, &mut proj.dw);
         self.steps = 0;
     }
+}
+
+/// Some post cells of a [`GramCarry`]: their columns of V0, D0, M and C, and the shared Gram matrix.
+pub struct GramBlock<'a> {
+    gram: &'a Array2<f32>,
+    v0: ArrayView2<'a, f32>,
+    d0: ArrayView2<'a, f32>,
+    m: ArrayViewMut2<'a, f32>,
+    c: ArrayViewMut2<'a, f32>,
+    sigma: f32,
+    scale: f32,
+    mu: f32,
+    learned: bool,
+}
+
+impl GramBlock<'_> {
+    /// The block's drive `v = V0 + σ D0 + b − s G C` (`v` is `[B, block cells]`, `b` the block's biases).
+    pub fn drive_into(&self, b: ArrayView1<'_, f32>, v: &mut ArrayViewMut2<'_, f32>) {
+        let (sigma, b) = (self.sigma, b.to_slice().expect("contiguous biases"));
+        Zip::from(v.rows_mut())
+            .and(self.v0.rows())
+            .and(self.d0.rows())
+            .for_each(|mut v, v0, d0| {
+                let (v, v0, d0) = (row_mut(&mut v), row(&v0), row(&d0));
+                for (((v, &v0), &d0), &b) in v.iter_mut().zip(v0).zip(d0).zip(b) {
+                    *v = v0 + sigma * d0 + b;
+                }
+            });
+        if self.learned {
+            general_mat_mul(-self.scale, self.gram, &self.c, 1.0, v);
+        }
+    }
+
+    /// The block's share of a learning step with teaching signal `iota` (`[B, block cells]`): `M ← μ M + ι`,
+    /// `C ← C + M`. The caller ends the step with [`GramCarry::advance`] once every block has learned.
+    pub fn learn(&mut self, iota: ArrayView2<'_, f32>) {
+        let mu = self.mu;
+        Zip::from(self.m.rows_mut())
+            .and(self.c.rows_mut())
+            .and(iota.rows())
+            .for_each(|mut m, mut c, iota| {
+                for ((m, c), &i) in row_mut(&mut m).iter_mut().zip(row_mut(&mut c)).zip(row(&iota)) {
+                    *m = mu * *m + i;
+                    *c += *m;
+                }
+            });
+    }
+}
+
+/// A row of a column block as a slice (rows of blocks of row-major arrays are contiguous).
+fn row<'a>(r: &'a ArrayView1<'_, f32>) -> &'a [f32] {
+    r.as_slice().expect("rows of a block are contiguous")
+}
+
+/// [`row`], mutable.
+fn row_mut<'a>(r: &'a mut ndarray::ArrayViewMut1<'_, f32>) -> &'a mut [f32] {
+    r.as_slice_mut().expect("rows of a block are contiguous")
 }

@@ -12,7 +12,9 @@ pub mod rule;
 
 pub use chain::chain_delta_into;
 pub use feedback::{broadcast_matrices, feedback_alignment_matrices};
-pub use gram::GramCarry;
+pub use gram::{GramBlock, GramCarry};
 pub use init::{InitError, InitParams, WeightMoments};
-pub use projection::Projection;
-pub use rule::{BatchReduction, Derivative, LearningRate, teaching_signal_into};
+pub use projection::{PostBlock, PreBlock, Projection};
+pub use rule::{
+    BatchReduction, Derivative, LearningRate, broadcast_delta_block, teaching_signal_block, teaching_signal_into,
+};

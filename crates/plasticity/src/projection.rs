@@ -13,7 +13,10 @@
 //! bit-identical at any thread count.
 
 use ndarray::parallel::prelude::*;
-use ndarray::{Array1, Array2, ArrayView2, Axis, Zip, linalg::general_mat_mul};
+use ndarray::{
+    Array1, Array2, ArrayView1, ArrayView2, ArrayView3, ArrayViewMut1, ArrayViewMut2, Axis, Zip,
+    linalg::general_mat_mul,
+};
 
 /// Post-synaptic cells per parallel block: 128 × 784 f32 weights (392 KiB) keep a block's W and ΔW in L2.
 pub const POST_BLOCK: usize = 128;
@@ -97,27 +100,172 @@ impl Projection {
     }
 }
 
+impl Projection {
+    /// The projection split by post-synaptic cells into blocks of `width` (rows of W and ΔW, entries of b and Δb), as
+    /// a parallel iterator: the unit of work of a fused per-block step of the post layer.
+    pub fn post_blocks_mut(&mut self, width: usize) -> impl IndexedParallelIterator<Item = PostBlock<'_>> {
+        self.w
+            .axis_chunks_iter_mut(Axis(0), width)
+            .into_par_iter()
+            .zip(self.dw.axis_chunks_iter_mut(Axis(0), width).into_par_iter())
+            .zip(self.b.axis_chunks_iter_mut(Axis(0), width).into_par_iter())
+            .zip(self.db.axis_chunks_iter_mut(Axis(0), width).into_par_iter())
+            .map(|(((w, dw), b), db)| PostBlock { w, dw, b, db })
+    }
+
+    /// The projection split by pre-synaptic cells into blocks of `width` (columns of W and ΔW), as a parallel
+    /// iterator: the unit of work of a fused per-block step of the pre layer (see [`PreBlock`]).
+    pub fn pre_blocks_mut(&mut self, width: usize) -> impl IndexedParallelIterator<Item = PreBlock<'_>> {
+        self.w
+            .axis_chunks_iter_mut(Axis(1), width)
+            .into_par_iter()
+            .zip(self.dw.axis_chunks_iter_mut(Axis(1), width).into_par_iter())
+            .map(|(w, dw)| PreBlock { w, dw })
+    }
+
+    /// `v = Σ_blocks partials + b`: the drive assembled from the [`partial_drive`] of every pre
+    /// block (`partials` is `[blocks, examples, post]`), summed in block order so that the result does not depend
+    /// on the number of threads.
+    pub fn drive_from_partials(&self, partials: ArrayView3<'_, f32>, v: &mut Array2<f32>) {
+        assert_eq!((partials.dim().1, partials.dim().2), v.dim(), "partial drive shape");
+        v.rows_mut().into_iter().for_each(|mut row| row.assign(&self.b));
+        for p in partials.outer_iter() {
+            *v += &p;
+        }
+    }
+}
+
+/// Some post-synaptic cells of a [`Projection`]: their rows of W and ΔW and their biases.
+pub struct PostBlock<'a> {
+    /// Rows of W, `[block cells, pre]`.
+    pub w: ArrayViewMut2<'a, f32>,
+    /// Rows of ΔW.
+    pub dw: ArrayViewMut2<'a, f32>,
+    /// Biases of the block's cells.
+    pub b: ArrayViewMut1<'a, f32>,
+    /// Momentum of the biases.
+    pub db: ArrayViewMut1<'a, f32>,
+}
+
+impl PostBlock<'_> {
+    /// The weight half of [`Projection::learn`] for the block's cells: `ΔW ← μ ΔW − s ιᵀ a_pre; W += ΔW`, with
+    /// `iota` the block's `[examples, block cells]` teaching signal.
+    pub fn learn_weights(&mut self, iota: ArrayView2<'_, f32>, a_pre: ArrayView2<'_, f32>, mu: f32, scale: f32) {
+        general_mat_mul(-scale, &iota.t(), &a_pre, mu, &mut self.dw);
+        self.w += &self.dw;
+    }
+
+    /// The bias half: `Δb ← μ Δb − s Σ_examples ι; b += Δb`, examples summed in order (as [`learn_biases`]).
+    pub fn learn_biases(&mut self, iota: ArrayView2<'_, f32>, mu: f32, scale: f32) {
+        bias_block(self.db.view_mut(), self.b.view_mut(), iota, mu, scale);
+    }
+}
+
+/// Some pre-synaptic cells of a [`Projection`]: their columns of W and ΔW. A layer stepped in column blocks feeds the
+/// layer above through these: each block adds its share of the drive above and applies its share of the update.
+pub struct PreBlock<'a> {
+    /// Columns of W, `[post, block cells]`.
+    pub w: ArrayViewMut2<'a, f32>,
+    /// Columns of ΔW.
+    pub dw: ArrayViewMut2<'a, f32>,
+}
+
+impl PreBlock<'_> {
+    /// The block's columns of `ΔW ← μ ΔW − s ιᵀ a_pre; W += ΔW`, with `iota` the whole `[examples, post]` teaching
+    /// signal of the layer above and `a_blk` the block's `[examples, block cells]` activity. Examples are summed in
+    /// order; examples with ι = 0 for a post cell are skipped (they add exactly nothing).
+    pub fn learn_weights(&mut self, iota: ArrayView2<'_, f32>, a_blk: ArrayView2<'_, f32>, mu: f32, scale: f32) {
+        let cells = a_blk.ncols();
+        assert!(cells <= MAX_PRE_BLOCK, "pre block wider than {MAX_PRE_BLOCK}");
+        assert_eq!(
+            (iota.nrows(), iota.ncols()),
+            (a_blk.nrows(), self.w.nrows()),
+            "teaching signal shape"
+        );
+        let mut acc = [0.0f32; MAX_PRE_BLOCK];
+        let acc = &mut acc[..cells];
+        for (o, (mut w, mut dw)) in self.w.rows_mut().into_iter().zip(self.dw.rows_mut()).enumerate() {
+            acc.fill(0.0);
+            for (e, a) in a_blk.rows().into_iter().enumerate() {
+                let i = iota[[e, o]];
+                if i != 0.0 {
+                    let a = a.to_slice().expect("rows of a block are contiguous");
+                    for (s, &a) in acc.iter_mut().zip(a) {
+                        *s += i * a;
+                    }
+                }
+            }
+            let (w, dw) = (w.as_slice_mut().unwrap(), dw.as_slice_mut().unwrap());
+            for ((w, dw), &s) in w.iter_mut().zip(dw.iter_mut()).zip(acc.iter()) {
+                *dw = mu * *dw - scale * s;
+                *w += *dw;
+            }
+        }
+    }
+}
+
+/// The widest pre block [`PreBlock::learn_weights`] accepts (its accumulator lives on the stack).
+pub const MAX_PRE_BLOCK: usize = 1024;
+
+/// `v = a_pre Wᵀ + b` for the cells of a post block (`w` its rows of W, `b` its biases, `v` `[examples, block
+/// cells]`).
+pub fn drive_block(
+    a_pre: ArrayView2<'_, f32>,
+    w: ArrayView2<'_, f32>,
+    b: ArrayView1<'_, f32>,
+    v: &mut ArrayViewMut2<'_, f32>,
+) {
+    general_mat_mul(1.0, &a_pre, &w.t(), 0.0, v);
+    *v += &b;
+}
+
+/// `out = a Wᵀ` (no bias): a pre block's share of the drive of the layer above (`w` the block's columns of W, `a`
+/// its `[examples, block cells]` activity); summed over blocks by [`Projection::drive_from_partials`].
+pub fn partial_drive(w: ArrayView2<'_, f32>, a: ArrayView2<'_, f32>, out: &mut ArrayViewMut2<'_, f32>) {
+    general_mat_mul(1.0, &a, &w.t(), 0.0, out);
+}
+
+/// `Δb ← μ Δb − s Σ_examples ι; b += Δb` for one block of cells, examples summed in order (the same sums whatever
+/// the block width).
+fn bias_block(
+    mut db: ArrayViewMut1<'_, f32>,
+    mut b: ArrayViewMut1<'_, f32>,
+    iota: ArrayView2<'_, f32>,
+    mu: f32,
+    scale: f32,
+) {
+    assert_eq!(iota.ncols(), b.len(), "teaching signal width");
+    let mut sum = [0.0f32; POST_BLOCK];
+    let (db, b) = (
+        db.as_slice_mut().expect("contiguous biases"),
+        b.as_slice_mut().expect("contiguous biases"),
+    );
+    for first in (0..b.len()).step_by(POST_BLOCK) {
+        let cells = first..(first + POST_BLOCK).min(b.len());
+        let sum = &mut sum[..cells.len()];
+        sum.fill(0.0);
+        for row in iota.rows() {
+            let row = &row.to_slice().expect("rows of a block are contiguous")[cells.clone()];
+            for (s, &x) in sum.iter_mut().zip(row) {
+                *s += x;
+            }
+        }
+        for ((db, b), &s) in db[cells.clone()].iter_mut().zip(&mut b[cells]).zip(sum.iter()) {
+            *db = mu * *db - scale * s;
+            *b += *db;
+        }
+    }
+}
+
 /// `Δb ← μ Δb − s Σ_examples ι; b += Δb` over fixed blocks of cells in parallel. Examples are summed in order, so
-/// every path that updates biases (direct or Gram carry) gives the same bits.
+/// every path that updates biases (direct, Gram carry, per block) gives the same bits.
 pub fn learn_biases(db: &mut Array1<f32>, b: &mut Array1<f32>, iota: ArrayView2<'_, f32>, mu: f32, scale: f32) {
     assert_eq!(iota.ncols(), b.len(), "teaching signal width");
     db.axis_chunks_iter_mut(Axis(0), POST_BLOCK)
         .into_par_iter()
         .zip(b.axis_chunks_iter_mut(Axis(0), POST_BLOCK).into_par_iter())
         .zip(iota.axis_chunks_iter(Axis(1), POST_BLOCK).into_par_iter())
-        .for_each(|((mut db, mut b), iota)| {
-            let mut sum = [0.0f32; POST_BLOCK];
-            let sum = &mut sum[..db.len()];
-            for row in iota.rows() {
-                for (s, &x) in sum.iter_mut().zip(row.iter()) {
-                    *s += x;
-                }
-            }
-            for ((db, b), &s) in db.iter_mut().zip(b.iter_mut()).zip(sum.iter()) {
-                *db = mu * *db - scale * s;
-                *b += *db;
-            }
-        });
+        .for_each(|((db, b), iota)| bias_block(db, b, iota, mu, scale));
 }
 
 /// Adds `src` into `dst` elementwise (helper for callers keeping their own buffers).

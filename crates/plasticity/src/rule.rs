@@ -1,6 +1,6 @@
 //! The intracellular teaching signal ι and the learning-rate rules (Samadi eqs 2.8, 2.11; SPEC §2.2, §2.4).
 
-use ndarray::{Array2, ArrayView2, Zip};
+use ndarray::{Array2, ArrayView2, ArrayViewMut2, Zip};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use snn_neuron::rate::sech2;
@@ -75,29 +75,69 @@ pub fn teaching_signal_into(
     const CHUNK: usize = 16 * 1024;
     match (iota.as_slice_mut(), v.as_slice(), delta.as_slice()) {
         (Some(i), Some(v), Some(d)) if i.len() == v.len() && i.len() == d.len() => {
-            // One monomorphised loop per derivative, so that each vectorises.
-            let run = |i: &mut [f32], v: &[f32], d: &[f32]| match derivative {
-                Derivative::Sech2 { c2 } => fill(i, v, d, |v| eta * Derivative::Sech2 { c2 }.at(v)),
-                Derivative::TanhFit { c1, c2 } => fill(i, v, d, |v| eta * Derivative::TanhFit { c1, c2 }.at(v)),
-                Derivative::Sech2Unmasked { c2 } => fill(i, v, d, |v| eta * Derivative::Sech2Unmasked { c2 }.at(v)),
-                Derivative::TanhFitUnmasked { c1, c2 } => {
-                    fill(i, v, d, |v| eta * Derivative::TanhFitUnmasked { c1, c2 }.at(v))
-                }
-                Derivative::One => fill(i, v, d, |_| eta),
-            };
             if i.len() <= CHUNK {
-                run(i, v, d);
+                teaching_signal_slices(i, v, d, eta, derivative);
             } else {
                 i.par_chunks_mut(CHUNK)
                     .zip(v.par_chunks(CHUNK))
                     .zip(d.par_chunks(CHUNK))
-                    .for_each(|((i, v), d)| run(i, v, d));
+                    .for_each(|((i, v), d)| teaching_signal_slices(i, v, d, eta, derivative));
             }
         }
-        _ => Zip::from(iota)
-            .and(v)
-            .and(delta)
-            .for_each(|i, &v, &d| *i = eta * derivative.at(v) * d),
+        _ => teaching_signal_block(&mut iota.view_mut(), v, delta, eta, derivative),
+    }
+}
+
+/// [`teaching_signal_into`] for a block of cells (views whose rows are contiguous, as column blocks of
+/// `[examples, cells]` arrays are), serially: the caller runs blocks in parallel.
+pub fn teaching_signal_block(
+    iota: &mut ArrayViewMut2<'_, f32>,
+    v: ArrayView2<'_, f32>,
+    delta: ArrayView2<'_, f32>,
+    eta: f32,
+    derivative: Derivative,
+) {
+    Zip::from(iota.rows_mut())
+        .and(v.rows())
+        .and(delta.rows())
+        .for_each(|mut i, v, d| match (i.as_slice_mut(), v.as_slice(), d.as_slice()) {
+            (Some(i), Some(v), Some(d)) => teaching_signal_slices(i, v, d, eta, derivative),
+            _ => Zip::from(&mut i)
+                .and(&v)
+                .and(&d)
+                .for_each(|i, &v, &d| *i = eta * derivative.at(v) * d),
+        });
+}
+
+/// The broadcast feedback `δ = e B_BAᵀ` of a block of hidden cells (eq 2.7): `error` is `[examples, outputs]`,
+/// `b_t` the block's columns of B_BAᵀ (`[outputs, block cells]`). Each example's row is a sum of rows of `b_t` in
+/// output order; outputs whose error is 0 (most of them: e is a difference of spikes) are skipped, which changes
+/// nothing since they add exactly zero.
+pub fn broadcast_delta_block(delta: &mut ArrayViewMut2<'_, f32>, error: ArrayView2<'_, f32>, b_t: ArrayView2<'_, f32>) {
+    assert_eq!(delta.dim(), (error.nrows(), b_t.ncols()), "feedback block shape");
+    assert_eq!(error.ncols(), b_t.nrows(), "one row of B_BAᵀ per output");
+    for (mut d, e) in delta.rows_mut().into_iter().zip(error.rows()) {
+        let d = d.as_slice_mut().expect("rows of a block are contiguous");
+        d.fill(0.0);
+        for (&e, b) in e.iter().zip(b_t.rows()) {
+            if e != 0.0 {
+                let b = b.to_slice().expect("rows of a block are contiguous");
+                for (d, &b) in d.iter_mut().zip(b) {
+                    *d += e * b;
+                }
+            }
+        }
+    }
+}
+
+/// ι = η f'(v) δ over contiguous cells: one monomorphised loop per derivative, so that each vectorises.
+fn teaching_signal_slices(i: &mut [f32], v: &[f32], d: &[f32], eta: f32, derivative: Derivative) {
+    match derivative {
+        Derivative::Sech2 { c2 } => fill(i, v, d, |v| eta * Derivative::Sech2 { c2 }.at(v)),
+        Derivative::TanhFit { c1, c2 } => fill(i, v, d, |v| eta * Derivative::TanhFit { c1, c2 }.at(v)),
+        Derivative::Sech2Unmasked { c2 } => fill(i, v, d, |v| eta * Derivative::Sech2Unmasked { c2 }.at(v)),
+        Derivative::TanhFitUnmasked { c1, c2 } => fill(i, v, d, |v| eta * Derivative::TanhFitUnmasked { c1, c2 }.at(v)),
+        Derivative::One => fill(i, v, d, |_| eta),
     }
 }
 

@@ -161,7 +161,7 @@ impl RateSimulator {
             let (done, rest) = self.act.split_at_mut(l);
             let pre = if l == 0 { inputs } else { done[l - 1].view() };
             net.projections[l].drive_into(pre, &mut self.drive[l]);
-            if let Some(slot) = first_non_finite_row(&self.drive[l]) {
+            if let Some(slot) = first_non_finite_row(self.drive[l].view()) {
                 return Answers {
                     counts: Array2::zeros((self.examples, m.layers()[nl])),
                     predicted: vec![None; self.examples],

@@ -18,9 +18,12 @@ use crate::alignment::AlignmentMeter;
 use crate::model::{ErrorPools, Model};
 use crate::network::Network;
 use crate::rate_simulator::Reference;
-use ndarray::{Array2, ArrayView2, Zip, linalg::general_mat_mul};
+use ndarray::parallel::prelude::*;
+use ndarray::{Array2, Array3, ArrayView2, Axis, Zip};
+use rayon::iter::Either;
 use snn_neuron::LifState;
-use snn_plasticity::{GramCarry, teaching_signal_into};
+use snn_plasticity::projection::{drive_block, learn_biases, partial_drive};
+use snn_plasticity::{GramCarry, broadcast_delta_block, teaching_signal_block, teaching_signal_into};
 
 /// Read access to every population of a presentation, by raster index (see [`Model::population_names`]).
 pub struct Populations<'a> {
@@ -111,16 +114,20 @@ pub struct NonFiniteDrive {
 
 /// Whether every value is finite: a branch-free reduction, so that it vectorises (the end-of-session benchmark showed
 /// no change at 1 thread: 240 vs 236 ms per training minibatch).
-fn all_finite(a: &Array2<f32>) -> bool {
+fn all_finite(a: ArrayView2<'_, f32>) -> bool {
+    let finite = |s: &[f32]| !s.iter().fold(false, |bad, x| bad | !x.is_finite());
     match a.as_slice() {
-        Some(s) => !s.iter().fold(false, |bad, x| bad | !x.is_finite()),
-        None => a.iter().all(|x| x.is_finite()),
+        Some(s) => finite(s),
+        None => a.rows().into_iter().all(|r| match r.as_slice() {
+            Some(s) => finite(s),
+            None => r.iter().all(|x| x.is_finite()),
+        }),
     }
 }
 
 /// The first example (row) of `drive` holding a NaN or infinite value, if any: the fast check first, the search only
 /// when it fails.
-pub(crate) fn first_non_finite_row(drive: &Array2<f32>) -> Option<usize> {
+pub(crate) fn first_non_finite_row(drive: ArrayView2<'_, f32>) -> Option<usize> {
     if all_finite(drive) {
         return None;
     }
@@ -152,6 +159,11 @@ impl Answers {
     }
 }
 
+/// Cells per block of a hidden layer: the unit of parallel work of a step. Fixed (never derived from the number of
+/// threads), so that the partial sums of the drive above, added in block order, give the same bits at any thread
+/// count. 64 cells give 16 blocks of a 1000-cell layer and 10 of a 630-cell one, enough to balance two threads.
+pub const BLOCK: usize = 256;
+
 /// State buffers of a minibatch (all `[examples, cells]`), reused across presentations: no allocation per step.
 pub struct Simulator {
     model: Model,
@@ -166,10 +178,33 @@ pub struct Simulator {
     error: Array2<f32>,
     delta: Vec<Array2<f32>>,
     iota: Vec<Array2<f32>>,
+    /// B_BAᵀ of every hidden layer (`[outputs, cells]`), copied from the network at each presentation.
+    broadcast_t: Vec<Array2<f32>>,
+    /// Each block's share of the output drive, `[blocks of the last hidden layer, examples, outputs]`.
+    partials: Array3<f32>,
     counts: Array2<f32>,
     gram: Option<GramCarry>,
     learned_now: Vec<bool>,
     reference: Option<Reference>,
+}
+
+/// What a learning pass over a hidden layer's blocks does: form δ and ι, apply the updates, or both in one pass (two
+/// passes only when the alignment meter must see ι before the weights change).
+#[derive(Clone, Copy)]
+struct Pass {
+    teach: bool,
+    update: bool,
+}
+
+/// `Some` items of `it`, or `n` `None`s: an optional per-block part zipped beside the others.
+fn optional<T: Send>(
+    it: Option<impl IndexedParallelIterator<Item = T>>,
+    n: usize,
+) -> impl IndexedParallelIterator<Item = Option<T>> {
+    match it {
+        Some(it) => Either::Left(it.map(Some)),
+        None => Either::Right((0..n).into_par_iter().map(|_| None)),
+    }
 }
 
 impl Simulator {
@@ -182,6 +217,10 @@ impl Simulator {
         let pool_cells = match model.file.network.error_pools {
             ErrorPools::Relay => None,
             ErrorPools::Lif { .. } => Some((LifState::new(examples, out), LifState::new(examples, out), zeros(out))),
+        };
+        let partials = match lif_sizes.len() {
+            1 => Array3::zeros((0, 0, 0)),
+            n => Array3::zeros((lif_sizes[n - 2].div_ceil(BLOCK), examples, out)),
         };
         Self {
             model: model.clone(),
@@ -196,6 +235,11 @@ impl Simulator {
             error: zeros(out),
             delta: lif_sizes.iter().map(|&n| zeros(n)).collect(),
             iota: lif_sizes.iter().map(|&n| zeros(n)).collect(),
+            broadcast_t: lif_sizes[..lif_sizes.len() - 1]
+                .iter()
+                .map(|&n| Array2::zeros((out, n)))
+                .collect(),
+            partials,
             counts: zeros(out),
             gram: (model.learns[0] && model.first_layer_uses_gram(examples))
                 .then(|| GramCarry::new(examples, sizes[0], sizes[1])),
@@ -236,17 +280,21 @@ impl Simulator {
         assert_eq!(inputs.dim(), self.input.dim(), "input batch shape");
         assert_eq!(labels.len(), self.examples, "one label per example");
         let m = &self.model;
-        let lif = m.lif;
         let (steps, settle) = (m.steps, m.settle_steps);
         let nl = self.layers.len();
+        let out = nl - 1;
         let mu = m.file.learning.momentum;
         let scale = m.file.learning.batch_reduction.scale(self.examples);
-        let derivative = m.derivative;
         let learns: Vec<bool> = m.learns.iter().map(|&l| l && learn).collect();
+        let any_learns = learns.iter().any(|&l| l);
+        let (eta_out, derivative, reset) = (m.eta[nl - 1], m.derivative, m.file.protocol.reset_between_examples);
 
         self.input.assign(&inputs);
         one_hot_into(&mut self.target, labels);
-        if m.file.protocol.reset_between_examples {
+        for (b_t, b) in self.broadcast_t.iter_mut().zip(&net.broadcast) {
+            b_t.assign(&b.t());
+        }
+        if reset {
             self.layers.iter_mut().for_each(LifState::reset);
             if let Some((exc, inh, _)) = &mut self.pool_cells {
                 exc.reset();
@@ -255,8 +303,8 @@ impl Simulator {
         }
         self.counts.fill(0.0);
         // A learning first layer may be carried through the Gram matrix of its constant input (snn_plasticity::gram).
-        let mut gram = if learns[0] { self.gram.as_mut() } else { None };
-        if let Some(g) = &mut gram {
+        let use_gram = learns[0] && self.gram.is_some();
+        if use_gram && let Some(g) = &mut self.gram {
             g.begin(&net.projections[0], self.input.view(), mu, scale);
         }
 
@@ -265,21 +313,13 @@ impl Simulator {
             // 1. Forward: every layer from the layer below's activity of this step. The first layer's input is
             //    constant, so its drive changes only after a step that changed its weights (a learning step).
             for l in 0..nl {
-                let unchanged = l == 0 && s > 0 && !(learns[0] && s > settle);
-                if !unchanged {
-                    match (&gram, l) {
-                        (Some(g), 0) => g.drive_into(&net.projections[0], &mut self.drive[0]),
-                        _ => {
-                            let pre = if l == 0 {
-                                self.input.view()
-                            } else {
-                                self.layers[l - 1].a.view()
-                            };
-                            net.projections[l].drive_into(pre, &mut self.drive[l]);
-                        }
-                    }
-                }
-                if let Some(slot) = (!unchanged).then(|| first_non_finite_row(&self.drive[l])).flatten() {
+                let recompute = !(l == 0 && s > 0 && !(learns[0] && s > settle));
+                let bad = if l < out {
+                    self.forward_hidden(net, l, recompute, use_gram)
+                } else {
+                    self.forward_output(net, recompute, use_gram)
+                };
+                if let Some(slot) = bad {
                     non_finite = Some(NonFiniteDrive {
                         layer: l,
                         step: s,
@@ -287,76 +327,58 @@ impl Simulator {
                     });
                     break;
                 }
-                self.layers[l].step(&lif, self.drive[l].view());
             }
             if non_finite.is_some() {
                 break; // the run stops: no learning from a broken drive
             }
             // 2. Error pools, same step.
-            let out = &self.layers[nl - 1].a;
-            match (&mut self.pool_cells, &m.file.network.error_pools) {
-                (None, _) => Zip::from(&mut self.err_exc)
-                    .and(&mut self.err_inh)
-                    .and(out)
-                    .and(&self.target)
-                    .for_each(|exc, inh, &a, &y| {
-                        *exc = (a - y).max(0.0);
-                        *inh = (y - a).max(0.0);
-                    }),
-                (Some((exc, inh, drive)), ErrorPools::Lif { gain }) => {
-                    Zip::from(&mut *drive)
-                        .and(out)
-                        .and(&self.target)
-                        .for_each(|d, &a, &y| *d = gain * (a - y));
-                    exc.step(&lif, drive.view());
-                    drive.mapv_inplace(|d| -d);
-                    inh.step(&lif, drive.view());
-                    self.err_exc.assign(&exc.a);
-                    self.err_inh.assign(&inh.a);
-                }
-                (Some(_), ErrorPools::Relay) => unreachable!("pool cells exist only for LIF pools"),
-            }
+            self.error_pools();
             // 3. Answer and learning, for t > settle.
             if s >= settle {
-                self.counts += out;
-                if learns.iter().any(|&l| l) {
+                self.counts += &self.layers[out].a;
+                if any_learns {
                     Zip::from(&mut self.error)
                         .and(&self.err_exc)
                         .and(&self.err_inh)
                         .for_each(|e, &p, &n| *e = p - n);
-                    for l in (0..nl).rev().filter(|&l| learns[l]) {
-                        if l == nl - 1 {
-                            self.delta[l].assign(&self.error);
-                        } else {
-                            general_mat_mul(1.0, &self.error, &net.broadcast[l].t(), 0.0, &mut self.delta[l]);
-                        }
-                        teaching_signal_into(
-                            &mut self.iota[l],
-                            self.drive[l].view(),
-                            self.delta[l].view(),
-                            m.eta[l],
-                            derivative,
-                        );
+                    if learns[out] {
+                        self.delta[out].assign(&self.error);
+                        let (v, d) = (self.drive[out].view(), self.delta[out].view());
+                        teaching_signal_into(&mut self.iota[out], v, d, eta_out, derivative);
                     }
                     if let Some(meter) = meter.as_deref_mut() {
-                        let sizes = &m.layers()[1..];
-                        let examples = self.examples;
+                        let both = Pass {
+                            teach: true,
+                            update: false,
+                        };
+                        (0..out)
+                            .rev()
+                            .for_each(|l| self.learn_hidden(net, l, &learns, both, use_gram));
+                        let (m, examples) = (&self.model, self.examples);
                         self.reference
-                            .get_or_insert_with(|| Reference::new(examples, sizes))
+                            .get_or_insert_with(|| Reference::new(examples, &m.layers()[1..]))
                             .measure(m, net, &self.drive, &self.error, &self.iota, &learns, meter);
+                        let update = Pass {
+                            teach: false,
+                            update: true,
+                        };
+                        (0..out)
+                            .rev()
+                            .for_each(|l| self.learn_hidden(net, l, &learns, update, use_gram));
+                    } else {
+                        let both = Pass {
+                            teach: true,
+                            update: true,
+                        };
+                        (0..out)
+                            .rev()
+                            .for_each(|l| self.learn_hidden(net, l, &learns, both, use_gram));
                     }
-                    for l in (0..nl).rev().filter(|&l| learns[l]) {
-                        match (&mut gram, l) {
-                            (Some(g), 0) => g.learn(&mut net.projections[0], self.iota[0].view()),
-                            _ => {
-                                let pre = if l == 0 {
-                                    self.input.view()
-                                } else {
-                                    self.layers[l - 1].a.view()
-                                };
-                                net.projections[l].learn(self.iota[l].view(), pre, mu, scale);
-                            }
-                        }
+                    if learns[out] {
+                        self.learn_output(net, use_gram);
+                    }
+                    if use_gram && let Some(g) = &mut self.gram {
+                        g.advance();
                     }
                 }
             }
@@ -378,7 +400,7 @@ impl Simulator {
                 },
             );
         }
-        if let Some(g) = gram {
+        if use_gram && let Some(g) = &mut self.gram {
             g.finish(&mut net.projections[0]);
         }
         let predicted = self
@@ -391,6 +413,185 @@ impl Simulator {
             counts: self.counts.clone(),
             predicted,
             non_finite,
+        }
+    }
+
+    /// One step of hidden layer `l`, in parallel over its blocks of [`BLOCK`] cells: each block computes its drive
+    /// (if `recompute`; through the Gram carry for a carried first layer), steps its LIF cells, and, below the
+    /// output, its share of the output drive. Returns the first example whose drive is not finite, if any.
+    fn forward_hidden(&mut self, net: &Network, l: usize, recompute: bool, use_gram: bool) -> Option<usize> {
+        let lif = self.model.lif;
+        let cells = self.drive[l].ncols();
+        let blocks = cells.div_ceil(BLOCK);
+        let (below, here) = self.layers.split_at_mut(l);
+        let pre = match below.last() {
+            Some(state) => state.a.view(),
+            None => self.input.view(),
+        };
+        let proj = &net.projections[l];
+        let above = (l + 2 == self.drive.len()).then(|| {
+            net.projections[l + 1]
+                .w
+                .axis_chunks_iter(Axis(1), BLOCK)
+                .into_par_iter()
+                .zip(self.partials.axis_iter_mut(Axis(0)).into_par_iter())
+        });
+        let gram = self.gram.as_mut().filter(|_| l == 0 && use_gram);
+        self.drive[l]
+            .axis_chunks_iter_mut(Axis(1), BLOCK)
+            .into_par_iter()
+            .zip(here[0].column_blocks_mut(BLOCK))
+            .zip(proj.w.axis_chunks_iter(Axis(0), BLOCK).into_par_iter())
+            .zip(proj.b.axis_chunks_iter(Axis(0), BLOCK).into_par_iter())
+            .zip(optional(gram.map(|g| g.blocks_mut(BLOCK)), blocks))
+            .zip(optional(above, blocks))
+            .map(|(((((mut v, mut state), w), b), gram), above)| {
+                let mut bad = None;
+                if recompute {
+                    match gram {
+                        Some(g) => g.drive_into(b, &mut v),
+                        None => drive_block(pre, w, b, &mut v),
+                    }
+                    bad = first_non_finite_row(v.view());
+                }
+                state.step(&lif, v.view());
+                if let Some((w_above, mut partial)) = above {
+                    partial_drive(w_above, state.a.view(), &mut partial);
+                }
+                bad
+            })
+            .filter_map(|bad| bad)
+            .min()
+    }
+
+    /// One step of the output layer: its drive from the blocks' partial sums (or, without hidden layers, from the
+    /// input), then its LIF cells. Returns the first example whose drive is not finite, if any.
+    fn forward_output(&mut self, net: &Network, recompute: bool, use_gram: bool) -> Option<usize> {
+        let out = self.drive.len() - 1;
+        if out > 0 {
+            net.projections[out].drive_from_partials(self.partials.view(), &mut self.drive[out]);
+        } else if recompute {
+            match self.gram.as_mut().filter(|_| use_gram) {
+                Some(g) => g.drive_into(&net.projections[0], &mut self.drive[0]),
+                None => net.projections[0].drive_into(self.input.view(), &mut self.drive[0]),
+            }
+        }
+        let bad = if recompute {
+            first_non_finite_row(self.drive[out].view())
+        } else {
+            None
+        };
+        if bad.is_none() {
+            self.layers[out].step(&self.model.lif, self.drive[out].view());
+        }
+        bad
+    }
+
+    /// The error pools of this step (SPEC §2.1): `e⁺ = max(a_out − y*, 0)`, `e⁻ = max(y* − a_out, 0)`, relayed or
+    /// through LIF pool cells.
+    fn error_pools(&mut self) {
+        let lif = self.model.lif;
+        let out = &self.layers[self.layers.len() - 1].a;
+        match (&mut self.pool_cells, &self.model.file.network.error_pools) {
+            (None, _) => Zip::from(&mut self.err_exc)
+                .and(&mut self.err_inh)
+                .and(out)
+                .and(&self.target)
+                .for_each(|exc, inh, &a, &y| {
+                    *exc = (a - y).max(0.0);
+                    *inh = (y - a).max(0.0);
+                }),
+            (Some((exc, inh, drive)), ErrorPools::Lif { gain }) => {
+                let gain = *gain;
+                Zip::from(&mut *drive)
+                    .and(out)
+                    .and(&self.target)
+                    .for_each(|d, &a, &y| *d = gain * (a - y));
+                exc.step(&lif, drive.view());
+                drive.mapv_inplace(|d| -d);
+                inh.step(&lif, drive.view());
+                self.err_exc.assign(&exc.a);
+                self.err_inh.assign(&inh.a);
+            }
+            (Some(_), ErrorPools::Relay) => unreachable!("pool cells exist only for LIF pools"),
+        }
+    }
+
+    /// A learning step of hidden layer `l` (if it learns) and of the output weights fed by it (if `l` is the last
+    /// hidden layer and the output learns), in parallel over `l`'s blocks: `δ = e B_BAᵀ` and `ι = η f'(v) δ`
+    /// (eq 2.11), then the momentum update of the block's rows of W (or its Gram carry) and biases, and of the
+    /// block's columns of the output weights.
+    fn learn_hidden(&mut self, net: &mut Network, l: usize, learns: &[bool], pass: Pass, use_gram: bool) {
+        let out = self.drive.len() - 1;
+        let output_above = l + 1 == out && learns[out] && pass.update;
+        if !(learns[l] || output_above) {
+            return;
+        }
+        let m = &self.model;
+        let (mu, scale) = (
+            m.file.learning.momentum,
+            m.file.learning.batch_reduction.scale(self.examples),
+        );
+        let (eta, derivative, learn_l) = (m.eta[l], m.derivative, learns[l]);
+        let blocks = self.drive[l].ncols().div_ceil(BLOCK);
+        let pre = match l {
+            0 => self.input.view(),
+            _ => self.layers[l - 1].a.view(),
+        };
+        let here = self.layers[l].a.view();
+        let error = self.error.view();
+        let (iota_below, iota_above) = self.iota.split_at_mut(l + 1);
+        let iota_out = iota_above[iota_above.len() - 1].view(); // l < out: the output is above
+        let (lower, upper) = net.projections.split_at_mut(l + 1);
+        let above = output_above.then(|| upper[0].pre_blocks_mut(BLOCK));
+        let gram = self.gram.as_mut().filter(|_| l == 0 && use_gram);
+        lower[l]
+            .post_blocks_mut(BLOCK)
+            .zip(self.delta[l].axis_chunks_iter_mut(Axis(1), BLOCK).into_par_iter())
+            .zip(iota_below[l].axis_chunks_iter_mut(Axis(1), BLOCK).into_par_iter())
+            .zip(self.drive[l].axis_chunks_iter(Axis(1), BLOCK).into_par_iter())
+            .zip(self.broadcast_t[l].axis_chunks_iter(Axis(1), BLOCK).into_par_iter())
+            .zip(here.axis_chunks_iter(Axis(1), BLOCK).into_par_iter())
+            .zip(optional(gram.map(|g| g.blocks_mut(BLOCK)), blocks))
+            .zip(optional(above, blocks))
+            .for_each(
+                |(((((((mut proj, mut delta), mut iota), v), b_t), a_here), gram), above)| {
+                    if learn_l && pass.teach {
+                        broadcast_delta_block(&mut delta, error, b_t);
+                        teaching_signal_block(&mut iota, v, delta.view(), eta, derivative);
+                    }
+                    if learn_l && pass.update {
+                        match gram {
+                            Some(mut g) => g.learn(iota.view()),
+                            None => proj.learn_weights(iota.view(), pre, mu, scale),
+                        }
+                        proj.learn_biases(iota.view(), mu, scale);
+                    }
+                    if let Some(mut above) = above {
+                        above.learn_weights(iota_out, a_here, mu, scale);
+                    }
+                },
+            );
+    }
+
+    /// The output layer's learning step: its biases, and its weights too when it reads the input directly (no hidden
+    /// layer; otherwise [`Self::learn_hidden`] updated them block by block).
+    fn learn_output(&mut self, net: &mut Network, use_gram: bool) {
+        let m = &self.model;
+        let (mu, scale) = (
+            m.file.learning.momentum,
+            m.file.learning.batch_reduction.scale(self.examples),
+        );
+        let out = self.drive.len() - 1;
+        let iota = self.iota[out].view();
+        let proj = &mut net.projections[out];
+        if out > 0 {
+            learn_biases(&mut proj.db, &mut proj.b, iota, mu, scale);
+        } else {
+            match self.gram.as_mut().filter(|_| use_gram) {
+                Some(g) => g.learn(proj, iota),
+                None => proj.learn(iota, self.input.view(), mu, scale),
+            }
         }
     }
 
