@@ -19,6 +19,7 @@
 //! update. W and ΔW are materialised once, at the end of the presentation. Biases are updated directly, as in
 //! [`Projection::learn`]. It pays when B < 2 · pre.
 
+use crate::matmul::mat_mul_into;
 use crate::projection::{Projection, learn_biases};
 use ndarray::parallel::prelude::*;
 use ndarray::{Array2, ArrayView1, ArrayView2, ArrayViewMut2, Axis, Zip, linalg::general_mat_mul};
@@ -164,7 +165,7 @@ impl GramBlock<'_> {
                 }
             });
         if self.learned {
-            general_mat_mul(-self.scale, self.gram, &self.c, 1.0, v);
+            mat_mul_into(-self.scale, self.gram.view(), self.c.view(), 1.0, v);
         }
     }
 

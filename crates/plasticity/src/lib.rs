@@ -7,6 +7,7 @@ pub mod chain;
 pub mod feedback;
 pub mod gram;
 pub mod init;
+pub mod matmul;
 pub mod projection;
 pub mod rule;
 

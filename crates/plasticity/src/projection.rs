@@ -12,6 +12,7 @@
 //! never depends on the number of threads, and each block is one independent matrix product, so results are
 //! bit-identical at any thread count.
 
+use crate::matmul::mat_mul_into;
 use ndarray::parallel::prelude::*;
 use ndarray::{
     Array1, Array2, ArrayView1, ArrayView2, ArrayView3, ArrayViewMut1, ArrayViewMut2, Axis, Zip,
@@ -151,7 +152,7 @@ impl PostBlock<'_> {
     /// The weight half of [`Projection::learn`] for the block's cells: `ΔW ← μ ΔW − s ιᵀ a_pre; W += ΔW`, with
     /// `iota` the block's `[examples, block cells]` teaching signal.
     pub fn learn_weights(&mut self, iota: ArrayView2<'_, f32>, a_pre: ArrayView2<'_, f32>, mu: f32, scale: f32) {
-        general_mat_mul(-scale, &iota.t(), &a_pre, mu, &mut self.dw);
+        mat_mul_into(-scale, iota.t(), a_pre, mu, &mut self.dw.view_mut());
         self.w += &self.dw;
     }
 
@@ -215,14 +216,14 @@ pub fn drive_block(
     b: ArrayView1<'_, f32>,
     v: &mut ArrayViewMut2<'_, f32>,
 ) {
-    general_mat_mul(1.0, &a_pre, &w.t(), 0.0, v);
+    mat_mul_into(1.0, a_pre, w.t(), 0.0, v);
     *v += &b;
 }
 
 /// `out = a Wᵀ` (no bias): a pre block's share of the drive of the layer above (`w` the block's columns of W, `a`
 /// its `[examples, block cells]` activity); summed over blocks by [`Projection::drive_from_partials`].
 pub fn partial_drive(w: ArrayView2<'_, f32>, a: ArrayView2<'_, f32>, out: &mut ArrayViewMut2<'_, f32>) {
-    general_mat_mul(1.0, &a, &w.t(), 0.0, out);
+    mat_mul_into(1.0, a, w.t(), 0.0, out);
 }
 
 /// `Δb ← μ Δb − s Σ_examples ι; b += Δb` for one block of cells, examples summed in order (the same sums whatever
