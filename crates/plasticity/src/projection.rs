@@ -262,6 +262,10 @@ fn bias_block(
 /// every path that updates biases (direct, Gram carry, per block) gives the same bits.
 pub fn learn_biases(db: &mut Array1<f32>, b: &mut Array1<f32>, iota: ArrayView2<'_, f32>, mu: f32, scale: f32) {
     assert_eq!(iota.ncols(), b.len(), "teaching signal width");
+    if b.len() <= POST_BLOCK {
+        // One block: no parallel region (the output layer's 10 biases, every step).
+        return bias_block(db.view_mut(), b.view_mut(), iota, mu, scale);
+    }
     db.axis_chunks_iter_mut(Axis(0), POST_BLOCK)
         .into_par_iter()
         .zip(b.axis_chunks_iter_mut(Axis(0), POST_BLOCK).into_par_iter())

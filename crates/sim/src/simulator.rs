@@ -159,10 +159,19 @@ impl Answers {
     }
 }
 
-/// Cells per block of a hidden layer: the unit of parallel work of a step. Fixed (never derived from the number of
-/// threads), so that the partial sums of the drive above, added in block order, give the same bits at any thread
-/// count. 64 cells give 16 blocks of a 1000-cell layer and 10 of a 630-cell one, enough to balance two threads.
-pub const BLOCK: usize = 256;
+/// The widest block of a hidden layer's cells: the unit of parallel work of a step (a block's drive, LIF cells,
+/// feedback, teaching signal and updates in one task).
+pub const MAX_BLOCK: usize = 256;
+
+/// Cells per block of a hidden layer of `cells` cells: at most [`MAX_BLOCK`], an even number of blocks (so that two
+/// threads get equal shares: 1000 → 4 × 256, 630 → 4 × 160, 370 → 2 × 192), a multiple of 16 cells. It depends on
+/// the layer only, never on the number of threads, so the block sums of the drive above give the same bits at any
+/// thread count.
+pub fn block_width(cells: usize) -> usize {
+    let blocks = cells.div_ceil(MAX_BLOCK);
+    let blocks = if blocks > 1 { blocks + blocks % 2 } else { 1 };
+    cells.div_ceil(blocks).next_multiple_of(16).max(16)
+}
 
 /// State buffers of a minibatch (all `[examples, cells]`), reused across presentations: no allocation per step.
 pub struct Simulator {
@@ -220,7 +229,7 @@ impl Simulator {
         };
         let partials = match lif_sizes.len() {
             1 => Array3::zeros((0, 0, 0)),
-            n => Array3::zeros((lif_sizes[n - 2].div_ceil(BLOCK), examples, out)),
+            n => Array3::zeros((lif_sizes[n - 2].div_ceil(block_width(lif_sizes[n - 2])), examples, out)),
         };
         Self {
             model: model.clone(),
@@ -416,13 +425,14 @@ impl Simulator {
         }
     }
 
-    /// One step of hidden layer `l`, in parallel over its blocks of [`BLOCK`] cells: each block computes its drive
+    /// One step of hidden layer `l`, in parallel over its blocks of [`block_width`] cells: each block computes its drive
     /// (if `recompute`; through the Gram carry for a carried first layer), steps its LIF cells, and, below the
     /// output, its share of the output drive. Returns the first example whose drive is not finite, if any.
     fn forward_hidden(&mut self, net: &Network, l: usize, recompute: bool, use_gram: bool) -> Option<usize> {
         let lif = self.model.lif;
         let cells = self.drive[l].ncols();
-        let blocks = cells.div_ceil(BLOCK);
+        let width = block_width(cells);
+        let blocks = cells.div_ceil(width);
         let (below, here) = self.layers.split_at_mut(l);
         let pre = match below.last() {
             Some(state) => state.a.view(),
@@ -432,18 +442,18 @@ impl Simulator {
         let above = (l + 2 == self.drive.len()).then(|| {
             net.projections[l + 1]
                 .w
-                .axis_chunks_iter(Axis(1), BLOCK)
+                .axis_chunks_iter(Axis(1), width)
                 .into_par_iter()
                 .zip(self.partials.axis_iter_mut(Axis(0)).into_par_iter())
         });
         let gram = self.gram.as_mut().filter(|_| l == 0 && use_gram);
         self.drive[l]
-            .axis_chunks_iter_mut(Axis(1), BLOCK)
+            .axis_chunks_iter_mut(Axis(1), width)
             .into_par_iter()
-            .zip(here[0].column_blocks_mut(BLOCK))
-            .zip(proj.w.axis_chunks_iter(Axis(0), BLOCK).into_par_iter())
-            .zip(proj.b.axis_chunks_iter(Axis(0), BLOCK).into_par_iter())
-            .zip(optional(gram.map(|g| g.blocks_mut(BLOCK)), blocks))
+            .zip(here[0].column_blocks_mut(width))
+            .zip(proj.w.axis_chunks_iter(Axis(0), width).into_par_iter())
+            .zip(proj.b.axis_chunks_iter(Axis(0), width).into_par_iter())
+            .zip(optional(gram.map(|g| g.blocks_mut(width)), blocks))
             .zip(optional(above, blocks))
             .map(|(((((mut v, mut state), w), b), gram), above)| {
                 let mut bad = None;
@@ -533,7 +543,8 @@ impl Simulator {
             m.file.learning.batch_reduction.scale(self.examples),
         );
         let (eta, derivative, learn_l) = (m.eta[l], m.derivative, learns[l]);
-        let blocks = self.drive[l].ncols().div_ceil(BLOCK);
+        let width = block_width(self.drive[l].ncols());
+        let blocks = self.drive[l].ncols().div_ceil(width);
         let pre = match l {
             0 => self.input.view(),
             _ => self.layers[l - 1].a.view(),
@@ -543,16 +554,16 @@ impl Simulator {
         let (iota_below, iota_above) = self.iota.split_at_mut(l + 1);
         let iota_out = iota_above[iota_above.len() - 1].view(); // l < out: the output is above
         let (lower, upper) = net.projections.split_at_mut(l + 1);
-        let above = output_above.then(|| upper[0].pre_blocks_mut(BLOCK));
+        let above = output_above.then(|| upper[0].pre_blocks_mut(width));
         let gram = self.gram.as_mut().filter(|_| l == 0 && use_gram);
         lower[l]
-            .post_blocks_mut(BLOCK)
-            .zip(self.delta[l].axis_chunks_iter_mut(Axis(1), BLOCK).into_par_iter())
-            .zip(iota_below[l].axis_chunks_iter_mut(Axis(1), BLOCK).into_par_iter())
-            .zip(self.drive[l].axis_chunks_iter(Axis(1), BLOCK).into_par_iter())
-            .zip(self.broadcast_t[l].axis_chunks_iter(Axis(1), BLOCK).into_par_iter())
-            .zip(here.axis_chunks_iter(Axis(1), BLOCK).into_par_iter())
-            .zip(optional(gram.map(|g| g.blocks_mut(BLOCK)), blocks))
+            .post_blocks_mut(width)
+            .zip(self.delta[l].axis_chunks_iter_mut(Axis(1), width).into_par_iter())
+            .zip(iota_below[l].axis_chunks_iter_mut(Axis(1), width).into_par_iter())
+            .zip(self.drive[l].axis_chunks_iter(Axis(1), width).into_par_iter())
+            .zip(self.broadcast_t[l].axis_chunks_iter(Axis(1), width).into_par_iter())
+            .zip(here.axis_chunks_iter(Axis(1), width).into_par_iter())
+            .zip(optional(gram.map(|g| g.blocks_mut(width)), blocks))
             .zip(optional(above, blocks))
             .for_each(
                 |(((((((mut proj, mut delta), mut iota), v), b_t), a_here), gram), above)| {
