@@ -127,6 +127,16 @@ impl LifState {
         }
     }
 
+    /// [`Self::new`] with every row on a cache-line boundary ([`crate::layout`]): for populations stepped in column
+    /// blocks by several threads.
+    pub fn with_aligned_rows(examples: usize, cells: usize) -> Self {
+        Self {
+            h: crate::layout::aligned_zeros(examples, cells),
+            refractory: crate::layout::aligned_zeros(examples, cells),
+            a: crate::layout::aligned_zeros(examples, cells),
+        }
+    }
+
     /// Back to rest (SPEC §2.4: state is reset between examples).
     pub fn reset(&mut self) {
         self.h.fill(0.0);

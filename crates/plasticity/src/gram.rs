@@ -14,18 +14,26 @@
 //! X W_kᵀ = X W_0ᵀ + σ_k X ΔW_0ᵀ − s (X Xᵀ) C_k   = V0 + σ_k D0 − s G C_k
 //! ```
 //!
-//! So the drive needs only the `[B, B]` Gram matrix G = X Xᵀ and `[B, post]` arrays: B² · post multiply-adds per step
-//! (10 M for B = 100, post = 1000) instead of 2 · B · pre · post (157 M) for the forward product plus the weight
-//! update. W and ΔW are materialised once, at the end of the presentation. Biases are updated directly, as in
+//! So the drive needs only the `[B, B]` Gram matrix G = X Xᵀ and `[B, post]` arrays: at most B² · post multiply-adds
+//! per step (10 M for B = 100, post = 1000) instead of 2 · B · pre · post (157 M) for the forward product plus the
+//! weight update. W and ΔW are materialised once, at the end of the presentation. Biases are updated directly, as in
 //! [`Projection::learn`]. It pays when B < 2 · pre.
+//!
+//! The product itself is carried too: `H_k = G C_k = H_(k−1) + P_k` with `P_k = G M_k = μ P_(k−1) + G ι_k`, and
+//! `G ι_k` only needs the examples whose row of ι is not zero. An example's ι is exactly zero on every step where its
+//! error pools are silent (its output spikes match the target), which in a trained network is most examples on most
+//! steps: the caller names the examples that may have a nonzero ι ([`GramCarry::select_rows`]) and the product runs
+//! over those alone (`G[:, A] ι[A, :]`). Leaving out a row whose ι is zero changes nothing, so the drive is the same
+//! sum however many rows are active.
 
 use crate::matmul::mat_mul_into;
 use crate::projection::{Projection, learn_biases};
 use ndarray::parallel::prelude::*;
-use ndarray::{Array2, ArrayView1, ArrayView2, ArrayViewMut2, Axis, Zip, linalg::general_mat_mul};
+use ndarray::{Array2, ArrayView1, ArrayView2, ArrayViewMut2, Axis, Zip, linalg::general_mat_mul, s};
+use snn_neuron::aligned_zeros;
 
-/// Post cells per parallel block of the carry: wider than [`crate::projection::POST_BLOCK`] because every block
-/// multiplies the whole `[B, B]` Gram matrix, which matrixmultiply packs once per block.
+/// Post cells per parallel block of the carry when it runs on its own ([`GramCarry::drive_into`],
+/// [`GramCarry::learn`]); the simulator's fused step chooses its own blocks.
 pub const GRAM_BLOCK: usize = 256;
 
 /// Presentation state of a projection carried forward through its Gram matrix.
@@ -37,6 +45,16 @@ pub struct GramCarry {
     d0: Array2<f32>,
     m: Array2<f32>,
     c: Array2<f32>,
+    /// P = G M.
+    p: Array2<f32>,
+    /// H = G C.
+    h: Array2<f32>,
+    /// Examples whose ι may be nonzero on this step.
+    active: Vec<usize>,
+    /// Their columns of G, `[B, active]` in the first `active.len()` columns.
+    gram_active: Array2<f32>,
+    /// Their rows of ι, gathered (first `active.len()` rows).
+    iota_active: Array2<f32>,
     sigma: f32,
     mu_pow: f32,
     mu: f32,
@@ -47,13 +65,20 @@ pub struct GramCarry {
 impl GramCarry {
     /// Buffers for `examples` inputs of a projection with `pre` inputs and `post` cells.
     pub fn new(examples: usize, pre: usize, post: usize) -> Self {
+        // The [B, post] arrays are worked on in column blocks by several threads: rows on cache lines.
+        let rows = || aligned_zeros::<f32>(examples, post);
         Self {
             input: Array2::zeros((examples, pre)),
             gram: Array2::zeros((examples, examples)),
-            v0: Array2::zeros((examples, post)),
-            d0: Array2::zeros((examples, post)),
-            m: Array2::zeros((examples, post)),
-            c: Array2::zeros((examples, post)),
+            v0: rows(),
+            d0: rows(),
+            m: rows(),
+            c: rows(),
+            p: rows(),
+            h: rows(),
+            active: (0..examples).collect(),
+            gram_active: Array2::zeros((examples, examples)),
+            iota_active: rows(),
             sigma: 0.0,
             mu_pow: 1.0,
             mu: 0.0,
@@ -70,31 +95,58 @@ impl GramCarry {
         general_mat_mul(1.0, &x, &x.t(), 0.0, &mut self.gram);
         general_mat_mul(1.0, &x, &proj.w.t(), 0.0, &mut self.v0);
         general_mat_mul(1.0, &x, &proj.dw.t(), 0.0, &mut self.d0);
-        self.m.fill(0.0);
-        self.c.fill(0.0);
+        for a in [&mut self.m, &mut self.c, &mut self.p, &mut self.h] {
+            a.fill(0.0);
+        }
+        self.select_rows(|_| true);
         (self.sigma, self.mu_pow, self.mu, self.scale, self.steps) = (0.0, 1.0, mu, scale, 0);
+    }
+
+    /// Names the examples whose ι may be nonzero on the coming learning step (`may_learn(example)`); the others must
+    /// have ι exactly zero on that step. Gathers their columns of G.
+    pub fn select_rows(&mut self, may_learn: impl Fn(usize) -> bool) {
+        self.active.clear();
+        self.active.extend((0..self.gram.nrows()).filter(|&e| may_learn(e)));
+        for (mut dst, src) in self.gram_active.rows_mut().into_iter().zip(self.gram.rows()) {
+            for (d, &e) in dst.iter_mut().zip(&self.active) {
+                *d = src[e];
+            }
+        }
+    }
+
+    /// Number of examples named by the last [`Self::select_rows`].
+    pub fn active_rows(&self) -> usize {
+        self.active.len()
     }
 
     /// The carry split into blocks of `width` post cells, as a parallel iterator: the unit of work of a fused
     /// per-block step (each block computes its cells' drive and applies their learning step).
     pub fn blocks_mut(&mut self, width: usize) -> impl IndexedParallelIterator<Item = GramBlock<'_>> {
-        let (gram, sigma, scale, mu, learned) = (&self.gram, self.sigma, self.scale, self.mu, self.steps > 0);
+        let n = self.active.len();
+        let (active, gram_active) = (&self.active[..], self.gram_active.slice(s![.., ..n]));
+        let (sigma, scale, mu) = (self.sigma, self.scale, self.mu);
         self.v0
             .axis_chunks_iter(Axis(1), width)
             .into_par_iter()
             .zip(self.d0.axis_chunks_iter(Axis(1), width).into_par_iter())
             .zip(self.m.axis_chunks_iter_mut(Axis(1), width).into_par_iter())
             .zip(self.c.axis_chunks_iter_mut(Axis(1), width).into_par_iter())
-            .map(move |(((v0, d0), m), c)| GramBlock {
-                gram,
+            .zip(self.p.axis_chunks_iter_mut(Axis(1), width).into_par_iter())
+            .zip(self.h.axis_chunks_iter_mut(Axis(1), width).into_par_iter())
+            .zip(self.iota_active.axis_chunks_iter_mut(Axis(1), width).into_par_iter())
+            .map(move |((((((v0, d0), m), c), p), h), iota_active)| GramBlock {
+                active,
+                gram_active,
                 v0,
                 d0,
                 m,
                 c,
+                p,
+                h,
+                iota_active,
                 sigma,
                 scale,
                 mu,
-                learned,
             })
     }
 
@@ -117,6 +169,7 @@ impl GramCarry {
     /// One learning step with teaching signal `iota` (`[B, post]`): the recurrences of M, C and σ, and the bias update
     /// `Δb ← μ Δb − s Σ ι; b += Δb` applied directly.
     pub fn learn(&mut self, proj: &mut Projection, iota: ArrayView2<'_, f32>) {
+        self.select_rows(|e| iota.row(e).iter().any(|&x| x != 0.0));
         self.blocks_mut(GRAM_BLOCK)
             .zip(iota.axis_chunks_iter(Axis(1), GRAM_BLOCK).into_par_iter())
             .for_each(|(mut block, iota)| block.learn(iota));
@@ -138,39 +191,41 @@ impl GramCarry {
     }
 }
 
-/// Some post cells of a [`GramCarry`]: their columns of V0, D0, M and C, and the shared Gram matrix.
+/// Some post cells of a [`GramCarry`]: their columns of V0, D0, M, C, P and H, and the shared active columns of G.
 pub struct GramBlock<'a> {
-    gram: &'a Array2<f32>,
+    active: &'a [usize],
+    gram_active: ArrayView2<'a, f32>,
     v0: ArrayView2<'a, f32>,
     d0: ArrayView2<'a, f32>,
     m: ArrayViewMut2<'a, f32>,
     c: ArrayViewMut2<'a, f32>,
+    p: ArrayViewMut2<'a, f32>,
+    h: ArrayViewMut2<'a, f32>,
+    iota_active: ArrayViewMut2<'a, f32>,
     sigma: f32,
     scale: f32,
     mu: f32,
-    learned: bool,
 }
 
 impl GramBlock<'_> {
-    /// The block's drive `v = V0 + σ D0 + b − s G C` (`v` is `[B, block cells]`, `b` the block's biases).
+    /// The block's drive `v = V0 + σ D0 + b − s H` (`v` is `[B, block cells]`, `b` the block's biases; H = G C).
     pub fn drive_into(&self, b: ArrayView1<'_, f32>, v: &mut ArrayViewMut2<'_, f32>) {
-        let (sigma, b) = (self.sigma, b.to_slice().expect("contiguous biases"));
+        let (sigma, scale, b) = (self.sigma, self.scale, b.to_slice().expect("contiguous biases"));
         Zip::from(v.rows_mut())
             .and(self.v0.rows())
             .and(self.d0.rows())
-            .for_each(|mut v, v0, d0| {
-                let (v, v0, d0) = (row_mut(&mut v), row(&v0), row(&d0));
-                for (((v, &v0), &d0), &b) in v.iter_mut().zip(v0).zip(d0).zip(b) {
-                    *v = v0 + sigma * d0 + b;
+            .and(self.h.rows())
+            .for_each(|mut v, v0, d0, h| {
+                let (v, v0, d0, h) = (row_mut(&mut v), row(&v0), row(&d0), row(&h));
+                for ((((v, &v0), &d0), &b), &h) in v.iter_mut().zip(v0).zip(d0).zip(b).zip(h) {
+                    *v = v0 + sigma * d0 + b - scale * h;
                 }
             });
-        if self.learned {
-            mat_mul_into(-self.scale, self.gram.view(), self.c.view(), 1.0, v);
-        }
     }
 
-    /// The block's share of a learning step with teaching signal `iota` (`[B, block cells]`): `M ← μ M + ι`,
-    /// `C ← C + M`. The caller ends the step with [`GramCarry::advance`] once every block has learned.
+    /// The block's share of a learning step with teaching signal `iota` (`[B, block cells]`, zero outside the
+    /// selected rows): `M ← μ M + ι`, `C ← C + M`, `P ← μ P + G[:, A] ι[A, :]`, `H ← H + P`. The caller ends the step
+    /// with [`GramCarry::advance`] once every block has learned.
     pub fn learn(&mut self, iota: ArrayView2<'_, f32>) {
         let mu = self.mu;
         Zip::from(self.m.rows_mut())
@@ -182,6 +237,21 @@ impl GramBlock<'_> {
                     *c += *m;
                 }
             });
+        let n = self.active.len();
+        if n == 0 {
+            self.p.mapv_inplace(|p| mu * p);
+        } else {
+            let mut gathered = self.iota_active.slice_mut(s![..n, ..]);
+            for (mut dst, &e) in gathered.rows_mut().into_iter().zip(self.active) {
+                dst.assign(&iota.row(e));
+            }
+            mat_mul_into(1.0, self.gram_active, gathered.view(), mu, &mut self.p);
+        }
+        Zip::from(self.h.rows_mut()).and(self.p.rows()).for_each(|mut h, p| {
+            for (h, &p) in row_mut(&mut h).iter_mut().zip(row(&p)) {
+                *h += p;
+            }
+        });
     }
 }
 

@@ -27,6 +27,11 @@ pub fn mat_mul_into(
     if m == 0 || n == 0 {
         return;
     }
+    if k == 0 {
+        // An empty sum: c ← beta · c.
+        c.mapv_inplace(|x| if beta == 0.0 { 0.0 } else { beta * x });
+        return;
+    }
     let (a_s, b_s) = (a.strides(), b.strides());
     let c_s = [c.strides()[0], c.strides()[1]];
     // SAFETY: the three pointers come from live ndarray views whose shapes were checked above, so every element

@@ -9,6 +9,7 @@ use crate::dataset::Prepared;
 use crate::error::SimError;
 use crate::experiment::Experiment;
 use crate::model::Model;
+use crate::network::Network;
 use crate::simulator::{Populations, Probe};
 use ndarray::Array2;
 use std::time::Instant;
@@ -49,13 +50,16 @@ impl Probe for EventCounter {
     }
 }
 
-/// Times `batches` minibatches after `warmup` ones, on the first training (or test) images of `data`.
+/// Times `batches` minibatches after `warmup` ones, on the first training (or test) images of `data`, starting from
+/// the model's initial network or from `start` (a trained one: how fast a run goes late in training can differ,
+/// since the Gram carry skips examples whose error pools are silent).
 pub fn time_presentations(
     model: &Model,
     data: &Prepared,
     learn: bool,
     warmup: usize,
     batches: usize,
+    start: Option<&Network>,
 ) -> Result<Timing, SimError> {
     let b = model.file.protocol.batch_size;
     let (x, y) = if learn {
@@ -69,7 +73,11 @@ pub fn time_presentations(
             x.nrows()
         )));
     }
-    let mut exp = Experiment::new(model)?;
+    let new_experiment = || match start {
+        Some(net) => Experiment::with_network(model, net.clone()),
+        None => Experiment::new(model),
+    };
+    let mut exp = new_experiment()?;
     let sizes = model.layers();
     let mut counter = EventCounter {
         fan_out: sizes[1..].to_vec(),
@@ -97,7 +105,7 @@ pub fn time_presentations(
                     let synapses: usize = sizes.windows(2).map(|w| w[0] * w[1]).sum();
                     events = (b * synapses * model.steps_per_presentation(learn)) as f64;
                 } else {
-                    let mut probe_exp = Experiment::new(model)?;
+                    let mut probe_exp = new_experiment()?;
                     probe_exp.present(batch.view(), labels, false, &mut counter);
                     events = counter.events;
                 }

@@ -101,6 +101,22 @@ impl Experiment {
         })
     }
 
+    /// An experiment of `model` starting from the given network (e.g. a trained one from a checkpoint), with the
+    /// model's own random streams. The network must have the model's layer sizes.
+    pub fn with_network(model: &Model, net: Network) -> Result<Self, SimError> {
+        let sizes = model.layers();
+        let shapes: Vec<(usize, usize)> = net.projections.iter().map(|p| p.w.dim()).collect();
+        let wanted: Vec<(usize, usize)> = sizes.windows(2).map(|w| (w[1], w[0])).collect();
+        if shapes != wanted {
+            return Err(SimError::Mismatch(format!(
+                "the network's weight shapes {shapes:?} do not fit network.layers {sizes:?} (expected {wanted:?})"
+            )));
+        }
+        let mut exp = Self::new(model)?;
+        exp.net = net;
+        Ok(exp)
+    }
+
     /// The network in its current state.
     pub fn network(&self) -> &Network {
         &self.net

@@ -21,7 +21,7 @@ use crate::rate_simulator::Reference;
 use ndarray::parallel::prelude::*;
 use ndarray::{Array2, Array3, ArrayView2, Axis, Zip};
 use rayon::iter::Either;
-use snn_neuron::LifState;
+use snn_neuron::{LifState, aligned_zeros};
 use snn_plasticity::projection::{drive_block, learn_biases, partial_drive};
 use snn_plasticity::{GramCarry, broadcast_delta_block, teaching_signal_block, teaching_signal_into};
 
@@ -231,19 +231,33 @@ impl Simulator {
             1 => Array3::zeros((0, 0, 0)),
             n => Array3::zeros((lif_sizes[n - 2].div_ceil(block_width(lif_sizes[n - 2])), examples, out)),
         };
+        // Hidden layers are stepped in column blocks by several threads: their rows start on cache lines
+        // (snn_neuron::layout); the output layer is stepped whole.
+        let hidden = lif_sizes.len() - 1;
+        let state = |(l, &n): (usize, &usize)| match l < hidden {
+            true => aligned_zeros::<f32>(examples, n),
+            false => zeros(n),
+        };
         Self {
             model: model.clone(),
             examples,
             input: zeros(sizes[0]),
-            drive: lif_sizes.iter().map(|&n| zeros(n)).collect(),
-            layers: lif_sizes.iter().map(|&n| LifState::new(examples, n)).collect(),
+            drive: lif_sizes.iter().enumerate().map(state).collect(),
+            layers: lif_sizes
+                .iter()
+                .enumerate()
+                .map(|(l, &n)| match l < hidden {
+                    true => LifState::with_aligned_rows(examples, n),
+                    false => LifState::new(examples, n),
+                })
+                .collect(),
             target: zeros(out),
             err_exc: zeros(out),
             err_inh: zeros(out),
             pool_cells,
             error: zeros(out),
-            delta: lif_sizes.iter().map(|&n| zeros(n)).collect(),
-            iota: lif_sizes.iter().map(|&n| zeros(n)).collect(),
+            delta: lif_sizes.iter().enumerate().map(state).collect(),
+            iota: lif_sizes.iter().enumerate().map(state).collect(),
             broadcast_t: lif_sizes[..lif_sizes.len() - 1]
                 .iter()
                 .map(|&n| Array2::zeros((out, n)))
@@ -350,6 +364,12 @@ impl Simulator {
                         .and(&self.err_exc)
                         .and(&self.err_inh)
                         .for_each(|e, &p, &n| *e = p - n);
+                    if use_gram && let Some(g) = &mut self.gram {
+                        // An example whose error pools are silent has δ = 0, so ι = 0, in every layer: the carried
+                        // Gram product skips it (snn_plasticity::gram).
+                        let error = &self.error;
+                        g.select_rows(|e| error.row(e).iter().any(|&x| x != 0.0));
+                    }
                     if learns[out] {
                         self.delta[out].assign(&self.error);
                         let (v, d) = (self.drive[out].view(), self.delta[out].view());

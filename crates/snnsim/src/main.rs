@@ -97,6 +97,10 @@ enum Command {
         /// Unmeasured warm-up minibatches per mode.
         #[arg(long, default_value_t = 1)]
         warmup: usize,
+        /// Start from the network in this checkpoint (a run folder's checkpoint.bin) instead of the model's initial
+        /// one: the speed late in training, when most error pools are silent
+        #[arg(long, value_name = "CHECKPOINT")]
+        weights: Option<PathBuf>,
     },
     /// Gather the summaries of all runs under the given folders into one CSV table (runs made anywhere, any status).
     Collect {
@@ -361,7 +365,8 @@ fn run(cli: Cli) -> Result<()> {
             threads,
             batches,
             warmup,
-        } => bench(model, overrides, &threads, batches, warmup),
+            weights,
+        } => bench(model, overrides, &threads, batches, warmup, weights),
         Command::Collect { dirs, out } => {
             let runs = snn_sim::collect::find(&dirs)?;
             let csv = snn_sim::collect::to_csv(&runs)?;
@@ -499,9 +504,26 @@ fn run(cli: Cli) -> Result<()> {
     }
 }
 
-fn bench(model: PathBuf, overrides: Vec<String>, threads: &[usize], batches: usize, warmup: usize) -> Result<()> {
+fn bench(
+    model: PathBuf,
+    overrides: Vec<String>,
+    threads: &[usize],
+    batches: usize,
+    warmup: usize,
+    weights: Option<PathBuf>,
+) -> Result<()> {
     anyhow::ensure!(batches > 0, "--batches must be at least 1");
     let m = RunRequest::new(model, overrides).resolve()?;
+    let start = match &weights {
+        None => None,
+        Some(path) => {
+            let net = snn_sim::checkpoint::Checkpoint::read(path)?.network;
+            // Checked here so that a wrong file is named before any data are loaded.
+            snn_sim::experiment::Experiment::with_network(&m, net.clone())
+                .with_context(|| format!("{}: cannot start the benchmark from this checkpoint", path.display()))?;
+            Some(net)
+        }
+    };
     let data = snn_sim::dataset::Prepared::load(&m)?;
     out!(
         "{}: layers {:?}, batch {}, {} steps/presentation when training ({} when testing), learning depth {}, commit {}",
@@ -521,7 +543,8 @@ fn bench(model: PathBuf, overrides: Vec<String>, threads: &[usize], batches: usi
             .build()
             .context("cannot start the thread pool")?;
         for learn in [true, false] {
-            let t = pool.install(|| snn_sim::bench::time_presentations(&m, &data, learn, warmup, batches))?;
+            let t =
+                pool.install(|| snn_sim::bench::time_presentations(&m, &data, learn, warmup, batches, start.as_ref()))?;
             let (lo, hi) = t.ms.iter().fold((f64::MAX, 0f64), |(a, b), &x| (a.min(x), b.max(x)));
             out!(
                 "{:<6} {:>7}  {:>9.1} ({:.1}-{:.1}){:>12}   {:>14.3e}   {:>17.3e}",
