@@ -960,3 +960,54 @@ fn bench_reports_both_modes() {
         assert!(events > 0.0, "{line}");
     }
 }
+
+/// `bench --weights` starts from a run's trained network; a checkpoint of another shape is refused with the file and
+/// both shapes named, before any data are loaded.
+#[test]
+fn bench_starts_from_a_checkpoint() {
+    let Some(data) = data_root() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("trained");
+    let limits = [
+        "--set",
+        "data.train_limit=200",
+        "--set",
+        "data.test_limit=100",
+        "--set",
+        "data.download=false",
+    ];
+    let mut args = vec![
+        "run",
+        "models/mnist_rate_bp.ron",
+        "--set",
+        "protocol.epochs=1",
+        "-q",
+        "--out",
+    ];
+    args.push(run.to_str().unwrap());
+    args.extend(limits);
+    let o = snnsim(&args, Some(&data));
+    assert!(o.status.success(), "{}", text(&o).1);
+    let checkpoint = run.join("checkpoint.bin");
+    assert!(checkpoint.is_file());
+
+    let bench = |extra: &[&str]| {
+        let mut args = vec!["bench", "models/mnist_rate_bp.ron", "--threads", "1", "--batches", "1"];
+        args.extend(limits);
+        args.extend(["--weights", checkpoint.to_str().unwrap()]);
+        args.extend(extra);
+        snnsim(&args, Some(&data))
+    };
+    let o = bench(&[]);
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{err}");
+    assert!(out.lines().any(|l| l.starts_with("train        1")), "{out}");
+
+    let o = bench(&["--set", "network.layers=[784,500,10]"]);
+    let (_, err) = text(&o);
+    assert!(!o.status.success());
+    assert!(
+        err.contains("checkpoint.bin") && err.contains("[784, 500, 10]"),
+        "{err}"
+    );
+}
