@@ -17,5 +17,5 @@ pub use gram::{GramBlock, GramCarry};
 pub use init::{InitError, InitParams, WeightMoments};
 pub use projection::{PostBlock, PreBlock, Projection};
 pub use rule::{
-    BatchReduction, Derivative, LearningRate, broadcast_delta_block, teaching_signal_block, teaching_signal_into,
+    BatchReduction, Derivative, LearningRate, broadcast_teaching_block, teaching_signal_block, teaching_signal_into,
 };

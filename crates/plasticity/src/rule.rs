@@ -109,25 +109,46 @@ pub fn teaching_signal_block(
         });
 }
 
-/// The broadcast feedback `δ = e B_BAᵀ` of a block of hidden cells (eq 2.7): `error` is `[examples, outputs]`,
-/// `b_t` the block's columns of B_BAᵀ (`[outputs, block cells]`). Each example's row is a sum of rows of `b_t` in
-/// output order; outputs whose error is 0 (most of them: e is a difference of spikes) are skipped, which changes
-/// nothing since they add exactly zero.
-pub fn broadcast_delta_block(delta: &mut ArrayViewMut2<'_, f32>, error: ArrayView2<'_, f32>, b_t: ArrayView2<'_, f32>) {
+/// The broadcast feedback `δ = e B_BAᵀ` (eq 2.7) and the teaching signal `ι = η f'(v) δ` (eq 2.11) of a block of
+/// hidden cells, one example (row) at a time: `error` is `[examples, outputs]`, `b_t` the block's columns of B_BAᵀ
+/// (`[outputs, block cells]`), `v` the block's drive. δ is a sum of rows of `b_t` in output order; outputs whose error
+/// is 0 (most of them: e is a difference of spikes) are skipped, and an example whose error is 0 altogether gets
+/// δ = ι = 0 without evaluating f' (in a trained network, most examples on most steps). Skipping changes nothing:
+/// those terms are exactly zero.
+pub fn broadcast_teaching_block(
+    delta: &mut ArrayViewMut2<'_, f32>,
+    iota: &mut ArrayViewMut2<'_, f32>,
+    v: ArrayView2<'_, f32>,
+    error: ArrayView2<'_, f32>,
+    b_t: ArrayView2<'_, f32>,
+    eta: f32,
+    derivative: Derivative,
+) {
     assert_eq!(delta.dim(), (error.nrows(), b_t.ncols()), "feedback block shape");
+    assert_eq!(iota.dim(), delta.dim(), "teaching signal block shape");
+    assert_eq!(v.dim(), delta.dim(), "drive block shape");
     assert_eq!(error.ncols(), b_t.nrows(), "one row of B_BAᵀ per output");
-    for (mut d, e) in delta.rows_mut().into_iter().zip(error.rows()) {
-        let d = d.as_slice_mut().expect("rows of a block are contiguous");
-        d.fill(0.0);
-        for (&e, b) in e.iter().zip(b_t.rows()) {
-            if e != 0.0 {
-                let b = b.to_slice().expect("rows of a block are contiguous");
-                for (d, &b) in d.iter_mut().zip(b) {
-                    *d += e * b;
+    let contiguous = "rows of a block are contiguous";
+    Zip::from(delta.rows_mut())
+        .and(iota.rows_mut())
+        .and(v.rows())
+        .and(error.rows())
+        .for_each(|mut d, mut i, v, e| {
+            let (d, i) = (d.as_slice_mut().expect(contiguous), i.as_slice_mut().expect(contiguous));
+            d.fill(0.0);
+            if e.iter().all(|&e| e == 0.0) {
+                i.fill(0.0);
+                return;
+            }
+            for (&e, b) in e.iter().zip(b_t.rows()) {
+                if e != 0.0 {
+                    for (d, &b) in d.iter_mut().zip(b.to_slice().expect(contiguous)) {
+                        *d += e * b;
+                    }
                 }
             }
-        }
-    }
+            teaching_signal_slices(i, v.to_slice().expect(contiguous), d, eta, derivative);
+        });
 }
 
 /// ι = η f'(v) δ over contiguous cells: one monomorphised loop per derivative, so that each vectorises.

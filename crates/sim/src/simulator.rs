@@ -23,7 +23,7 @@ use ndarray::{Array2, Array3, ArrayView2, Axis, Zip};
 use rayon::iter::Either;
 use snn_neuron::{LifState, aligned_zeros};
 use snn_plasticity::projection::{drive_block, learn_biases, partial_drive};
-use snn_plasticity::{GramCarry, broadcast_delta_block, teaching_signal_block, teaching_signal_into};
+use snn_plasticity::{GramCarry, broadcast_teaching_block, teaching_signal_into};
 
 /// Read access to every population of a presentation, by raster index (see [`Model::population_names`]).
 pub struct Populations<'a> {
@@ -588,8 +588,7 @@ impl Simulator {
             .for_each(
                 |(((((((mut proj, mut delta), mut iota), v), b_t), a_here), gram), above)| {
                     if learn_l && pass.teach {
-                        broadcast_delta_block(&mut delta, error, b_t);
-                        teaching_signal_block(&mut iota, v, delta.view(), eta, derivative);
+                        broadcast_teaching_block(&mut delta, &mut iota, v, error, b_t, eta, derivative);
                     }
                     if learn_l && pass.update {
                         match gram {
