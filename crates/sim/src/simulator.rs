@@ -205,6 +205,21 @@ struct Pass {
     update: bool,
 }
 
+impl Pass {
+    const TEACH: Self = Self {
+        teach: true,
+        update: false,
+    };
+    const UPDATE: Self = Self {
+        teach: false,
+        update: true,
+    };
+    const BOTH: Self = Self {
+        teach: true,
+        update: true,
+    };
+}
+
 /// `Some` items of `it`, or `n` `None`s: an optional per-block part zipped beside the others.
 fn optional<T: Send>(
     it: Option<impl IndexedParallelIterator<Item = T>>,
@@ -376,38 +391,23 @@ impl Simulator {
                         teaching_signal_into(&mut self.iota[out], v, d, eta_out, derivative);
                     }
                     if let Some(meter) = meter.as_deref_mut() {
-                        let both = Pass {
-                            teach: true,
-                            update: false,
-                        };
-                        (0..out)
-                            .rev()
-                            .for_each(|l| self.learn_hidden(net, l, &learns, both, use_gram));
+                        self.learn_hidden_layers(net, &learns, Pass::TEACH, use_gram);
                         let (m, examples) = (&self.model, self.examples);
                         self.reference
                             .get_or_insert_with(|| Reference::new(examples, &m.layers()[1..]))
                             .measure(m, net, &self.drive, &self.error, &self.iota, &learns, meter);
-                        let update = Pass {
-                            teach: false,
-                            update: true,
-                        };
-                        (0..out)
-                            .rev()
-                            .for_each(|l| self.learn_hidden(net, l, &learns, update, use_gram));
+                        self.learn_hidden_layers(net, &learns, Pass::UPDATE, use_gram);
                     } else {
-                        let both = Pass {
-                            teach: true,
-                            update: true,
-                        };
-                        (0..out)
-                            .rev()
-                            .for_each(|l| self.learn_hidden(net, l, &learns, both, use_gram));
+                        self.learn_hidden_layers(net, &learns, Pass::BOTH, use_gram);
                     }
                     if learns[out] {
                         self.learn_output(net, use_gram);
                     }
-                    if use_gram && let Some(g) = &mut self.gram {
-                        g.advance();
+                    if use_gram
+                        && out > 0
+                        && let Some(g) = &mut self.gram
+                    {
+                        g.advance(); // without hidden layers, learn_output's GramCarry::learn advanced it
                     }
                 }
             }
@@ -544,6 +544,13 @@ impl Simulator {
                 self.err_inh.assign(&inh.a);
             }
             (Some(_), ErrorPools::Relay) => unreachable!("pool cells exist only for LIF pools"),
+        }
+    }
+
+    /// [`Self::learn_hidden`] of every hidden layer, top down.
+    fn learn_hidden_layers(&mut self, net: &mut Network, learns: &[bool], pass: Pass, use_gram: bool) {
+        for l in (0..self.layers.len() - 1).rev() {
+            self.learn_hidden(net, l, learns, pass, use_gram);
         }
     }
 

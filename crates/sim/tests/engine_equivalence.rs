@@ -17,9 +17,10 @@ use snn_sim::recorder::RasterCapture;
 use std::path::Path;
 
 fn compare(layers: &str, batch: usize, presentations: usize, inputs: usize) {
+    let depth = layers.matches(',').count().min(2);
     let text = |engine: &str| {
         format!(
-            r#"(name: "eq", seed: 21, network: (layers: {layers}), learning: (depth: 2),
+            r#"(name: "eq", seed: 21, network: (layers: {layers}), learning: (depth: {depth}),
                 protocol: (batch_size: {batch}), engine: (first_layer: {engine}))"#
         )
     };
@@ -88,6 +89,12 @@ fn compare(layers: &str, batch: usize, presentations: usize, inputs: usize) {
 #[test]
 fn gram_carry_equals_direct_updates_small_network() {
     compare("[40, 30, 10]", 12, 3, 40);
+}
+
+/// Without a hidden layer the carried layer is the output itself (its σ and μ^k must advance once per step).
+#[test]
+fn gram_carry_equals_direct_updates_without_hidden_layer() {
+    compare("[40, 10]", 12, 4, 40);
 }
 
 #[test]
