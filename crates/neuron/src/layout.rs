@@ -8,13 +8,14 @@
 //! (`row.as_slice()` works; the whole array is not one slice).
 
 use ndarray::{Array2, s};
+use num_traits::Zero;
 
 /// Elements per 64-byte cache line for 4-byte elements.
 pub const LINE: usize = 16;
 
 /// A `rows × cols` array of zeros whose rows start on 64-byte boundaries (see the module docs). `T` must be a 4-byte
 /// element (f32, u32).
-pub fn aligned_zeros<T: Clone + num_zero::Zero>(rows: usize, cols: usize) -> Array2<T> {
+pub fn aligned_zeros<T: Clone + Zero>(rows: usize, cols: usize) -> Array2<T> {
     assert_eq!(
         std::mem::size_of::<T>(),
         4,
@@ -30,25 +31,6 @@ pub fn aligned_zeros<T: Clone + num_zero::Zero>(rows: usize, cols: usize) -> Arr
         a = a.slice_move(s![..0, ..]);
     }
     a
-}
-
-/// The zero of an element type (f32, u32), without another dependency.
-pub mod num_zero {
-    /// A type with a zero.
-    pub trait Zero {
-        /// 0.
-        fn zero() -> Self;
-    }
-    impl Zero for f32 {
-        fn zero() -> Self {
-            0.0
-        }
-    }
-    impl Zero for u32 {
-        fn zero() -> Self {
-            0
-        }
-    }
 }
 
 #[cfg(test)]
