@@ -102,3 +102,54 @@ fn results_do_not_depend_on_thread_count() {
     };
     assert_eq!(run(1), run(2));
 }
+
+/// The per-block pieces of the simulator's step give the whole projection's results: post blocks (rows of W) learn
+/// exactly as `Projection::learn`; pre blocks (columns of W) and the partial drives summed over blocks agree with it
+/// to float rounding (their sums run in another order).
+#[test]
+fn block_views_equal_the_whole_projection() {
+    use ndarray::{Array3, Axis, s};
+    use rayon::prelude::*;
+    use snn_plasticity::projection::{learn_biases, partial_drive};
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(9);
+    let (examples, pre, post, width) = (6, 11, 7, 3);
+    let base = Projection::new(random(post, pre, &mut rng), Array1::from_elem(post, 0.3));
+    let (a_pre, iota) = (random(examples, pre, &mut rng), random(examples, post, &mut rng));
+    let close =
+        |x: &Array2<f32>, y: &Array2<f32>| x.iter().zip(y).all(|(a, b)| (a - b).abs() <= 1e-5 * a.abs().max(1.0));
+
+    let mut whole = base.clone();
+    for _ in 0..2 {
+        whole.learn(iota.view(), a_pre.view(), 0.9, 0.5);
+    }
+    let mut rows = base.clone();
+    for _ in 0..2 {
+        rows.post_blocks_mut(width)
+            .zip(iota.axis_chunks_iter(Axis(1), width).into_par_iter())
+            .for_each(|(mut block, iota)| {
+                block.learn_weights(iota, a_pre.view(), 0.9, 0.5);
+                block.learn_biases(iota, 0.9, 0.5);
+            });
+    }
+    assert!(close(&whole.w, &rows.w) && close(&whole.dw, &rows.dw));
+    assert_eq!(whole.b, rows.b, "bias sums run in the same order");
+
+    // The pre layer in blocks: the layer above's update by columns, its drive from per-block partial sums.
+    let mut cols = base.clone();
+    for _ in 0..2 {
+        cols.pre_blocks_mut(width)
+            .zip(a_pre.axis_chunks_iter(Axis(1), width).into_par_iter())
+            .for_each(|(mut block, a)| block.learn_weights(iota.view(), a, 0.9, 0.5));
+        learn_biases(&mut cols.db, &mut cols.b, iota.view(), 0.9, 0.5);
+    }
+    assert!(close(&whole.w, &cols.w) && close(&whole.dw, &cols.dw));
+    let mut partials = Array3::<f32>::zeros((pre.div_ceil(width), examples, post));
+    for (k, mut p) in partials.outer_iter_mut().enumerate() {
+        let c = k * width..((k + 1) * width).min(pre);
+        partial_drive(whole.w.slice(s![.., c.clone()]), a_pre.slice(s![.., c]), &mut p);
+    }
+    let (mut summed, mut direct) = (Array2::zeros((examples, post)), Array2::zeros((examples, post)));
+    whole.drive_from_partials(partials.view(), &mut summed);
+    whole.drive_into(a_pre.view(), &mut direct);
+    assert!(close(&summed, &direct), "{summed} vs {direct}");
+}
