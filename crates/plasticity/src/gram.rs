@@ -264,3 +264,47 @@ fn row<'a>(r: &'a ArrayView1<'_, f32>) -> &'a [f32] {
 fn row_mut<'a>(r: &'a mut ndarray::ArrayViewMut1<'_, f32>) -> &'a mut [f32] {
     r.as_slice_mut().expect("rows of a block are contiguous")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::Array1;
+
+    /// The carried drive equals `X Wᵀ + b` with the weights updated directly on every step, and the materialised W
+    /// and ΔW equal the directly updated ones, while some examples have ι = 0 (skipped by the product) on some steps.
+    #[test]
+    fn carry_with_silent_examples_equals_direct_updates() {
+        let (examples, pre, post, mu, scale) = (6, 9, 20, 0.9f32, 0.5f32);
+        let val = |i: usize, j: usize, k: usize| (((i * 31 + j * 17 + k * 7) % 23) as f32 - 11.0) / 11.0;
+        let x = Array2::from_shape_fn((examples, pre), |(i, j)| val(i, j, 1));
+        let mut direct = Projection::new(
+            Array2::from_shape_fn((post, pre), |(i, j)| val(i, j, 2)),
+            Array1::ones(post),
+        );
+        direct.dw = Array2::from_shape_fn((post, pre), |(i, j)| 0.1 * val(i, j, 3)); // momentum from before
+        let mut carried = direct.clone();
+        let mut carry = GramCarry::new(examples, pre, post);
+        carry.begin(&carried, x.view(), mu, scale);
+        let (mut v_direct, mut v_carried) = (Array2::zeros((examples, post)), Array2::zeros((examples, post)));
+        for step in 0..12 {
+            // Examples 1 and 4 are silent on even steps, example 2 always.
+            let iota = Array2::from_shape_fn((examples, post), |(e, c)| {
+                let silent = e == 2 || (step % 2 == 0 && (e == 1 || e == 4));
+                if silent { 0.0 } else { 0.05 * val(e, c, step) }
+            });
+            carry.learn(&mut carried, iota.view());
+            assert_eq!(carry.active_rows(), if step % 2 == 0 { 3 } else { 5 });
+            direct.learn(iota.view(), x.view(), mu, scale);
+            direct.drive_into(x.view(), &mut v_direct);
+            carry.drive_into(&carried, &mut v_carried);
+            let worst = (&v_direct - &v_carried).iter().fold(0.0f32, |m, d| m.max(d.abs()));
+            assert!(worst < 1e-4, "step {step}: drive differs by {worst}");
+        }
+        carry.finish(&mut carried);
+        for (a, b, what) in [(&direct.w, &carried.w, "W"), (&direct.dw, &carried.dw, "ΔW")] {
+            let worst = (a - b).iter().fold(0.0f32, |m, d| m.max(d.abs()));
+            assert!(worst < 1e-5, "{what} differs by {worst}");
+        }
+        assert_eq!(direct.b, carried.b, "biases are updated directly by both");
+    }
+}
