@@ -166,14 +166,14 @@ impl GramCarry {
             .for_each(|((block, mut v), b)| block.drive_into(b, &mut v));
     }
 
-    /// One learning step with teaching signal `iota` (`[B, post]`): the recurrences of M, C and σ, and the bias update
-    /// `Δb ← μ Δb − s Σ ι; b += Δb` applied directly.
+    /// One learning step with teaching signal `iota` (`[B, post]`): the recurrences of M, C, P and H over the rows
+    /// of ι that are not zero, and the bias update `Δb ← μ Δb − s Σ ι; b += Δb` applied directly. Like the per-block
+    /// path, the step ends with [`Self::advance`], called by the caller once per learning step.
     pub fn learn(&mut self, proj: &mut Projection, iota: ArrayView2<'_, f32>) {
         self.select_rows(|e| iota.row(e).iter().any(|&x| x != 0.0));
         self.blocks_mut(GRAM_BLOCK)
             .zip(iota.axis_chunks_iter(Axis(1), GRAM_BLOCK).into_par_iter())
             .for_each(|(mut block, iota)| block.learn(iota));
-        self.advance();
         learn_biases(&mut proj.db, &mut proj.b, iota, self.mu, self.scale);
     }
 
@@ -293,6 +293,7 @@ mod tests {
                 if silent { 0.0 } else { 0.05 * val(e, c, step) }
             });
             carry.learn(&mut carried, iota.view());
+            carry.advance();
             assert_eq!(carry.active_rows(), if step % 2 == 0 { 3 } else { 5 });
             direct.learn(iota.view(), x.view(), mu, scale);
             direct.drive_into(x.view(), &mut v_direct);

@@ -403,11 +403,8 @@ impl Simulator {
                     if learns[out] {
                         self.learn_output(net, use_gram);
                     }
-                    if use_gram
-                        && out > 0
-                        && let Some(g) = &mut self.gram
-                    {
-                        g.advance(); // without hidden layers, learn_output's GramCarry::learn advanced it
+                    if use_gram && let Some(g) = &mut self.gram {
+                        g.advance(); // one step of σ and μ^k, whichever layer the carry serves
                     }
                 }
             }
