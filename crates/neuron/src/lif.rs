@@ -240,6 +240,24 @@ impl LifBlock<'_> {
 }
 
 /// Cells per parallel chunk of [`LifState::step`].
+impl LifBlock<'_> {
+    /// [`Self::step`] for example (row) `e` of the block alone, `v` its drive: a caller that has just computed the
+    /// row's drive steps its cells while the row is in L1.
+    #[inline]
+    pub fn step_row(&mut self, params: &LifParams, e: usize, v: &[f32]) {
+        let (k, th, n_ref) = (params.leak_factor(), params.h_th, params.refractory_steps());
+        let contiguous = "rows of a block are contiguous";
+        let (mut h, mut r, mut a) = (self.h.row_mut(e), self.refractory.row_mut(e), self.a.row_mut(e));
+        let (h, r, a) = (
+            h.as_slice_mut().expect(contiguous),
+            r.as_slice_mut().expect(contiguous),
+            a.as_slice_mut().expect(contiguous),
+        );
+        assert_eq!(v.len(), h.len(), "drive row width");
+        step_slices(h, r, a, v, k, th, n_ref);
+    }
+}
+
 pub const CHUNK: usize = 16 * 1024;
 
 #[inline(always)]

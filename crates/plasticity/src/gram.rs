@@ -2,29 +2,44 @@
 //! is SPEC §2.2's update rewritten, nothing is approximated).
 //!
 //! The first hidden layer of an MNIST network sees the same graded input X (`[B, pre]`) on every step of a
-//! presentation, and every update of its weights is `ΔW_k = μ ΔW_(k−1) − s ι_kᵀ X` with that same X. Unrolled over
-//! the learning steps k = 1, 2, … of the presentation:
+//! presentation, and every update of its weights is `ΔW_k = μ ΔW_(k−1) − s ι_kᵀ X; W_k = W_(k−1) + ΔW_k` with that
+//! same X. Multiplied by X, the update needs only the `[B, B]` Gram matrix G = X Xᵀ:
 //!
 //! ```text
-//! M_k = μ M_(k−1) + ι_k                 (M_0 = 0; [B, post])
-//! C_k = C_(k−1) + M_k                   (C_0 = 0)
-//! σ_k = σ_(k−1) + μ^k                   (σ_0 = 0)
-//! ΔW_k = μ^k ΔW_0 − s M_kᵀ X
-//! W_k  = W_0 + σ_k ΔW_0 − s C_kᵀ X
-//! X W_kᵀ = X W_0ᵀ + σ_k X ΔW_0ᵀ − s (X Xᵀ) C_k   = V0 + σ_k D0 − s G C_k
+//! Q_k = X ΔW_kᵀ = μ Q_(k−1) − s G ι_k         (Q_0 = X ΔW_0ᵀ; [B, post])
+//! V_k = X W_kᵀ  = V_(k−1) + Q_k                (V_0 = X W_0ᵀ)
+//! drive v_k = V_k + b_k
 //! ```
 //!
-//! So the drive needs only the `[B, B]` Gram matrix G = X Xᵀ and `[B, post]` arrays: at most B² · post multiply-adds
-//! per step (10 M for B = 100, post = 1000) instead of 2 · B · pre · post (157 M) for the forward product plus the
-//! weight update. W and ΔW are materialised once, at the end of the presentation. Biases are updated directly, as in
-//! [`Projection::learn`]. It pays when B < 2 · pre.
+//! at most B² · post multiply-adds per step (10 M for B = 100, post = 1000) instead of 2 · B · pre · post (157 M) for
+//! the forward product plus the weight update. Biases are updated directly, as in [`Projection::learn`]. It pays when
+//! B < 2 · pre. W and ΔW themselves are materialised once, at the end of the presentation, from the recurrences
+//! unrolled over the learning steps k = 1 … K:
 //!
-//! The product itself is carried too: `H_k = G C_k = H_(k−1) + P_k` with `P_k = G M_k = μ P_(k−1) + G ι_k`, and
+//! ```text
+//! M_k = μ M_(k−1) + ι_k,  C_k = C_(k−1) + M_k,  σ_k = σ_(k−1) + μ^k      (M_0 = C_0 = 0, σ_0 = 0)
+//! ΔW_K = μ^K ΔW_0 − s M_Kᵀ X
+//! W_K  = W_0 + σ_K ΔW_0 − s C_Kᵀ X
+//! ```
+//!
 //! `G ι_k` only needs the examples whose row of ι is not zero. An example's ι is exactly zero on every step where its
 //! error pools are silent (its output spikes match the target), which in a trained network is most examples on most
-//! steps: the caller names the examples that may have a nonzero ι ([`GramCarry::select_rows`]) and the product runs
-//! over those alone (`G[:, A] ι[A, :]`). Leaving out a row whose ι is zero changes nothing, so the drive is the same
-//! sum however many rows are active.
+//! steps: the caller names the examples that may have a nonzero ι ([`GramCarry::select_rows`]) and hands their rows
+//! of ι alone, compacted ([`GramLearnBlock::learn`]); the product runs over those (`G[:, A] ι[A, :]`). Leaving out a
+//! row whose ι is zero changes nothing, so the drive is the same sum however many rows are active.
+//!
+//! What a silent step must still do is kept as scalars instead of passes over `[B, post]` arrays (the same values,
+//! rounded differently):
+//! - each example's row of M and C is held as `M = α_e M̃`, `C = C̃ + β_e M̃`: a silent step only updates the row's
+//!   two scalars (`α ← μ α`, `β ← β + α`), an active one folds them in (`M̃ ← μ α M̃ + ι`, `C̃ ← C̃ + β M̃_old + M̃`);
+//! - Q is held as `Q = q Q̃`: a step where no example is active only updates q (`q ← μ q`), an active one multiplies
+//!   Q̃ by `μ q` inside the product (`Q̃ ← μ q Q̃ − s G[:, A] ι[A, :]`, then `q = 1`);
+//! - the increment `V ← V + Q` of a learning step is applied by the next drive pass ([`GramDriveBlock::drive_into`],
+//!   [`GramDriveBlock::drive_row`]), which reads V anyway.
+//!
+//! Per learning step the drive pass reads V and Q̃ and writes V and v (four `[B, post]` passes); the product reads and
+//! writes Q̃ when an example is active. (The carry of sessions 2–3 kept `V_0`, `σ_k X ΔW_0ᵀ` and `G C_k` apart: six
+//! passes per drive, and two more for `H ← H + G M`.)
 
 use crate::matmul::mat_mul_into;
 use crate::projection::{Projection, learn_biases};
@@ -41,19 +56,27 @@ pub const GRAM_BLOCK: usize = 256;
 pub struct GramCarry {
     input: Array2<f32>,
     gram: Array2<f32>,
-    v0: Array2<f32>,
-    d0: Array2<f32>,
+    /// V = X Wᵀ, up to the pending increment `v_pending · Q̃`.
+    v: Array2<f32>,
+    /// Q̃ (module docs: `Q = X ΔWᵀ = q Q̃`).
+    q: Array2<f32>,
+    /// M̃ (`M = α M̃` row by row).
     m: Array2<f32>,
+    /// C̃ (`C = C̃ + β M̃` row by row).
     c: Array2<f32>,
-    /// P = G M.
-    p: Array2<f32>,
-    /// H = G C.
-    h: Array2<f32>,
+    /// α of each example's row of M.
+    row_alpha: Vec<f32>,
+    /// β of each example's row of C.
+    row_beta: Vec<f32>,
+    /// q.
+    q_scale: f32,
+    /// The multiple of Q̃ that the next drive pass adds to V (the `V ← V + Q` of the last learning step).
+    v_pending: f32,
     /// Examples whose ι may be nonzero on this step.
     active: Vec<usize>,
     /// Their columns of G, `[B, active]` in the first `active.len()` columns.
     gram_active: Array2<f32>,
-    /// Their rows of ι, gathered (first `active.len()` rows).
+    /// Their rows of ι, compacted, for [`GramCarry::learn`] (first `active.len()` rows).
     iota_active: Array2<f32>,
     sigma: f32,
     mu_pow: f32,
@@ -70,12 +93,14 @@ impl GramCarry {
         Self {
             input: Array2::zeros((examples, pre)),
             gram: Array2::zeros((examples, examples)),
-            v0: rows(),
-            d0: rows(),
+            v: rows(),
+            q: rows(),
             m: rows(),
             c: rows(),
-            p: rows(),
-            h: rows(),
+            row_alpha: vec![1.0; examples],
+            row_beta: vec![0.0; examples],
+            q_scale: 1.0,
+            v_pending: 0.0,
             active: (0..examples).collect(),
             gram_active: Array2::zeros((examples, examples)),
             iota_active: rows(),
@@ -88,16 +113,18 @@ impl GramCarry {
     }
 
     /// Starts a presentation of the constant input `x` with momentum `mu` and batch scale `scale`: G = X Xᵀ,
-    /// V0 = X W_0ᵀ, D0 = X ΔW_0ᵀ.
+    /// V = X W_0ᵀ, Q = X ΔW_0ᵀ.
     pub fn begin(&mut self, proj: &Projection, x: ArrayView2<'_, f32>, mu: f32, scale: f32) {
         assert_eq!(x.dim(), self.input.dim(), "input batch shape");
         self.input.assign(&x);
         general_mat_mul(1.0, &x, &x.t(), 0.0, &mut self.gram);
-        general_mat_mul(1.0, &x, &proj.w.t(), 0.0, &mut self.v0);
-        general_mat_mul(1.0, &x, &proj.dw.t(), 0.0, &mut self.d0);
-        for a in [&mut self.m, &mut self.c, &mut self.p, &mut self.h] {
-            a.fill(0.0);
-        }
+        general_mat_mul(1.0, &x, &proj.w.t(), 0.0, &mut self.v);
+        general_mat_mul(1.0, &x, &proj.dw.t(), 0.0, &mut self.q);
+        self.m.fill(0.0);
+        self.c.fill(0.0);
+        self.row_alpha.fill(1.0);
+        self.row_beta.fill(0.0);
+        (self.q_scale, self.v_pending) = (1.0, 0.0);
         self.select_rows(|_| true);
         (self.sigma, self.mu_pow, self.mu, self.scale, self.steps) = (0.0, 1.0, mu, scale, 0);
     }
@@ -114,45 +141,71 @@ impl GramCarry {
         }
     }
 
+    /// The examples named by the last [`Self::select_rows`], in increasing order.
+    pub fn active(&self) -> &[usize] {
+        &self.active
+    }
+
     /// Number of examples named by the last [`Self::select_rows`].
     pub fn active_rows(&self) -> usize {
         self.active.len()
     }
 
-    /// The carry split into blocks of `width` post cells, as a parallel iterator: the unit of work of a fused
-    /// per-block step (each block computes its cells' drive and applies their learning step).
-    pub fn blocks_mut(&mut self, width: usize) -> impl IndexedParallelIterator<Item = GramBlock<'_>> {
+    /// The carry split into blocks of `width` post cells for a drive pass, as a parallel iterator. Creating it hands
+    /// the pending `V ← V + Q` of the last learning step to the blocks: create it once per forward step and run
+    /// every row of every block ([`GramDriveBlock::drive_into`] or [`GramDriveBlock::drive_row`]).
+    pub fn drive_blocks_mut(&mut self, width: usize) -> impl IndexedParallelIterator<Item = GramDriveBlock<'_>> {
+        let pending = std::mem::take(&mut self.v_pending);
+        self.v
+            .axis_chunks_iter_mut(Axis(1), width)
+            .into_par_iter()
+            .zip(self.q.axis_chunks_iter(Axis(1), width).into_par_iter())
+            .map(move |(v, q)| GramDriveBlock { v, q, pending })
+    }
+
+    /// The carry split into blocks of `width` post cells for a learning step, as a parallel iterator: each block
+    /// applies its cells' share of the step ([`GramLearnBlock::learn`]); the caller then ends the step with
+    /// [`Self::advance`].
+    pub fn learn_blocks_mut(&mut self, width: usize) -> impl IndexedParallelIterator<Item = GramLearnBlock<'_>> {
         let n = self.active.len();
         let (active, gram_active) = (&self.active[..], self.gram_active.slice(s![.., ..n]));
-        let (sigma, scale, mu) = (self.sigma, self.scale, self.mu);
-        self.v0
-            .axis_chunks_iter(Axis(1), width)
+        let (row_alpha, row_beta) = (&self.row_alpha[..], &self.row_beta[..]);
+        let (mu, q_decay, scale) = (self.mu, self.mu * self.q_scale, self.scale);
+        self.m
+            .axis_chunks_iter_mut(Axis(1), width)
             .into_par_iter()
-            .zip(self.d0.axis_chunks_iter(Axis(1), width).into_par_iter())
-            .zip(self.m.axis_chunks_iter_mut(Axis(1), width).into_par_iter())
             .zip(self.c.axis_chunks_iter_mut(Axis(1), width).into_par_iter())
-            .zip(self.p.axis_chunks_iter_mut(Axis(1), width).into_par_iter())
-            .zip(self.h.axis_chunks_iter_mut(Axis(1), width).into_par_iter())
-            .zip(self.iota_active.axis_chunks_iter_mut(Axis(1), width).into_par_iter())
-            .map(move |((((((v0, d0), m), c), p), h), iota_active)| GramBlock {
+            .zip(self.q.axis_chunks_iter_mut(Axis(1), width).into_par_iter())
+            .map(move |((m, c), q)| GramLearnBlock {
                 active,
                 gram_active,
-                v0,
-                d0,
+                row_alpha,
+                row_beta,
                 m,
                 c,
-                p,
-                h,
-                iota_active,
-                sigma,
-                scale,
+                q,
                 mu,
+                q_decay,
+                scale,
             })
     }
 
-    /// Ends a learning step whose blocks have all run [`GramBlock::learn`]: σ_k and μ^k advance.
+    /// Ends a learning step whose blocks have all run [`GramLearnBlock::learn`]: σ_k and μ^k advance, and so do
+    /// the scalars of the rows and of Q (module docs).
     pub fn advance(&mut self) {
-        self.mu_pow *= self.mu;
+        let mu = self.mu;
+        let mut next = self.active.iter().peekable();
+        for (e, (alpha, beta)) in self.row_alpha.iter_mut().zip(&mut self.row_beta).enumerate() {
+            if next.next_if_eq(&&e).is_some() {
+                (*alpha, *beta) = (1.0, 0.0);
+            } else {
+                *alpha *= mu;
+                *beta += *alpha;
+            }
+        }
+        self.q_scale = if self.active.is_empty() { mu * self.q_scale } else { 1.0 };
+        self.v_pending = self.q_scale;
+        self.mu_pow *= mu;
         self.sigma += self.mu_pow;
         self.steps += 1;
     }
@@ -160,20 +213,26 @@ impl GramCarry {
     /// The drive `v = X W_kᵀ + b` with the weights after the learning steps so far (module docs), computed over
     /// fixed blocks of post cells in parallel.
     pub fn drive_into(&mut self, proj: &Projection, v: &mut Array2<f32>) {
-        self.blocks_mut(GRAM_BLOCK)
+        self.drive_blocks_mut(GRAM_BLOCK)
             .zip(v.axis_chunks_iter_mut(Axis(1), GRAM_BLOCK).into_par_iter())
             .zip(proj.b.axis_chunks_iter(Axis(0), GRAM_BLOCK).into_par_iter())
-            .for_each(|((block, mut v), b)| block.drive_into(b, &mut v));
+            .for_each(|((mut block, mut v), b)| block.drive_into(b, &mut v));
     }
 
-    /// One learning step with teaching signal `iota` (`[B, post]`): the recurrences of M, C, P and H over the rows
-    /// of ι that are not zero, and the bias update `Δb ← μ Δb − s Σ ι; b += Δb` applied directly. Like the per-block
+    /// One learning step with teaching signal `iota` (`[B, post]`): the recurrences of M, C and Q over the rows of
+    /// ι that are not zero, and the bias update `Δb ← μ Δb − s Σ ι; b += Δb` applied directly. Like the per-block
     /// path, the step ends with [`Self::advance`], called by the caller once per learning step.
     pub fn learn(&mut self, proj: &mut Projection, iota: ArrayView2<'_, f32>) {
         self.select_rows(|e| iota.row(e).iter().any(|&x| x != 0.0));
-        self.blocks_mut(GRAM_BLOCK)
-            .zip(iota.axis_chunks_iter(Axis(1), GRAM_BLOCK).into_par_iter())
-            .for_each(|(mut block, iota)| block.learn(iota));
+        let mut compact = std::mem::take(&mut self.iota_active);
+        for (mut dst, &e) in compact.rows_mut().into_iter().zip(&self.active) {
+            dst.assign(&iota.row(e));
+        }
+        let n = self.active.len();
+        self.learn_blocks_mut(GRAM_BLOCK)
+            .zip(compact.axis_chunks_iter(Axis(1), GRAM_BLOCK).into_par_iter())
+            .for_each(|(mut block, iota)| block.learn(iota.slice(s![..n, ..])));
+        self.iota_active = compact;
         learn_biases(&mut proj.db, &mut proj.b, iota, self.mu, self.scale);
     }
 
@@ -181,6 +240,19 @@ impl GramCarry {
     pub fn finish(&mut self, proj: &mut Projection) {
         if self.steps == 0 {
             return;
+        }
+        // The true M and C, row by row (module docs).
+        for ((mut m, mut c), (&alpha, &beta)) in self
+            .m
+            .rows_mut()
+            .into_iter()
+            .zip(self.c.rows_mut())
+            .zip(self.row_alpha.iter().zip(&self.row_beta))
+        {
+            Zip::from(&mut m).and(&mut c).for_each(|m, c| {
+                *c += beta * *m;
+                *m *= alpha;
+            });
         }
         let (sigma, mu_pow) = (self.sigma, self.mu_pow);
         Zip::from(&mut proj.w).and(&proj.dw).for_each(|w, &dw| *w += sigma * dw);
@@ -191,67 +263,83 @@ impl GramCarry {
     }
 }
 
-/// Some post cells of a [`GramCarry`]: their columns of V0, D0, M, C, P and H, and the shared active columns of G.
-pub struct GramBlock<'a> {
-    active: &'a [usize],
-    gram_active: ArrayView2<'a, f32>,
-    v0: ArrayView2<'a, f32>,
-    d0: ArrayView2<'a, f32>,
-    m: ArrayViewMut2<'a, f32>,
-    c: ArrayViewMut2<'a, f32>,
-    p: ArrayViewMut2<'a, f32>,
-    h: ArrayViewMut2<'a, f32>,
-    iota_active: ArrayViewMut2<'a, f32>,
-    sigma: f32,
-    scale: f32,
-    mu: f32,
+/// Some post cells of a [`GramCarry`] in a drive pass: their columns of V and Q̃.
+pub struct GramDriveBlock<'a> {
+    v: ArrayViewMut2<'a, f32>,
+    q: ArrayView2<'a, f32>,
+    pending: f32,
 }
 
-impl GramBlock<'_> {
-    /// The block's drive `v = V0 + σ D0 + b − s H` (`v` is `[B, block cells]`, `b` the block's biases; H = G C).
-    pub fn drive_into(&self, b: ArrayView1<'_, f32>, v: &mut ArrayViewMut2<'_, f32>) {
-        let (sigma, scale, b) = (self.sigma, self.scale, b.to_slice().expect("contiguous biases"));
-        Zip::from(v.rows_mut())
-            .and(self.v0.rows())
-            .and(self.d0.rows())
-            .and(self.h.rows())
-            .for_each(|mut v, v0, d0, h| {
-                let (v, v0, d0, h) = (row_mut(&mut v), row(&v0), row(&d0), row(&h));
-                for ((((v, &v0), &d0), &b), &h) in v.iter_mut().zip(v0).zip(d0).zip(b).zip(h) {
-                    *v = v0 + sigma * d0 + b - scale * h;
-                }
-            });
+impl GramDriveBlock<'_> {
+    /// The block's drive `v = X Wᵀ + b` (`v` is `[B, block cells]`, `b` the block's biases), after adding the last
+    /// learning step's Q to V.
+    pub fn drive_into(&mut self, b: ArrayView1<'_, f32>, v: &mut ArrayViewMut2<'_, f32>) {
+        let b = b.to_slice().expect("contiguous biases");
+        for (e, mut v) in v.rows_mut().into_iter().enumerate() {
+            self.drive_row(e, b, row_mut(&mut v));
+        }
     }
 
-    /// The block's share of a learning step with teaching signal `iota` (`[B, block cells]`, zero outside the
-    /// selected rows): `M ← μ M + ι`, `C ← C + M`, `P ← μ P + G[:, A] ι[A, :]`, `H ← H + P`. The caller ends the step
-    /// with [`GramCarry::advance`] once every block has learned.
-    pub fn learn(&mut self, iota: ArrayView2<'_, f32>) {
-        let mu = self.mu;
-        Zip::from(self.m.rows_mut())
-            .and(self.c.rows_mut())
-            .and(iota.rows())
-            .for_each(|mut m, mut c, iota| {
-                for ((m, c), &i) in row_mut(&mut m).iter_mut().zip(row_mut(&mut c)).zip(row(&iota)) {
-                    *m = mu * *m + i;
-                    *c += *m;
-                }
-            });
-        let n = self.active.len();
-        if n == 0 {
-            self.p.mapv_inplace(|p| mu * p);
+    /// [`Self::drive_into`] for example `e` alone (`drive` its row of the block's drive): a caller may go on with the
+    /// row while it is in L1. Every row must be driven once per forward step.
+    #[inline]
+    pub fn drive_row(&mut self, e: usize, b: &[f32], drive: &mut [f32]) {
+        let pending = self.pending;
+        let mut v = self.v.row_mut(e);
+        let (v, q) = (row_mut(&mut v), self.q.row(e));
+        let q = q.to_slice().expect("rows of a block are contiguous");
+        assert!(
+            b.len() == v.len() && q.len() == v.len() && drive.len() == v.len(),
+            "drive row width"
+        );
+        if pending == 0.0 {
+            for ((d, &v), &b) in drive.iter_mut().zip(v.iter()).zip(b) {
+                *d = v + b;
+            }
         } else {
-            let mut gathered = self.iota_active.slice_mut(s![..n, ..]);
-            for (mut dst, &e) in gathered.rows_mut().into_iter().zip(self.active) {
-                dst.assign(&iota.row(e));
+            for (((d, v), &q), &b) in drive.iter_mut().zip(v.iter_mut()).zip(q).zip(b) {
+                *v += pending * q;
+                *d = *v + b;
             }
-            mat_mul_into(1.0, self.gram_active, gathered.view(), mu, &mut self.p);
         }
-        Zip::from(self.h.rows_mut()).and(self.p.rows()).for_each(|mut h, p| {
-            for (h, &p) in row_mut(&mut h).iter_mut().zip(row(&p)) {
-                *h += p;
+    }
+}
+
+/// Some post cells of a [`GramCarry`] in a learning step: their columns of M̃, C̃ and Q̃, and the shared active
+/// columns of G and row scalars.
+pub struct GramLearnBlock<'a> {
+    active: &'a [usize],
+    gram_active: ArrayView2<'a, f32>,
+    row_alpha: &'a [f32],
+    row_beta: &'a [f32],
+    m: ArrayViewMut2<'a, f32>,
+    c: ArrayViewMut2<'a, f32>,
+    q: ArrayViewMut2<'a, f32>,
+    mu: f32,
+    q_decay: f32,
+    scale: f32,
+}
+
+impl GramLearnBlock<'_> {
+    /// The block's share of a learning step. `iota` holds the rows of ι of the active examples only, compacted (row
+    /// k is example `active[k]`, `[active, block cells]`): `M ← μ M + ι` and `C ← C + M` on the active rows (the
+    /// silent ones only change their scalars, in [`GramCarry::advance`]), and `Q ← μ Q − s G[:, A] ι[A, :]`.
+    pub fn learn(&mut self, iota: ArrayView2<'_, f32>) {
+        assert_eq!(iota.nrows(), self.active.len(), "one row of ι per active example");
+        assert_eq!(iota.ncols(), self.m.ncols(), "teaching signal block width");
+        let mu = self.mu;
+        for (&e, iota) in self.active.iter().zip(iota.rows()) {
+            let (decay, beta) = (mu * self.row_alpha[e], self.row_beta[e]);
+            let (mut m, mut c) = (self.m.row_mut(e), self.c.row_mut(e));
+            for ((m, c), &i) in row_mut(&mut m).iter_mut().zip(row_mut(&mut c)).zip(row(&iota)) {
+                let old = *m;
+                *m = decay * old + i;
+                *c += beta * old + *m;
             }
-        });
+        }
+        if !self.active.is_empty() {
+            mat_mul_into(-self.scale, self.gram_active, iota, self.q_decay, &mut self.q);
+        }
     }
 }
 
@@ -286,15 +374,22 @@ mod tests {
         let mut carry = GramCarry::new(examples, pre, post);
         carry.begin(&carried, x.view(), mu, scale);
         let (mut v_direct, mut v_carried) = (Array2::zeros((examples, post)), Array2::zeros((examples, post)));
-        for step in 0..12 {
-            // Examples 1 and 4 are silent on even steps, example 2 always.
+        for step in 0..14 {
+            // Examples 1 and 4 are silent on even steps, example 2 always, every example on steps 5 to 7 (the
+            // carry then only updates its scalars).
+            let all_silent = (5..=7).contains(&step);
             let iota = Array2::from_shape_fn((examples, post), |(e, c)| {
-                let silent = e == 2 || (step % 2 == 0 && (e == 1 || e == 4));
+                let silent = all_silent || e == 2 || (step % 2 == 0 && (e == 1 || e == 4));
                 if silent { 0.0 } else { 0.05 * val(e, c, step) }
             });
             carry.learn(&mut carried, iota.view());
             carry.advance();
-            assert_eq!(carry.active_rows(), if step % 2 == 0 { 3 } else { 5 });
+            let want = match (all_silent, step % 2) {
+                (true, _) => 0,
+                (false, 0) => 3,
+                _ => 5,
+            };
+            assert_eq!(carry.active_rows(), want);
             direct.learn(iota.view(), x.view(), mu, scale);
             direct.drive_into(x.view(), &mut v_direct);
             carry.drive_into(&carried, &mut v_carried);

@@ -13,9 +13,10 @@ pub mod rule;
 
 pub use chain::chain_delta_into;
 pub use feedback::{broadcast_matrices, feedback_alignment_matrices};
-pub use gram::{GramBlock, GramCarry};
+pub use gram::{GramCarry, GramDriveBlock, GramLearnBlock};
 pub use init::{InitError, InitParams, WeightMoments};
 pub use projection::{PostBlock, PreBlock, Projection};
 pub use rule::{
-    BatchReduction, Derivative, LearningRate, broadcast_teaching_block, teaching_signal_block, teaching_signal_into,
+    BatchReduction, Derivative, LearningRate, broadcast_teaching_block, broadcast_teaching_rows, teaching_signal_block,
+    teaching_signal_into,
 };

@@ -63,6 +63,22 @@ impl Derivative {
     }
 }
 
+/// Calls `apply(args…, factor)` with the factor `v ↦ η f'(v)` of `derivative`: one monomorphised call per
+/// derivative, so that each loop vectorises.
+macro_rules! with_factor {
+    ($derivative:expr, $eta:expr, $apply:ident($($arg:expr),*)) => {
+        match $derivative {
+            Derivative::Sech2 { c2 } => $apply($($arg,)* |v| $eta * Derivative::Sech2 { c2 }.at(v)),
+            Derivative::TanhFit { c1, c2 } => $apply($($arg,)* |v| $eta * Derivative::TanhFit { c1, c2 }.at(v)),
+            Derivative::Sech2Unmasked { c2 } => $apply($($arg,)* |v| $eta * Derivative::Sech2Unmasked { c2 }.at(v)),
+            Derivative::TanhFitUnmasked { c1, c2 } => {
+                $apply($($arg,)* |v| $eta * Derivative::TanhFitUnmasked { c1, c2 }.at(v))
+            }
+            Derivative::One => $apply($($arg,)* |_| $eta),
+        }
+    };
+}
+
 /// `ι = η · f'(v) · δ`, elementwise over `[examples, cells]`, written into `iota` (eq 2.11). Large arrays are split
 /// into fixed chunks computed in parallel.
 pub fn teaching_signal_into(
@@ -151,15 +167,55 @@ pub fn broadcast_teaching_block(
         });
 }
 
-/// ι = η f'(v) δ over contiguous cells: one monomorphised loop per derivative, so that each vectorises.
-fn teaching_signal_slices(i: &mut [f32], v: &[f32], d: &[f32], eta: f32, derivative: Derivative) {
-    match derivative {
-        Derivative::Sech2 { c2 } => fill(i, v, d, |v| eta * Derivative::Sech2 { c2 }.at(v)),
-        Derivative::TanhFit { c1, c2 } => fill(i, v, d, |v| eta * Derivative::TanhFit { c1, c2 }.at(v)),
-        Derivative::Sech2Unmasked { c2 } => fill(i, v, d, |v| eta * Derivative::Sech2Unmasked { c2 }.at(v)),
-        Derivative::TanhFitUnmasked { c1, c2 } => fill(i, v, d, |v| eta * Derivative::TanhFitUnmasked { c1, c2 }.at(v)),
-        Derivative::One => fill(i, v, d, |_| eta),
+/// [`broadcast_teaching_block`] for the examples named in `active` alone, compacted: row k of `iota` receives the
+/// teaching signal of example `active[k]` (the same bits as that function's row), δ is not kept. This is the form the
+/// updates consume (silent examples have ι = 0 and add nothing); `iota` needs at least `active.len()` rows.
+pub fn broadcast_teaching_rows(
+    iota: &mut ArrayViewMut2<'_, f32>,
+    v: ArrayView2<'_, f32>,
+    error: ArrayView2<'_, f32>,
+    active: &[usize],
+    b_t: ArrayView2<'_, f32>,
+    eta: f32,
+    derivative: Derivative,
+) {
+    assert!(iota.nrows() >= active.len(), "one row of ι per active example");
+    assert_eq!(iota.ncols(), b_t.ncols(), "teaching signal block width");
+    assert_eq!(v.dim(), (error.nrows(), b_t.ncols()), "drive block shape");
+    assert_eq!(error.ncols(), b_t.nrows(), "one row of B_BAᵀ per output");
+    let contiguous = "rows of a block are contiguous";
+    for (mut i, &e) in iota.rows_mut().into_iter().zip(active) {
+        // δ is summed in place in ι's row, then scaled by η f'(v): the same operations, in the same order, as
+        // broadcast_teaching_block.
+        let i = i.as_slice_mut().expect(contiguous);
+        i.fill(0.0);
+        for (&err, b) in error.row(e).iter().zip(b_t.rows()) {
+            if err != 0.0 {
+                for (d, &b) in i.iter_mut().zip(b.to_slice().expect(contiguous)) {
+                    *d += err * b;
+                }
+            }
+        }
+        teaching_signal_in_place(i, v.row(e).to_slice().expect(contiguous), eta, derivative);
     }
+}
+
+/// ι = η f'(v) δ over contiguous cells, with δ given in `i` and replaced by ι.
+fn teaching_signal_in_place(i: &mut [f32], v: &[f32], eta: f32, derivative: Derivative) {
+    with_factor!(derivative, eta, scale(i, v));
+}
+
+#[inline(always)]
+fn scale<F: Fn(f32) -> f32>(i: &mut [f32], v: &[f32], factor: F) {
+    let v = &v[..i.len()];
+    for k in 0..i.len() {
+        i[k] *= factor(v[k]); // the same product as fill's (multiplication commutes exactly)
+    }
+}
+
+/// ι = η f'(v) δ over contiguous cells.
+fn teaching_signal_slices(i: &mut [f32], v: &[f32], d: &[f32], eta: f32, derivative: Derivative) {
+    with_factor!(derivative, eta, fill(i, v, d));
 }
 
 #[inline(always)]
@@ -229,6 +285,65 @@ mod tests {
         assert!((iota[[0, 2]] - 0.1 * s * -2.0).abs() < 1e-7);
         teaching_signal_into(&mut iota, v.view(), d.view(), 0.1, Derivative::One);
         assert_eq!(iota, array![[0.05f32, 0.05, -0.2]]);
+    }
+
+    /// The compact rows the updates use are bit for bit the rows of the whole arrays observers see, and the
+    /// silent examples' rows there are zero.
+    #[test]
+    fn compact_teaching_rows_equal_the_whole_block() {
+        let (examples, outputs, cells) = (7, 3, 20);
+        let val = |i: usize, j: usize, k: usize| (((i * 31 + j * 17 + k * 7) % 23) as f32 - 11.0) / 4.0;
+        let v = Array2::from_shape_fn((examples, cells), |(e, c)| val(e, c, 1) * 10.0);
+        let b_t = Array2::from_shape_fn((outputs, cells), |(o, c)| val(o, c, 2));
+        // Examples 1, 3 and 4 are silent; the others have one or more outputs in error.
+        let error = Array2::from_shape_fn((examples, outputs), |(e, o)| match e {
+            1 | 3 | 4 => 0.0,
+            _ if (e + o) % 2 == 0 => 1.0,
+            _ => -1.0,
+        });
+        let active = [0, 2, 5, 6];
+        for derivative in [Derivative::Sech2 { c2: 0.08 }, Derivative::One] {
+            let (mut delta, mut iota) = (Array2::zeros((examples, cells)), Array2::zeros((examples, cells)));
+            let eta = 0.01;
+            broadcast_teaching_block(
+                &mut delta.view_mut(),
+                &mut iota.view_mut(),
+                v.view(),
+                error.view(),
+                b_t.view(),
+                eta,
+                derivative,
+            );
+            let mut rows = Array2::from_elem((examples, cells), f32::NAN);
+            broadcast_teaching_rows(
+                &mut rows.view_mut(),
+                v.view(),
+                error.view(),
+                &active,
+                b_t.view(),
+                eta,
+                derivative,
+            );
+            for (k, &e) in active.iter().enumerate() {
+                assert_eq!(rows.row(k), iota.row(e), "example {e}");
+                assert!(
+                    iota.row(e).iter().any(|&x| x != 0.0),
+                    "example {e} has a teaching signal"
+                );
+            }
+            for e in [1, 3, 4] {
+                assert!(
+                    iota.row(e).iter().chain(delta.row(e)).all(|&x| x == 0.0),
+                    "silent example {e}"
+                );
+            }
+            assert!(
+                rows.rows()
+                    .into_iter()
+                    .skip(active.len())
+                    .all(|r| r.iter().all(|x| x.is_nan()))
+            );
+        }
     }
 
     #[test]

@@ -326,6 +326,14 @@ fn copy_row(dst: &mut Array2<bool>, step: usize, src: ArrayView2<'_, f32>, slot:
 }
 
 impl Probe for RasterCapture {
+    fn wants_teaching(&self) -> bool {
+        self.slots.iter().any(|(_, cap)| {
+            cap.traces
+                .iter()
+                .any(|t| matches!(t.variable, TraceVariable::Iota | TraceVariable::Delta))
+        })
+    }
+
     fn after_step(&mut self, step: usize, populations: &Populations<'_>) {
         for (slot, cap) in &mut self.slots {
             if step == 0 && self.record_input {

@@ -19,11 +19,11 @@ use crate::model::{ErrorPools, Model};
 use crate::network::Network;
 use crate::rate_simulator::Reference;
 use ndarray::parallel::prelude::*;
-use ndarray::{Array2, Array3, ArrayView2, Axis, Zip};
+use ndarray::{Array2, Array3, ArrayView2, Axis, Zip, s};
 use rayon::iter::Either;
 use snn_neuron::{LifState, aligned_zeros};
 use snn_plasticity::projection::{drive_block, learn_biases, partial_drive};
-use snn_plasticity::{GramCarry, broadcast_teaching_block, teaching_signal_into};
+use snn_plasticity::{GramCarry, broadcast_teaching_block, broadcast_teaching_rows, teaching_signal_into};
 
 /// Read access to every population of a presentation, by raster index (see [`Model::population_names`]).
 pub struct Populations<'a> {
@@ -70,7 +70,9 @@ impl Populations<'_> {
         self.drive[layer].view()
     }
 
-    /// Feedback δ and teaching signal ι of LIF layer `layer`, if that layer learned on this step.
+    /// Feedback δ and teaching signal ι of LIF layer `layer`, if that layer learned on this step and they were
+    /// formed for observers (a probe whose [`Probe::wants_teaching`] is true, or an alignment meter): the updates
+    /// themselves use ι of the examples with an error alone.
     pub fn teaching(&self, layer: usize) -> Option<(ArrayView2<'_, f32>, ArrayView2<'_, f32>)> {
         self.learned[layer].then(|| (self.delta[layer].view(), self.iota[layer].view()))
     }
@@ -80,6 +82,12 @@ impl Populations<'_> {
 pub trait Probe {
     /// Called after every step with the state of all populations.
     fn after_step(&mut self, step: usize, populations: &Populations<'_>);
+
+    /// Whether this probe reads the hidden layers' δ and ι ([`Populations::teaching`]): forming them as whole
+    /// `[examples, cells]` arrays costs two passes per layer and step, so it is done only when asked.
+    fn wants_teaching(&self) -> bool {
+        false
+    }
 }
 
 /// A probe that records nothing.
@@ -115,14 +123,18 @@ pub struct NonFiniteDrive {
 /// Whether every value is finite: a branch-free reduction, so that it vectorises (the end-of-session benchmark showed
 /// no change at 1 thread: 240 vs 236 ms per training minibatch).
 fn all_finite(a: ArrayView2<'_, f32>) -> bool {
-    let finite = |s: &[f32]| !s.iter().fold(false, |bad, x| bad | !x.is_finite());
     match a.as_slice() {
-        Some(s) => finite(s),
+        Some(s) => all_finite_slice(s),
         None => a.rows().into_iter().all(|r| match r.as_slice() {
-            Some(s) => finite(s),
+            Some(s) => all_finite_slice(s),
             None => r.iter().all(|x| x.is_finite()),
         }),
     }
+}
+
+/// [`all_finite`] of a slice.
+fn all_finite_slice(s: &[f32]) -> bool {
+    !s.iter().fold(false, |bad, x| bad | !x.is_finite())
 }
 
 /// The first example (row) of `drive` holding a NaN or infinite value, if any: the fast check first, the search only
@@ -185,8 +197,16 @@ pub struct Simulator {
     err_inh: Array2<f32>,
     pool_cells: Option<(LifState, LifState, Array2<f32>)>,
     error: Array2<f32>,
+    /// δ and ι of every layer as whole arrays; for the hidden layers formed only when observed (`observed`).
     delta: Vec<Array2<f32>>,
     iota: Vec<Array2<f32>>,
+    observed: bool,
+    /// Examples whose error is not zero on this step: the only ones whose ι is not zero.
+    active: Vec<usize>,
+    /// ι of each hidden layer for the active examples alone, compacted (row k is example `active[k]`).
+    iota_rows: Vec<Array2<f32>>,
+    /// The activity below each hidden layer learning through direct updates, for the active examples alone.
+    pre_rows: Vec<Array2<f32>>,
     /// B_BAᵀ of every hidden layer (`[outputs, cells]`), copied from the network at each presentation.
     broadcast_t: Vec<Array2<f32>>,
     /// Each block's share of the output drive, `[blocks of the last hidden layer, examples, outputs]`.
@@ -195,29 +215,6 @@ pub struct Simulator {
     gram: Option<GramCarry>,
     learned_now: Vec<bool>,
     reference: Option<Reference>,
-}
-
-/// What a learning pass over a hidden layer's blocks does: form δ and ι, apply the updates, or both in one pass (two
-/// passes only when the alignment meter must see ι before the weights change).
-#[derive(Clone, Copy)]
-struct Pass {
-    teach: bool,
-    update: bool,
-}
-
-impl Pass {
-    const TEACH: Self = Self {
-        teach: true,
-        update: false,
-    };
-    const UPDATE: Self = Self {
-        teach: false,
-        update: true,
-    };
-    const BOTH: Self = Self {
-        teach: true,
-        update: true,
-    };
 }
 
 /// `Some` items of `it`, or `n` `None`s: an optional per-block part zipped beside the others.
@@ -273,6 +270,22 @@ impl Simulator {
             error: zeros(out),
             delta: lif_sizes.iter().enumerate().map(state).collect(),
             iota: lif_sizes.iter().enumerate().map(state).collect(),
+            observed: false,
+            active: Vec::with_capacity(examples),
+            iota_rows: lif_sizes[..hidden]
+                .iter()
+                .map(|&n| aligned_zeros(examples, n))
+                .collect(),
+            pre_rows: sizes[..hidden]
+                .iter()
+                .enumerate()
+                .map(
+                    |(l, &n)| match model.learns[l] && !(l == 0 && model.first_layer_uses_gram(examples)) {
+                        true => zeros(n),
+                        false => zeros(0),
+                    },
+                )
+                .collect(),
             broadcast_t: lif_sizes[..lif_sizes.len() - 1]
                 .iter()
                 .map(|&n| Array2::zeros((out, n)))
@@ -326,6 +339,7 @@ impl Simulator {
         let learns: Vec<bool> = m.learns.iter().map(|&l| l && learn).collect();
         let any_learns = learns.iter().any(|&l| l);
         let (eta_out, derivative, reset) = (m.eta[nl - 1], m.derivative, m.file.protocol.reset_between_examples);
+        let observe = meter.is_some() || probe.wants_teaching();
 
         self.input.assign(&inputs);
         one_hot_into(&mut self.target, labels);
@@ -379,10 +393,12 @@ impl Simulator {
                         .and(&self.err_exc)
                         .and(&self.err_inh)
                         .for_each(|e, &p, &n| *e = p - n);
+                    // An example whose error pools are silent has δ = 0, so ι = 0, in every layer: the updates skip it.
+                    let error = &self.error;
+                    self.active.clear();
+                    self.active
+                        .extend((0..self.examples).filter(|&e| error.row(e).iter().any(|&x| x != 0.0)));
                     if use_gram && let Some(g) = &mut self.gram {
-                        // An example whose error pools are silent has δ = 0, so ι = 0, in every layer: the carried
-                        // Gram product skips it (snn_plasticity::gram).
-                        let error = &self.error;
                         g.select_rows(|e| error.row(e).iter().any(|&x| x != 0.0));
                     }
                     if learns[out] {
@@ -390,16 +406,18 @@ impl Simulator {
                         let (v, d) = (self.drive[out].view(), self.delta[out].view());
                         teaching_signal_into(&mut self.iota[out], v, d, eta_out, derivative);
                     }
+                    self.observed = observe && learns[..out].iter().any(|&l| l);
+                    if self.observed {
+                        self.observe_teaching(&learns);
+                    }
                     if let Some(meter) = meter.as_deref_mut() {
-                        self.learn_hidden_layers(net, &learns, Pass::TEACH, use_gram);
+                        // Backprop's ι from the weights before this step's update.
                         let (m, examples) = (&self.model, self.examples);
                         self.reference
                             .get_or_insert_with(|| Reference::new(examples, &m.layers()[1..]))
                             .measure(m, net, &self.drive, &self.error, &self.iota, &learns, meter);
-                        self.learn_hidden_layers(net, &learns, Pass::UPDATE, use_gram);
-                    } else {
-                        self.learn_hidden_layers(net, &learns, Pass::BOTH, use_gram);
                     }
+                    self.learn_hidden_layers(net, &learns, use_gram);
                     if learns[out] {
                         self.learn_output(net, use_gram);
                     }
@@ -410,7 +428,7 @@ impl Simulator {
             }
             let learning_now = s >= settle;
             for (l, flag) in self.learned_now.iter_mut().enumerate() {
-                *flag = learning_now && learns[l];
+                *flag = learning_now && learns[l] && (l == out || self.observed);
             }
             probe.after_step(
                 s,
@@ -470,18 +488,29 @@ impl Simulator {
             .zip(here[0].column_blocks_mut(width))
             .zip(proj.w.axis_chunks_iter(Axis(0), width).into_par_iter())
             .zip(proj.b.axis_chunks_iter(Axis(0), width).into_par_iter())
-            .zip(optional(gram.map(|g| g.blocks_mut(width)), blocks))
+            .zip(optional(gram.map(|g| g.drive_blocks_mut(width)), blocks))
             .zip(optional(above, blocks))
             .map(|(((((mut v, mut state), w), b), gram), above)| {
                 let mut bad = None;
                 if recompute {
-                    match gram {
-                        Some(g) => g.drive_into(b, &mut v),
-                        None => drive_block(pre, w, b, &mut v),
+                    // Drive, finiteness check and LIF update row by row, while the row is in L1.
+                    if gram.is_none() {
+                        drive_block(pre, w, b, &mut v);
                     }
-                    bad = first_non_finite_row(v.view());
+                    let (mut gram, b) = (gram, b.to_slice().expect("contiguous biases"));
+                    for (e, mut v) in v.rows_mut().into_iter().enumerate() {
+                        let v = v.as_slice_mut().expect("rows of a block are contiguous");
+                        if let Some(g) = &mut gram {
+                            g.drive_row(e, b, v);
+                        }
+                        if bad.is_none() && !all_finite_slice(v) {
+                            bad = Some(e);
+                        }
+                        state.step_row(&lif, e, v);
+                    }
+                } else {
+                    state.step(&lif, v.view());
                 }
-                state.step(&lif, v.view());
                 if let Some((w_above, mut partial)) = above {
                     partial_drive(w_above, state.a.view(), &mut partial);
                 }
@@ -545,19 +574,38 @@ impl Simulator {
     }
 
     /// [`Self::learn_hidden`] of every hidden layer, top down.
-    fn learn_hidden_layers(&mut self, net: &mut Network, learns: &[bool], pass: Pass, use_gram: bool) {
+    fn learn_hidden_layers(&mut self, net: &mut Network, learns: &[bool], use_gram: bool) {
         for l in (0..self.layers.len() - 1).rev() {
-            self.learn_hidden(net, l, learns, pass, use_gram);
+            self.learn_hidden(net, l, learns, use_gram);
+        }
+    }
+
+    /// δ and ι of every learning hidden layer as whole `[examples, cells]` arrays, for observers (probes, the
+    /// alignment meter), in parallel over blocks: the same values the updates use, zero for silent examples.
+    fn observe_teaching(&mut self, learns: &[bool]) {
+        let m = &self.model;
+        for l in (0..self.layers.len() - 1).filter(|&l| learns[l]) {
+            let width = block_width(self.drive[l].ncols());
+            let (eta, derivative, error) = (m.eta[l], m.derivative, self.error.view());
+            self.delta[l]
+                .axis_chunks_iter_mut(Axis(1), width)
+                .into_par_iter()
+                .zip(self.iota[l].axis_chunks_iter_mut(Axis(1), width).into_par_iter())
+                .zip(self.drive[l].axis_chunks_iter(Axis(1), width).into_par_iter())
+                .zip(self.broadcast_t[l].axis_chunks_iter(Axis(1), width).into_par_iter())
+                .for_each(|(((mut delta, mut iota), v), b_t)| {
+                    broadcast_teaching_block(&mut delta, &mut iota, v, error, b_t, eta, derivative);
+                });
         }
     }
 
     /// A learning step of hidden layer `l` (if it learns) and of the output weights fed by it (if `l` is the last
     /// hidden layer and the output learns), in parallel over `l`'s blocks: `δ = e B_BAᵀ` and `ι = η f'(v) δ`
-    /// (eq 2.11), then the momentum update of the block's rows of W (or its Gram carry) and biases, and of the
-    /// block's columns of the output weights.
-    fn learn_hidden(&mut self, net: &mut Network, l: usize, learns: &[bool], pass: Pass, use_gram: bool) {
+    /// (eq 2.11) of the examples with an error, then the momentum update of the block's rows of W (or its Gram
+    /// carry) and biases, and of the block's columns of the output weights.
+    fn learn_hidden(&mut self, net: &mut Network, l: usize, learns: &[bool], use_gram: bool) {
         let out = self.drive.len() - 1;
-        let output_above = l + 1 == out && learns[out] && pass.update;
+        let output_above = l + 1 == out && learns[out];
         if !(learns[l] || output_above) {
             return;
         }
@@ -569,43 +617,49 @@ impl Simulator {
         let (eta, derivative, learn_l) = (m.eta[l], m.derivative, learns[l]);
         let width = block_width(self.drive[l].ncols());
         let blocks = self.drive[l].ncols().div_ceil(width);
+        let (active, n) = (&self.active[..], self.active.len());
+        let gram = self.gram.as_mut().filter(|_| l == 0 && use_gram);
+        // The activity below, for the active examples alone (all of them: the activity itself).
         let pre = match l {
             0 => self.input.view(),
             _ => self.layers[l - 1].a.view(),
         };
+        let pre = if learn_l && gram.is_none() && n < self.examples {
+            let rows = &mut self.pre_rows[l];
+            for (mut dst, &e) in rows.rows_mut().into_iter().zip(active) {
+                dst.assign(&pre.row(e));
+            }
+            rows.slice(s![..n, ..])
+        } else {
+            pre
+        };
         let here = self.layers[l].a.view();
         let error = self.error.view();
-        let (iota_below, iota_above) = self.iota.split_at_mut(l + 1);
-        let iota_out = iota_above[iota_above.len() - 1].view(); // l < out: the output is above
+        let iota_out = self.iota[out].view();
         let (lower, upper) = net.projections.split_at_mut(l + 1);
         let above = output_above.then(|| upper[0].pre_blocks_mut(width));
-        let gram = self.gram.as_mut().filter(|_| l == 0 && use_gram);
         lower[l]
             .post_blocks_mut(width)
-            .zip(self.delta[l].axis_chunks_iter_mut(Axis(1), width).into_par_iter())
-            .zip(iota_below[l].axis_chunks_iter_mut(Axis(1), width).into_par_iter())
+            .zip(self.iota_rows[l].axis_chunks_iter_mut(Axis(1), width).into_par_iter())
             .zip(self.drive[l].axis_chunks_iter(Axis(1), width).into_par_iter())
             .zip(self.broadcast_t[l].axis_chunks_iter(Axis(1), width).into_par_iter())
             .zip(here.axis_chunks_iter(Axis(1), width).into_par_iter())
-            .zip(optional(gram.map(|g| g.blocks_mut(width)), blocks))
+            .zip(optional(gram.map(|g| g.learn_blocks_mut(width)), blocks))
             .zip(optional(above, blocks))
-            .for_each(
-                |(((((((mut proj, mut delta), mut iota), v), b_t), a_here), gram), above)| {
-                    if learn_l && pass.teach {
-                        broadcast_teaching_block(&mut delta, &mut iota, v, error, b_t, eta, derivative);
+            .for_each(|((((((mut proj, mut iota), v), b_t), a_here), gram), above)| {
+                if learn_l {
+                    let mut iota = iota.slice_mut(s![..n, ..]);
+                    broadcast_teaching_rows(&mut iota, v, error, active, b_t, eta, derivative);
+                    match gram {
+                        Some(mut g) => g.learn(iota.view()),
+                        None => proj.learn_weights(iota.view(), pre, mu, scale),
                     }
-                    if learn_l && pass.update {
-                        match gram {
-                            Some(mut g) => g.learn(iota.view()),
-                            None => proj.learn_weights(iota.view(), pre, mu, scale),
-                        }
-                        proj.learn_biases(iota.view(), mu, scale);
-                    }
-                    if let Some(mut above) = above {
-                        above.learn_weights(iota_out, a_here, mu, scale);
-                    }
-                },
-            );
+                    proj.learn_biases(iota.view(), mu, scale);
+                }
+                if let Some(mut above) = above {
+                    above.learn_weights(iota_out, a_here, mu, scale);
+                }
+            });
     }
 
     /// The output layer's learning step: its biases, and its weights too when it reads the input directly (no hidden
@@ -632,11 +686,6 @@ impl Simulator {
     /// The drive of LIF layer `layer` (0 = first hidden) at the last step.
     pub fn drive(&self, layer: usize) -> ArrayView2<'_, f32> {
         self.drive[layer].view()
-    }
-
-    /// The teaching signal ι of LIF layer `layer` at the last learning step.
-    pub fn iota(&self, layer: usize) -> ArrayView2<'_, f32> {
-        self.iota[layer].view()
     }
 }
 
