@@ -537,9 +537,29 @@ fn interrupted_run_resumes_to_the_same_result() {
     assert!(summary["error"].as_str().unwrap().contains("--resume"));
     // The raster file is closed cleanly and readable.
     assert!(hdf5::File::open(cut.join("rasters.h5")).is_ok());
+    // Left as a killed process leaves it (no final summary: status running, wall time 0): the resumed run's wall
+    // time still covers all its training.
+    let killed = std::fs::read_to_string(cut.join("summary.json"))
+        .unwrap()
+        .replace("\"interrupted\"", "\"running\"");
+    let wall = summary["wall_s"].to_string();
+    std::fs::write(
+        cut.join("summary.json"),
+        killed.replace(&format!("\"wall_s\": {wall}"), "\"wall_s\": 0.0"),
+    )
+    .unwrap();
 
     let o = snnsim(&["run", "--resume", cut.to_str().unwrap(), "-q"], Some(&data));
     assert!(o.status.success(), "{:?}", text(&o));
+    let summary: serde_json::Value = serde_json::from_slice(&std::fs::read(cut.join("summary.json")).unwrap()).unwrap();
+    let (wall, train) = (
+        summary["wall_s"].as_f64().unwrap(),
+        summary["train_s"].as_f64().unwrap(),
+    );
+    assert!(
+        wall >= train,
+        "wall time {wall} s covers the training time {train} s of both processes"
+    );
     let o = snnsim(&["run", "--resume", cut.to_str().unwrap()], Some(&data));
     assert!(text(&o).1.contains("this run has finished"), "{:?}", text(&o));
 

@@ -232,7 +232,8 @@ pub struct Summary {
     pub test_accuracy: Option<f64>,
     /// Test images in the final test.
     pub test_examples: usize,
-    /// Wall time of the whole run, s.
+    /// Wall time of the whole run, s (all its processes; for a process killed without writing its summary, its
+    /// training time up to its last checkpoint).
     pub wall_s: f64,
     /// Wall time of training (learning-curve tests included), s.
     pub train_s: f64,

@@ -409,7 +409,9 @@ pub fn resume(run_dir: &Path, observer: &mut dyn Observer, stop: &AtomicBool) ->
     let dir = RunDir {
         path: run_dir.to_path_buf(),
     };
-    let earlier_wall = summary.wall_s;
+    // A process killed outright never wrote its summary's wall time; its training time up to the last checkpoint
+    // is then the best lower bound there is.
+    let earlier_wall = summary.wall_s.max(progress.train_s);
     summary.status = "running".into();
     summary.error = None;
     summary.threads = rayon::current_num_threads();
