@@ -399,7 +399,8 @@ impl Simulator {
                     self.active
                         .extend((0..self.examples).filter(|&e| error.row(e).iter().any(|&x| x != 0.0)));
                     if use_gram && let Some(g) = &mut self.gram {
-                        g.select_rows(|e| error.row(e).iter().any(|&x| x != 0.0));
+                        let active = &self.active;
+                        g.select_rows(|e| active.binary_search(&e).is_ok());
                     }
                     if learns[out] {
                         self.delta[out].assign(&self.error);
