@@ -305,30 +305,33 @@ fn run(cli: Cli) -> Result<()> {
                     snn_sim::run::Relaunch::Start => {}
                 }
             }
-            if let Some(n) = threads {
-                rayon::ThreadPoolBuilder::new()
-                    .num_threads(n)
-                    .build_global()
-                    .context("cannot start the thread pool")?;
-            }
+            // The run itself executes on one of the pool's threads: a parallel region started from a worker runs its
+            // first share on that worker, while one started from outside the pool puts the calling thread to sleep
+            // until the workers are done (a wake-up per region, hundreds per minibatch).
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads.unwrap_or(0))
+                .build()
+                .context("cannot start the thread pool")?;
             if let Some(s) = seed {
                 overrides.push(format!("seed={s}"));
             }
             install_signal_handler()?;
             let mut display = progress::Display::new(quiet);
-            let report = match (resume, model) {
-                (Some(dir), _) => snn_sim::run::resume(&dir, &mut display, &STOP),
-                (None, Some(model_path)) => {
-                    let request = RunRequest {
-                        model_path,
-                        overrides,
-                        output_root,
-                        run_dir: out,
-                    };
-                    execute(&request, &mut display, &STOP)
-                }
-                (None, None) => anyhow::bail!("give a model file, or --resume RUN_DIR"),
-            };
+            let report = pool.install(|| -> anyhow::Result<_> {
+                Ok(match (resume, model) {
+                    (Some(dir), _) => snn_sim::run::resume(&dir, &mut display, &STOP)?,
+                    (None, Some(model_path)) => {
+                        let request = RunRequest {
+                            model_path,
+                            overrides,
+                            output_root,
+                            run_dir: out,
+                        };
+                        execute(&request, &mut display, &STOP)?
+                    }
+                    (None, None) => anyhow::bail!("give a model file, or --resume RUN_DIR"),
+                })
+            });
             display.finish();
             let report = report?;
             let o = &report.outcome;
