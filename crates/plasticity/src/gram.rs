@@ -118,8 +118,18 @@ impl GramCarry {
         assert_eq!(x.dim(), self.input.dim(), "input batch shape");
         self.input.assign(&x);
         general_mat_mul(1.0, &x, &x.t(), 0.0, &mut self.gram);
-        general_mat_mul(1.0, &x, &proj.w.t(), 0.0, &mut self.v);
-        general_mat_mul(1.0, &x, &proj.dw.t(), 0.0, &mut self.q);
+        // V and Q in parallel over fixed blocks of GRAM_BLOCK post cells (the same sums at any thread count).
+        let x = self.input.view();
+        self.v
+            .axis_chunks_iter_mut(Axis(1), GRAM_BLOCK)
+            .into_par_iter()
+            .zip(self.q.axis_chunks_iter_mut(Axis(1), GRAM_BLOCK).into_par_iter())
+            .zip(proj.w.axis_chunks_iter(Axis(0), GRAM_BLOCK).into_par_iter())
+            .zip(proj.dw.axis_chunks_iter(Axis(0), GRAM_BLOCK).into_par_iter())
+            .for_each(|(((mut v, mut q), w), dw)| {
+                mat_mul_into(1.0, x, w.t(), 0.0, &mut v);
+                mat_mul_into(1.0, x, dw.t(), 0.0, &mut q);
+            });
         self.m.fill(0.0);
         self.c.fill(0.0);
         self.row_alpha.fill(1.0);
@@ -241,24 +251,33 @@ impl GramCarry {
         if self.steps == 0 {
             return;
         }
-        // The true M and C, row by row (module docs).
-        for ((mut m, mut c), (&alpha, &beta)) in self
-            .m
-            .rows_mut()
-            .into_iter()
-            .zip(self.c.rows_mut())
-            .zip(self.row_alpha.iter().zip(&self.row_beta))
-        {
-            Zip::from(&mut m).and(&mut c).for_each(|m, c| {
-                *c += beta * *m;
-                *m *= alpha;
+        let (sigma, mu_pow, scale) = (self.sigma, self.mu_pow, self.scale);
+        let (x, row_alpha, row_beta) = (self.input.view(), &self.row_alpha[..], &self.row_beta[..]);
+        // In parallel over fixed blocks of GRAM_BLOCK post cells: rows of W and ΔW, columns of M and C.
+        self.m
+            .axis_chunks_iter_mut(Axis(1), GRAM_BLOCK)
+            .into_par_iter()
+            .zip(self.c.axis_chunks_iter_mut(Axis(1), GRAM_BLOCK).into_par_iter())
+            .zip(proj.w.axis_chunks_iter_mut(Axis(0), GRAM_BLOCK).into_par_iter())
+            .zip(proj.dw.axis_chunks_iter_mut(Axis(0), GRAM_BLOCK).into_par_iter())
+            .for_each(|(((mut m, mut c), mut w), mut dw)| {
+                // The true M and C, row by row (module docs).
+                for ((mut m, mut c), (&alpha, &beta)) in m
+                    .rows_mut()
+                    .into_iter()
+                    .zip(c.rows_mut())
+                    .zip(row_alpha.iter().zip(row_beta))
+                {
+                    Zip::from(&mut m).and(&mut c).for_each(|m, c| {
+                        *c += beta * *m;
+                        *m *= alpha;
+                    });
+                }
+                Zip::from(&mut w).and(&dw).for_each(|w, &dw| *w += sigma * dw);
+                mat_mul_into(-scale, c.t(), x, 1.0, &mut w);
+                dw.mapv_inplace(|dw| mu_pow * dw);
+                mat_mul_into(-scale, m.t(), x, 1.0, &mut dw);
             });
-        }
-        let (sigma, mu_pow) = (self.sigma, self.mu_pow);
-        Zip::from(&mut proj.w).and(&proj.dw).for_each(|w, &dw| *w += sigma * dw);
-        general_mat_mul(-self.scale, &self.c.t(), &self.input, 1.0, &mut proj.w);
-        proj.dw.mapv_inplace(|dw| mu_pow * dw);
-        general_mat_mul(-self.scale, &self.m.t(), &self.input, 1.0, &mut proj.dw);
         self.steps = 0;
     }
 }
