@@ -90,17 +90,23 @@ pub fn groups(runs: &[RunFolder], each: bool, measure: Measure) -> Result<Vec<Cu
 }
 
 /// Runs grouped by model name and overrides other than the seed (each run alone with `each`), in order of first
-/// appearance, with the group's label.
+/// appearance, with the group's label: the model name and the overrides that not every run shares (a sweep's common
+/// settings, such as `protocol.epochs=1`, would hide the one that differs in a legend of any width).
 pub fn group_runs(runs: &[RunFolder], each: bool) -> Vec<(String, Vec<&RunFolder>)> {
+    let own = |run: &RunFolder| -> Vec<String> {
+        let o = &run.summary.overrides;
+        o.iter().filter(|o| !o.starts_with("seed=")).cloned().collect()
+    };
+    let shared: Vec<String> = match runs.split_first() {
+        Some((first, rest)) if !rest.is_empty() => own(first)
+            .into_iter()
+            .filter(|o| rest.iter().all(|r| r.summary.overrides.contains(o)))
+            .collect(),
+        _ => Vec::new(),
+    };
     let mut keys: Vec<(String, Vec<&RunFolder>)> = Vec::new();
     for run in runs {
-        let rest: Vec<&str> = run
-            .summary
-            .overrides
-            .iter()
-            .map(String::as_str)
-            .filter(|o| !o.starts_with("seed="))
-            .collect();
+        let rest: Vec<String> = own(run).into_iter().filter(|o| !shared.contains(o)).collect();
         let mut key = run.summary.model.clone();
         if !rest.is_empty() {
             key = format!("{key} {}", rest.join(" "));
@@ -242,4 +248,56 @@ pub fn plot(
         None => "Learning curve".to_string(),
     };
     crate::write_png_and_svg(stem, crate::SIZE, &CurveFigure { groups, title, measure })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use snn_sim::metrics::Summary;
+
+    fn run(model: &str, seed: u64, overrides: &[&str]) -> RunFolder {
+        RunFolder {
+            path: PathBuf::from(format!("{model}-{seed}")),
+            summary: Summary {
+                status: "finished".into(),
+                error: None,
+                model: model.into(),
+                model_path: format!("models/{model}.ron"),
+                model_hash: String::new(),
+                overrides: overrides.iter().map(|o| o.to_string()).collect(),
+                seed,
+                version: "0".into(),
+                commit: None,
+                train_examples_seen: 0,
+                test_accuracy: None,
+                test_examples: 0,
+                wall_s: 0.0,
+                train_s: 0.0,
+                test_s: 0.0,
+                threads: 1,
+                trials: 1,
+                test_accuracy_sem: None,
+            },
+        }
+    }
+
+    /// Seeds group together; the overrides every run shares leave the labels, the differing ones stay.
+    #[test]
+    fn groups_by_overrides_and_labels_with_the_differing_ones() {
+        let runs = [
+            run("deep", 1, &["protocol.epochs=1", "seed=1"]),
+            run("deep", 2, &["protocol.epochs=1", "seed=2"]),
+            run("deep", 1, &["protocol.epochs=1", "learning.gamma=0.0656", "seed=1"]),
+            run("shallow", 1, &["protocol.epochs=1", "seed=1"]),
+        ];
+        let groups = group_runs(&runs, false);
+        let labels: Vec<(&str, usize)> = groups.iter().map(|(l, m)| (l.as_str(), m.len())).collect();
+        assert_eq!(labels, [("deep", 2), ("deep learning.gamma=0.0656", 1), ("shallow", 1)]);
+        let each = group_runs(&runs[..2], true);
+        let labels: Vec<&str> = each.iter().map(|(l, _)| l.as_str()).collect();
+        assert_eq!(labels, ["deep (seed 1)", "deep (seed 2)"]);
+        // A single run keeps its overrides in the label.
+        let one = group_runs(&runs[2..3], false);
+        assert_eq!(one[0].0, "deep protocol.epochs=1 learning.gamma=0.0656");
+    }
 }
