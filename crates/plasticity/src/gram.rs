@@ -381,7 +381,14 @@ mod tests {
     /// and ΔW equal the directly updated ones, while some examples have ι = 0 (skipped by the product) on some steps.
     #[test]
     fn carry_with_silent_examples_equals_direct_updates() {
-        let (examples, pre, post, mu, scale) = (6, 9, 20, 0.9f32, 0.5f32);
+        // 20 post cells: one block; 600: three blocks of GRAM_BLOCK, the last one partial.
+        for post in [20, 600] {
+            carry_equals_direct_updates(post);
+        }
+    }
+
+    fn carry_equals_direct_updates(post: usize) {
+        let (examples, pre, mu, scale) = (6, 9, 0.9f32, 0.5f32);
         let val = |i: usize, j: usize, k: usize| (((i * 31 + j * 17 + k * 7) % 23) as f32 - 11.0) / 11.0;
         let x = Array2::from_shape_fn((examples, pre), |(i, j)| val(i, j, 1));
         let mut direct = Projection::new(
@@ -421,5 +428,39 @@ mod tests {
             assert!(worst < 1e-5, "{what} differs by {worst}");
         }
         assert_eq!(direct.b, carried.b, "biases are updated directly by both");
+    }
+
+    /// A presentation of the carry (begin, learning steps, drives, finish) gives the same bits on one thread and on
+    /// two: its blocks are fixed, whatever the number of threads.
+    #[test]
+    fn carry_gives_the_same_bits_at_one_and_two_threads() {
+        let (examples, pre, post) = (12, 40, 700);
+        let val = |i: usize, j: usize, k: usize| (((i * 31 + j * 17 + k * 7) % 23) as f32 - 11.0) / 11.0;
+        let x = Array2::from_shape_fn((examples, pre), |(i, j)| val(i, j, 1));
+        let mut start = Projection::new(
+            Array2::from_shape_fn((post, pre), |(i, j)| val(i, j, 2)),
+            Array1::ones(post),
+        );
+        start.dw = Array2::from_shape_fn((post, pre), |(i, j)| 0.1 * val(i, j, 3));
+        let run = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+            pool.install(|| {
+                let mut proj = start.clone();
+                let mut carry = GramCarry::new(examples, pre, post);
+                let mut v = Array2::zeros((examples, post));
+                let mut drives = Vec::new();
+                carry.begin(&proj, x.view(), 0.9, 0.5);
+                for step in 0..5 {
+                    let iota = Array2::from_shape_fn((examples, post), |(e, c)| 0.05 * val(e, c, step));
+                    carry.learn(&mut proj, iota.view());
+                    carry.advance();
+                    carry.drive_into(&proj, &mut v);
+                    drives.push(v.clone());
+                }
+                carry.finish(&mut proj);
+                (drives, proj)
+            })
+        };
+        assert_eq!(run(1), run(2));
     }
 }
