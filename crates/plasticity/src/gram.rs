@@ -47,8 +47,9 @@ use ndarray::parallel::prelude::*;
 use ndarray::{Array2, ArrayView1, ArrayView2, ArrayViewMut2, Axis, Zip, linalg::general_mat_mul, s};
 use snn_neuron::aligned_zeros;
 
-/// Post cells per parallel block of the carry when it runs on its own ([`GramCarry::drive_into`],
-/// [`GramCarry::learn`]); the simulator's fused step chooses its own blocks.
+/// Post cells per parallel block of [`GramCarry::begin`] and [`GramCarry::finish`], and of the carry's steps when it
+/// runs on its own ([`GramCarry::drive_into`], [`GramCarry::learn`]); the simulator's fused step chooses its own
+/// blocks.
 pub const GRAM_BLOCK: usize = 256;
 
 /// Presentation state of a projection carried forward through its Gram matrix.
