@@ -23,7 +23,7 @@ pub enum InitError {
     NegativeVariance {
         /// Fan-in N of the layer.
         fan_in: usize,
-        /// E[W²] from the formula.
+        /// `E[W²]` from the formula.
         second_moment: f64,
         /// μ_W².
         mean_sq: f64,
