@@ -3,7 +3,7 @@
 //!
 //! The teacher has `inputs` graded inputs, `hidden_layers` layers of `width` nonrectified tanh cells, and a linear
 //! read-out to two cells whose argmax is the class (one-hot outputs). What the paper leaves open is chosen here and
-//! kept configurable (SPEC §3 [choice]):
+//! kept configurable (SPEC §3 \[choice\]):
 //! - inputs uniform in `[-input_range, input_range]^inputs`;
 //! - weights uniform with mean 0 and variance `weight_gain² / fan_in` (gain 2: tanh layers well into their
 //!   nonlinear range, so that the function is not nearly linear), biases uniform with standard deviation `bias_std`;

@@ -1,4 +1,4 @@
-//! The executor of a run: the training protocol of SPEC §2.4 driving a [`Simulator`], with observers beside it.
+//! The executor of a run: the training protocol of SPEC §2.4 driving a [`Simulator`](crate::simulator::Simulator), with observers beside it.
 //!
 //! [`Experiment::run`] trains for `protocol.epochs` passes in minibatches of `protocol.batch_size` (shuffled each
 //! epoch from the seeded order stream), takes a learning-curve point every `protocol.curve_every` training examples

@@ -1,5 +1,8 @@
 //! `snnsim`: the command line. Thin by design: parse, set up threads and progress display, call `snn_sim`.
 
+// The doc comments of the argument types are the command's --help text, where `<DIR>` names a value as usual.
+#![allow(rustdoc::invalid_html_tags)]
+
 mod progress;
 
 /// Prints a line to standard output. A closed pipe (`snnsim ... | head -1`) ends the program quietly with success

@@ -257,7 +257,7 @@ pub struct LearningSpec {
     /// `false` uses sech²(c2 v) for every v (the unrectified tanh's derivative): in nonspiking networks a cell
     /// pushed below v = 0 then keeps learning instead of falling silent for good (docs/results.md).
     pub rectified_derivative: bool,
-    /// How a minibatch's per-example updates are combined: `Mean` or `Sum` (SPEC §2.4 [choice]).
+    /// How a minibatch's per-example updates are combined: `Mean` or `Sum` (SPEC §2.4 \[choice\]).
     pub batch_reduction: BatchReduction,
 }
 
@@ -292,7 +292,7 @@ pub struct ProtocolSpec {
     pub epochs: usize,
     /// Shuffle the training set at the start of every epoch.
     pub shuffle: bool,
-    /// Reset h, refractory counters and activities between examples (SPEC §2.4 [choice]: true).
+    /// Reset h, refractory counters and activities between examples (SPEC §2.4 \[choice\]: true).
     pub reset_between_examples: bool,
     /// Learning-curve point every this many training examples (1000); 0 for none.
     pub curve_every: usize,
