@@ -204,6 +204,14 @@ fn bad_overrides_and_missing_files_fail_clearly() {
     assert_eq!(o.status.code(), Some(1));
     assert!(err.contains("models/nope.ron") && err.contains("cannot read"), "{err}");
 
+    let o = snnsim(&["run", "models/small_lif_ba.ron", "--idle", "nap"], None);
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(2), "a usage error, as clap reports them");
+    assert!(
+        err.contains("--idle") && err.contains("unknown idle wait `nap`: expected `spin` or `sleep`"),
+        "{err}"
+    );
+
     let o = snnsim(
         &[
             "check",

@@ -8,6 +8,7 @@
 //! - [`alignment`]: the angle between a layer's teaching signal and backprop's (SPEC §4).
 //! - [`experiment`]: the protocol (epochs, learning curve, final test) with [`experiment::Observer`]s beside it.
 //! - [`recorder`], [`metrics`], [`run`]: the run folder and its files.
+//! - [`threads`]: the thread pool a run executes in, and how its helpers wait between parallel regions.
 
 pub mod alignment;
 pub mod bench;
@@ -25,6 +26,7 @@ pub mod recorder;
 pub mod run;
 pub mod seeds;
 pub mod simulator;
+pub mod threads;
 pub mod trials;
 
 pub use error::SimError;

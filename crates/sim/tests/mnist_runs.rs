@@ -9,6 +9,7 @@ use snn_sim::dataset::Prepared;
 use snn_sim::experiment::{Experiment, Silent};
 use snn_sim::metrics::{Summary, read_curve};
 use snn_sim::run::{RunRequest, execute};
+use snn_sim::threads::{IdleWait, run_in_pool};
 use snn_sim::{Model, ModelFile};
 use std::path::PathBuf;
 
@@ -45,10 +46,10 @@ fn learning_on_a_small_mnist_subset_raises_accuracy() {
 /// Weights, biases, learning-curve accuracies and final test score of a trained run.
 type Trained = (Vec<Array2<f32>>, Vec<Array1<f32>>, Vec<f64>, usize);
 
-fn trained(model: &Model, threads: usize) -> Trained {
+fn trained(model: &Model, threads: usize, idle: IdleWait) -> Trained {
     let data = Prepared::load(model).unwrap();
     let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
-    pool.install(|| {
+    run_in_pool(&pool, idle, || {
         let mut exp = Experiment::new(model).unwrap();
         let o = exp.run(&data, &mut Silent, None).unwrap();
         let net = exp.network();
@@ -62,7 +63,7 @@ fn trained(model: &Model, threads: usize) -> Trained {
 }
 
 #[test]
-fn same_seed_gives_identical_bits_at_one_and_two_threads() {
+fn same_seed_gives_identical_bits_at_one_and_two_threads_spinning_or_sleeping() {
     let Some(model) = small_model(&[
         "data.train_limit=200",
         "data.test_limit=100",
@@ -70,12 +71,14 @@ fn same_seed_gives_identical_bits_at_one_and_two_threads() {
     ]) else {
         return;
     };
-    let one = trained(&model, 1);
-    let two = trained(&model, 2);
+    let one = trained(&model, 1, IdleWait::Spin);
+    let two = trained(&model, 2, IdleWait::Spin);
     assert_eq!(one, two, "weights, biases, curve and test result identical");
+    let two_sleeping = trained(&model, 2, IdleWait::Sleep);
+    assert_eq!(one, two_sleeping, "helpers that sleep between regions: the same bits");
     let mut other = model.file.clone();
     other.seed += 1;
-    let other = trained(&other.check().unwrap(), 2);
+    let other = trained(&other.check().unwrap(), 2, IdleWait::Spin);
     assert_ne!(one.0, other.0, "another seed, other weights");
 }
 

@@ -27,6 +27,7 @@ use anyhow::{Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
 use snn_data::DatasetKind;
 use snn_sim::run::{RunRequest, execute};
+use snn_sim::threads::{IdleWait, run_in_pool};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -67,6 +68,11 @@ enum Command {
         /// Worker threads (default: all cores). Results are identical for any number.
         #[arg(long)]
         threads: Option<usize>,
+        /// How idle worker threads wait between the parallel parts of a step: `spin` (keep looking for work; the
+        /// fastest when the run has its cores to itself) or `sleep` (rayon's default; kinder to other programs on
+        /// the same cores). Results are identical either way.
+        #[arg(long, value_name = "spin|sleep", default_value = "spin")]
+        idle: IdleWait,
         /// No progress display; print only the result.
         #[arg(long, short)]
         quiet: bool,
@@ -94,6 +100,9 @@ enum Command {
         /// Thread counts to measure, comma-separated.
         #[arg(long, value_delimiter = ',', default_value = "1,2")]
         threads: Vec<usize>,
+        /// How idle worker threads wait: `spin` or `sleep` (as for `run`).
+        #[arg(long, value_name = "spin|sleep", default_value = "spin")]
+        idle: IdleWait,
         /// Measured minibatches per mode.
         #[arg(long, default_value_t = 5)]
         batches: usize,
@@ -284,6 +293,7 @@ fn run(cli: Cli) -> Result<()> {
             out,
             output_root,
             threads,
+            idle,
             quiet,
             skip_finished,
         } => {
@@ -320,7 +330,7 @@ fn run(cli: Cli) -> Result<()> {
             }
             install_signal_handler()?;
             let mut display = progress::Display::new(quiet);
-            let report = pool.install(|| -> anyhow::Result<_> {
+            let report = run_in_pool(&pool, idle, || -> anyhow::Result<_> {
                 Ok(match (resume, model) {
                     (Some(dir), _) => snn_sim::run::resume(&dir, &mut display, &STOP)?,
                     (None, Some(model_path)) => {
@@ -369,10 +379,11 @@ fn run(cli: Cli) -> Result<()> {
             model,
             overrides,
             threads,
+            idle,
             batches,
             warmup,
             weights,
-        } => bench(model, overrides, &threads, batches, warmup, weights),
+        } => bench(model, overrides, &threads, idle, batches, warmup, weights),
         Command::Collect { dirs, out } => {
             let runs = snn_sim::collect::find(&dirs)?;
             let csv = snn_sim::collect::to_csv(&runs)?;
@@ -514,6 +525,7 @@ fn bench(
     model: PathBuf,
     overrides: Vec<String>,
     threads: &[usize],
+    idle: IdleWait,
     batches: usize,
     warmup: usize,
     weights: Option<PathBuf>,
@@ -549,8 +561,9 @@ fn bench(
             .build()
             .context("cannot start the thread pool")?;
         for learn in [true, false] {
-            let t =
-                pool.install(|| snn_sim::bench::time_presentations(&m, &data, learn, warmup, batches, start.as_ref()))?;
+            let t = run_in_pool(&pool, idle, || {
+                snn_sim::bench::time_presentations(&m, &data, learn, warmup, batches, start.as_ref())
+            })?;
             let (lo, hi) = t.ms.iter().fold((f64::MAX, 0f64), |(a, b), &x| (a.min(x), b.max(x)));
             out!(
                 "{:<6} {:>7}  {:>9.1} ({:.1}-{:.1}){:>12}   {:>14.3e}   {:>17.3e}",
