@@ -952,7 +952,8 @@ fn trials_of_the_teacher_task_and_their_error_bands() {
     }
 }
 
-/// Issue 7: `snnsim bench` prints ms per minibatch, cell updates and synaptic events for training and testing.
+/// Issue 7: `snnsim bench` prints ms per minibatch, cell updates and synaptic events for training, training with the
+/// alignment measurement, and testing.
 #[test]
 fn bench_reports_both_modes() {
     let Some(data) = data_root() else { return };
@@ -979,7 +980,7 @@ fn bench_reports_both_modes() {
         out.contains("1 steps/presentation when training (1 when testing)"),
         "{out}"
     );
-    for mode in ["train        1", "test         1"] {
+    for mode in ["train        1", "align        1", "test         1"] {
         let line = out
             .lines()
             .find(|l| l.starts_with(mode))

@@ -13,13 +13,13 @@
 //! drive (tested against a numerical gradient in `snn-sim`).
 
 use crate::rule::{Derivative, teaching_signal_into};
-use ndarray::{Array2, ArrayView2, linalg::general_mat_mul};
+use ndarray::{ArrayBase, ArrayView2, DataMut, Ix2, linalg::general_mat_mul};
 
 /// `δ_below = (f'(v_above) ⊙ δ_above) · back` into `delta_below`, using `scratch` (`[examples, s_above]`) for the
 /// product f' ⊙ δ. `back` is `[s_above, s_below]`: `W_(n+1)` for backprop, `B_FA(n)ᵀ` for feedback alignment.
 pub fn chain_delta_into(
-    delta_below: &mut Array2<f32>,
-    scratch: &mut Array2<f32>,
+    delta_below: &mut ArrayBase<impl DataMut<Elem = f32>, Ix2>,
+    scratch: &mut ArrayBase<impl DataMut<Elem = f32>, Ix2>,
     v_above: ArrayView2<'_, f32>,
     delta_above: ArrayView2<'_, f32>,
     back: ArrayView2<'_, f32>,
@@ -34,7 +34,7 @@ pub fn chain_delta_into(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ndarray::array;
+    use ndarray::{Array2, array};
 
     #[test]
     fn chain_by_hand() {

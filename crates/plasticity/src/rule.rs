@@ -1,6 +1,6 @@
 //! The intracellular teaching signal ι and the learning-rate rules (Samadi eqs 2.8, 2.11; SPEC §2.2, §2.4).
 
-use ndarray::{Array2, ArrayView2, ArrayViewMut2, Zip};
+use ndarray::{ArrayBase, ArrayView2, ArrayViewMut2, DataMut, Ix2, Zip};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use snn_neuron::rate::sech2;
@@ -82,7 +82,7 @@ macro_rules! with_factor {
 /// `ι = η · f'(v) · δ`, elementwise over `[examples, cells]`, written into `iota` (eq 2.11). Large arrays are split
 /// into fixed chunks computed in parallel.
 pub fn teaching_signal_into(
-    iota: &mut Array2<f32>,
+    iota: &mut ArrayBase<impl DataMut<Elem = f32>, Ix2>,
     v: ArrayView2<'_, f32>,
     delta: ArrayView2<'_, f32>,
     eta: f32,
@@ -271,7 +271,7 @@ impl BatchReduction {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ndarray::array;
+    use ndarray::{Array2, array};
 
     #[test]
     fn teaching_signal_by_hand() {

@@ -1,10 +1,12 @@
 //! Speed measurement of the training and test presentations of a model (`snnsim bench`).
 //!
 //! Each measured minibatch is a full presentation (`protocol.steps` steps) of `protocol.batch_size` training images
-//! with learning on (or off, for the test figure), timed with a monotonic clock after warm-up minibatches. Reported:
+//! with learning on (or off, for the test figure; or on and measuring the alignment of the teaching signals with
+//! backprop's, as the minibatch that completes each learning-curve interval does), timed with a monotonic clock after warm-up minibatches. Reported:
 //! milliseconds per minibatch (median and spread), LIF cell updates per second, and synaptic events per second
 //! (presynaptic activity × fan-out: every graded input counts on every step, a spiking cell on the steps it is active).
 
+use crate::alignment::AlignmentMeter;
 use crate::dataset::Prepared;
 use crate::error::SimError;
 use crate::experiment::Experiment;
@@ -14,10 +16,40 @@ use crate::simulator::{Populations, Probe};
 use ndarray::Array2;
 use std::time::Instant;
 
-/// Timing of one mode (training or test).
+/// What a measured minibatch does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// A training presentation (learning on).
+    Train,
+    /// A training presentation that also measures the alignment with backprop on every learning step (SPEC §4): one
+    /// minibatch in each learning-curve interval of a run is one of these.
+    Align,
+    /// A test presentation (learning off).
+    Test,
+}
+
+impl Mode {
+    /// All modes, in the order `snnsim bench` prints them.
+    pub const ALL: [Mode; 3] = [Mode::Train, Mode::Align, Mode::Test];
+
+    /// `train`, `align` or `test`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Mode::Train => "train",
+            Mode::Align => "align",
+            Mode::Test => "test",
+        }
+    }
+
+    fn learns(self) -> bool {
+        self != Mode::Test
+    }
+}
+
+/// Timing of one mode.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct Timing {
-    /// `train` or `test`.
+    /// `train`, `align` or `test` ([`Mode::name`]).
     pub mode: &'static str,
     /// Worker threads.
     pub threads: usize,
@@ -56,12 +88,13 @@ impl Probe for EventCounter {
 pub fn time_presentations(
     model: &Model,
     data: &Prepared,
-    learn: bool,
+    mode: Mode,
     warmup: usize,
     batches: usize,
     start: Option<&Network>,
 ) -> Result<Timing, SimError> {
     let b = model.file.protocol.batch_size;
+    let learn = mode.learns();
     let (x, y) = if learn {
         (&data.train_x, &data.train_y)
     } else {
@@ -91,8 +124,15 @@ pub fn time_presentations(
         let start = (i % n_batches) * b;
         batch.assign(&x.slice(ndarray::s![start..start + b, ..]));
         let labels = &y[start..start + b];
+        let mut meter = (mode == Mode::Align).then(|| AlignmentMeter::new(sizes.len() - 1));
         let t = Instant::now();
-        exp.present(batch.view(), labels, learn, &mut crate::simulator::NoProbe);
+        exp.present_measured(
+            batch.view(),
+            labels,
+            learn,
+            &mut crate::simulator::NoProbe,
+            meter.as_mut(),
+        );
         let elapsed = t.elapsed().as_secs_f64();
         if i >= warmup {
             ms.push(1e3 * elapsed);
@@ -117,7 +157,7 @@ pub fn time_presentations(
     let median_ms = sorted[sorted.len() / 2];
     let cells: usize = sizes[1..].iter().sum::<usize>() * b * model.steps_per_presentation(learn);
     Ok(Timing {
-        mode: if learn { "train" } else { "test" },
+        mode: mode.name(),
         threads: rayon::current_num_threads(),
         ms,
         median_ms,

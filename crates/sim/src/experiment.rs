@@ -132,8 +132,9 @@ impl Experiment {
         self.present_measured(x, labels, learn, probe, None)
     }
 
-    /// [`Self::present`] with an alignment meter.
-    fn present_measured(
+    /// [`Self::present`], also measuring the alignment of each learning hidden layer's teaching signal with
+    /// backprop's into `meter` (SPEC §4).
+    pub fn present_measured(
         &mut self,
         x: ArrayView2<'_, f32>,
         labels: &[u8],

@@ -71,7 +71,7 @@ impl Populations<'_> {
     }
 
     /// Feedback δ and teaching signal ι of LIF layer `layer`, if that layer learned on this step and they were
-    /// formed for observers (a probe whose [`Probe::wants_teaching`] is true, or an alignment meter): the updates
+    /// formed for observers (a probe whose [`Probe::wants_teaching`] is true): the updates
     /// themselves use ι of the examples with an error alone.
     pub fn teaching(&self, layer: usize) -> Option<(ArrayView2<'_, f32>, ArrayView2<'_, f32>)> {
         self.learned[layer].then(|| (self.delta[layer].view(), self.iota[layer].view()))
@@ -339,7 +339,7 @@ impl Simulator {
         let learns: Vec<bool> = m.learns.iter().map(|&l| l && learn).collect();
         let any_learns = learns.iter().any(|&l| l);
         let (eta_out, derivative, reset) = (m.eta[nl - 1], m.derivative, m.file.protocol.reset_between_examples);
-        let observe = meter.is_some() || probe.wants_teaching();
+        let observe = probe.wants_teaching();
 
         self.input.assign(&inputs);
         one_hot_into(&mut self.target, labels);
@@ -411,14 +411,18 @@ impl Simulator {
                     if self.observed {
                         self.observe_teaching(&learns);
                     }
-                    if let Some(meter) = meter.as_deref_mut() {
-                        // Backprop's ι from the weights before this step's update.
+                    if meter.is_some() {
+                        // Backprop's ι from the weights before this step's update, for the examples with an error.
                         let (m, examples) = (&self.model, self.examples);
                         self.reference
                             .get_or_insert_with(|| Reference::new(examples, &m.layers()[1..]))
-                            .measure(m, net, &self.drive, &self.error, &self.iota, &learns, meter);
+                            .form_rows(m, net, &self.drive, &self.error, &self.active, &learns);
                     }
                     self.learn_hidden_layers(net, &learns, use_gram);
+                    if let (Some(meter), Some(reference)) = (meter.as_deref_mut(), &self.reference) {
+                        // Against the compacted ι the updates used (the same values as the whole arrays' rows).
+                        reference.compare(&self.iota_rows, self.active.len(), &learns, meter);
+                    }
                     if learns[out] {
                         self.learn_output(net, use_gram);
                     }
@@ -581,8 +585,8 @@ impl Simulator {
         }
     }
 
-    /// δ and ι of every learning hidden layer as whole `[examples, cells]` arrays, for observers (probes, the
-    /// alignment meter), in parallel over blocks: the same values the updates use, zero for silent examples.
+    /// δ and ι of every learning hidden layer as whole `[examples, cells]` arrays, for probes that ask for them, in
+    /// parallel over blocks: the same values the updates use, zero for silent examples.
     fn observe_teaching(&mut self, learns: &[bool]) {
         let m = &self.model;
         for l in (0..self.layers.len() - 1).filter(|&l| learns[l]) {

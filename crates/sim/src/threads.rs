@@ -18,11 +18,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum IdleWait {
     /// Helpers keep looking for work (100 % of their cores while the run lasts): no sleep and wake-up between the
-    /// parallel regions of a step. The default: the fastest when each run has its cores to itself.
-    #[default]
+    /// parallel regions of a step. Faster in `snnsim bench` on the reference machine, no faster over a whole run
+    /// (docs/performance.md, session 6).
     Spin,
-    /// Rayon's own policy: helpers yield, then sleep until woken. Kinder to other programs sharing the cores (several
-    /// runs on fewer cores than their threads add up to).
+    /// Rayon's own policy: helpers yield, then sleep until woken. The default; the only sensible one when runs share
+    /// cores.
+    #[default]
     Sleep,
 }
 

@@ -68,10 +68,10 @@ enum Command {
         /// Worker threads (default: all cores). Results are identical for any number.
         #[arg(long)]
         threads: Option<usize>,
-        /// How idle worker threads wait between the parallel parts of a step: `spin` (keep looking for work; the
-        /// fastest when the run has its cores to itself) or `sleep` (rayon's default; kinder to other programs on
-        /// the same cores). Results are identical either way.
-        #[arg(long, value_name = "spin|sleep", default_value = "spin")]
+        /// How idle worker threads wait between the parallel parts of a step: `sleep` (rayon's own) or `spin` (keep
+        /// looking for work, no sleep and wake-up; only for a run that has its cores to itself). Results are identical
+        /// either way.
+        #[arg(long, value_name = "spin|sleep", default_value = "sleep")]
         idle: IdleWait,
         /// No progress display; print only the result.
         #[arg(long, short)]
@@ -90,7 +90,9 @@ enum Command {
         #[arg(long = "set", value_name = "PATH=VALUE")]
         overrides: Vec<String>,
     },
-    /// Measure simulation speed: ms per minibatch, cell updates/s, synaptic events/s, at each thread count.
+    /// Measure simulation speed: ms per minibatch, cell updates/s, synaptic events/s, at each thread count, for
+    /// training (`train`), training that also measures the alignment with backprop (`align`: the last minibatch of
+    /// each learning-curve interval) and testing (`test`).
     Bench {
         /// The model file.
         model: PathBuf,
@@ -101,7 +103,7 @@ enum Command {
         #[arg(long, value_delimiter = ',', default_value = "1,2")]
         threads: Vec<usize>,
         /// How idle worker threads wait: `spin` or `sleep` (as for `run`).
-        #[arg(long, value_name = "spin|sleep", default_value = "spin")]
+        #[arg(long, value_name = "spin|sleep", default_value = "sleep")]
         idle: IdleWait,
         /// Measured minibatches per mode.
         #[arg(long, default_value_t = 5)]
@@ -560,9 +562,9 @@ fn bench(
             .num_threads(n)
             .build()
             .context("cannot start the thread pool")?;
-        for learn in [true, false] {
+        for mode in snn_sim::bench::Mode::ALL {
             let t = run_in_pool(&pool, idle, || {
-                snn_sim::bench::time_presentations(&m, &data, learn, warmup, batches, start.as_ref())
+                snn_sim::bench::time_presentations(&m, &data, mode, warmup, batches, start.as_ref())
             })?;
             let (lo, hi) = t.ms.iter().fold((f64::MAX, 0f64), |(a, b), &x| (a.min(x), b.max(x)));
             out!(
