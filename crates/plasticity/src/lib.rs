@@ -9,6 +9,7 @@ pub mod gram;
 pub mod init;
 pub mod matmul;
 pub mod projection;
+pub mod readout;
 pub mod rule;
 
 pub use chain::chain_delta_into;

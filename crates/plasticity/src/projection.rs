@@ -13,6 +13,7 @@
 //! bit-identical at any thread count.
 
 use crate::matmul::mat_mul_into;
+use crate::readout::readout_into;
 use ndarray::parallel::prelude::*;
 use ndarray::{
     Array1, Array2, ArrayView1, ArrayView2, ArrayView3, ArrayViewMut1, ArrayViewMut2, Axis, Zip,
@@ -221,10 +222,19 @@ pub fn drive_block(
 }
 
 /// `out = a Wᵀ` (no bias): a pre block's share of the drive of the layer above (`w` the block's columns of W, `a`
-/// its `[examples, block cells]` activity); summed over blocks by [`Projection::drive_from_partials`].
+/// its `[examples, block cells]` activity); summed over blocks by [`Projection::drive_from_partials`]. A narrow layer
+/// above (at most [`READOUT_MAX_OUTPUTS`] cells, such as 10 output cells) is read out by dot products
+/// ([`crate::readout`]), a wider one by a matrix product.
 pub fn partial_drive(w: ArrayView2<'_, f32>, a: ArrayView2<'_, f32>, out: &mut ArrayViewMut2<'_, f32>) {
-    mat_mul_into(1.0, a, w.t(), 0.0, out);
+    if w.nrows() <= READOUT_MAX_OUTPUTS {
+        readout_into(a, w, out);
+    } else {
+        mat_mul_into(1.0, a, w.t(), 0.0, out);
+    }
 }
+
+/// The widest layer above whose block shares [`partial_drive`] computes by dot products.
+pub const READOUT_MAX_OUTPUTS: usize = 16;
 
 /// `Δb ← μ Δb − s Σ_examples ι; b += Δb` for one block of cells, examples summed in order (the same sums whatever
 /// the block width).
