@@ -108,11 +108,19 @@ fn results_do_not_depend_on_thread_count() {
 /// to float rounding (their sums run in another order).
 #[test]
 fn block_views_equal_the_whole_projection() {
+    // 7 cells above: the read-out's dot products; 20: a matrix product (above READOUT_MAX_OUTPUTS).
+    for post in [7, 20] {
+        block_views_equal_the_whole_projection_of(post);
+    }
+}
+
+fn block_views_equal_the_whole_projection_of(post: usize) {
     use ndarray::{Array3, Axis, s};
     use rayon::prelude::*;
-    use snn_plasticity::projection::{learn_biases, partial_drive};
+    use snn_plasticity::projection::{READOUT_MAX_OUTPUTS, learn_biases, partial_drive};
+    assert!((post <= READOUT_MAX_OUTPUTS) == (post == 7));
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(9);
-    let (examples, pre, post, width) = (6, 11, 7, 3);
+    let (examples, pre, width) = (6, 11, 3);
     let base = Projection::new(random(post, pre, &mut rng), Array1::from_elem(post, 0.3));
     let (a_pre, iota) = (random(examples, pre, &mut rng), random(examples, post, &mut rng));
     let close =
