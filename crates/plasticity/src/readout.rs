@@ -5,7 +5,7 @@
 //! it packs the whole activity block into its own layout on every call, as much memory traffic as the product itself.
 //! Here two example rows at a time are read straight from the simulator's array against five weight rows, with the
 //! ten partial sums in ten AVX2 registers. Measured on the reference machine (one core, `[100, 256]` · 10 outputs):
-//! 5.9–6.4 µs per block against 8.8–9.5 µs for `gemm` (docs/performance.md, session 6).
+//! 6.0–6.4 µs per block against 8.7–9.0 µs for `gemm` (docs/performance.md, session 6).
 //!
 //! Summation order (the same on every call, at any thread count, for any set of examples): each of the 8 lanes sums
 //! the cells j ≡ lane (mod 8) in increasing j by fused multiply-adds; the lanes are added as ((0+4) + (2+6)) +

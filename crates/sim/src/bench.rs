@@ -2,8 +2,8 @@
 //!
 //! Each measured minibatch is a full presentation (`protocol.steps` steps) of `protocol.batch_size` training images
 //! with learning on (or off, for the test figure; or on and measuring the alignment of the teaching signals with
-//! backprop's, as the minibatch that completes each learning-curve interval does), timed with a monotonic clock after warm-up minibatches. Reported:
-//! milliseconds per minibatch (median and spread), LIF cell updates per second, and synaptic events per second
+//! backprop's, as the minibatch that completes each learning-curve interval does), timed with a monotonic clock after
+//! warm-up minibatches. Reported: milliseconds per minibatch (median and spread), LIF cell updates per second, and synaptic events per second
 //! (presynaptic activity × fan-out: every graded input counts on every step, a spiking cell on the steps it is active).
 
 use crate::alignment::AlignmentMeter;

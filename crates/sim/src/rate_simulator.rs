@@ -37,9 +37,10 @@ pub struct RateSimulator {
 
 /// Backprop's δ and ι, formed beside another algorithm's for the alignment diagnostic.
 ///
-/// The spiking simulator forms them for the examples with an error alone ([`Reference::form_rows`]; a silent example's
-/// signals are both zero and have no angle), before the step's update, and compares them with the compacted ι its
-/// updates used ([`Reference::compare`]); the nonspiking one forms and compares whole minibatches ([`Reference::measure`]).
+/// The spiking simulator forms them for the examples with an error alone ([`Reference::form_rows`]; a silent
+/// example's signals are both zero and have no angle), before the step's update, and compares them with the compacted
+/// ι its updates used ([`Reference::compare`]); the nonspiking one forms and compares whole minibatches
+/// ([`Reference::measure`]).
 pub(crate) struct Reference {
     delta: Vec<Array2<f32>>,
     iota: Vec<Array2<f32>>,
