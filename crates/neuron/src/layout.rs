@@ -1,11 +1,12 @@
 //! Memory layout of the per-step state arrays: rows padded and aligned to cache lines.
 //!
-//! A step splits each hidden layer's `[examples, cells]` arrays into column blocks worked on by different threads.
-//! With rows of 1000 f32 (4000 bytes) the block boundaries fall inside cache lines, so two cores write the same line
-//! on every row and every step (false sharing): measured, it made two threads slower than one at test time. Arrays
-//! made here have a row stride that is a multiple of 16 elements and a first element on a 64-byte boundary, so every
-//! boundary at a multiple of 16 cells is a cache-line boundary. They are ordinary `Array2`s whose rows are contiguous
-//! (`row.as_slice()` works; the whole array is not one slice).
+//! Arrays made here have a row stride that is a multiple of 16 elements and a first element on a 64-byte boundary, so
+//! every row, and every column boundary at a multiple of 16 cells, starts a cache line. They are ordinary `Array2`s
+//! whose rows are contiguous (`row.as_slice()` works; the whole array is not one slice). Session 3 laid the hidden
+//! layers' `[examples, cells]` arrays out this way so that threads stepping neighbouring column blocks would not write
+//! the same line; session 7 found that neighbouring blocks in one row still cost two threads more than they gained
+//! (the prefetcher runs across the boundary) and gave each block an allocation of its own
+//! ([`crate::column_blocks`]), whose blocks are made here.
 
 use ndarray::{Array2, s};
 use num_traits::Zero;

@@ -4,11 +4,13 @@
 //! updated in one fused pass per time step. See `../../shared/SPEC.md` §1 (LIF) and §5 (Bernoulli units).
 
 pub mod bernoulli;
+pub mod column_blocks;
 pub mod layout;
 pub mod lif;
 pub mod rate;
 
 pub use bernoulli::{BernoulliParams, BernoulliState};
+pub use column_blocks::ColumnBlocks;
 pub use layout::aligned_zeros;
-pub use lif::{LifBlock, LifParams, LifState, NeuronError};
+pub use lif::{LifBlock, LifColumns, LifParams, LifState, NeuronError};
 pub use rate::{euler_steady_rate, rate_closed_form, tanh_fit, tanh_fit_derivative};

@@ -16,8 +16,8 @@
 //! `r = k ≥ 1` means `ref = ε + (k − 1) Δt`. The test `ref > t_ref` becomes `k − 1 ≥ t_ref/Δt`, so a spike lasts
 //! exactly `n_ref = ceil(t_ref / Δt)` steps (4 for the paper's 1 ms at 0.25 ms).
 
-use ndarray::parallel::prelude::*;
-use ndarray::{Array2, ArrayView2, ArrayViewMut2, Axis, Zip};
+use crate::column_blocks::ColumnBlocks;
+use ndarray::{Array2, ArrayView2, ArrayViewMut2, Zip};
 use rayon::prelude::*;
 use thiserror::Error;
 
@@ -127,16 +127,6 @@ impl LifState {
         }
     }
 
-    /// [`Self::new`] with every row on a cache-line boundary ([`crate::layout`]): for populations stepped in column
-    /// blocks by several threads.
-    pub fn with_aligned_rows(examples: usize, cells: usize) -> Self {
-        Self {
-            h: crate::layout::aligned_zeros(examples, cells),
-            refractory: crate::layout::aligned_zeros(examples, cells),
-            a: crate::layout::aligned_zeros(examples, cells),
-        }
-    }
-
     /// Back to rest (SPEC §2.4: state is reset between examples).
     pub fn reset(&mut self) {
         self.h.fill(0.0);
@@ -187,20 +177,78 @@ impl LifState {
     }
 }
 
-impl LifState {
-    /// The state split into column blocks of `width` cells (the last one narrower), each a [`LifBlock`] covering
-    /// every example, as a parallel iterator: the unit of work of a fused per-block step.
-    pub fn column_blocks_mut(&mut self, width: usize) -> impl IndexedParallelIterator<Item = LifBlock<'_>> {
+/// A batch of LIF populations stored in column blocks ([`ColumnBlocks`]): a layer stepped block by block in parallel,
+/// each block's h, counter and activity in memory of its own.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LifColumns {
+    /// Hillock potential h.
+    pub h: ColumnBlocks<f32>,
+    /// Integer refractory counter (as in [`LifState`]).
+    pub refractory: ColumnBlocks<u32>,
+    /// Activity a ∈ {0, 1} of this step.
+    pub a: ColumnBlocks<f32>,
+}
+
+impl LifColumns {
+    /// A resting population of `examples × cells` in blocks of `width` cells.
+    pub fn new(examples: usize, cells: usize, width: usize) -> Self {
+        Self {
+            h: ColumnBlocks::zeros(examples, cells, width),
+            refractory: ColumnBlocks::zeros(examples, cells, width),
+            a: ColumnBlocks::zeros(examples, cells, width),
+        }
+    }
+
+    /// Back to rest (SPEC §2.4: state is reset between examples).
+    pub fn reset(&mut self) {
+        self.h.fill(0.0);
+        self.refractory.fill(0);
+        self.a.fill(0.0);
+    }
+
+    /// Advances every cell by one Euler step under drive `v` (kept in the same blocks), block by block on the
+    /// calling thread: for a layer stepped whole (one block), such as the output layer.
+    ///
+    /// # Panics
+    /// If `v` does not have the population's blocks.
+    pub fn step(&mut self, params: &LifParams, v: &ColumnBlocks<f32>) {
+        assert_eq!(
+            v.blocks().len(),
+            self.h.blocks().len(),
+            "drive blocks must match the population's"
+        );
+        let blocks = self
+            .h
+            .blocks_mut()
+            .iter_mut()
+            .zip(self.refractory.blocks_mut())
+            .zip(self.a.blocks_mut());
+        for (((h, refractory), a), v) in blocks.zip(v.blocks()) {
+            let mut block = LifBlock {
+                h: h.view_mut(),
+                refractory: refractory.view_mut(),
+                a: a.view_mut(),
+            };
+            block.step(params, v.view());
+        }
+    }
+
+    /// The blocks, each a [`LifBlock`] covering every example, as a parallel iterator in column order: the unit of
+    /// work of a fused per-block step.
+    pub fn blocks_mut(&mut self) -> impl IndexedParallelIterator<Item = LifBlock<'_>> {
         self.h
-            .axis_chunks_iter_mut(Axis(1), width)
-            .into_par_iter()
-            .zip(self.refractory.axis_chunks_iter_mut(Axis(1), width).into_par_iter())
-            .zip(self.a.axis_chunks_iter_mut(Axis(1), width).into_par_iter())
-            .map(|((h, refractory), a)| LifBlock { h, refractory, a })
+            .par_blocks_mut()
+            .zip(self.refractory.par_blocks_mut())
+            .zip(self.a.par_blocks_mut())
+            .map(|((h, refractory), a)| LifBlock {
+                h: h.view_mut(),
+                refractory: refractory.view_mut(),
+                a: a.view_mut(),
+            })
     }
 }
 
-/// Some cells (a column block) of a [`LifState`], for every example: views into the state's arrays.
+/// Some cells (a column block) of a LIF population, for every example: views into the state's arrays.
 pub struct LifBlock<'a> {
     /// Hillock potential h, `[examples, block cells]`.
     pub h: ArrayViewMut2<'a, f32>,

@@ -45,12 +45,7 @@ use crate::matmul::mat_mul_into;
 use crate::projection::{Projection, learn_biases};
 use ndarray::parallel::prelude::*;
 use ndarray::{Array2, ArrayView1, ArrayView2, ArrayViewMut2, Axis, Zip, linalg::general_mat_mul, s};
-use snn_neuron::aligned_zeros;
-
-/// Post cells per parallel block of [`GramCarry::begin`] and [`GramCarry::finish`], and of the carry's steps when it
-/// runs on its own ([`GramCarry::drive_into`], [`GramCarry::learn`]); the simulator's fused step chooses its own
-/// blocks.
-pub const GRAM_BLOCK: usize = 256;
+use snn_neuron::ColumnBlocks;
 
 /// Presentation state of a projection carried forward through its Gram matrix.
 #[derive(Clone, Debug)]
@@ -58,13 +53,13 @@ pub struct GramCarry {
     input: Array2<f32>,
     gram: Array2<f32>,
     /// V = X Wᵀ, up to the pending increment `v_pending · Q̃`.
-    v: Array2<f32>,
+    v: ColumnBlocks<f32>,
     /// Q̃ (module docs: `Q = X ΔWᵀ = q Q̃`).
-    q: Array2<f32>,
+    q: ColumnBlocks<f32>,
     /// M̃ (`M = α M̃` row by row).
-    m: Array2<f32>,
+    m: ColumnBlocks<f32>,
     /// C̃ (`C = C̃ + β M̃` row by row).
-    c: Array2<f32>,
+    c: ColumnBlocks<f32>,
     /// α of each example's row of M.
     row_alpha: Vec<f32>,
     /// β of each example's row of C.
@@ -87,24 +82,26 @@ pub struct GramCarry {
 }
 
 impl GramCarry {
-    /// Buffers for `examples` inputs of a projection with `pre` inputs and `post` cells.
-    pub fn new(examples: usize, pre: usize, post: usize) -> Self {
-        // The [B, post] arrays are worked on in column blocks by several threads: rows on cache lines.
-        let rows = || aligned_zeros::<f32>(examples, post);
+    /// Buffers for `examples` inputs of a projection with `pre` inputs and `post` cells, worked on in blocks of
+    /// `width` post cells: every pass over the carry, in the caller's fused step or in this type's own methods, runs
+    /// over the same fixed blocks (the same sums at any thread count), each kept in memory of its own
+    /// ([`ColumnBlocks`]).
+    pub fn new(examples: usize, pre: usize, post: usize, width: usize) -> Self {
+        let blocks = || ColumnBlocks::<f32>::zeros(examples, post, width);
         Self {
             input: Array2::zeros((examples, pre)),
             gram: Array2::zeros((examples, examples)),
-            v: rows(),
-            q: rows(),
-            m: rows(),
-            c: rows(),
+            v: blocks(),
+            q: blocks(),
+            m: blocks(),
+            c: blocks(),
             row_alpha: vec![1.0; examples],
             row_beta: vec![0.0; examples],
             q_scale: 1.0,
             v_pending: 0.0,
             active: (0..examples).collect(),
             gram_active: Array2::zeros((examples, examples)),
-            iota_active: rows(),
+            iota_active: Array2::zeros((examples, post)),
             sigma: 0.0,
             mu_pow: 1.0,
             mu: 0.0,
@@ -119,17 +116,16 @@ impl GramCarry {
         assert_eq!(x.dim(), self.input.dim(), "input batch shape");
         self.input.assign(&x);
         general_mat_mul(1.0, &x, &x.t(), 0.0, &mut self.gram);
-        // V and Q in parallel over fixed blocks of GRAM_BLOCK post cells (the same sums at any thread count).
-        let x = self.input.view();
+        // V and Q in parallel over the carry's blocks (the same sums at any thread count).
+        let (x, width) = (self.input.view(), self.width());
         self.v
-            .axis_chunks_iter_mut(Axis(1), GRAM_BLOCK)
-            .into_par_iter()
-            .zip(self.q.axis_chunks_iter_mut(Axis(1), GRAM_BLOCK).into_par_iter())
-            .zip(proj.w.axis_chunks_iter(Axis(0), GRAM_BLOCK).into_par_iter())
-            .zip(proj.dw.axis_chunks_iter(Axis(0), GRAM_BLOCK).into_par_iter())
-            .for_each(|(((mut v, mut q), w), dw)| {
-                mat_mul_into(1.0, x, w.t(), 0.0, &mut v);
-                mat_mul_into(1.0, x, dw.t(), 0.0, &mut q);
+            .par_blocks_mut()
+            .zip(self.q.par_blocks_mut())
+            .zip(proj.w.axis_chunks_iter(Axis(0), width).into_par_iter())
+            .zip(proj.dw.axis_chunks_iter(Axis(0), width).into_par_iter())
+            .for_each(|(((v, q), w), dw)| {
+                mat_mul_into(1.0, x, w.t(), 0.0, &mut v.view_mut());
+                mat_mul_into(1.0, x, dw.t(), 0.0, &mut q.view_mut());
             });
         self.m.fill(0.0);
         self.c.fill(0.0);
@@ -162,39 +158,46 @@ impl GramCarry {
         self.active.len()
     }
 
-    /// The carry split into blocks of `width` post cells for a drive pass, as a parallel iterator. Creating it hands
-    /// the pending `V ← V + Q` of the last learning step to the blocks: create it once per forward step and run
-    /// every row of every block ([`GramDriveBlock::drive_into`] or [`GramDriveBlock::drive_row`]).
-    pub fn drive_blocks_mut(&mut self, width: usize) -> impl IndexedParallelIterator<Item = GramDriveBlock<'_>> {
-        let pending = std::mem::take(&mut self.v_pending);
-        self.v
-            .axis_chunks_iter_mut(Axis(1), width)
-            .into_par_iter()
-            .zip(self.q.axis_chunks_iter(Axis(1), width).into_par_iter())
-            .map(move |(v, q)| GramDriveBlock { v, q, pending })
+    /// Post cells per block (the width given to [`Self::new`]).
+    pub fn width(&self) -> usize {
+        self.v.width()
     }
 
-    /// The carry split into blocks of `width` post cells for a learning step, as a parallel iterator: each block
+    /// The carry's blocks of [`Self::width`] post cells for a drive pass, as a parallel iterator. Creating it hands
+    /// the pending `V ← V + Q` of the last learning step to the blocks: create it once per forward step and run
+    /// every row of every block ([`GramDriveBlock::drive_into`] or [`GramDriveBlock::drive_row`]).
+    pub fn drive_blocks_mut(&mut self) -> impl IndexedParallelIterator<Item = GramDriveBlock<'_>> {
+        let pending = std::mem::take(&mut self.v_pending);
+        self.v
+            .par_blocks_mut()
+            .zip(self.q.par_blocks())
+            .map(move |(v, q)| GramDriveBlock {
+                v: v.view_mut(),
+                q: q.view(),
+                pending,
+            })
+    }
+
+    /// The carry's blocks of [`Self::width`] post cells for a learning step, as a parallel iterator: each block
     /// applies its cells' share of the step ([`GramLearnBlock::learn`]); the caller then ends the step with
     /// [`Self::advance`].
-    pub fn learn_blocks_mut(&mut self, width: usize) -> impl IndexedParallelIterator<Item = GramLearnBlock<'_>> {
+    pub fn learn_blocks_mut(&mut self) -> impl IndexedParallelIterator<Item = GramLearnBlock<'_>> {
         let n = self.active.len();
         let (active, gram_active) = (&self.active[..], self.gram_active.slice(s![.., ..n]));
         let (row_alpha, row_beta) = (&self.row_alpha[..], &self.row_beta[..]);
         let (mu, q_decay, scale) = (self.mu, self.mu * self.q_scale, self.scale);
         self.m
-            .axis_chunks_iter_mut(Axis(1), width)
-            .into_par_iter()
-            .zip(self.c.axis_chunks_iter_mut(Axis(1), width).into_par_iter())
-            .zip(self.q.axis_chunks_iter_mut(Axis(1), width).into_par_iter())
+            .par_blocks_mut()
+            .zip(self.c.par_blocks_mut())
+            .zip(self.q.par_blocks_mut())
             .map(move |((m, c), q)| GramLearnBlock {
                 active,
                 gram_active,
                 row_alpha,
                 row_beta,
-                m,
-                c,
-                q,
+                m: m.view_mut(),
+                c: c.view_mut(),
+                q: q.view_mut(),
                 mu,
                 q_decay,
                 scale,
@@ -224,9 +227,10 @@ impl GramCarry {
     /// The drive `v = X W_kᵀ + b` with the weights after the learning steps so far (module docs), computed over
     /// fixed blocks of post cells in parallel.
     pub fn drive_into(&mut self, proj: &Projection, v: &mut Array2<f32>) {
-        self.drive_blocks_mut(GRAM_BLOCK)
-            .zip(v.axis_chunks_iter_mut(Axis(1), GRAM_BLOCK).into_par_iter())
-            .zip(proj.b.axis_chunks_iter(Axis(0), GRAM_BLOCK).into_par_iter())
+        let width = self.width();
+        self.drive_blocks_mut()
+            .zip(v.axis_chunks_iter_mut(Axis(1), width).into_par_iter())
+            .zip(proj.b.axis_chunks_iter(Axis(0), width).into_par_iter())
             .for_each(|((mut block, mut v), b)| block.drive_into(b, &mut v));
     }
 
@@ -239,9 +243,9 @@ impl GramCarry {
         for (mut dst, &e) in compact.rows_mut().into_iter().zip(&self.active) {
             dst.assign(&iota.row(e));
         }
-        let n = self.active.len();
-        self.learn_blocks_mut(GRAM_BLOCK)
-            .zip(compact.axis_chunks_iter(Axis(1), GRAM_BLOCK).into_par_iter())
+        let (n, width) = (self.active.len(), self.width());
+        self.learn_blocks_mut()
+            .zip(compact.axis_chunks_iter(Axis(1), width).into_par_iter())
             .for_each(|(mut block, iota)| block.learn(iota.slice(s![..n, ..])));
         self.iota_active = compact;
         learn_biases(&mut proj.db, &mut proj.b, iota, self.mu, self.scale);
@@ -254,14 +258,14 @@ impl GramCarry {
         }
         let (sigma, mu_pow, scale) = (self.sigma, self.mu_pow, self.scale);
         let (x, row_alpha, row_beta) = (self.input.view(), &self.row_alpha[..], &self.row_beta[..]);
-        // In parallel over fixed blocks of GRAM_BLOCK post cells: rows of W and ΔW, columns of M and C.
+        let width = self.v.width();
+        // In parallel over the carry's blocks: rows of W and ΔW, columns of M and C.
         self.m
-            .axis_chunks_iter_mut(Axis(1), GRAM_BLOCK)
-            .into_par_iter()
-            .zip(self.c.axis_chunks_iter_mut(Axis(1), GRAM_BLOCK).into_par_iter())
-            .zip(proj.w.axis_chunks_iter_mut(Axis(0), GRAM_BLOCK).into_par_iter())
-            .zip(proj.dw.axis_chunks_iter_mut(Axis(0), GRAM_BLOCK).into_par_iter())
-            .for_each(|(((mut m, mut c), mut w), mut dw)| {
+            .par_blocks_mut()
+            .zip(self.c.par_blocks_mut())
+            .zip(proj.w.axis_chunks_iter_mut(Axis(0), width).into_par_iter())
+            .zip(proj.dw.axis_chunks_iter_mut(Axis(0), width).into_par_iter())
+            .for_each(|(((m, c), mut w), mut dw)| {
                 // The true M and C, row by row (module docs).
                 for ((mut m, mut c), (&alpha, &beta)) in m
                     .rows_mut()
@@ -382,7 +386,7 @@ mod tests {
     /// and ΔW equal the directly updated ones, while some examples have ι = 0 (skipped by the product) on some steps.
     #[test]
     fn carry_with_silent_examples_equals_direct_updates() {
-        // 20 post cells: one block; 600: three blocks of GRAM_BLOCK, the last one partial.
+        // 20 post cells: one block; 600: three blocks of 256, the last one partial.
         for post in [20, 600] {
             carry_equals_direct_updates(post);
         }
@@ -398,7 +402,7 @@ mod tests {
         );
         direct.dw = Array2::from_shape_fn((post, pre), |(i, j)| 0.1 * val(i, j, 3)); // momentum from before
         let mut carried = direct.clone();
-        let mut carry = GramCarry::new(examples, pre, post);
+        let mut carry = GramCarry::new(examples, pre, post, 256);
         carry.begin(&carried, x.view(), mu, scale);
         let (mut v_direct, mut v_carried) = (Array2::zeros((examples, post)), Array2::zeros((examples, post)));
         for step in 0..14 {
@@ -447,7 +451,7 @@ mod tests {
             let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
             pool.install(|| {
                 let mut proj = start.clone();
-                let mut carry = GramCarry::new(examples, pre, post);
+                let mut carry = GramCarry::new(examples, pre, post, 256);
                 let mut v = Array2::zeros((examples, post));
                 let mut drives = Vec::new();
                 carry.begin(&proj, x.view(), 0.9, 0.5);

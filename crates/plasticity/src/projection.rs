@@ -16,8 +16,7 @@ use crate::matmul::mat_mul_into;
 use crate::readout::readout_into;
 use ndarray::parallel::prelude::*;
 use ndarray::{
-    Array1, Array2, ArrayView1, ArrayView2, ArrayView3, ArrayViewMut1, ArrayViewMut2, Axis, Zip,
-    linalg::general_mat_mul,
+    Array1, Array2, ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2, Axis, Zip, linalg::general_mat_mul,
 };
 
 /// Post-synaptic cells per parallel block: 128 × 784 f32 weights (392 KiB) keep a block's W and ΔW in L2.
@@ -126,13 +125,13 @@ impl Projection {
     }
 
     /// `v = Σ_blocks partials + b`: the drive assembled from the [`partial_drive`] of every pre
-    /// block (`partials` is `[blocks, examples, post]`), summed in block order so that the result does not depend
-    /// on the number of threads.
-    pub fn drive_from_partials(&self, partials: ArrayView3<'_, f32>, v: &mut Array2<f32>) {
-        assert_eq!((partials.dim().1, partials.dim().2), v.dim(), "partial drive shape");
+    /// block (`partials` holds one `[examples, post]` array per block), summed in block order so that the result
+    /// does not depend on the number of threads.
+    pub fn drive_from_partials(&self, partials: &[Array2<f32>], v: &mut Array2<f32>) {
         v.rows_mut().into_iter().for_each(|mut row| row.assign(&self.b));
-        for p in partials.outer_iter() {
-            *v += &p;
+        for p in partials {
+            assert_eq!(p.dim(), v.dim(), "partial drive shape");
+            *v += p;
         }
     }
 }

@@ -115,7 +115,7 @@ fn block_views_equal_the_whole_projection() {
 }
 
 fn block_views_equal_the_whole_projection_of(post: usize) {
-    use ndarray::{Array3, Axis, s};
+    use ndarray::{Axis, s};
     use rayon::prelude::*;
     use snn_plasticity::projection::{READOUT_MAX_OUTPUTS, learn_biases, partial_drive};
     assert!((post <= READOUT_MAX_OUTPUTS) == (post == 7));
@@ -151,13 +151,17 @@ fn block_views_equal_the_whole_projection_of(post: usize) {
         learn_biases(&mut cols.db, &mut cols.b, iota.view(), 0.9, 0.5);
     }
     assert!(close(&whole.w, &cols.w) && close(&whole.dw, &cols.dw));
-    let mut partials = Array3::<f32>::zeros((pre.div_ceil(width), examples, post));
-    for (k, mut p) in partials.outer_iter_mut().enumerate() {
+    let mut partials = vec![Array2::<f32>::zeros((examples, post)); pre.div_ceil(width)];
+    for (k, p) in partials.iter_mut().enumerate() {
         let c = k * width..((k + 1) * width).min(pre);
-        partial_drive(whole.w.slice(s![.., c.clone()]), a_pre.slice(s![.., c]), &mut p);
+        partial_drive(
+            whole.w.slice(s![.., c.clone()]),
+            a_pre.slice(s![.., c]),
+            &mut p.view_mut(),
+        );
     }
     let (mut summed, mut direct) = (Array2::zeros((examples, post)), Array2::zeros((examples, post)));
-    whole.drive_from_partials(partials.view(), &mut summed);
+    whole.drive_from_partials(&partials, &mut summed);
     whole.drive_into(a_pre.view(), &mut direct);
     assert!(close(&summed, &direct), "{summed} vs {direct}");
 }

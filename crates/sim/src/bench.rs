@@ -73,9 +73,9 @@ impl Probe for EventCounter {
     fn after_step(&mut self, _step: usize, p: &Populations<'_>) {
         for (l, &out) in self.fan_out.iter().enumerate() {
             let active: f32 = if l == 0 {
-                p.activity(0).iter().filter(|&&x| x != 0.0).count() as f32
+                p.activity(0).iter().filter(|&x| x != 0.0).count() as f32
             } else {
-                p.activity(l).sum()
+                p.activity(l).iter().sum()
             };
             self.events += f64::from(active) * out as f64;
         }

@@ -17,6 +17,7 @@ use crate::model::{Algorithm, Model};
 use crate::network::Network;
 use crate::simulator::{Answers, NonFiniteDrive, first_non_finite_row, one_hot_into, strict_argmax};
 use ndarray::{Array2, ArrayView2, Zip, linalg::general_mat_mul, s};
+use snn_neuron::ColumnBlocks;
 use snn_neuron::rate::tanh_fit;
 use snn_plasticity::{Derivative, chain_delta_into, teaching_signal_into};
 
@@ -49,6 +50,8 @@ pub(crate) struct Reference {
     drive_rows: Vec<Array2<f32>>,
     /// Their error, compacted.
     error_rows: Array2<f32>,
+    /// The algorithm's compacted ι of each layer, gathered from its column blocks for [`Self::compare_blocks`].
+    iota_rows: Vec<Array2<f32>>,
 }
 
 impl Reference {
@@ -60,6 +63,7 @@ impl Reference {
             scratch: sizes.iter().map(zeros).collect(),
             drive_rows: sizes.iter().map(zeros).collect(),
             error_rows: zeros(sizes.last().expect("an output layer")),
+            iota_rows: sizes.iter().map(zeros).collect(),
         }
     }
 
@@ -86,14 +90,14 @@ impl Reference {
         &mut self,
         model: &Model,
         net: &Network,
-        drive: &[Array2<f32>],
+        drive: &[ColumnBlocks<f32>],
         error: &Array2<f32>,
         rows: &[usize],
         learns: &[bool],
     ) {
         for (compact, whole) in self.drive_rows.iter_mut().zip(drive) {
             for (k, &e) in rows.iter().enumerate() {
-                compact.row_mut(k).assign(&whole.row(e));
+                whole.copy_row_into(e, compact.row_mut(k));
             }
         }
         for (k, &e) in rows.iter().enumerate() {
@@ -145,9 +149,36 @@ impl Reference {
     /// layer) and the same row of the reference formed last, for each hidden layer from the top down while layers
     /// learn.
     pub(crate) fn compare(&self, iota: &[Array2<f32>], n: usize, learns: &[bool], meter: &mut AlignmentMeter) {
+        Self::compare_with(&self.iota, iota, n, learns, meter);
+    }
+
+    /// [`Self::compare`] of the algorithm's compacted ι kept in column blocks (the first `n` rows of each).
+    pub(crate) fn compare_blocks(
+        &mut self,
+        iota: &[ColumnBlocks<f32>],
+        n: usize,
+        learns: &[bool],
+        meter: &mut AlignmentMeter,
+    ) {
+        for (dense, blocks) in self.iota_rows.iter_mut().zip(iota) {
+            for k in 0..n {
+                blocks.copy_row_into(k, dense.row_mut(k));
+            }
+        }
+        Self::compare_with(&self.iota, &self.iota_rows, n, learns, meter);
+    }
+
+    /// The angles between the first `n` rows of `reference` and of `iota`, layer by layer (see [`Self::compare`]).
+    fn compare_with(
+        reference: &[Array2<f32>],
+        iota: &[Array2<f32>],
+        n: usize,
+        learns: &[bool],
+        meter: &mut AlignmentMeter,
+    ) {
         let rows = s![..n, ..];
-        for l in (0..self.iota.len() - 1).rev().take_while(|&l| learns[l]) {
-            meter.observe(l, iota[l].slice(rows), self.iota[l].slice(rows));
+        for l in (0..reference.len() - 1).rev().take_while(|&l| learns[l]) {
+            meter.observe(l, iota[l].slice(rows), reference[l].slice(rows));
         }
     }
 }
@@ -378,10 +409,20 @@ mod tests {
                 c
             })
             .collect();
+        // The simulator keeps both in column blocks (of 4 cells here: several blocks per layer).
+        let blocked = |a: &Array2<f32>| {
+            let mut b = ColumnBlocks::zeros(a.nrows(), a.ncols(), 4);
+            b.assign(a.view());
+            b
+        };
+        let (drive, compact): (Vec<_>, Vec<_>) = (
+            drive.iter().map(blocked).collect(),
+            compact.iter().map(blocked).collect(),
+        );
         let mut rows = AlignmentMeter::new(3);
         let mut reference = Reference::new(examples, sizes);
         reference.form_rows(&model, &net, &drive, &error, &active, &learns);
-        reference.compare(&compact, active.len(), &learns, &mut rows);
+        reference.compare_blocks(&compact, active.len(), &learns, &mut rows);
         for l in 0..2 {
             let (w, r) = (whole.mean(l).unwrap(), rows.mean(l).unwrap());
             assert_eq!(w.1, active.len() as u64, "layer {l}: one angle per active example");

@@ -18,9 +18,9 @@
 
 use crate::error::SimError;
 use crate::model::{Model, TraceVariable};
-use crate::simulator::{Populations, Probe};
+use crate::simulator::{Populations, Probe, Values};
 use hdf5::types::VarLenUnicode;
-use ndarray::{Array1, Array2, ArrayView2};
+use ndarray::{Array1, Array2};
 use std::path::{Path, PathBuf};
 
 /// An open raster file.
@@ -319,8 +319,8 @@ fn trace_buffers(model: &Model) -> Vec<Trace> {
         .collect()
 }
 
-fn copy_row(dst: &mut Array2<bool>, step: usize, src: ArrayView2<'_, f32>, slot: usize) {
-    for (d, &a) in dst.row_mut(step).iter_mut().zip(src.row(slot)) {
+fn copy_row(dst: &mut Array2<bool>, step: usize, src: Values<'_>, slot: usize) {
+    for (d, a) in dst.row_mut(step).iter_mut().zip(src.row(slot)) {
         *d = a > 0.5;
     }
 }
@@ -337,7 +337,7 @@ impl Probe for RasterCapture {
     fn after_step(&mut self, step: usize, populations: &Populations<'_>) {
         for (slot, cap) in &mut self.slots {
             if step == 0 && self.record_input {
-                cap.input = Some(populations.activity(0).row(*slot).to_owned());
+                cap.input = Some(populations.activity(0).row(*slot).collect());
             }
             for ((pop, _), (_, raster)) in self.pops.iter().zip(cap.rasters.iter_mut()) {
                 copy_row(raster, step, populations.activity(*pop), *slot);
@@ -353,7 +353,7 @@ impl Probe for RasterCapture {
                         TraceVariable::Delta => populations.teaching(t.layer).map(|(delta, _)| delta),
                     };
                     for (k, &c) in t.cells.iter().enumerate() {
-                        t.values[[row, k]] = source.as_ref().map_or(0.0, |a| a[[*slot, c]]);
+                        t.values[[row, k]] = source.as_ref().map_or(0.0, |a| a.get(*slot, c));
                     }
                 }
             }

@@ -19,21 +19,74 @@ use crate::model::{ErrorPools, Model};
 use crate::network::Network;
 use crate::rate_simulator::Reference;
 use ndarray::parallel::prelude::*;
-use ndarray::{Array2, Array3, ArrayView2, Axis, Zip, s};
+use ndarray::{Array2, ArrayView2, Axis, Zip, s};
 use rayon::iter::Either;
-use snn_neuron::{LifState, aligned_zeros};
+use snn_neuron::{ColumnBlocks, LifColumns, LifState, aligned_zeros};
+use snn_plasticity::matmul::mat_mul_into;
 use snn_plasticity::projection::{drive_block, learn_biases, partial_drive};
 use snn_plasticity::{GramCarry, broadcast_teaching_block, broadcast_teaching_rows, teaching_signal_into};
+
+/// One population's `[examples, cells]` values on a step: a whole array (input, error pools) or the column blocks of
+/// a LIF layer ([`ColumnBlocks`]).
+#[derive(Clone, Copy, Debug)]
+pub enum Values<'a> {
+    /// A whole row-major array.
+    Whole(ArrayView2<'a, f32>),
+    /// A layer kept in column blocks.
+    Blocks(&'a ColumnBlocks<f32>),
+}
+
+impl Values<'_> {
+    /// `(examples, cells)`.
+    pub fn dim(&self) -> (usize, usize) {
+        match self {
+            Values::Whole(a) => a.dim(),
+            Values::Blocks(b) => b.dim(),
+        }
+    }
+
+    /// The value of example `e`, cell `c`.
+    ///
+    /// # Panics
+    /// If out of range.
+    pub fn get(&self, e: usize, c: usize) -> f32 {
+        match self {
+            Values::Whole(a) => a[[e, c]],
+            Values::Blocks(b) => b.get(e, c),
+        }
+    }
+
+    /// Row `e`: every cell of example `e`, in order.
+    pub fn row(&self, e: usize) -> impl Iterator<Item = f32> + '_ {
+        match self {
+            Values::Whole(a) => Either::Left(a.row(e).into_iter().copied()),
+            Values::Blocks(b) => Either::Right(b.row(e)),
+        }
+    }
+
+    /// Every value, row by row.
+    pub fn iter(&self) -> impl Iterator<Item = f32> + '_ {
+        (0..self.dim().0).flat_map(move |e| self.row(e))
+    }
+
+    /// The whole `[examples, cells]` array (a copy).
+    pub fn to_owned(&self) -> Array2<f32> {
+        match self {
+            Values::Whole(a) => a.to_owned(),
+            Values::Blocks(b) => b.to_dense(),
+        }
+    }
+}
 
 /// Read access to every population of a presentation, by raster index (see [`Model::population_names`]).
 pub struct Populations<'a> {
     input: &'a Array2<f32>,
-    layers: &'a [LifState],
+    layers: &'a [LifColumns],
     err_exc: &'a Array2<f32>,
     err_inh: &'a Array2<f32>,
-    drive: &'a [Array2<f32>],
-    delta: &'a [Array2<f32>],
-    iota: &'a [Array2<f32>],
+    drive: &'a [ColumnBlocks<f32>],
+    delta: &'a [ColumnBlocks<f32>],
+    iota: &'a [ColumnBlocks<f32>],
     learned: &'a [bool],
 }
 
@@ -49,32 +102,32 @@ impl Populations<'_> {
     }
 
     /// Activity `[examples, cells]` of population `index` (0 = input, graded; then hidden…, output, e⁺, e⁻).
-    pub fn activity(&self, index: usize) -> ArrayView2<'_, f32> {
+    pub fn activity(&self, index: usize) -> Values<'_> {
         let n = self.layers.len();
         match index {
-            0 => self.input.view(),
-            i if i <= n => self.layers[i - 1].a.view(),
-            i if i == n + 1 => self.err_exc.view(),
-            i if i == n + 2 => self.err_inh.view(),
+            0 => Values::Whole(self.input.view()),
+            i if i <= n => Values::Blocks(&self.layers[i - 1].a),
+            i if i == n + 1 => Values::Whole(self.err_exc.view()),
+            i if i == n + 2 => Values::Whole(self.err_inh.view()),
             _ => panic!("population index {index} out of range"),
         }
     }
 
     /// Hillock potentials of LIF layer `layer` (0 = first hidden).
-    pub fn hillock(&self, layer: usize) -> ArrayView2<'_, f32> {
-        self.layers[layer].h.view()
+    pub fn hillock(&self, layer: usize) -> Values<'_> {
+        Values::Blocks(&self.layers[layer].h)
     }
 
     /// Drive v of LIF layer `layer` on this step.
-    pub fn drive(&self, layer: usize) -> ArrayView2<'_, f32> {
-        self.drive[layer].view()
+    pub fn drive(&self, layer: usize) -> Values<'_> {
+        Values::Blocks(&self.drive[layer])
     }
 
     /// Feedback δ and teaching signal ι of LIF layer `layer`, if that layer learned on this step and they were
     /// formed for observers (a probe whose [`Probe::wants_teaching`] is true): the updates
     /// themselves use ι of the examples with an error alone.
-    pub fn teaching(&self, layer: usize) -> Option<(ArrayView2<'_, f32>, ArrayView2<'_, f32>)> {
-        self.learned[layer].then(|| (self.delta[layer].view(), self.iota[layer].view()))
+    pub fn teaching(&self, layer: usize) -> Option<(Values<'_>, Values<'_>)> {
+        self.learned[layer].then(|| (Values::Blocks(&self.delta[layer]), Values::Blocks(&self.iota[layer])))
     }
 }
 
@@ -185,32 +238,34 @@ pub fn block_width(cells: usize) -> usize {
     cells.div_ceil(blocks).next_multiple_of(16).max(16)
 }
 
-/// State buffers of a minibatch (all `[examples, cells]`), reused across presentations: no allocation per step.
+/// State buffers of a minibatch (all `[examples, cells]`), reused across presentations: no allocation per step. Each
+/// LIF layer's arrays are kept in column blocks of [`block_width`] cells (the output layer in one block), each block
+/// in memory of its own ([`ColumnBlocks`]): the parallel tasks of a step never touch each other's cache lines.
 pub struct Simulator {
     model: Model,
     examples: usize,
     input: Array2<f32>,
-    drive: Vec<Array2<f32>>,
-    layers: Vec<LifState>,
+    drive: Vec<ColumnBlocks<f32>>,
+    layers: Vec<LifColumns>,
     target: Array2<f32>,
     err_exc: Array2<f32>,
     err_inh: Array2<f32>,
     pool_cells: Option<(LifState, LifState, Array2<f32>)>,
     error: Array2<f32>,
     /// δ and ι of every layer as whole arrays; for the hidden layers formed only when observed (`observed`).
-    delta: Vec<Array2<f32>>,
-    iota: Vec<Array2<f32>>,
+    delta: Vec<ColumnBlocks<f32>>,
+    iota: Vec<ColumnBlocks<f32>>,
     observed: bool,
     /// Examples whose error is not zero on this step: the only ones whose ι is not zero.
     active: Vec<usize>,
     /// ι of each hidden layer for the active examples alone, compacted (row k is example `active[k]`).
-    iota_rows: Vec<Array2<f32>>,
+    iota_rows: Vec<ColumnBlocks<f32>>,
     /// The activity below each hidden layer learning through direct updates, for the active examples alone.
     pre_rows: Vec<Array2<f32>>,
     /// B_BAᵀ of every hidden layer (`[outputs, cells]`), copied from the network at each presentation.
     broadcast_t: Vec<Array2<f32>>,
-    /// Each block's share of the output drive, `[blocks of the last hidden layer, examples, outputs]`.
-    partials: Array3<f32>,
+    /// Each block's share of the output drive, `[examples, outputs]` per block of the last hidden layer.
+    partials: Vec<Array2<f32>>,
     counts: Array2<f32>,
     gram: Option<GramCarry>,
     learned_now: Vec<bool>,
@@ -240,16 +295,18 @@ impl Simulator {
             ErrorPools::Lif { .. } => Some((LifState::new(examples, out), LifState::new(examples, out), zeros(out))),
         };
         let partials = match lif_sizes.len() {
-            1 => Array3::zeros((0, 0, 0)),
-            n => Array3::zeros((lif_sizes[n - 2].div_ceil(block_width(lif_sizes[n - 2])), examples, out)),
+            1 => Vec::new(),
+            n => {
+                let below = lif_sizes[n - 2];
+                (0..below.div_ceil(block_width(below)))
+                    .map(|_| aligned_zeros(examples, out))
+                    .collect()
+            }
         };
-        // Hidden layers are stepped in column blocks by several threads: their rows start on cache lines
-        // (snn_neuron::layout); the output layer is stepped whole.
+        // Hidden layers are stepped in column blocks by several threads; the output layer is stepped whole.
         let hidden = lif_sizes.len() - 1;
-        let state = |(l, &n): (usize, &usize)| match l < hidden {
-            true => aligned_zeros::<f32>(examples, n),
-            false => zeros(n),
-        };
+        let width = |l: usize, n: usize| if l < hidden { block_width(n) } else { n };
+        let state = |(l, &n): (usize, &usize)| ColumnBlocks::<f32>::zeros(examples, n, width(l, n));
         Self {
             model: model.clone(),
             examples,
@@ -258,10 +315,7 @@ impl Simulator {
             layers: lif_sizes
                 .iter()
                 .enumerate()
-                .map(|(l, &n)| match l < hidden {
-                    true => LifState::with_aligned_rows(examples, n),
-                    false => LifState::new(examples, n),
-                })
+                .map(|(l, &n)| LifColumns::new(examples, n, width(l, n)))
                 .collect(),
             target: zeros(out),
             err_exc: zeros(out),
@@ -272,10 +326,7 @@ impl Simulator {
             iota: lif_sizes.iter().enumerate().map(state).collect(),
             observed: false,
             active: Vec::with_capacity(examples),
-            iota_rows: lif_sizes[..hidden]
-                .iter()
-                .map(|&n| aligned_zeros(examples, n))
-                .collect(),
+            iota_rows: lif_sizes[..hidden].iter().enumerate().map(state).collect(),
             pre_rows: sizes[..hidden]
                 .iter()
                 .enumerate()
@@ -293,7 +344,7 @@ impl Simulator {
             partials,
             counts: zeros(out),
             gram: (model.learns[0] && model.first_layer_uses_gram(examples))
-                .then(|| GramCarry::new(examples, sizes[0], sizes[1])),
+                .then(|| GramCarry::new(examples, sizes[0], sizes[1], width(0, sizes[1]))),
             learned_now: vec![false; lif_sizes.len()],
             reference: None,
         }
@@ -347,7 +398,7 @@ impl Simulator {
             b_t.assign(&b.t());
         }
         if reset {
-            self.layers.iter_mut().for_each(LifState::reset);
+            self.layers.iter_mut().for_each(LifColumns::reset);
             if let Some((exc, inh, _)) = &mut self.pool_cells {
                 exc.reset();
                 inh.reset();
@@ -387,7 +438,7 @@ impl Simulator {
             self.error_pools();
             // 3. Answer and learning, for t > settle.
             if s >= settle {
-                self.counts += &self.layers[out].a;
+                self.counts += self.layers[out].a.single();
                 if any_learns {
                     Zip::from(&mut self.error)
                         .and(&self.err_exc)
@@ -403,9 +454,9 @@ impl Simulator {
                         g.select_rows(|e| active.binary_search(&e).is_ok());
                     }
                     if learns[out] {
-                        self.delta[out].assign(&self.error);
-                        let (v, d) = (self.drive[out].view(), self.delta[out].view());
-                        teaching_signal_into(&mut self.iota[out], v, d, eta_out, derivative);
+                        self.delta[out].single_mut().assign(&self.error);
+                        let (v, d) = (self.drive[out].single().view(), self.delta[out].single().view());
+                        teaching_signal_into(self.iota[out].single_mut(), v, d, eta_out, derivative);
                     }
                     self.observed = observe && learns[..out].iter().any(|&l| l);
                     if self.observed {
@@ -419,9 +470,9 @@ impl Simulator {
                             .form_rows(m, net, &self.drive, &self.error, &self.active, &learns);
                     }
                     self.learn_hidden_layers(net, &learns, use_gram);
-                    if let (Some(meter), Some(reference)) = (meter.as_deref_mut(), &self.reference) {
+                    if let (Some(meter), Some(reference)) = (meter.as_deref_mut(), &mut self.reference) {
                         // Against the compacted ι the updates used (the same values as the whole arrays' rows).
-                        reference.compare(&self.iota_rows, self.active.len(), &learns, meter);
+                        reference.compare_blocks(&self.iota_rows, self.active.len(), &learns, meter);
                     }
                     if learns[out] {
                         self.learn_output(net, use_gram);
@@ -470,13 +521,12 @@ impl Simulator {
     /// output, its share of the output drive. Returns the first example whose drive is not finite, if any.
     fn forward_hidden(&mut self, net: &Network, l: usize, recompute: bool, use_gram: bool) -> Option<usize> {
         let lif = self.model.lif;
-        let cells = self.drive[l].ncols();
-        let width = block_width(cells);
-        let blocks = cells.div_ceil(width);
+        let width = self.drive[l].width();
+        let blocks = self.drive[l].blocks().len();
         let (below, here) = self.layers.split_at_mut(l);
         let pre = match below.last() {
-            Some(state) => state.a.view(),
-            None => self.input.view(),
+            Some(state) => Values::Blocks(&state.a),
+            None => Values::Whole(self.input.view()),
         };
         let proj = &net.projections[l];
         let above = (l + 2 == self.drive.len()).then(|| {
@@ -484,23 +534,25 @@ impl Simulator {
                 .w
                 .axis_chunks_iter(Axis(1), width)
                 .into_par_iter()
-                .zip(self.partials.axis_iter_mut(Axis(0)).into_par_iter())
+                .zip(self.partials.par_iter_mut())
         });
         let gram = self.gram.as_mut().filter(|_| l == 0 && use_gram);
+        if let Some(g) = &gram {
+            assert_eq!(g.width(), width, "the carry's blocks are the layer's");
+        }
         self.drive[l]
-            .axis_chunks_iter_mut(Axis(1), width)
-            .into_par_iter()
-            .zip(here[0].column_blocks_mut(width))
+            .par_blocks_mut()
+            .zip(here[0].blocks_mut())
             .zip(proj.w.axis_chunks_iter(Axis(0), width).into_par_iter())
             .zip(proj.b.axis_chunks_iter(Axis(0), width).into_par_iter())
-            .zip(optional(gram.map(|g| g.drive_blocks_mut(width)), blocks))
+            .zip(optional(gram.map(|g| g.drive_blocks_mut()), blocks))
             .zip(optional(above, blocks))
-            .map(|(((((mut v, mut state), w), b), gram), above)| {
+            .map(|(((((v, mut state), w), b), gram), above)| {
                 let mut bad = None;
                 if recompute {
                     // Drive, finiteness check and LIF update row by row, while the row is in L1.
                     if gram.is_none() {
-                        drive_block(pre, w, b, &mut v);
+                        drive_block_from(pre, w, b, &mut v.view_mut());
                     }
                     let (mut gram, b) = (gram, b.to_slice().expect("contiguous biases"));
                     for (e, mut v) in v.rows_mut().into_iter().enumerate() {
@@ -516,8 +568,8 @@ impl Simulator {
                 } else {
                     state.step(&lif, v.view());
                 }
-                if let Some((w_above, mut partial)) = above {
-                    partial_drive(w_above, state.a.view(), &mut partial);
+                if let Some((w_above, partial)) = above {
+                    partial_drive(w_above, state.a.view(), &mut partial.view_mut());
                 }
                 bad
             })
@@ -529,21 +581,22 @@ impl Simulator {
     /// input), then its LIF cells. Returns the first example whose drive is not finite, if any.
     fn forward_output(&mut self, net: &Network, recompute: bool, use_gram: bool) -> Option<usize> {
         let out = self.drive.len() - 1;
+        let drive = self.drive[out].single_mut();
         if out > 0 {
-            net.projections[out].drive_from_partials(self.partials.view(), &mut self.drive[out]);
+            net.projections[out].drive_from_partials(&self.partials, drive);
         } else if recompute {
             match self.gram.as_mut().filter(|_| use_gram) {
-                Some(g) => g.drive_into(&net.projections[0], &mut self.drive[0]),
-                None => net.projections[0].drive_into(self.input.view(), &mut self.drive[0]),
+                Some(g) => g.drive_into(&net.projections[0], drive),
+                None => net.projections[0].drive_into(self.input.view(), drive),
             }
         }
         let bad = if recompute {
-            first_non_finite_row(self.drive[out].view())
+            first_non_finite_row(drive.view())
         } else {
             None
         };
         if bad.is_none() {
-            self.layers[out].step(&self.model.lif, self.drive[out].view());
+            self.layers[out].step(&self.model.lif, &self.drive[out]);
         }
         bad
     }
@@ -552,7 +605,7 @@ impl Simulator {
     /// through LIF pool cells.
     fn error_pools(&mut self) {
         let lif = self.model.lif;
-        let out = &self.layers[self.layers.len() - 1].a;
+        let out = self.layers[self.layers.len() - 1].a.single();
         match (&mut self.pool_cells, &self.model.file.network.error_pools) {
             (None, _) => Zip::from(&mut self.err_exc)
                 .and(&mut self.err_inh)
@@ -590,16 +643,16 @@ impl Simulator {
     fn observe_teaching(&mut self, learns: &[bool]) {
         let m = &self.model;
         for l in (0..self.layers.len() - 1).filter(|&l| learns[l]) {
-            let width = block_width(self.drive[l].ncols());
+            let width = self.drive[l].width();
             let (eta, derivative, error) = (m.eta[l], m.derivative, self.error.view());
             self.delta[l]
-                .axis_chunks_iter_mut(Axis(1), width)
-                .into_par_iter()
-                .zip(self.iota[l].axis_chunks_iter_mut(Axis(1), width).into_par_iter())
-                .zip(self.drive[l].axis_chunks_iter(Axis(1), width).into_par_iter())
+                .par_blocks_mut()
+                .zip(self.iota[l].par_blocks_mut())
+                .zip(self.drive[l].par_blocks())
                 .zip(self.broadcast_t[l].axis_chunks_iter(Axis(1), width).into_par_iter())
-                .for_each(|(((mut delta, mut iota), v), b_t)| {
-                    broadcast_teaching_block(&mut delta, &mut iota, v, error, b_t, eta, derivative);
+                .for_each(|(((delta, iota), v), b_t)| {
+                    let (mut delta, mut iota) = (delta.view_mut(), iota.view_mut());
+                    broadcast_teaching_block(&mut delta, &mut iota, v.view(), error, b_t, eta, derivative);
                 });
         }
     }
@@ -620,41 +673,46 @@ impl Simulator {
             m.file.learning.batch_reduction.scale(self.examples),
         );
         let (eta, derivative, learn_l) = (m.eta[l], m.derivative, learns[l]);
-        let width = block_width(self.drive[l].ncols());
-        let blocks = self.drive[l].ncols().div_ceil(width);
+        let width = self.drive[l].width();
+        let blocks = self.drive[l].blocks().len();
         let (active, n) = (&self.active[..], self.active.len());
         let gram = self.gram.as_mut().filter(|_| l == 0 && use_gram);
-        // The activity below, for the active examples alone (all of them: the activity itself).
-        let pre = match l {
-            0 => self.input.view(),
-            _ => self.layers[l - 1].a.view(),
-        };
-        let pre = if learn_l && gram.is_none() && n < self.examples {
-            let rows = &mut self.pre_rows[l];
-            for (mut dst, &e) in rows.rows_mut().into_iter().zip(active) {
-                dst.assign(&pre.row(e));
+        // The activity below, for the active examples alone (all of them: the activity itself). A hidden layer's
+        // activity is kept in column blocks, so its rows are always gathered.
+        let pre = match (learn_l && gram.is_none(), l) {
+            (false, _) => self.input.view(),
+            (true, 0) if n == self.examples => self.input.view(),
+            (true, 0) => {
+                let rows = &mut self.pre_rows[0];
+                for (mut dst, &e) in rows.rows_mut().into_iter().zip(active) {
+                    dst.assign(&self.input.row(e));
+                }
+                rows.slice(s![..n, ..])
             }
-            rows.slice(s![..n, ..])
-        } else {
-            pre
+            (true, _) => {
+                let (rows, below) = (&mut self.pre_rows[l], &self.layers[l - 1].a);
+                for (dst, &e) in rows.rows_mut().into_iter().zip(active) {
+                    below.copy_row_into(e, dst);
+                }
+                rows.slice(s![..n, ..])
+            }
         };
-        let here = self.layers[l].a.view();
         let error = self.error.view();
-        let iota_out = self.iota[out].view();
+        let iota_out = self.iota[out].single().view();
         let (lower, upper) = net.projections.split_at_mut(l + 1);
         let above = output_above.then(|| upper[0].pre_blocks_mut(width));
         lower[l]
             .post_blocks_mut(width)
-            .zip(self.iota_rows[l].axis_chunks_iter_mut(Axis(1), width).into_par_iter())
-            .zip(self.drive[l].axis_chunks_iter(Axis(1), width).into_par_iter())
+            .zip(self.iota_rows[l].par_blocks_mut())
+            .zip(self.drive[l].par_blocks())
             .zip(self.broadcast_t[l].axis_chunks_iter(Axis(1), width).into_par_iter())
-            .zip(here.axis_chunks_iter(Axis(1), width).into_par_iter())
-            .zip(optional(gram.map(|g| g.learn_blocks_mut(width)), blocks))
+            .zip(self.layers[l].a.par_blocks())
+            .zip(optional(gram.map(|g| g.learn_blocks_mut()), blocks))
             .zip(optional(above, blocks))
-            .for_each(|((((((mut proj, mut iota), v), b_t), a_here), gram), above)| {
+            .for_each(|((((((mut proj, iota), v), b_t), a_here), gram), above)| {
                 if learn_l {
                     let mut iota = iota.slice_mut(s![..n, ..]);
-                    broadcast_teaching_rows(&mut iota, v, error, active, b_t, eta, derivative);
+                    broadcast_teaching_rows(&mut iota, v.view(), error, active, b_t, eta, derivative);
                     match gram {
                         Some(mut g) => g.learn(iota.view()),
                         None => proj.learn_weights(iota.view(), pre, mu, scale),
@@ -662,7 +720,7 @@ impl Simulator {
                     proj.learn_biases(iota.view(), mu, scale);
                 }
                 if let Some(mut above) = above {
-                    above.learn_weights(iota_out, a_here, mu, scale);
+                    above.learn_weights(iota_out, a_here.view(), mu, scale);
                 }
             });
     }
@@ -676,7 +734,7 @@ impl Simulator {
             m.file.learning.batch_reduction.scale(self.examples),
         );
         let out = self.drive.len() - 1;
-        let iota = self.iota[out].view();
+        let iota = self.iota[out].single().view();
         let proj = &mut net.projections[out];
         if out > 0 {
             learn_biases(&mut proj.db, &mut proj.b, iota, mu, scale);
@@ -689,8 +747,28 @@ impl Simulator {
     }
 
     /// The drive of LIF layer `layer` (0 = first hidden) at the last step.
-    pub fn drive(&self, layer: usize) -> ArrayView2<'_, f32> {
-        self.drive[layer].view()
+    pub fn drive(&self, layer: usize) -> Values<'_> {
+        Values::Blocks(&self.drive[layer])
+    }
+}
+
+/// `v = a_pre Wᵀ + b` for the cells of a post block (`w` its rows of W, `b` its biases, `v` `[examples, block
+/// cells]`), from a whole input or from the column blocks of the layer below (summed block by block, in order).
+fn drive_block_from(
+    pre: Values<'_>,
+    w: ArrayView2<'_, f32>,
+    b: ndarray::ArrayView1<'_, f32>,
+    v: &mut ndarray::ArrayViewMut2<'_, f32>,
+) {
+    match pre {
+        Values::Whole(a) => drive_block(a, w, b, v),
+        Values::Blocks(a) => {
+            let width = a.width();
+            for (k, (a, w)) in a.blocks().iter().zip(w.axis_chunks_iter(Axis(1), width)).enumerate() {
+                mat_mul_into(1.0, a.view(), w.t(), if k == 0 { 0.0 } else { 1.0 }, v);
+            }
+            *v += &b;
+        }
     }
 }
 
