@@ -9,6 +9,7 @@
 //! step, or a silent layer) have no angle and are skipped.
 
 use ndarray::ArrayView2;
+use ndarray::parallel::prelude::*;
 use serde::{Deserialize, Serialize};
 
 /// Angle in degrees between two vectors, `None` if either is zero.
@@ -31,10 +32,19 @@ fn angle_of<'a>(pairs: impl Iterator<Item = (&'a f32, &'a f32)>) -> Option<f64> 
 }
 
 /// Accumulates per-example angles between a layer's teaching signal and backprop's, for every weight layer.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default)]
 pub struct AlignmentMeter {
     sum_deg: Vec<f64>,
     samples: Vec<u64>,
+    /// Each example's angle of the last [`Self::observe`] (scratch, reused).
+    angles: Vec<Option<f64>>,
+}
+
+impl PartialEq for AlignmentMeter {
+    /// Meters are equal when they hold the same sums (the scratch is not compared).
+    fn eq(&self, other: &Self) -> bool {
+        self.sum_deg == other.sum_deg && self.samples == other.samples
+    }
 }
 
 impl AlignmentMeter {
@@ -43,16 +53,26 @@ impl AlignmentMeter {
         Self {
             sum_deg: vec![0.0; layers],
             samples: vec![0; layers],
+            angles: Vec::new(),
         }
     }
 
-    /// Adds the angle of every example (row) between `signal` and `reference` (`[examples, cells]`) of `layer`.
+    /// Adds the angle of every example (row) between `signal` and `reference` (`[examples, cells]`) of `layer`. The
+    /// examples' angles are computed in parallel and added in example order: the same sums at any thread count.
     pub fn observe(&mut self, layer: usize, signal: ArrayView2<'_, f32>, reference: ArrayView2<'_, f32>) {
-        for (a, b) in signal.rows().into_iter().zip(reference.rows()) {
-            if let Some(angle) = angle_of(a.iter().zip(b.iter())) {
-                self.sum_deg[layer] += angle;
-                self.samples[layer] += 1;
-            }
+        assert_eq!(signal.dim(), reference.dim(), "signals of one shape");
+        signal
+            .outer_iter()
+            .into_par_iter()
+            .zip(reference.outer_iter().into_par_iter())
+            .map(|(a, b)| match (a.as_slice(), b.as_slice()) {
+                (Some(a), Some(b)) => angle_of(a.iter().zip(b)),
+                _ => angle_of(a.iter().zip(b.iter())),
+            })
+            .collect_into_vec(&mut self.angles);
+        for angle in self.angles.iter().flatten() {
+            self.sum_deg[layer] += angle;
+            self.samples[layer] += 1;
         }
     }
 
