@@ -784,3 +784,34 @@ pub fn strict_argmax(v: &[f32]) -> Option<usize> {
     }
     if tie { None } else { at }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A population read through `Values` gives the same numbers whether it is a whole array or column blocks.
+    #[test]
+    fn values_read_the_same_from_a_whole_array_and_from_column_blocks() {
+        let dense = Array2::from_shape_fn((3, 11), |(e, c)| (e * 100 + c) as f32);
+        let mut blocks = ColumnBlocks::zeros(3, 11, 4);
+        blocks.assign(dense.view());
+        let (whole, blocked) = (Values::Whole(dense.view()), Values::Blocks(&blocks));
+        assert_eq!(whole.dim(), blocked.dim());
+        for e in 0..3 {
+            assert_eq!(whole.row(e).collect::<Vec<_>>(), blocked.row(e).collect::<Vec<_>>());
+            for c in 0..11 {
+                assert_eq!(whole.get(e, c), blocked.get(e, c));
+            }
+        }
+        assert_eq!(whole.iter().collect::<Vec<_>>(), blocked.iter().collect::<Vec<_>>());
+        assert_eq!(blocked.to_owned(), dense);
+    }
+
+    #[test]
+    fn block_width_is_even_split_on_cache_lines() {
+        assert_eq!(block_width(1000), 256);
+        assert_eq!(block_width(630), 160);
+        assert_eq!(block_width(370), 192);
+        assert_eq!(block_width(10), 16);
+    }
+}
