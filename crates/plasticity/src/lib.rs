@@ -11,6 +11,7 @@ pub mod matmul;
 pub mod projection;
 pub mod readout;
 pub mod rule;
+pub mod spike_input;
 
 pub use chain::chain_delta_into;
 pub use feedback::{broadcast_matrices, feedback_alignment_matrices};
@@ -21,3 +22,4 @@ pub use rule::{
     BatchReduction, Derivative, LearningRate, broadcast_teaching_block, broadcast_teaching_rows, teaching_signal_block,
     teaching_signal_into,
 };
+pub use spike_input::{ActiveInputs, SpikeInputCarry, TransposedBlock};

@@ -24,7 +24,9 @@ use rayon::iter::Either;
 use snn_neuron::{ColumnBlocks, LifColumns, LifState, aligned_zeros};
 use snn_plasticity::matmul::mat_mul_into;
 use snn_plasticity::projection::{drive_block, learn_biases, partial_drive};
-use snn_plasticity::{GramCarry, broadcast_teaching_block, broadcast_teaching_rows, teaching_signal_into};
+use snn_plasticity::{
+    ActiveInputs, GramCarry, SpikeInputCarry, broadcast_teaching_block, broadcast_teaching_rows, teaching_signal_into,
+};
 
 /// One population's `[examples, cells]` values on a step: a whole array (input, error pools) or the column blocks of
 /// a LIF layer ([`ColumnBlocks`]).
@@ -268,6 +270,10 @@ pub struct Simulator {
     partials: Vec<Array2<f32>>,
     counts: Array2<f32>,
     gram: Option<GramCarry>,
+    /// Per LIF layer, its weights kept transposed for a drive summed over active inputs (`Model::sums_active_inputs`).
+    carries: Vec<Option<SpikeInputCarry>>,
+    /// Per LIF layer, the active cells of each of its blocks on this step, when the layer above sums active inputs.
+    fired: Vec<Vec<ActiveInputs>>,
     learned_now: Vec<bool>,
     reference: Option<Reference>,
 }
@@ -345,6 +351,23 @@ impl Simulator {
             counts: zeros(out),
             gram: (model.learns[0] && model.first_layer_uses_gram(examples))
                 .then(|| GramCarry::new(examples, sizes[0], sizes[1], width(0, sizes[1]))),
+            carries: (0..lif_sizes.len())
+                .map(|l| {
+                    let carried = model.sums_active_inputs(l);
+                    carried.then(|| SpikeInputCarry::new(examples, sizes[l], sizes[l + 1], width(l, sizes[l + 1])))
+                })
+                .collect(),
+            fired: (0..lif_sizes.len())
+                .map(|l| match model.sums_active_inputs(l + 1) {
+                    true => {
+                        let (n, w) = (lif_sizes[l], width(l, lif_sizes[l]));
+                        (0..n.div_ceil(w))
+                            .map(|k| ActiveInputs::new(examples, w.min(n - k * w)))
+                            .collect()
+                    }
+                    false => Vec::new(),
+                })
+                .collect(),
             learned_now: vec![false; lif_sizes.len()],
             reference: None,
         }
@@ -410,6 +433,11 @@ impl Simulator {
         if use_gram && let Some(g) = &mut self.gram {
             g.begin(&net.projections[0], self.input.view(), mu, scale);
         }
+        for (l, carry) in self.carries.iter_mut().enumerate() {
+            if let Some(c) = carry {
+                c.begin(&net.projections[l]);
+            }
+        }
 
         let mut non_finite = None;
         for s in 0..steps {
@@ -464,6 +492,12 @@ impl Simulator {
                     }
                     if meter.is_some() {
                         // Backprop's ι from the weights before this step's update, for the examples with an error.
+                        // It reads the weights of the layers above: those carried transposed are written back first.
+                        for (l, carry) in self.carries.iter().enumerate() {
+                            if let Some(c) = carry {
+                                c.store_weights(&mut net.projections[l]);
+                            }
+                        }
                         let (m, examples) = (&self.model, self.examples);
                         self.reference
                             .get_or_insert_with(|| Reference::new(examples, &m.layers()[1..]))
@@ -503,6 +537,11 @@ impl Simulator {
         if use_gram && let Some(g) = &mut self.gram {
             g.finish(&mut net.projections[0]);
         }
+        for (l, carry) in self.carries.iter().enumerate() {
+            if let (Some(c), true) = (carry, learns[l]) {
+                c.store(&mut net.projections[l]);
+            }
+        }
         let predicted = self
             .counts
             .rows()
@@ -540,19 +579,33 @@ impl Simulator {
         if let Some(g) = &gram {
             assert_eq!(g.width(), width, "the carry's blocks are the layer's");
         }
+        let carry = self.carries[l].as_mut().map(|c| {
+            assert_eq!(c.width(), width, "the carry's blocks are the layer's");
+            c.blocks_mut()
+        });
+        // The active cells of the layer below (listed on its step), and of this layer's blocks, for the layer above.
+        let (fired_below, fired_here) = self.fired.split_at_mut(l);
+        let fired_below: &[ActiveInputs] = fired_below.last().map_or(&[], |f| &f[..]);
+        let fired_here = (!fired_here[0].is_empty()).then(|| fired_here[0].par_iter_mut());
         self.drive[l]
             .par_blocks_mut()
             .zip(here[0].blocks_mut())
             .zip(proj.w.axis_chunks_iter(Axis(0), width).into_par_iter())
             .zip(proj.b.axis_chunks_iter(Axis(0), width).into_par_iter())
             .zip(optional(gram.map(|g| g.drive_blocks_mut()), blocks))
+            .zip(optional(carry, blocks))
+            .zip(optional(fired_here, blocks))
             .zip(optional(above, blocks))
-            .map(|(((((v, mut state), w), b), gram), above)| {
+            .map(|(((((((v, mut state), w), b), gram), carry), fired), above)| {
                 let mut bad = None;
                 if recompute {
                     // Drive, finiteness check and LIF update row by row, while the row is in L1.
-                    if gram.is_none() {
-                        drive_block_from(pre, w, b, &mut v.view_mut());
+                    match (&gram, carry) {
+                        (Some(_), _) => {}
+                        (None, Some(c)) => {
+                            c.drive(fired_below, b.to_slice().expect("contiguous biases"), &mut v.view_mut())
+                        }
+                        (None, None) => drive_block_from(pre, w, b, &mut v.view_mut()),
                     }
                     let (mut gram, b) = (gram, b.to_slice().expect("contiguous biases"));
                     for (e, mut v) in v.rows_mut().into_iter().enumerate() {
@@ -567,6 +620,9 @@ impl Simulator {
                     }
                 } else {
                     state.step(&lif, v.view());
+                }
+                if let Some(fired) = fired {
+                    fired.collect(state.a.view());
                 }
                 if let Some((w_above, partial)) = above {
                     partial_drive(w_above, state.a.view(), &mut partial.view_mut());
@@ -701,6 +757,7 @@ impl Simulator {
         let iota_out = self.iota[out].single().view();
         let (lower, upper) = net.projections.split_at_mut(l + 1);
         let above = output_above.then(|| upper[0].pre_blocks_mut(width));
+        let carry = self.carries[l].as_mut().map(|c| c.blocks_mut());
         lower[l]
             .post_blocks_mut(width)
             .zip(self.iota_rows[l].par_blocks_mut())
@@ -708,14 +765,16 @@ impl Simulator {
             .zip(self.broadcast_t[l].axis_chunks_iter(Axis(1), width).into_par_iter())
             .zip(self.layers[l].a.par_blocks())
             .zip(optional(gram.map(|g| g.learn_blocks_mut()), blocks))
+            .zip(optional(carry, blocks))
             .zip(optional(above, blocks))
-            .for_each(|((((((mut proj, iota), v), b_t), a_here), gram), above)| {
+            .for_each(|(((((((mut proj, iota), v), b_t), a_here), gram), carry), above)| {
                 if learn_l {
                     let mut iota = iota.slice_mut(s![..n, ..]);
                     broadcast_teaching_rows(&mut iota, v.view(), error, active, b_t, eta, derivative);
-                    match gram {
-                        Some(mut g) => g.learn(iota.view()),
-                        None => proj.learn_weights(iota.view(), pre, mu, scale),
+                    match (gram, carry) {
+                        (Some(mut g), _) => g.learn(iota.view()),
+                        (None, Some(c)) => c.learn(iota.view(), pre, mu, scale),
+                        (None, None) => proj.learn_weights(iota.view(), pre, mu, scale),
                     }
                     proj.learn_biases(iota.view(), mu, scale);
                 }

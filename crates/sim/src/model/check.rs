@@ -1,7 +1,7 @@
 //! Validation of a model file into a [`Model`]: every field checked against its physical range, derived quantities
 //! (steps, per-layer η and learning flags) computed once.
 
-use super::{CellKind, ErrorPoolSpec, FirstLayer, ModelFile};
+use super::{CellKind, ErrorPoolSpec, FirstLayer, ModelFile, SpikeInput};
 use serde::{Deserialize, Serialize};
 use snn_neuron::LifParams;
 use snn_plasticity::{Derivative, InitParams, LearningRate};
@@ -122,6 +122,13 @@ impl Model {
             FirstLayer::Gram => true,
             FirstLayer::Auto => examples < 2 * self.layers()[0],
         }
+    }
+
+    /// Whether LIF layer `l` (0 = the first hidden layer) is a hidden layer fed by another hidden layer's spikes whose
+    /// drive sums the rows of its transposed weights for the active inputs (`engine.spike_input`).
+    pub fn sums_active_inputs(&self, l: usize) -> bool {
+        let hidden = self.layers().len() - 2;
+        (1..hidden).contains(&l) && self.file.engine.spike_input == SpikeInput::ActiveRows
     }
 }
 

@@ -59,6 +59,20 @@ pub struct ModelFile {
 pub struct EngineSpec {
     /// How a learning first hidden layer, whose input is constant during a presentation, is computed.
     pub first_layer: FirstLayer,
+    /// How a hidden layer fed by another hidden layer's spikes computes its drive.
+    pub spike_input: SpikeInput,
+}
+
+/// Computation of the drive of a hidden layer whose input is a hidden layer's 0/1 activity (see
+/// `snn_plasticity::spike_input`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum SpikeInput {
+    /// The weights kept transposed through the presentation and the rows of the active inputs summed: the same sums
+    /// as `Product`, without the multiplications by 0 and 1.
+    #[default]
+    ActiveRows,
+    /// The matrix product of the whole activity with the weights on every step, as written in Table 1.
+    Product,
 }
 
 /// Computation of the learning first hidden layer (see `snn_plasticity::gram`).
