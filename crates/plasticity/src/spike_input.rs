@@ -43,7 +43,7 @@ pub struct ActiveInputs {
     examples: usize,
     width: usize,
     tiles: usize,
-    /// Per example, `width` slots: the block-relative indices of its active cells, ascending, then unused slots.
+    /// Per example, `width + 8` slots: the block-relative indices of its active cells, ascending, then unused slots.
     index: Vec<u16>,
     /// Per example, `tiles + 1` offsets into its indices: tile t's cells are `index[starts[t]..starts[t + 1]]`.
     starts: Vec<u16>,
@@ -61,7 +61,7 @@ impl ActiveInputs {
             examples,
             width,
             tiles,
-            index: vec![0; examples * width],
+            index: vec![0; examples * (width + 8)],
             starts: vec![0; examples * (tiles + 1)],
         }
     }
@@ -88,35 +88,79 @@ impl ActiveInputs {
     /// [`Self::collect`] for example `e` alone, from its row of activity.
     pub fn collect_row(&mut self, e: usize, a: &[f32]) {
         assert_eq!(a.len(), self.width, "activity row length");
-        let (width, tiles) = (self.width, self.tiles);
-        let index = &mut self.index[e * width..(e + 1) * width];
+        let (stride, tiles) = (self.stride(), self.tiles);
+        let index = &mut self.index[e * stride..(e + 1) * stride];
         let starts = &mut self.starts[e * (tiles + 1)..(e + 1) * (tiles + 1)];
         let mut n = 0usize;
-        for (t, cells) in a.chunks(TILE).enumerate() {
-            starts[t] = n as u16;
-            for (i, &x) in cells.iter().enumerate() {
-                debug_assert!(x == 0.0 || x == 1.0, "a spiking layer's activity is 0 or 1, not {x}");
-                // Written whether or not the cell is active (no branch); the next active cell overwrites it. n never
-                // passes the cell's own position, so the slot exists.
-                index[n] = (t * TILE + i) as u16;
-                n += usize::from(x != 0.0);
+        let groups = a.chunks_exact(8);
+        let rest = groups.remainder();
+        for (g, cells) in groups.enumerate() {
+            if g % (TILE / 8) == 0 {
+                starts[g / (TILE / 8)] = n as u16;
             }
+            // Eight cells at a time without a branch: the positions of the active ones (from a table indexed by the
+            // mask) are written to the next eight slots, and the count advances by the number of active cells. The
+            // slots past the count are overwritten by the next group (a list has `width + 8` slots).
+            let mask = cells
+                .iter()
+                .enumerate()
+                .fold(0usize, |m, (k, &x)| m | (usize::from(x != 0.0) << k));
+            let first = (8 * g) as u16;
+            for (slot, &k) in index[n..n + 8].iter_mut().zip(&ACTIVE_POSITIONS[mask]) {
+                *slot = first + u16::from(k);
+            }
+            n += mask.count_ones() as usize;
         }
+        let done = a.len() - rest.len();
+        if done.is_multiple_of(TILE) && done < a.len() {
+            starts[done / TILE] = n as u16;
+        }
+        for (i, &x) in rest.iter().enumerate() {
+            index[n] = (done + i) as u16;
+            n += usize::from(x != 0.0);
+        }
+        debug_assert!(
+            a.iter().all(|&x| x == 0.0 || x == 1.0),
+            "a spiking layer's activity is 0 or 1"
+        );
         starts[tiles] = n as u16;
+    }
+
+    /// Slots per example in `index`: a group of eight cells writes eight slots (see [`Self::collect_row`]).
+    fn stride(&self) -> usize {
+        self.width + 8
     }
 
     /// Example `e`'s active cells in tile `t`, ascending.
     fn tile(&self, e: usize, t: usize) -> &[u16] {
         let starts = &self.starts[e * (self.tiles + 1)..];
-        &self.index[e * self.width..][usize::from(starts[t])..usize::from(starts[t + 1])]
+        &self.index[e * self.stride()..][usize::from(starts[t])..usize::from(starts[t + 1])]
     }
 
     /// Example `e`'s active cells, ascending.
     pub fn cells(&self, e: usize) -> &[u16] {
         let starts = &self.starts[e * (self.tiles + 1)..];
-        &self.index[e * self.width..][..usize::from(starts[self.tiles])]
+        &self.index[e * self.stride()..][..usize::from(starts[self.tiles])]
     }
 }
+
+/// For each mask of eight cells (bit k = cell k active), the positions of its active cells, ascending, then zeros.
+static ACTIVE_POSITIONS: [[u8; 8]; 256] = {
+    let mut table = [[0u8; 8]; 256];
+    let mut mask = 0;
+    while mask < 256 {
+        let (mut k, mut n) = (0, 0);
+        while k < 8 {
+            if mask & (1 << k) != 0 {
+                table[mask][n] = k as u8;
+                n += 1;
+            }
+            k += 1;
+        }
+        mask += 1;
+    }
+    table
+};
 
 /// The weights of a projection from a spiking layer, transposed for the presentation and split by post cells into
 /// blocks of `width` (module docs).
@@ -297,10 +341,14 @@ fn transpose_into(src: ArrayView2<'_, f32>, mut dst: ArrayViewMut2<'_, f32>) {
     let (rows, cols) = src.dim();
     assert_eq!(dst.dim(), (cols, rows), "transposed shape");
     for r0 in (0..rows).step_by(T) {
+        let r1 = (r0 + T).min(rows);
         for c0 in (0..cols).step_by(T) {
-            for r in r0..(r0 + T).min(rows) {
-                for c in c0..(c0 + T).min(cols) {
-                    dst[[c, r]] = src[[r, c]];
+            let c1 = (c0 + T).min(cols);
+            for c in c0..c1 {
+                let mut out = dst.row_mut(c);
+                let out = &mut out.as_slice_mut().expect("contiguous rows")[r0..r1];
+                for (o, r) in out.iter_mut().zip(r0..r1) {
+                    *o = src[[r, c]];
                 }
             }
         }
@@ -434,24 +482,27 @@ mod tests {
     /// The lists name exactly the active cells, in order, and tile t holds the cells of t·TILE .. (t+1)·TILE.
     #[test]
     fn active_inputs_list_the_active_cells_by_tile() {
-        let a = spikes(5, 150, 0.45, 1);
-        let mut act = ActiveInputs::new(5, 150);
-        act.collect(a.view());
-        for e in 0..5 {
-            let want: Vec<u16> = (0..150u16).filter(|&i| a[[e, usize::from(i)]] == 1.0).collect();
-            assert_eq!(act.cells(e), &want[..], "example {e}");
-            for t in 0..act.tiles {
-                let tile = act.tile(e, t);
-                assert!(tile.iter().all(|&i| usize::from(i) / TILE == t), "example {e} tile {t}");
+        for (width, seed) in [(150, 1), (130, 2), (128, 3), (7, 4), (64, 5), (300, 6)] {
+            let a = spikes(5, width, 0.45, seed);
+            let mut act = ActiveInputs::new(5, width);
+            act.collect(a.view());
+            for e in 0..5 {
+                let want: Vec<u16> = (0..width as u16).filter(|&i| a[[e, usize::from(i)]] == 1.0).collect();
+                assert_eq!(act.cells(e), &want[..], "width {width}, example {e}");
+                for t in 0..act.tiles {
+                    let tile = act.tile(e, t);
+                    assert!(tile.iter().all(|&i| usize::from(i) / TILE == t), "example {e} tile {t}");
+                }
+                let joined: Vec<u16> = (0..act.tiles).flat_map(|t| act.tile(e, t).to_vec()).collect();
+                assert_eq!(joined, want);
             }
-            let joined: Vec<u16> = (0..act.tiles).flat_map(|t| act.tile(e, t).to_vec()).collect();
-            assert_eq!(joined, want);
+            // All silent, all active.
+            act.collect(Array2::zeros((5, width)).view());
+            assert!((0..5).all(|e| act.cells(e).is_empty()));
+            act.collect(Array2::ones((5, width)).view());
+            assert!((0..5).all(|e| act.cells(e).len() == width));
+            assert!((0..5).all(|e| act.cells(e).iter().enumerate().all(|(i, &c)| usize::from(c) == i)));
         }
-        // All silent, all active.
-        act.collect(Array2::zeros((5, 150)).view());
-        assert!((0..5).all(|e| act.cells(e).is_empty()));
-        act.collect(Array2::ones((5, 150)).view());
-        assert!((0..5).all(|e| act.cells(e).len() == 150));
     }
 
     /// The drive equals a plain loop in the documented order, bit for bit, with and without AVX2, over blocks below
