@@ -1,7 +1,9 @@
-//! The fast path computes the same thing as the straightforward path (issue 7): a learning first layer carried through
+//! The fast paths compute the same thing as the straightforward path (issue 7): a learning first layer carried through
 //! the Gram matrix of its constant input (`engine.first_layer: Gram`) against the forward product and weight update of
-//! every step (`Direct`). Same seed, same inputs, learning on: identical spike rasters of every population on every
-//! step, and weights, biases and momentum equal within float tolerance.
+//! every step (`Direct`), and hidden layers fed by spikes summing the rows of their transposed weights for the active
+//! inputs (`engine.spike_input: ActiveRows`) against the product with the whole 0/1 activity (`Product`). Same seed,
+//! same inputs, learning on: identical spike rasters of every population on every step, and weights, biases and
+//! momentum equal within float tolerance.
 //!
 //! Across presentations the two paths start from weights that differ by float rounding (materialised once per
 //! minibatch vs. 320 increments), and spiking dynamics eventually turn such a difference into one different threshold
@@ -18,21 +20,41 @@ use std::path::Path;
 
 fn compare(layers: &str, batch: usize, presentations: usize, inputs: usize) {
     let depth = layers.matches(',').count().min(2);
+    let (direct, gram) = compare_engines(
+        layers,
+        depth,
+        ("first_layer", "Direct", "Gram"),
+        batch,
+        presentations,
+        inputs,
+    );
+    assert!(!direct.first_layer_uses_gram(batch) && gram.first_layer_uses_gram(batch));
+}
+
+/// Runs `presentations` learning presentations of the same network under two values of one `engine` field
+/// (`(field, straightforward, fast)`) and compares rasters, answers and weights; returns the two models.
+fn compare_engines(
+    layers: &str,
+    depth: usize,
+    (field, plain, fast): (&str, &str, &str),
+    batch: usize,
+    presentations: usize,
+    inputs: usize,
+) -> (snn_sim::Model, snn_sim::Model) {
     let text = |engine: &str| {
         format!(
             r#"(name: "eq", seed: 21, network: (layers: {layers}), learning: (depth: {depth}),
-                protocol: (batch_size: {batch}), engine: (first_layer: {engine}))"#
+                protocol: (batch_size: {batch}), engine: ({field}: {engine}))"#
         )
     };
-    let direct = ModelFile::from_ron(&text("Direct"), Path::new("direct.ron"))
+    let direct = ModelFile::from_ron(&text(plain), Path::new("plain.ron"))
         .unwrap()
         .check()
         .unwrap();
-    let gram = ModelFile::from_ron(&text("Gram"), Path::new("gram.ron"))
+    let gram = ModelFile::from_ron(&text(fast), Path::new("fast.ron"))
         .unwrap()
         .check()
         .unwrap();
-    assert!(!direct.first_layer_uses_gram(batch) && gram.first_layer_uses_gram(batch));
     let (mut a, mut b) = (Experiment::new(&direct).unwrap(), Experiment::new(&gram).unwrap());
     assert_eq!(a.network(), b.network(), "same seed, same initial network");
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(4);
@@ -80,10 +102,12 @@ fn compare(layers: &str, batch: usize, presentations: usize, inputs: usize) {
             "b",
         );
     }
-    assert!(
-        na.projections[0].w != Experiment::new(&direct).unwrap().network().projections[0].w,
-        "the first layer learned"
-    );
+    let initial = Experiment::new(&direct).unwrap().network().clone();
+    for (l, (now, before)) in na.projections.iter().zip(&initial.projections).enumerate() {
+        let learns = l + depth >= na.projections.len();
+        assert_eq!(now.w != before.w, learns, "layer {l} learned: {learns}");
+    }
+    (direct, gram)
 }
 
 #[test]
@@ -100,4 +124,32 @@ fn gram_carry_equals_direct_updates_without_hidden_layer() {
 #[test]
 fn gram_carry_equals_direct_updates_mnist_sized_input() {
     compare("[784, 100, 10]", 50, 1, 784);
+}
+
+/// Two hidden layers: the second sums active inputs over the first's four blocks; all three layers learn.
+#[test]
+fn active_input_rows_equal_the_dense_product() {
+    let (plain, fast) = compare_engines(
+        "[30, 630, 40, 10]",
+        3,
+        ("spike_input", "Product", "ActiveRows"),
+        12,
+        3,
+        30,
+    );
+    assert!(!plain.sums_active_inputs(1) && fast.sums_active_inputs(1));
+}
+
+/// Three hidden layers: two of them sum active inputs (one below the other), post layers in several blocks.
+#[test]
+fn active_input_rows_equal_the_dense_product_in_a_deep_network() {
+    let (_, fast) = compare_engines(
+        "[20, 300, 400, 100, 10]",
+        4,
+        ("spike_input", "Product", "ActiveRows"),
+        10,
+        2,
+        20,
+    );
+    assert!(fast.sums_active_inputs(1) && fast.sums_active_inputs(2) && !fast.sums_active_inputs(3));
 }
