@@ -291,36 +291,37 @@ impl TransposedBlock {
             let mut first_row = 0;
             for (k, active) in below.iter().enumerate() {
                 for t in 0..active.tiles {
-                    for e in 0..examples {
-                        let cells_t = active.tile(e, t);
-                        let sums = &mut self.sums.row_mut(e).into_slice().expect("contiguous rows")[..];
-                        #[cfg(target_arch = "x86_64")]
-                        if avx2 {
-                            // SAFETY: AVX2 was detected; `tile_sum`'s bounds hold (see its docs): rows
-                            // first_row + i < first_row + active.width ≤ pre (i block-relative), columns c0 + 8·⌈cells/8⌉ ≤ the
-                            // row length of wt (the width rounded up to 8), and sums holds CHUNK floats.
-                            unsafe { avx2::tile_sum(&self.wt, first_row, c0, cells, cells_t, sums, t == 0) };
-                            continue;
-                        }
-                        tile_sum_portable(&self.wt, first_row, c0, cells, cells_t, sums, t == 0);
+                    #[cfg(target_arch = "x86_64")]
+                    if avx2 {
+                        // SAFETY: AVX2 was detected; `tile_sums`' bounds hold (see its docs): rows first_row + i <
+                        // first_row + active.width ≤ pre (i block-relative), columns c0 + 8·⌈cells/8⌉ ≤ the row length
+                        // of wt (the width rounded up to 8), and the rows of sums hold CHUNK floats.
+                        unsafe { avx2::tile_sums(&self.wt, first_row, c0, cells, active, t, &mut self.sums) };
+                        continue;
+                    }
+                    for (e, mut sums) in self.sums.rows_mut().into_iter().enumerate() {
+                        let sums = sums.as_slice_mut().expect("contiguous rows");
+                        tile_sum_portable(&self.wt, first_row, c0, cells, active.tile(e, t), sums, t == 0);
                     }
                 }
-                // The block's sums into the drive: v = s_0, then v = v + s_k.
-                for (e, mut v) in v.rows_mut().into_iter().enumerate() {
+                // The block's sums into the drive: v = s_0, then v = v + s_k, and after the last block v = v + b.
+                let (first, bias) = (k == 0, (k + 1 == below.len()).then(|| &b[c0..c0 + cells]));
+                for (mut v, sums) in v.rows_mut().into_iter().zip(self.sums.rows()) {
                     let v = &mut v.as_slice_mut().expect("contiguous rows")[c0..c0 + cells];
-                    let sums = &self.sums.row(e).to_slice().expect("contiguous rows")[..cells];
-                    if k == 0 {
-                        v.copy_from_slice(sums);
-                    } else {
-                        v.iter_mut().zip(sums).for_each(|(v, &s)| *v += s);
+                    let sums = &sums.to_slice().expect("contiguous rows")[..cells];
+                    match (first, bias) {
+                        (true, None) => v.copy_from_slice(sums),
+                        (false, None) => v.iter_mut().zip(sums).for_each(|(v, &s)| *v += s),
+                        (true, Some(b)) => v.iter_mut().zip(sums).zip(b).for_each(|((v, &s), &b)| *v = s + b),
+                        (false, Some(b)) => v
+                            .iter_mut()
+                            .zip(sums)
+                            .zip(b)
+                            .for_each(|((v, &s), &b)| *v = (*v + s) + b),
                     }
                 }
                 first_row += active.width;
             }
-        }
-        for mut v in v.rows_mut() {
-            let v = v.as_slice_mut().expect("contiguous rows");
-            v.iter_mut().zip(b).for_each(|(v, &b)| *v += b);
         }
     }
 
@@ -379,7 +380,7 @@ fn tile_sum_portable(
 
 #[cfg(target_arch = "x86_64")]
 mod avx2 {
-    use super::CHUNK;
+    use super::{ActiveInputs, CHUNK};
     use ndarray::Array2;
     use std::arch::x86_64::*;
 
@@ -388,59 +389,87 @@ mod avx2 {
         is_x86_feature_detected!("avx2")
     }
 
-    /// [`super::tile_sum_portable`] with the sums of up to [`CHUNK`] cells in eight registers.
+    /// [`super::tile_sum_portable`] for every example of `active`'s tile `t` into its row of `sums`, with the sums
+    /// of up to [`CHUNK`] cells in eight registers.
     ///
     /// # Safety
-    /// AVX2; every row `row0 + i` (i in `active`) exists in `wt`, and its row length is at least `c0` plus `cells`
-    /// rounded up to 8; `sums` holds at least that rounded number of floats.
+    /// AVX2; every row `row0 + i` (i an index in `active`) exists in `wt`, and its row length is at least `c0` plus
+    /// `cells` rounded up to 8; `sums` has a row per example of `active`, each of at least that rounded number of
+    /// contiguous floats.
     #[target_feature(enable = "avx2")]
-    pub(super) unsafe fn tile_sum(
+    pub(super) unsafe fn tile_sums(
         wt: &Array2<f32>,
         row0: usize,
         c0: usize,
         cells: usize,
-        active: &[u16],
-        sums: &mut [f32],
-        fresh: bool,
+        active: &ActiveInputs,
+        t: usize,
+        sums: &mut Array2<f32>,
     ) {
-        debug_assert!(cells <= CHUNK && sums.len() >= cells.next_multiple_of(8));
+        debug_assert!(cells <= CHUNK && sums.ncols() >= cells.next_multiple_of(8) && sums.strides()[1] == 1);
         debug_assert!(c0 + cells.next_multiple_of(8) <= wt.ncols() && wt.strides()[1] == 1);
+        debug_assert!(sums.nrows() == active.examples);
         let stride = wt.strides()[0];
         // SAFETY: the caller's bounds, passed on (the stride is that of wt's rows).
         let base = unsafe { wt.as_ptr().offset(row0 as isize * stride).add(c0) };
+        let (out, out_stride) = (sums.as_mut_ptr(), sums.strides()[0]);
         // SAFETY (each arm): as above.
         unsafe {
             match cells.div_ceil(8) {
-                1 => registers::<1>(base, stride, active, sums, fresh),
-                2 => registers::<2>(base, stride, active, sums, fresh),
-                3 => registers::<3>(base, stride, active, sums, fresh),
-                4 => registers::<4>(base, stride, active, sums, fresh),
-                5 => registers::<5>(base, stride, active, sums, fresh),
-                6 => registers::<6>(base, stride, active, sums, fresh),
-                7 => registers::<7>(base, stride, active, sums, fresh),
-                _ => registers::<8>(base, stride, active, sums, fresh),
+                1 => every_example::<1>(base, stride, active, t, out, out_stride),
+                2 => every_example::<2>(base, stride, active, t, out, out_stride),
+                3 => every_example::<3>(base, stride, active, t, out, out_stride),
+                4 => every_example::<4>(base, stride, active, t, out, out_stride),
+                5 => every_example::<5>(base, stride, active, t, out, out_stride),
+                6 => every_example::<6>(base, stride, active, t, out, out_stride),
+                7 => every_example::<7>(base, stride, active, t, out, out_stride),
+                _ => every_example::<8>(base, stride, active, t, out, out_stride),
             }
+        }
+    }
+
+    /// [`registers`] for each example in turn (row e of the sums at `out + e · out_stride`).
+    ///
+    /// # Safety
+    /// As [`tile_sums`].
+    #[target_feature(enable = "avx2")]
+    #[inline]
+    unsafe fn every_example<const N: usize>(
+        base: *const f32,
+        stride: isize,
+        active: &ActiveInputs,
+        t: usize,
+        out: *mut f32,
+        out_stride: isize,
+    ) {
+        for e in 0..active.examples {
+            // SAFETY: the caller's bounds: row e of sums holds 8 N floats.
+            unsafe {
+                registers::<N>(
+                    base,
+                    stride,
+                    active.tile(e, t),
+                    out.offset(e as isize * out_stride),
+                    t == 0,
+                )
+            };
         }
     }
 
     /// `N` registers of sums: loaded from `sums` (or zero if `fresh`), each active row's `8 N` floats added, stored.
     ///
     /// # Safety
-    /// AVX2; `base + i · stride` is a readable row of `8 N` floats for every i in `active`; `sums` holds `8 N` floats.
+    /// AVX2; `base + i · stride` is a readable row of `8 N` floats for every i in `active`; `sums` points to `8 N`
+    /// writable floats.
     #[target_feature(enable = "avx2")]
+    #[inline]
     #[allow(clippy::needless_range_loop)] // constant extents: the sums stay in registers
-    unsafe fn registers<const N: usize>(
-        base: *const f32,
-        stride: isize,
-        active: &[u16],
-        sums: &mut [f32],
-        fresh: bool,
-    ) {
+    unsafe fn registers<const N: usize>(base: *const f32, stride: isize, active: &[u16], sums: *mut f32, fresh: bool) {
         let mut acc = [_mm256_setzero_ps(); N];
         if !fresh {
             for r in 0..N {
                 // SAFETY: sums holds 8 N floats.
-                acc[r] = unsafe { _mm256_loadu_ps(sums.as_ptr().add(8 * r)) };
+                acc[r] = unsafe { _mm256_loadu_ps(sums.add(8 * r)) };
             }
         }
         for &i in active {
@@ -453,7 +482,7 @@ mod avx2 {
         }
         for r in 0..N {
             // SAFETY: sums holds 8 N floats.
-            unsafe { _mm256_storeu_ps(sums.as_mut_ptr().add(8 * r), acc[r]) };
+            unsafe { _mm256_storeu_ps(sums.add(8 * r), acc[r]) };
         }
     }
 }

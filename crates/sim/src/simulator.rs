@@ -10,6 +10,10 @@
 //! With an [`AlignmentMeter`], every learning step also forms backprop's ι for the learning hidden layers and
 //! measures the angle to the broadcast one (SPEC §4).
 //!
+//! A hidden layer fed by another hidden layer sums, for each example, the rows of its transposed weights for the
+//! active inputs (`engine.spike_input`, [`snn_plasticity::spike_input`]): the cells of each block below that spiked
+//! are listed on the block's own step, and the weights stay transposed through the presentation.
+//!
 //! There is no separate backward phase: feedback uses this step's output. The input layer is graded and constant,
 //! so while the first projection does not learn its drive is computed once per presentation (exactly the value every
 //! step would compute).
