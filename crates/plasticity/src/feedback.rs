@@ -6,10 +6,63 @@
 //!   (eq A.6). It carries the output error e straight to layer n (broadcast alignment).
 //!
 //! Vectors are indexed from 0 for the first hidden layer (n = 2).
+//!
+//! A network's feedback to each hidden layer is a [`Pathway`]: how δ reaches the layer ([`Reach`]), what carries it
+//! ([`Carrier`]: the forward weights for backprop, a matrix of its own for FA, BA and DF), and the rule by which the
+//! carrier changes ([`FeedbackRule`]; fixed for every algorithm of Samadi et al. 2017).
 
 use crate::init::{InitError, InitParams};
 use ndarray::Array2;
 use rand_xoshiro::Xoshiro256PlusPlus;
+use serde::{Deserialize, Serialize};
+
+/// How the feedback δ reaches a hidden layer (SPEC §2.2 table).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Reach {
+    /// Straight from the output error: `δ_(n) = B e` (broadcast alignment and derivative-free learning, eq 2.7).
+    Broadcast,
+    /// From the layer above, through its derivative: `δ_(n) = B (f'(v_(n+1)) ⊙ δ_(n+1))` (backprop, eq 2.5, with
+    /// `B = W_(n+1)ᵀ`; feedback alignment, eq 2.6).
+    Chained,
+}
+
+/// What carries the feedback of a hidden layer n.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Carrier {
+    /// The forward weights of the layer above, transposed (`W_(n+1)ᵀ`): weight transport, backprop only.
+    ForwardWeights,
+    /// A matrix of the pathway's own, `[s_n, source cells]`: B_FA(n) (`[s_n, s_(n+1)]`) for a chained pathway,
+    /// B_BA(n) (`[s_n, s_L]`) for a broadcast one.
+    Matrix(Array2<f32>),
+}
+
+/// How a pathway's carrier changes while the network learns.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum FeedbackRule {
+    /// It never changes (feedback alignment, broadcast alignment; backprop's carrier is the forward weights).
+    Fixed,
+}
+
+/// The feedback of one hidden layer.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Pathway {
+    /// How δ reaches the layer.
+    pub reach: Reach,
+    /// What carries it.
+    pub carrier: Carrier,
+    /// How the carrier learns.
+    pub rule: FeedbackRule,
+}
+
+impl Pathway {
+    /// The pathway's own matrix, if it has one.
+    pub fn matrix(&self) -> Option<&Array2<f32>> {
+        match &self.carrier {
+            Carrier::Matrix(b) => Some(b),
+            Carrier::ForwardWeights => None,
+        }
+    }
+}
 
 /// Draws `B_FA(n)` for every hidden layer n = 2..L−1, in that order, from `rng`.
 pub fn feedback_alignment_matrices(

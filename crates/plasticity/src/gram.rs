@@ -43,6 +43,7 @@
 
 use crate::matmul::mat_mul_into;
 use crate::projection::{Projection, learn_biases};
+use crate::update::Update;
 use ndarray::parallel::prelude::*;
 use ndarray::{Array2, ArrayView1, ArrayView2, ArrayViewMut2, Axis, Zip, linalg::general_mat_mul, s};
 use snn_neuron::ColumnBlocks;
@@ -110,9 +111,11 @@ impl GramCarry {
         }
     }
 
-    /// Starts a presentation of the constant input `x` with momentum `mu` and batch scale `scale`: G = X Xᵀ,
-    /// V = X W_0ᵀ, Q = X ΔW_0ᵀ.
-    pub fn begin(&mut self, proj: &Projection, x: ArrayView2<'_, f32>, mu: f32, scale: f32) {
+    /// Starts a presentation of the constant input `x` with the momentum and batch scale of `update` (which must not
+    /// decay: the carry has no decay term): G = X Xᵀ, V = X W_0ᵀ, Q = X ΔW_0ᵀ.
+    pub fn begin(&mut self, proj: &Projection, x: ArrayView2<'_, f32>, update: Update) {
+        update.assert_no_decay("Gram");
+        let (mu, scale) = (update.momentum, update.scale);
         assert_eq!(x.dim(), self.input.dim(), "input batch shape");
         self.input.assign(&x);
         general_mat_mul(1.0, &x, &x.t(), 0.0, &mut self.gram);
@@ -248,7 +251,7 @@ impl GramCarry {
             .zip(compact.axis_chunks_iter(Axis(1), width).into_par_iter())
             .for_each(|(mut block, iota)| block.learn(iota.slice(s![..n, ..])));
         self.iota_active = compact;
-        learn_biases(&mut proj.db, &mut proj.b, iota, self.mu, self.scale);
+        learn_biases(&mut proj.db, &mut proj.b, iota, Update::new(self.mu, self.scale));
     }
 
     /// Ends the presentation: `W = W_0 + σ ΔW_0 − s Cᵀ X` and `ΔW = μ^K ΔW_0 − s Mᵀ X` written into the projection.
@@ -403,7 +406,7 @@ mod tests {
         direct.dw = Array2::from_shape_fn((post, pre), |(i, j)| 0.1 * val(i, j, 3)); // momentum from before
         let mut carried = direct.clone();
         let mut carry = GramCarry::new(examples, pre, post, 256);
-        carry.begin(&carried, x.view(), mu, scale);
+        carry.begin(&carried, x.view(), Update::new(mu, scale));
         let (mut v_direct, mut v_carried) = (Array2::zeros((examples, post)), Array2::zeros((examples, post)));
         for step in 0..14 {
             // Examples 1 and 4 are silent on even steps, example 2 always, every example on steps 5 to 7 (the
@@ -421,7 +424,7 @@ mod tests {
                 _ => 5,
             };
             assert_eq!(carry.active_rows(), want);
-            direct.learn(iota.view(), x.view(), mu, scale);
+            direct.learn(iota.view(), x.view(), Update::new(mu, scale));
             direct.drive_into(x.view(), &mut v_direct);
             carry.drive_into(&carried, &mut v_carried);
             let worst = (&v_direct - &v_carried).iter().fold(0.0f32, |m, d| m.max(d.abs()));
@@ -454,7 +457,7 @@ mod tests {
                 let mut carry = GramCarry::new(examples, pre, post, 256);
                 let mut v = Array2::zeros((examples, post));
                 let mut drives = Vec::new();
-                carry.begin(&proj, x.view(), 0.9, 0.5);
+                carry.begin(&proj, x.view(), Update::new(0.9, 0.5));
                 for step in 0..5 {
                     let iota = Array2::from_shape_fn((examples, post), |(e, c)| 0.05 * val(e, c, step));
                     carry.learn(&mut proj, iota.view());

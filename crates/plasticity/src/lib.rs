@@ -12,9 +12,10 @@ pub mod projection;
 pub mod readout;
 pub mod rule;
 pub mod spike_input;
+pub mod update;
 
 pub use chain::chain_delta_into;
-pub use feedback::{broadcast_matrices, feedback_alignment_matrices};
+pub use feedback::{Carrier, FeedbackRule, Pathway, Reach, broadcast_matrices, feedback_alignment_matrices};
 pub use gram::{GramCarry, GramDriveBlock, GramLearnBlock};
 pub use init::{InitError, InitParams, WeightMoments};
 pub use projection::{PostBlock, PreBlock, Projection};
@@ -23,3 +24,4 @@ pub use rule::{
     teaching_signal_into,
 };
 pub use spike_input::{ActiveInputs, SpikeInputCarry, TransposedBlock};
+pub use update::Update;

@@ -1,10 +1,10 @@
 //! A projection: the synapses from one population onto the next, with biases and momentum (SPEC §2.2).
 //!
 //! Forward: `v = a_pre Wᵀ + b` for a batch `a_pre [examples, pre]`, giving `v [examples, post]`.
-//! Learning (eqs 2.12–2.13, with momentum applied to W and b alike):
+//! Learning (eqs 2.12–2.13, with momentum applied to W and b alike, and optional weight decay: [`Update`]):
 //!
 //! ```text
-//! ΔW ← μ ΔW − s ιᵀ a_pre ;  W += ΔW          (s = 1 for a summed batch, 1/examples for the mean)
+//! ΔW ← μ ΔW − s ιᵀ a_pre − λ W ;  W += ΔW          (s = 1 for a summed batch, 1/examples for the mean)
 //! Δb ← μ Δb − s Σ_examples ι ;  b += Δb
 //! ```
 //!
@@ -14,6 +14,7 @@
 
 use crate::matmul::mat_mul_into;
 use crate::readout::readout_into;
+use crate::update::Update;
 use ndarray::parallel::prelude::*;
 use ndarray::{
     Array1, Array2, ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2, Axis, Zip, linalg::general_mat_mul,
@@ -72,8 +73,8 @@ impl Projection {
     }
 
     /// One three-factor update with momentum (module docs): `iota` is `[examples, post]`, `a_pre` is
-    /// `[examples, pre]`, `scale` the batch reduction factor.
-    pub fn learn(&mut self, iota: ArrayView2<'_, f32>, a_pre: ArrayView2<'_, f32>, mu: f32, scale: f32) {
+    /// `[examples, pre]`.
+    pub fn learn(&mut self, iota: ArrayView2<'_, f32>, a_pre: ArrayView2<'_, f32>, update: Update) {
         assert_eq!(iota.dim(), (a_pre.nrows(), self.post()), "teaching signal shape");
         assert_eq!(a_pre.ncols(), self.pre(), "input width must match the fan-in");
         self.dw
@@ -82,10 +83,11 @@ impl Projection {
             .zip(self.w.axis_chunks_iter_mut(Axis(0), POST_BLOCK).into_par_iter())
             .zip(iota.axis_chunks_iter(Axis(1), POST_BLOCK).into_par_iter())
             .for_each(|((mut dw, mut w), iota)| {
-                general_mat_mul(-scale, &iota.t(), &a_pre, mu, &mut dw);
+                general_mat_mul(-update.scale, &iota.t(), &a_pre, update.momentum, &mut dw);
+                update.decay_into(&mut dw, w.view());
                 w += &dw;
             });
-        learn_biases(&mut self.db, &mut self.b, iota, mu, scale);
+        learn_biases(&mut self.db, &mut self.b, iota, update);
     }
 
     /// True if every weight, bias and momentum entry is finite.
@@ -149,16 +151,17 @@ pub struct PostBlock<'a> {
 }
 
 impl PostBlock<'_> {
-    /// The weight half of [`Projection::learn`] for the block's cells: `ΔW ← μ ΔW − s ιᵀ a_pre; W += ΔW`, with
-    /// `iota` the block's `[examples, block cells]` teaching signal.
-    pub fn learn_weights(&mut self, iota: ArrayView2<'_, f32>, a_pre: ArrayView2<'_, f32>, mu: f32, scale: f32) {
-        mat_mul_into(-scale, iota.t(), a_pre, mu, &mut self.dw.view_mut());
+    /// The weight half of [`Projection::learn`] for the block's cells: `ΔW ← μ ΔW − s ιᵀ a_pre − λ W; W += ΔW`,
+    /// with `iota` the block's `[examples, block cells]` teaching signal.
+    pub fn learn_weights(&mut self, iota: ArrayView2<'_, f32>, a_pre: ArrayView2<'_, f32>, update: Update) {
+        mat_mul_into(-update.scale, iota.t(), a_pre, update.momentum, &mut self.dw.view_mut());
+        update.decay_into(&mut self.dw.view_mut(), self.w.view());
         self.w += &self.dw;
     }
 
     /// The bias half: `Δb ← μ Δb − s Σ_examples ι; b += Δb`, examples summed in order (as [`learn_biases`]).
-    pub fn learn_biases(&mut self, iota: ArrayView2<'_, f32>, mu: f32, scale: f32) {
-        bias_block(self.db.view_mut(), self.b.view_mut(), iota, mu, scale);
+    pub fn learn_biases(&mut self, iota: ArrayView2<'_, f32>, update: Update) {
+        bias_block(self.db.view_mut(), self.b.view_mut(), iota, update);
     }
 }
 
@@ -172,10 +175,10 @@ pub struct PreBlock<'a> {
 }
 
 impl PreBlock<'_> {
-    /// The block's columns of `ΔW ← μ ΔW − s ιᵀ a_pre; W += ΔW`, with `iota` the whole `[examples, post]` teaching
+    /// The block's columns of `ΔW ← μ ΔW − s ιᵀ a_pre − λ W; W += ΔW`, with `iota` the whole `[examples, post]` teaching
     /// signal of the layer above and `a_blk` the block's `[examples, block cells]` activity. Examples are summed in
     /// order; examples with ι = 0 for a post cell are skipped (they add exactly nothing).
-    pub fn learn_weights(&mut self, iota: ArrayView2<'_, f32>, a_blk: ArrayView2<'_, f32>, mu: f32, scale: f32) {
+    pub fn learn_weights(&mut self, iota: ArrayView2<'_, f32>, a_blk: ArrayView2<'_, f32>, update: Update) {
         let cells = a_blk.ncols();
         assert!(cells <= MAX_PRE_BLOCK, "pre block wider than {MAX_PRE_BLOCK}");
         assert_eq!(
@@ -198,8 +201,7 @@ impl PreBlock<'_> {
             }
             let (w, dw) = (w.as_slice_mut().unwrap(), dw.as_slice_mut().unwrap());
             for ((w, dw), &s) in w.iter_mut().zip(dw.iter_mut()).zip(acc.iter()) {
-                *dw = mu * *dw - scale * s;
-                *w += *dw;
+                update.step(w, dw, s);
             }
         }
     }
@@ -241,9 +243,9 @@ fn bias_block(
     mut db: ArrayViewMut1<'_, f32>,
     mut b: ArrayViewMut1<'_, f32>,
     iota: ArrayView2<'_, f32>,
-    mu: f32,
-    scale: f32,
+    update: Update,
 ) {
+    let (mu, scale) = (update.momentum, update.scale);
     assert_eq!(iota.ncols(), b.len(), "teaching signal width");
     let mut sum = [0.0f32; POST_BLOCK];
     let (db, b) = (
@@ -269,17 +271,17 @@ fn bias_block(
 
 /// `Δb ← μ Δb − s Σ_examples ι; b += Δb` over fixed blocks of cells in parallel. Examples are summed in order, so
 /// every path that updates biases (direct, Gram carry, per block) gives the same bits.
-pub fn learn_biases(db: &mut Array1<f32>, b: &mut Array1<f32>, iota: ArrayView2<'_, f32>, mu: f32, scale: f32) {
+pub fn learn_biases(db: &mut Array1<f32>, b: &mut Array1<f32>, iota: ArrayView2<'_, f32>, update: Update) {
     assert_eq!(iota.ncols(), b.len(), "teaching signal width");
     if b.len() <= POST_BLOCK {
         // One block: no parallel region (the output layer's 10 biases, every step).
-        return bias_block(db.view_mut(), b.view_mut(), iota, mu, scale);
+        return bias_block(db.view_mut(), b.view_mut(), iota, update);
     }
     db.axis_chunks_iter_mut(Axis(0), POST_BLOCK)
         .into_par_iter()
         .zip(b.axis_chunks_iter_mut(Axis(0), POST_BLOCK).into_par_iter())
         .zip(iota.axis_chunks_iter(Axis(1), POST_BLOCK).into_par_iter())
-        .for_each(|((db, b), iota)| bias_block(db, b, iota, mu, scale));
+        .for_each(|((db, b), iota)| bias_block(db, b, iota, update));
 }
 
 /// Adds `src` into `dst` elementwise (helper for callers keeping their own buffers).

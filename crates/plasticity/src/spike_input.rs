@@ -27,6 +27,7 @@
 
 use crate::matmul::mat_mul_into;
 use crate::projection::Projection;
+use crate::update::Update;
 use ndarray::parallel::prelude::*;
 use ndarray::{Array2, ArrayView2, ArrayViewMut2, Axis, s};
 use snn_neuron::layout::aligned_zeros;
@@ -328,9 +329,16 @@ impl TransposedBlock {
     /// One learning step of the block's weights: `ΔWᵀ ← μ ΔWᵀ − s a_preᵀ ι; Wᵀ += ΔWᵀ` (SPEC §2.2), with `iota` the
     /// block's `[examples, width]` teaching signal and `a_pre` the `[examples, pre]` activity below, for the same
     /// examples (the active ones alone: a silent example adds nothing).
-    pub fn learn(&mut self, iota: ArrayView2<'_, f32>, a_pre: ArrayView2<'_, f32>, mu: f32, scale: f32) {
+    pub fn learn(&mut self, iota: ArrayView2<'_, f32>, a_pre: ArrayView2<'_, f32>, update: Update) {
+        update.assert_no_decay("spike-input");
         let width = self.width;
-        mat_mul_into(-scale, a_pre.t(), iota, mu, &mut self.dwt.view_mut());
+        mat_mul_into(
+            -update.scale,
+            a_pre.t(),
+            iota,
+            update.momentum,
+            &mut self.dwt.view_mut(),
+        );
         let mut wt = self.wt.slice_mut(s![.., ..width]);
         wt += &self.dwt;
     }
@@ -631,11 +639,11 @@ mod tests {
         for _ in 0..3 {
             carry.blocks_mut().enumerate().for_each(|(k, blk)| {
                 let iota = iota.slice(s![.., k * width..(k * width + width).min(post)]);
-                blk.learn(iota, a.view(), 0.9, 0.5);
+                blk.learn(iota, a.view(), Update::new(0.9, 0.5));
             });
             proj.post_blocks_mut(width).enumerate().for_each(|(k, mut blk)| {
                 let iota = iota.slice(s![.., k * width..(k * width + width).min(post)]);
-                blk.learn_weights(iota, a.view(), 0.9, 0.5);
+                blk.learn_weights(iota, a.view(), Update::new(0.9, 0.5));
             });
         }
         carry.store(&mut back);

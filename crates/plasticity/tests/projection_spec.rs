@@ -3,7 +3,7 @@
 use ndarray::{Array1, Array2};
 use rand::{RngExt, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
-use snn_plasticity::{InitParams, Projection};
+use snn_plasticity::{InitParams, Projection, Update};
 
 fn random(rows: usize, cols: usize, rng: &mut Xoshiro256PlusPlus) -> Array2<f32> {
     Array2::from_shape_simple_fn((rows, cols), || rng.random_range(-1.0f32..1.0))
@@ -37,7 +37,7 @@ fn drive_and_momentum_update_match_scalar_loops() {
     let mut db_ref = Array1::<f64>::zeros(post);
     for _ in 0..2 {
         let iota = random(batch, post, &mut rng);
-        p.learn(iota.view(), a.view(), mu, scale);
+        p.learn(iota.view(), a.view(), Update::new(mu, scale));
         for i in 0..post {
             for j in 0..pre {
                 let g: f64 = (0..batch).map(|e| f64::from(iota[[e, i]]) * f64::from(a[[e, j]])).sum();
@@ -96,7 +96,7 @@ fn results_do_not_depend_on_thread_count() {
             let mut p = Projection::new(w.clone(), Array1::zeros(1000));
             let mut v = Array2::zeros((100, 1000));
             p.drive_into(a.view(), &mut v);
-            p.learn(iota.view(), a.view(), 0.9, 0.01);
+            p.learn(iota.view(), a.view(), Update::new(0.9, 0.01));
             (v, p)
         })
     };
@@ -128,15 +128,15 @@ fn block_views_equal_the_whole_projection_of(post: usize) {
 
     let mut whole = base.clone();
     for _ in 0..2 {
-        whole.learn(iota.view(), a_pre.view(), 0.9, 0.5);
+        whole.learn(iota.view(), a_pre.view(), Update::new(0.9, 0.5));
     }
     let mut rows = base.clone();
     for _ in 0..2 {
         rows.post_blocks_mut(width)
             .zip(iota.axis_chunks_iter(Axis(1), width).into_par_iter())
             .for_each(|(mut block, iota)| {
-                block.learn_weights(iota, a_pre.view(), 0.9, 0.5);
-                block.learn_biases(iota, 0.9, 0.5);
+                block.learn_weights(iota, a_pre.view(), Update::new(0.9, 0.5));
+                block.learn_biases(iota, Update::new(0.9, 0.5));
             });
     }
     assert!(close(&whole.w, &rows.w) && close(&whole.dw, &rows.dw));
@@ -147,8 +147,8 @@ fn block_views_equal_the_whole_projection_of(post: usize) {
     for _ in 0..2 {
         cols.pre_blocks_mut(width)
             .zip(a_pre.axis_chunks_iter(Axis(1), width).into_par_iter())
-            .for_each(|(mut block, a)| block.learn_weights(iota.view(), a, 0.9, 0.5));
-        learn_biases(&mut cols.db, &mut cols.b, iota.view(), 0.9, 0.5);
+            .for_each(|(mut block, a)| block.learn_weights(iota.view(), a, Update::new(0.9, 0.5)));
+        learn_biases(&mut cols.db, &mut cols.b, iota.view(), Update::new(0.9, 0.5));
     }
     assert!(close(&whole.w, &cols.w) && close(&whole.dw, &cols.dw));
     let mut partials = vec![Array2::<f32>::zeros((examples, post)); pre.div_ceil(width)];

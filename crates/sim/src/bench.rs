@@ -8,11 +8,13 @@
 
 use crate::alignment::AlignmentMeter;
 use crate::dataset::Prepared;
+use crate::engine::{Phase, Watch};
 use crate::error::SimError;
 use crate::experiment::Experiment;
 use crate::model::Model;
 use crate::network::Network;
-use crate::simulator::{Populations, Probe};
+use crate::probe::{NoProbe, Probe, StepView};
+use crate::roster::PopId;
 use ndarray::Array2;
 use std::time::Instant;
 
@@ -41,8 +43,11 @@ impl Mode {
         }
     }
 
-    fn learns(self) -> bool {
-        self != Mode::Test
+    fn phase(self) -> Phase {
+        match self {
+            Mode::Test => Phase::Test,
+            Mode::Train | Mode::Align => Phase::Train,
+        }
     }
 }
 
@@ -65,17 +70,19 @@ pub struct Timing {
 
 /// Counts synaptic events: Σ over steps and projections of (Σ presynaptic activity) × fan-out.
 struct EventCounter {
-    fan_out: Vec<usize>,
+    /// Each projection's presynaptic population and fan-out.
+    projections: Vec<(PopId, usize)>,
     events: f64,
 }
 
 impl Probe for EventCounter {
-    fn after_step(&mut self, _step: usize, p: &Populations<'_>) {
-        for (l, &out) in self.fan_out.iter().enumerate() {
-            let active: f32 = if l == 0 {
-                p.activity(0).iter().filter(|&x| x != 0.0).count() as f32
+    fn after_step(&mut self, _step: usize, view: &dyn StepView) {
+        let input = view.roster().input();
+        for &(pre, out) in &self.projections {
+            let active: f32 = if pre == input {
+                view.activity(pre).iter().filter(|&x| x != 0.0).count() as f32
             } else {
-                p.activity(l).iter().sum()
+                view.activity(pre).iter().sum()
             };
             self.events += f64::from(active) * out as f64;
         }
@@ -93,8 +100,8 @@ pub fn time_presentations(
     batches: usize,
     start: Option<&Network>,
 ) -> Result<Timing, SimError> {
-    let b = model.file.protocol.batch_size;
-    let learn = mode.learns();
+    let b = model.protocol().batch_size;
+    let learn = mode.phase().learns();
     let (x, y) = if learn {
         (&data.train_x, &data.train_y)
     } else {
@@ -112,8 +119,9 @@ pub fn time_presentations(
     };
     let mut exp = new_experiment()?;
     let sizes = model.layers();
+    let roster = model.roster();
     let mut counter = EventCounter {
-        fan_out: sizes[1..].to_vec(),
+        projections: (0..sizes.len() - 1).map(|l| (roster.pre_of(l), sizes[l + 1])).collect(),
         events: 0.0,
     };
     let mut ms = Vec::with_capacity(batches);
@@ -126,13 +134,11 @@ pub fn time_presentations(
         let labels = &y[start..start + b];
         let mut meter = (mode == Mode::Align).then(|| AlignmentMeter::new(sizes.len() - 1));
         let t = Instant::now();
-        exp.present_measured(
-            batch.view(),
-            labels,
-            learn,
-            &mut crate::simulator::NoProbe,
-            meter.as_mut(),
-        );
+        let mut watch = Watch {
+            probe: &mut NoProbe,
+            meter: meter.as_mut(),
+        };
+        exp.present(batch.view(), labels, mode.phase(), &mut watch);
         let elapsed = t.elapsed().as_secs_f64();
         if i >= warmup {
             ms.push(1e3 * elapsed);
@@ -146,7 +152,11 @@ pub fn time_presentations(
                     events = (b * synapses * model.steps_per_presentation(learn)) as f64;
                 } else {
                     let mut probe_exp = new_experiment()?;
-                    probe_exp.present(batch.view(), labels, false, &mut counter);
+                    let mut watch = Watch {
+                        probe: &mut counter,
+                        meter: None,
+                    };
+                    probe_exp.present(batch.view(), labels, Phase::Test, &mut watch);
                     events = counter.events;
                 }
             }

@@ -16,8 +16,9 @@ use serde::{Deserialize, Serialize};
 use std::io::Write;
 use std::path::Path;
 
-/// Version of the checkpoint layout; a file of another version is refused.
-pub const FORMAT: u32 = 2;
+/// Version of the checkpoint layout; a file of another version is refused. Format 3: the network's feedback as
+/// pathways (`Network { forward, feedback }`) and the presentation noise stream among the streams.
+pub const FORMAT: u32 = 3;
 
 /// Where training stands, besides the network and the random streams.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -72,7 +73,7 @@ pub struct Checkpoint {
     pub format: u32,
     /// The resolved model file (RON) the run was started with.
     pub model: String,
-    /// Weights, biases, momentum buffers, feedback.
+    /// Weights, biases, momentum buffers, feedback pathways.
     pub network: Network,
     /// Every random stream of the run.
     pub streams: Streams,

@@ -28,8 +28,8 @@ impl Prepared {
     /// A teacher task (SPEC §3) is generated from the model's seed instead (its own random stream), then limited and
     /// standardised in the same way.
     pub fn load(model: &Model) -> Result<Self, SimError> {
-        let d = &model.file.data;
-        let (Some(kind), Some(dir)) = (d.dataset.files(), model.file.data_dir()) else {
+        let d = model.data();
+        let (Some(kind), Some(dir)) = (d.dataset.files(), model.file().data_dir()) else {
             return Self::teacher(model);
         };
         let missing = kind.files().iter().any(|f| !dir.join(f.name).exists());
@@ -72,11 +72,11 @@ impl Prepared {
     }
 
     fn teacher(model: &Model) -> Result<Self, SimError> {
-        let d = &model.file.data;
+        let d = model.data();
         let Dataset::Teacher(params) = &d.dataset else {
             unreachable!("only a teacher task has no data folder")
         };
-        let mut rng = Streams::from_seed(model.file.seed).data;
+        let mut rng = Streams::from_seed(model.seed()).data;
         let task = snn_data::teacher::generate(params, &mut rng)?;
         let limit = |x: Array2<f32>, y: Vec<u8>, n: Option<usize>| match n {
             Some(n) if n < y.len() => (x.slice(s![..n, ..]).to_owned(), y[..n].to_vec()),

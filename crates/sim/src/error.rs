@@ -57,11 +57,13 @@ pub enum SimError {
     },
     /// A weight or bias became NaN or infinite.
     #[error(
-        "non-finite weights or biases in weight layer {layer} after training example {example}: the run diverged (try a smaller learning rate or learning.batch_reduction = Mean)"
+        "non-finite weights or biases in the projection {pre} -> {post} after training example {example}: the run diverged (try a smaller learning rate or learning.batch_reduction = Mean)"
     )]
     NonFinite {
-        /// Weight layer (1 = input to first hidden).
-        layer: usize,
+        /// The population the projection reads.
+        pre: String,
+        /// The population it feeds.
+        post: String,
         /// Training examples seen when it was detected.
         example: u64,
     },

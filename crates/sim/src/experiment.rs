@@ -1,4 +1,4 @@
-//! The executor of a run: the training protocol of SPEC §2.4 driving a [`Simulator`](crate::simulator::Simulator), with observers beside it.
+//! The executor of a run: the training protocol of SPEC §2.4 driving an [`Engine`], with observers beside it.
 //!
 //! [`Experiment::run`] trains for `protocol.epochs` passes in minibatches of `protocol.batch_size` (shuffled each
 //! epoch from the seeded order stream), takes a learning-curve point every `protocol.curve_every` training examples
@@ -6,16 +6,17 @@
 //! Progress bars, metric files and checkpoints plug in as [`Observer`]s; rasters go to an optional [`RasterFile`].
 
 use crate::alignment::{AlignmentMeter, AlignmentPoint};
+use crate::answers::Answers;
 use crate::checkpoint::{Checkpoint, Checkpoints, NoCheckpoints, Progress};
 use crate::dataset::Prepared;
-use crate::engine::Engine;
+use crate::engine::{Engine, Phase, Presentation, Watch, engine_for};
 use crate::error::SimError;
 use crate::metrics::CurvePoint;
 use crate::model::Model;
 use crate::network::Network;
+use crate::probe::NoProbe;
 use crate::recorder::{ExampleMeta, RasterCapture, RasterFile};
 use crate::seeds::Streams;
-use crate::simulator::{Answers, NoProbe, Probe};
 use ndarray::{Array2, ArrayView2, Axis};
 use rand::seq::{SliceRandom, index::sample};
 use std::collections::HashMap;
@@ -85,19 +86,20 @@ pub struct Experiment {
     model: Model,
     net: Network,
     streams: Streams,
-    sims: HashMap<usize, Engine>,
+    /// One engine per minibatch size met (the last minibatch of an epoch or a test pass may be smaller).
+    engines: HashMap<usize, Box<dyn Engine>>,
 }
 
 impl Experiment {
     /// Initialises the network of `model` from its seed.
     pub fn new(model: &Model) -> Result<Self, SimError> {
-        let mut streams = Streams::from_seed(model.file.seed);
+        let mut streams = Streams::from_seed(model.seed());
         let net = Network::init(model, &mut streams)?;
         Ok(Self {
             model: model.clone(),
             net,
             streams,
-            sims: HashMap::new(),
+            engines: HashMap::new(),
         })
     }
 
@@ -105,7 +107,7 @@ impl Experiment {
     /// model's own random streams. The network must have the model's layer sizes.
     pub fn with_network(model: &Model, net: Network) -> Result<Self, SimError> {
         let sizes = model.layers();
-        let shapes: Vec<(usize, usize)> = net.projections.iter().map(|p| p.w.dim()).collect();
+        let shapes: Vec<(usize, usize)> = net.forward.iter().map(|p| p.w.dim()).collect();
         let wanted: Vec<(usize, usize)> = sizes.windows(2).map(|w| (w[1], w[0])).collect();
         if shapes != wanted {
             return Err(SimError::Mismatch(format!(
@@ -127,31 +129,19 @@ impl Experiment {
         &self.model
     }
 
-    /// Presents one batch (inputs `[examples, features]`) and returns the answers.
-    pub fn present(&mut self, x: ArrayView2<'_, f32>, labels: &[u8], learn: bool, probe: &mut dyn Probe) -> Answers {
-        self.present_measured(x, labels, learn, probe, None)
-    }
-
-    /// [`Self::present`], also measuring the alignment of each learning hidden layer's teaching signal with
-    /// backprop's into `meter` (SPEC §4).
-    pub fn present_measured(
-        &mut self,
-        x: ArrayView2<'_, f32>,
-        labels: &[u8],
-        learn: bool,
-        probe: &mut dyn Probe,
-        meter: Option<&mut AlignmentMeter>,
-    ) -> Answers {
+    /// Presents one minibatch (inputs `[examples, features]`) in `phase` to the engine of its size, watched by
+    /// `watch`, and returns the answers.
+    pub fn present(&mut self, x: ArrayView2<'_, f32>, labels: &[u8], phase: Phase, watch: &mut Watch<'_>) -> Answers {
         let n = x.nrows();
         let model = &self.model;
-        let sim = self.sims.entry(n).or_insert_with(|| Engine::new(model, n));
-        sim.present(&mut self.net, x, labels, learn, probe, meter)
-    }
-
-    /// Indices of the hidden weight layers that learn (their teaching signal can be compared with backprop's).
-    fn learning_hidden_layers(&self) -> Vec<usize> {
-        let n = self.model.learns.len();
-        (0..n - 1).filter(|&l| self.model.learns[l]).collect()
+        let engine = self.engines.entry(n).or_insert_with(|| engine_for(model, n));
+        let mut presentation = Presentation {
+            inputs: x,
+            labels,
+            phase,
+            noise: &mut self.streams.noise,
+        };
+        engine.present(&mut self.net, &mut presentation, watch)
     }
 
     /// Presents a batch; the batch `slots` listed are captured and written to `rasters`, each named by
@@ -161,18 +151,26 @@ impl Experiment {
         &mut self,
         x: ArrayView2<'_, f32>,
         labels: &[u8],
-        learn: bool,
+        phase: Phase,
         slots: &[usize],
         rasters: Option<&RasterFile>,
         meter: Option<&mut AlignmentMeter>,
         name: impl Fn(usize) -> (&'static str, u64, usize),
     ) -> Result<Answers, SimError> {
         let Some(file) = rasters.filter(|_| !slots.is_empty()) else {
-            let answers = self.present_measured(x, labels, learn, &mut NoProbe, meter);
+            let answers = self.present(
+                x,
+                labels,
+                phase,
+                &mut Watch {
+                    probe: &mut NoProbe,
+                    meter,
+                },
+            );
             return self.checked(answers, &name);
         };
         let mut cap = RasterCapture::new(&self.model, slots);
-        let answers = self.present_measured(x, labels, learn, &mut cap, meter);
+        let answers = self.present(x, labels, phase, &mut Watch { probe: &mut cap, meter });
         let answers = self.checked(answers, &name)?;
         for (slot, capture) in cap.into_captures() {
             let (phase, ordinal, index) = name(slot);
@@ -192,9 +190,9 @@ impl Experiment {
             Some(bad) => {
                 let (phase, presentation, image) = name(bad.slot);
                 Err(SimError::NonFiniteDrive {
-                    population: self.model.population_names()[bad.layer + 1].clone(),
+                    population: self.model.roster().get(bad.population).name.clone(),
                     step: bad.step,
-                    time_ms: (bad.step + 1) as f32 * self.model.file.protocol.dt,
+                    time_ms: (bad.step + 1) as f32 * self.model.protocol().dt,
                     phase: if phase == "train" { "training" } else { "test" },
                     presentation,
                     image,
@@ -212,8 +210,8 @@ impl Experiment {
         rasters: Option<&RasterFile>,
         mut progress: impl FnMut(usize, usize) -> Result<(), SimError>,
     ) -> Result<usize, SimError> {
-        let b = self.model.file.protocol.batch_size;
-        let record = self.model.file.record.test_examples.clone();
+        let b = self.model.protocol().batch_size;
+        let record = self.model.record().test_examples.clone();
         let mut correct = 0;
         let mut x = Array2::<f32>::zeros((0, data.test_x.ncols()));
         for (done, chunk) in indices.chunks(b).scan(0, |d, c| {
@@ -226,7 +224,7 @@ impl Experiment {
                 Some(_) => (0..chunk.len()).filter(|&s| record.contains(&chunk[s])).collect(),
                 None => Vec::new(),
             };
-            let answers = self.present_recorded(x.view(), &labels, false, &slots, rasters, None, |slot| {
+            let answers = self.present_recorded(x.view(), &labels, Phase::Test, &slots, rasters, None, |slot| {
                 ("test", chunk[slot] as u64, chunk[slot])
             })?;
             correct += answers.correct(&labels);
@@ -249,7 +247,7 @@ impl Experiment {
     pub fn snapshot(&self, progress: &Progress) -> Checkpoint {
         Checkpoint {
             format: crate::checkpoint::FORMAT,
-            model: self.model.file.to_ron(),
+            model: self.model.to_ron(),
             network: self.net.clone(),
             streams: self.streams.clone(),
             progress: progress.clone(),
@@ -258,12 +256,12 @@ impl Experiment {
 
     /// An experiment continuing from `checkpoint`, which must have been taken for this very model.
     pub fn restore(model: &Model, checkpoint: Checkpoint) -> Result<(Self, Progress), SimError> {
-        if checkpoint.model != model.file.to_ron() {
+        if checkpoint.model != model.to_ron() {
             return Err(SimError::Mismatch(
                 "the checkpoint was taken for another model than the run folder's model.ron: refusing to resume".into(),
             ));
         }
-        if !model.file.protocol.reset_between_examples {
+        if !model.protocol().reset_between_examples {
             return Err(SimError::Mismatch(
                 "protocol.reset_between_examples = false: cell states carry across minibatches and are not \
                  checkpointed, so this run cannot be resumed exactly"
@@ -274,7 +272,7 @@ impl Experiment {
             model: model.clone(),
             net: checkpoint.network,
             streams: checkpoint.streams,
-            sims: HashMap::new(),
+            engines: HashMap::new(),
         };
         Ok((exp, checkpoint.progress))
     }
@@ -290,7 +288,7 @@ impl Experiment {
         progress: Option<Progress>,
         checkpoints: &mut dyn Checkpoints,
     ) -> Result<Outcome, SimError> {
-        let p = self.model.file.protocol.clone();
+        let p = self.model.protocol().clone();
         let classes = *self.model.layers().last().expect("at least two layers");
         if let Some(&l) = data
             .train_y
@@ -304,7 +302,7 @@ impl Experiment {
         }
         let n = data.train_x.nrows();
         let total = (n * p.epochs) as u64;
-        let record: Vec<u64> = self.model.file.record.train_examples.clone();
+        let record: Vec<u64> = self.model.record().train_examples.clone();
         let started = Instant::now();
         let mut prog = progress.unwrap_or_else(|| Progress::start(p.curve_every, p.checkpoint_every));
         let elapsed = |prog: &Progress| prog.train_s + started.elapsed().as_secs_f64();
@@ -336,19 +334,25 @@ impl Experiment {
                 .collect();
             // The minibatch that completes a learning-curve interval also measures the alignment of the teaching
             // signals with backprop's (SPEC §4).
-            let hidden = self.learning_hidden_layers();
+            let hidden = self.model.plan().learning_hidden_layers();
             let due = p.curve_every > 0 && seen + chunk.len() as u64 >= prog.next_curve && !hidden.is_empty();
-            let mut meter = due.then(|| AlignmentMeter::new(self.model.learns.len()));
-            let answers = self.present_recorded(x.view(), &labels, true, &slots, rasters, meter.as_mut(), |slot| {
-                ("train", seen + slot as u64, chunk[slot])
-            })?;
+            let mut meter = due.then(|| AlignmentMeter::new(self.model.plan().layers().len()));
+            let answers = self.present_recorded(
+                x.view(),
+                &labels,
+                Phase::Train,
+                &slots,
+                rasters,
+                meter.as_mut(),
+                |slot| ("train", seen + slot as u64, chunk[slot]),
+            )?;
             if let Some(meter) = meter {
-                let names = self.model.population_names();
+                let roster = self.model.roster();
                 for &l in &hidden {
                     if let Some((angle_deg, samples)) = meter.mean(l) {
                         let point = AlignmentPoint {
                             examples: seen + chunk.len() as u64,
-                            population: names[l + 1].clone(),
+                            population: roster.get(roster.post_of(l)).name.clone(),
                             angle_deg,
                             samples,
                         };
@@ -358,8 +362,10 @@ impl Experiment {
                 }
             }
             if let Some(layer) = self.net.first_non_finite() {
+                let roster = self.model.roster();
                 return Err(SimError::NonFinite {
-                    layer: layer + 1,
+                    pre: roster.get(roster.pre_of(layer)).name.clone(),
+                    post: roster.get(roster.post_of(layer)).name.clone(),
                     example: seen + chunk.len() as u64,
                 });
             }
@@ -439,7 +445,7 @@ impl Experiment {
         elapsed_s: f64,
     ) -> Result<CurvePoint, SimError> {
         let total = data.test_x.nrows();
-        let k = self.model.file.protocol.curve_test_examples.min(total);
+        let k = self.model.protocol().curve_test_examples.min(total);
         let picks = sample(&mut self.streams.curve, total, k).into_vec();
         let correct = self.test(data, &picks, None, |_, _| Ok(()))?;
         Ok(CurvePoint {

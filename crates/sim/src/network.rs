@@ -1,53 +1,62 @@
-//! The network's synapses: forward projections W_(n), the feedback-alignment matrices B_FA(n) and the broadcast
-//! matrices B_BA(n) made from them.
+//! The network's synapses: the forward projections W_(n), and for every hidden layer a feedback [`Pathway`] (SPEC
+//! §2.2–2.3): the fixed random B_FA(n) of feedback alignment, the broadcast B_BA(n) made from them, or backprop's
+//! weight transport.
 //!
-//! Populations (the cells' state) live in [`crate::simulator`]; this struct holds only what persists across
-//! presentations and is shared by all the examples of a minibatch.
+//! Populations (the cells' state) belong to the engines ([`crate::engine`]); this struct holds only what persists
+//! across presentations and is shared by all the examples of a minibatch.
 
 use crate::model::Model;
 use crate::seeds::Streams;
-use ndarray::{Array1, Array2};
-use snn_plasticity::{InitError, Projection, broadcast_matrices, feedback_alignment_matrices};
+use ndarray::Array1;
+use snn_plasticity::{Carrier, InitError, Pathway, Projection, Reach, broadcast_matrices, feedback_alignment_matrices};
 
 /// Weights and feedback of a layered network.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Network {
-    /// `projections[l]` maps layer l to layer l + 1 (0 = input): W shape `[s_(l+1), s_l]`.
-    pub projections: Vec<Projection>,
-    /// `feedback[h]` = B_FA of hidden layer h (0 = first hidden), shape `[s_h, s_(h+1)]`: the fixed random feedback
-    /// of feedback alignment (eq 2.6, A.5).
-    pub feedback: Vec<Array2<f32>>,
-    /// `broadcast[h]` = B_BA of hidden layer h (0 = first hidden), shape `[s_hidden, s_out]` (eq A.6).
-    pub broadcast: Vec<Array2<f32>>,
+    /// `forward[l]` maps population l to population l + 1 (0 = input): W shape `[s_(l+1), s_l]`.
+    pub forward: Vec<Projection>,
+    /// `feedback[h]` carries δ to hidden layer h (0 = the first hidden layer, fed by `forward[0]`).
+    pub feedback: Vec<Pathway>,
 }
 
 impl Network {
     /// Initialises weights (Appendix B; biases b̄) from `streams.weights`, then draws B_FA from `streams.feedback`
-    /// and forms B_BA = γ^D B_FA ⋯ (SPEC §2.3).
+    /// (for every model, so that the other streams never depend on the algorithm) and gives each hidden layer the
+    /// pathway its plan asks for: B_FA(n) chained, B_BA(n) = γ^D B_FA(n) ⋯ broadcast (eq A.6), or the forward
+    /// weights.
     pub fn init(model: &Model, streams: &mut Streams) -> Result<Self, InitError> {
         let sizes = model.layers();
-        let projections = sizes
+        let init = model.init();
+        let forward = sizes
             .windows(2)
             .map(|w| {
                 let (pre, post) = (w[0], w[1]);
-                let weights = model.init.uniform_matrix(post, pre, pre, &mut streams.weights)?;
-                Ok(Projection::new(
-                    weights,
-                    Array1::from_elem(post, model.init.b_mean as f32),
-                ))
+                let weights = init.uniform_matrix(post, pre, pre, &mut streams.weights)?;
+                Ok(Projection::new(weights, Array1::from_elem(post, init.b_mean as f32)))
             })
             .collect::<Result<Vec<_>, InitError>>()?;
-        let feedback = feedback_alignment_matrices(sizes, &model.init, &mut streams.feedback)?;
-        let broadcast = broadcast_matrices(&feedback, model.file.learning.gamma);
-        Ok(Self {
-            projections,
-            feedback,
-            broadcast,
-        })
+        let b_fa = feedback_alignment_matrices(sizes, init, &mut streams.feedback)?;
+        let plans = model.plan().feedback_plans();
+        let gamma = plans.first().map_or(1.0, |p| p.gamma);
+        let b_ba = broadcast_matrices(&b_fa, gamma);
+        let feedback = plans
+            .iter()
+            .zip(b_fa.into_iter().zip(b_ba))
+            .map(|(plan, (fa, ba))| Pathway {
+                reach: plan.reach,
+                carrier: match (plan.own_matrix, plan.reach) {
+                    (false, _) => Carrier::ForwardWeights,
+                    (true, Reach::Chained) => Carrier::Matrix(fa),
+                    (true, Reach::Broadcast) => Carrier::Matrix(ba),
+                },
+                rule: plan.rule,
+            })
+            .collect();
+        Ok(Self { forward, feedback })
     }
 
-    /// Name and position of the first weight or bias that is NaN or infinite, if any.
+    /// Position of the first projection holding a NaN or infinite weight, bias or momentum, if any.
     pub fn first_non_finite(&self) -> Option<usize> {
-        self.projections.iter().position(|p| !p.is_finite())
+        self.forward.iter().position(|p| !p.is_finite())
     }
 }

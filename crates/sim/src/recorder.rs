@@ -17,8 +17,9 @@
 //! Spike datasets are chunked (`[steps, ≤ 256 cells]`) and compressed (shuffle + deflate 4).
 
 use crate::error::SimError;
-use crate::model::{Model, TraceVariable};
-use crate::simulator::{Populations, Probe, Values};
+use crate::model::Model;
+use crate::probe::{Probe, StepView, Values};
+use crate::roster::{PopId, Variable};
 use hdf5::types::VarLenUnicode;
 use ndarray::{Array1, Array2};
 use std::path::{Path, PathBuf};
@@ -64,24 +65,24 @@ impl RasterFile {
             return Err(SimError::output(path, "exists already; refusing to overwrite"));
         }
         let file = hdf5::File::create_excl(path).map_err(|e| h5err(path, e))?;
-        let f = &model.file;
+        let protocol = model.protocol();
         let attrs = || -> hdf5::Result<()> {
             file.new_attr::<VarLenUnicode>()
                 .create("snnsim_version")?
                 .write_scalar(&text(env!("CARGO_PKG_VERSION")))?;
             file.new_attr::<f64>()
                 .create("dt_ms")?
-                .write_scalar(&f64::from(f.protocol.dt))?;
+                .write_scalar(&f64::from(protocol.dt))?;
             file.new_attr::<u64>()
                 .create("steps")?
-                .write_scalar(&(model.steps as u64))?;
+                .write_scalar(&(model.steps() as u64))?;
             file.new_attr::<u64>()
                 .create("settle_steps")?
-                .write_scalar(&(model.settle_steps as u64))?;
-            file.new_attr::<u64>().create("seed")?.write_scalar(&f.seed)?;
+                .write_scalar(&(model.settle_steps() as u64))?;
+            file.new_attr::<u64>().create("seed")?.write_scalar(&model.seed())?;
             file.new_attr::<VarLenUnicode>()
                 .create("model")?
-                .write_scalar(&text(&f.to_ron()))?;
+                .write_scalar(&text(&model.to_ron()))?;
             let names: Vec<VarLenUnicode> = model.recorded_populations().iter().map(|n| text(n)).collect();
             file.new_attr_builder().with_data(&names).create("populations")?;
             Ok(())
@@ -90,8 +91,8 @@ impl RasterFile {
         Ok(Self {
             file,
             path: path.to_path_buf(),
-            dt_ms: f64::from(f.protocol.dt),
-            every: f.record.trace_every.max(1),
+            dt_ms: f64::from(protocol.dt),
+            every: model.record().trace_every.max(1),
         })
     }
 
@@ -117,12 +118,11 @@ impl RasterFile {
             file.flush()
         };
         prune().map_err(|e| h5err(path, e))?;
-        let f = &model.file;
         Ok(Self {
             file,
             path: path.to_path_buf(),
-            dt_ms: f64::from(f.protocol.dt),
-            every: f.record.trace_every.max(1),
+            dt_ms: f64::from(model.protocol().dt),
+            every: model.record().trace_every.max(1),
         })
     }
 
@@ -220,12 +220,12 @@ pub struct CapturedExample {
 /// One variable of chosen cells over a presentation.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Trace {
-    /// LIF population name.
+    /// Population name.
     pub population: String,
-    /// LIF layer index (0 = first hidden).
-    pub layer: usize,
+    /// The population in the roster.
+    pub pop: PopId,
     /// The variable.
-    pub variable: TraceVariable,
+    pub variable: Variable,
     /// Cell indices.
     pub cells: Vec<usize>,
     /// `[samples, cells]`, one sample every `record.trace_every` steps from step 0.
@@ -234,50 +234,51 @@ pub struct Trace {
 
 /// A [`Probe`] that captures the rasters and state traces of chosen batch slots.
 pub struct RasterCapture {
-    /// `(population index, name)` of spiking populations to record.
-    pops: Vec<(usize, String)>,
-    record_input: bool,
+    /// Populations whose activity is recorded as a raster (every recorded one but the graded input), by id and name.
+    pops: Vec<(PopId, String)>,
+    /// The input population, if it is recorded (its graded values once, at step 0).
+    input: Option<PopId>,
     every: usize,
     /// Batch slots recorded, and their captures.
     slots: Vec<(usize, CapturedExample)>,
 }
 
 impl RasterCapture {
-    /// Captures `model.file.record.populations` for the batch `slots`.
+    /// Captures `record.populations` and `record.traces` of `model` for the batch `slots`.
     pub fn new(model: &Model, slots: &[usize]) -> Self {
+        let roster = model.roster();
         let recorded = model.recorded_populations();
-        let pops: Vec<(usize, String)> = model
-            .population_names()
-            .into_iter()
-            .enumerate()
-            .skip(1)
-            .filter(|(_, n)| recorded.contains(n))
+        let chosen = |name: &String| recorded.contains(name);
+        let input = Some(roster.input()).filter(|&id| chosen(&roster.get(id).name));
+        let pops: Vec<(PopId, String)> = roster
+            .iter()
+            .filter(|(id, p)| Some(*id) != input && *id != roster.input() && chosen(&p.name))
+            .map(|(id, p)| (id, p.name.clone()))
             .collect();
-        let sizes = model.layers();
-        let out = *sizes.last().unwrap();
-        let cells = |i: usize| if i < sizes.len() { sizes[i] } else { out };
         let slots = slots
             .iter()
             .map(|&s| {
                 let rasters = pops
                     .iter()
-                    .map(|(i, n)| (n.clone(), Array2::from_elem((model.steps, cells(*i)), false)))
+                    .map(|(id, n)| {
+                        (
+                            n.clone(),
+                            Array2::from_elem((model.steps(), roster.get(*id).cells), false),
+                        )
+                    })
                     .collect();
-                let traces = trace_buffers(model);
-                (
-                    s,
-                    CapturedExample {
-                        input: None,
-                        rasters,
-                        traces,
-                    },
-                )
+                let capture = CapturedExample {
+                    input: None,
+                    rasters,
+                    traces: trace_buffers(model),
+                };
+                (s, capture)
             })
             .collect();
         Self {
             pops,
-            record_input: recorded.iter().any(|p| p == "input"),
-            every: model.file.record.trace_every.max(1),
+            input,
+            every: model.record().trace_every.max(1),
             slots,
         }
     }
@@ -294,23 +295,18 @@ impl RasterCapture {
 }
 
 fn trace_buffers(model: &Model) -> Vec<Trace> {
-    let names = model.population_names();
-    let every = model.file.record.trace_every.max(1);
-    let samples = model.steps.div_ceil(every);
+    let roster = model.roster();
+    let every = model.record().trace_every.max(1);
+    let samples = model.steps().div_ceil(every);
     model
-        .file
-        .record
+        .record()
         .traces
         .iter()
         .flat_map(|spec| {
-            let layer = names
-                .iter()
-                .position(|n| *n == spec.population)
-                .expect("checked population")
-                - 1;
+            let pop = roster.find(&spec.population).expect("checked population");
             spec.variables.iter().map(move |&variable| Trace {
                 population: spec.population.clone(),
-                layer,
+                pop,
                 variable,
                 cells: spec.cells.clone(),
                 values: Array2::zeros((samples, spec.cells.len())),
@@ -327,31 +323,24 @@ fn copy_row(dst: &mut Array2<bool>, step: usize, src: Values<'_>, slot: usize) {
 
 impl Probe for RasterCapture {
     fn wants_teaching(&self) -> bool {
-        self.slots.iter().any(|(_, cap)| {
-            cap.traces
-                .iter()
-                .any(|t| matches!(t.variable, TraceVariable::Iota | TraceVariable::Delta))
-        })
+        self.slots
+            .iter()
+            .any(|(_, cap)| cap.traces.iter().any(|t| t.variable.is_teaching()))
     }
 
-    fn after_step(&mut self, step: usize, populations: &Populations<'_>) {
+    fn after_step(&mut self, step: usize, view: &dyn StepView) {
         for (slot, cap) in &mut self.slots {
-            if step == 0 && self.record_input {
-                cap.input = Some(populations.activity(0).row(*slot).collect());
+            if let (0, Some(input)) = (step, self.input) {
+                cap.input = Some(view.activity(input).row(*slot).collect());
             }
             for ((pop, _), (_, raster)) in self.pops.iter().zip(cap.rasters.iter_mut()) {
-                copy_row(raster, step, populations.activity(*pop), *slot);
+                copy_row(raster, step, view.activity(*pop), *slot);
             }
             if step.is_multiple_of(self.every) {
                 let row = step / self.every;
                 for t in &mut cap.traces {
-                    let source = match t.variable {
-                        TraceVariable::V => Some(populations.drive(t.layer)),
-                        TraceVariable::H => Some(populations.hillock(t.layer)),
-                        TraceVariable::A => Some(populations.activity(t.layer + 1)),
-                        TraceVariable::Iota => populations.teaching(t.layer).map(|(_, iota)| iota),
-                        TraceVariable::Delta => populations.teaching(t.layer).map(|(delta, _)| delta),
-                    };
+                    // ι and δ are absent on steps where the layer does not learn: recorded as 0.
+                    let source = view.values(t.pop, t.variable);
                     for (k, &c) in t.cells.iter().enumerate() {
                         t.values[[row, k]] = source.as_ref().map_or(0.0, |a| a.get(*slot, c));
                     }

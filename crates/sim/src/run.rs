@@ -293,7 +293,7 @@ impl Checkpoints for FolderCheckpoints<'_> {
 pub fn execute(request: &RunRequest, observer: &mut dyn Observer, stop: &AtomicBool) -> Result<RunReport, SimError> {
     let started = Instant::now();
     let model = request.resolve()?;
-    let f = &model.file;
+    let f = model.file();
     let dir = match &request.run_dir {
         Some(p) => RunDir::create_at(p)?,
         None => {

@@ -17,6 +17,9 @@ pub struct Streams {
     pub curve: Xoshiro256PlusPlus,
     /// Generated datasets (the teacher task of SPEC §3).
     pub data: Xoshiro256PlusPlus,
+    /// Random numbers drawn during presentations by engines that need them ([`crate::engine::Presentation`]).
+    /// Appended after the others, so that their values do not change.
+    pub noise: Xoshiro256PlusPlus,
 }
 
 impl Streams {
@@ -34,6 +37,7 @@ impl Streams {
             order: next(),
             curve: next(),
             data: next(),
+            noise: next(),
         }
     }
 }

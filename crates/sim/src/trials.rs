@@ -56,11 +56,11 @@ impl CsvRow for TrialCurveRow<'_> {
     }
 }
 
-/// Runs `model.file.trials` trials, `threads` at a time, reporting each finished group to `observer` as training
+/// Runs `model.trials()` trials, `threads` at a time, reporting each finished group to `observer` as training
 /// progress (one unit per trial's examples). Stops between groups when `stop` is set.
 pub fn run_trials(model: &Model, observer: &mut dyn Observer, stop: &AtomicBool) -> Result<Vec<Trial>, SimError> {
-    let n = model.file.trials;
-    let shared = match model.file.data.dataset.files() {
+    let n = model.trials();
+    let shared = match model.data().dataset.files() {
         Some(_) => Some(Prepared::load(model)?),
         None => None, // each trial draws its own teacher
     };
@@ -77,8 +77,8 @@ pub fn run_trials(model: &Model, observer: &mut dyn Observer, stop: &AtomicBool)
         let trials: Vec<Result<Trial, SimError>> = (start..(start + group).min(n))
             .into_par_iter()
             .map(|k| {
-                let mut file = model.file.clone();
-                file.seed = trial_seed(model.file.seed, k);
+                let mut file = model.file().clone();
+                file.seed = trial_seed(model.seed(), k);
                 file.trials = 1;
                 let m = file.check()?;
                 let own;

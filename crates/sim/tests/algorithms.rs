@@ -5,9 +5,12 @@ mod common;
 use common::data_root;
 
 use ndarray::{Array1, Array2, array};
-use snn_plasticity::Projection;
+use snn_plasticity::{Carrier, FeedbackRule, Pathway, Projection, Reach};
+use snn_sim::answers::Answers;
+use snn_sim::engine::rate::RateEngine;
+use snn_sim::engine::{Engine, Phase, Presentation, Watch};
 use snn_sim::network::Network;
-use snn_sim::rate_simulator::RateSimulator;
+use snn_sim::probe::NoProbe;
 use snn_sim::{Model, ModelFile};
 use std::path::Path;
 
@@ -27,16 +30,28 @@ fn tiny_model(algorithm: &str, depth: usize, momentum: f32) -> Model {
         .unwrap()
 }
 
-/// Fixed weights: a hidden layer with one silent cell (v < 0 for the input below), a 3 → 2 output layer.
-fn tiny_network() -> Network {
+/// Fixed weights: a hidden layer with one silent cell (v < 0 for the input below), a 3 → 2 output layer, and the
+/// hidden layer's feedback pathway of `algorithm`: a fixed B_FA chained (FA), a fixed B_BA broadcast (BA, DF), or the
+/// forward weights (BP).
+fn tiny_network(algorithm: &str) -> Network {
     let w1 = array![[2.0f32, 1.0], [-3.0, -1.0], [0.5, 4.0]];
     let b1 = array![1.0f32, -0.5, 0.0];
     let w2 = array![[1.0f32, -2.0, 0.5], [3.0, 1.0, -1.0]];
     let b2 = array![0.5f32, -1.0];
+    let b_fa = array![[0.3f32, -0.7], [1.1, 0.2], [-0.4, 0.9]];
+    let b_ba = array![[0.05f32, 0.02], [-0.03, 0.04], [0.01, -0.06]];
+    let (reach, carrier) = match algorithm {
+        "BP" => (Reach::Chained, Carrier::ForwardWeights),
+        "FA" => (Reach::Chained, Carrier::Matrix(b_fa)),
+        _ => (Reach::Broadcast, Carrier::Matrix(b_ba)),
+    };
     Network {
-        projections: vec![Projection::new(w1, b1), Projection::new(w2, b2)],
-        feedback: vec![array![[0.3f32, -0.7], [1.1, 0.2], [-0.4, 0.9]]],
-        broadcast: vec![array![[0.05f32, 0.02], [-0.03, 0.04], [0.01, -0.06]]],
+        forward: vec![Projection::new(w1, b1), Projection::new(w2, b2)],
+        feedback: vec![Pathway {
+            reach,
+            carrier,
+            rule: FeedbackRule::Fixed,
+        }],
     }
 }
 
@@ -53,10 +68,10 @@ fn sech2(v: f64) -> f64 {
 
 /// The update every algorithm should make for input x and label, computed here with plain loops in f64.
 fn hand_update(alg: &str, net: &Network, x: [f64; 2], label: usize) -> (Array2<f64>, Array2<f64>) {
-    let w1 = net.projections[0].w.mapv(f64::from);
-    let b1 = net.projections[0].b.mapv(f64::from);
-    let w2 = net.projections[1].w.mapv(f64::from);
-    let b2 = net.projections[1].b.mapv(f64::from);
+    let w1 = net.forward[0].w.mapv(f64::from);
+    let b1 = net.forward[0].b.mapv(f64::from);
+    let w2 = net.forward[1].w.mapv(f64::from);
+    let b2 = net.forward[1].b.mapv(f64::from);
     let v1: Vec<f64> = (0..3).map(|i| w1[[i, 0]] * x[0] + w1[[i, 1]] * x[1] + b1[i]).collect();
     let a1: Vec<f64> = v1.iter().map(|&v| f(v)).collect();
     let v2: Vec<f64> = (0..2)
@@ -72,9 +87,13 @@ fn hand_update(alg: &str, net: &Network, x: [f64; 2], label: usize) -> (Array2<f
                 .map(|k| w2[[k, i]] * f64::from(C1 * C2) * sech2(v2[k]) * e[k])
                 .sum(),
             "FA" => (0..2)
-                .map(|k| f64::from(net.feedback[0][[i, k]]) * f64::from(C1 * C2) * sech2(v2[k]) * e[k])
+                .map(|k| {
+                    f64::from(net.feedback[0].matrix().unwrap()[[i, k]]) * f64::from(C1 * C2) * sech2(v2[k]) * e[k]
+                })
                 .sum(),
-            _ => (0..2).map(|k| f64::from(net.broadcast[0][[i, k]]) * e[k]).sum(),
+            _ => (0..2)
+                .map(|k| f64::from(net.feedback[0].matrix().unwrap()[[i, k]]) * e[k])
+                .sum(),
         })
         .collect();
     let iota1: Vec<f64> = (0..3).map(|i| eta * own(v1[i]) * delta1[i]).collect();
@@ -92,12 +111,12 @@ fn each_algorithm_makes_the_hand_computed_update() {
     let x = array![[1.5f32, -0.25]];
     for alg in ["BP", "FA", "BA", "DF"] {
         let model = tiny_model(alg, 2, 0.0);
-        let mut net = tiny_network();
+        let mut net = tiny_network(alg);
         let before = net.clone();
-        let mut sim = RateSimulator::new(&model, 1);
-        sim.present(&mut net, x.view(), &[1], true, None);
-        let dw1 = (&net.projections[0].w - &before.projections[0].w).mapv(f64::from);
-        let dw2 = (&net.projections[1].w - &before.projections[1].w).mapv(f64::from);
+        let mut sim = RateEngine::new(&model, 1);
+        present(&mut sim, &mut net, x.view(), &[1], true);
+        let dw1 = (&net.forward[0].w - &before.forward[0].w).mapv(f64::from);
+        let dw2 = (&net.forward[1].w - &before.forward[1].w).mapv(f64::from);
         let (want1, want2) = hand_update(alg, &before, [1.5, -0.25], 1);
         assert!(
             max_abs_diff(&dw2, &want2) < 1e-6,
@@ -123,23 +142,20 @@ fn algorithms_differ_only_below_the_output() {
     let mut updates = Vec::new();
     for alg in ["BP", "FA", "BA"] {
         let model = tiny_model(alg, 2, 0.0);
-        let mut net = tiny_network();
-        RateSimulator::new(&model, 2).present(&mut net, x.view(), &[1, 0], true, None);
+        let mut net = tiny_network(alg);
+        present(&mut RateEngine::new(&model, 2), &mut net, x.view(), &[1, 0], true);
         updates.push(net);
     }
     for net in &updates[1..] {
-        assert_eq!(
-            net.projections[1], updates[0].projections[1],
-            "output layers learn alike"
-        );
-        assert_ne!(net.projections[0], updates[0].projections[0], "hidden layers differ");
+        assert_eq!(net.forward[1], updates[0].forward[1], "output layers learn alike");
+        assert_ne!(net.forward[0], updates[0].forward[0], "hidden layers differ");
     }
 }
 
 /// ½ Σ (f(v_out) − y*)² of the network on one example.
 fn loss(model: &Model, net: &Network, x: &Array2<f32>, label: u8) -> f64 {
     let mut copy = net.clone();
-    let answers = RateSimulator::new(model, 1).present(&mut copy, x.view(), &[label], false, None);
+    let answers = present(&mut RateEngine::new(model, 1), &mut copy, x.view(), &[label], false);
     answers
         .counts
         .row(0)
@@ -158,22 +174,22 @@ fn backprop_update_is_the_numerical_gradient() {
     let model = tiny_model("BP", 2, 0.0);
     let x = array![[6.0f32, 1.0]]; // drives large enough for gradients well above f32 rounding
     let label = 1u8;
-    let net = tiny_network();
+    let net = tiny_network("BP");
     let mut learned = net.clone();
-    RateSimulator::new(&model, 1).present(&mut learned, x.view(), &[label], true, None);
+    present(&mut RateEngine::new(&model, 1), &mut learned, x.view(), &[label], true);
     let scale = 0.5 / f64::from(C1 * C2);
     let h = 1e-2f32;
     let mut checked = 0;
     for layer in 0..2 {
-        let (rows, cols) = net.projections[layer].w.dim();
+        let (rows, cols) = net.forward[layer].w.dim();
         for i in 0..rows {
             for j in 0..cols {
                 let mut plus = net.clone();
-                plus.projections[layer].w[[i, j]] += h;
+                plus.forward[layer].w[[i, j]] += h;
                 let mut minus = net.clone();
-                minus.projections[layer].w[[i, j]] -= h;
+                minus.forward[layer].w[[i, j]] -= h;
                 let grad = (loss(&model, &plus, &x, label) - loss(&model, &minus, &x, label)) / (2.0 * f64::from(h));
-                let dw = f64::from(learned.projections[layer].w[[i, j]] - net.projections[layer].w[[i, j]]);
+                let dw = f64::from(learned.forward[layer].w[[i, j]] - net.forward[layer].w[[i, j]]);
                 let want = -scale * grad;
                 assert!(
                     (dw - want).abs() < 2e-3 * want.abs().max(1e-2),
@@ -190,21 +206,21 @@ fn backprop_update_is_the_numerical_gradient() {
 fn momentum_carries_the_previous_update() {
     let model = tiny_model("BA", 2, 0.9);
     let x = array![[1.5f32, -0.25]];
-    let mut net = tiny_network();
-    let mut sim = RateSimulator::new(&model, 1);
-    sim.present(&mut net, x.view(), &[1], true, None);
-    let first = net.projections[1].dw.clone();
-    let w1 = net.projections[1].w.clone();
-    sim.present(&mut net, x.view(), &[1], true, None);
+    let mut net = tiny_network("BA");
+    let mut sim = RateEngine::new(&model, 1);
+    present(&mut sim, &mut net, x.view(), &[1], true);
+    let first = net.forward[1].dw.clone();
+    let w1 = net.forward[1].w.clone();
+    present(&mut sim, &mut net, x.view(), &[1], true);
     let iota = sim.iota(1).to_owned();
     let a = sim.activity(0).to_owned();
     let want: Array2<f32> = &first * 0.9 - &iota.t().dot(&a);
-    let got = &net.projections[1].w - &w1;
+    let got = &net.forward[1].w - &w1;
     assert!(
         got.iter().zip(&want).all(|(g, w)| (g - w).abs() < 1e-6),
         "{got} vs {want}"
     );
-    let b: Array1<f32> = net.projections[1].db.clone();
+    let b: Array1<f32> = net.forward[1].db.clone();
     assert!(b.iter().all(|x| x.is_finite()));
 }
 
@@ -216,22 +232,23 @@ fn at_depth_one_bp_fa_and_ba_are_the_same_algorithm() {
         .iter()
         .map(|alg| {
             let model = tiny_model(alg, 1, 0.9);
-            let mut net = tiny_network();
-            let mut sim = RateSimulator::new(&model, 3);
+            let mut net = tiny_network(alg);
+            let mut sim = RateEngine::new(&model, 3);
             for _ in 0..5 {
-                sim.present(&mut net, x.view(), &[1, 0, 1], true, None);
+                present(&mut sim, &mut net, x.view(), &[1, 0, 1], true);
             }
             net
         })
         .collect();
-    assert_eq!(nets[0], nets[1]);
-    assert_eq!(nets[0], nets[2]);
+    // Their networks differ only in the hidden layer's feedback pathway, which is never used at depth 1.
+    assert_eq!(nets[0].forward, nets[1].forward);
+    assert_eq!(nets[0].forward, nets[2].forward);
     assert_eq!(
-        nets[0].projections[0],
-        tiny_network().projections[0],
+        nets[0].forward[0],
+        tiny_network("BA").forward[0],
         "the hidden layer stays fixed"
     );
-    assert_ne!(nets[0].projections[1], tiny_network().projections[1]);
+    assert_ne!(nets[0].forward[1], tiny_network("BA").forward[1]);
 }
 
 /// A model file of `models/` shrunk to 784-100-10 on 2000 training and 500 test images.
@@ -328,23 +345,42 @@ fn several_steps_per_minibatch_are_repeated_updates_on_it() {
     // network.cells: Rate(steps: k) presents a minibatch for k learning steps, like a LIF presentation.
     let x = array![[1.5f32, -0.25], [0.3, 0.9]];
     let once = tiny_model("BA", 2, 0.9);
-    let mut file = once.file.clone();
+    let mut file = once.file().clone();
     file.set("network.cells=Rate(c1: 0.82, steps: 3)").unwrap();
     let thrice = file.check().unwrap();
-    let (mut a, mut b) = (tiny_network(), tiny_network());
-    let mut sim = RateSimulator::new(&once, 2);
-    let first = sim.present(&mut a, x.view(), &[1, 0], true, None);
+    let (mut a, mut b) = (tiny_network("BA"), tiny_network("BA"));
+    let mut sim = RateEngine::new(&once, 2);
+    let first = present(&mut sim, &mut a, x.view(), &[1, 0], true);
     for _ in 0..2 {
-        sim.present(&mut a, x.view(), &[1, 0], true, None);
+        present(&mut sim, &mut a, x.view(), &[1, 0], true);
     }
-    let answers = RateSimulator::new(&thrice, 2).present(&mut b, x.view(), &[1, 0], true, None);
+    let answers = present(&mut RateEngine::new(&thrice, 2), &mut b, x.view(), &[1, 0], true);
     assert_eq!(a, b, "3 steps = 3 presentations of the same minibatch");
     assert_eq!(
         answers, first,
         "the answer is the first step's, before learning on the minibatch"
     );
     // Testing does not learn, so the steps change nothing.
-    let mut c = tiny_network();
-    RateSimulator::new(&thrice, 2).present(&mut c, x.view(), &[1, 0], false, None);
-    assert_eq!(c, tiny_network());
+    let mut c = tiny_network("BA");
+    present(&mut RateEngine::new(&thrice, 2), &mut c, x.view(), &[1, 0], false);
+    assert_eq!(c, tiny_network("BA"));
+}
+
+/// One minibatch presented to a rate engine, watched by no probe (the draws of the noise stream are not used by it).
+fn present(
+    engine: &mut RateEngine,
+    net: &mut Network,
+    x: ndarray::ArrayView2<'_, f32>,
+    labels: &[u8],
+    learn: bool,
+) -> Answers {
+    let mut noise = snn_sim::seeds::Streams::from_seed(0).noise;
+    let phase = if learn { Phase::Train } else { Phase::Test };
+    let mut p = Presentation {
+        inputs: x,
+        labels,
+        phase,
+        noise: &mut noise,
+    };
+    engine.present(net, &mut p, &mut Watch::with(&mut NoProbe))
 }

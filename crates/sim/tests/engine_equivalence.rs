@@ -14,6 +14,7 @@ use ndarray::Array2;
 use rand::{RngExt, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 use snn_sim::ModelFile;
+use snn_sim::engine::{Phase, Watch};
 use snn_sim::experiment::Experiment;
 use snn_sim::recorder::RasterCapture;
 use std::path::Path;
@@ -71,8 +72,8 @@ fn compare_engines(
         });
         let labels: Vec<u8> = (0..batch).map(|_| rng.random_range(0u8..10)).collect();
         let (mut ca, mut cb) = (RasterCapture::new(&direct, &slots), RasterCapture::new(&gram, &slots));
-        let ans_a = a.present(x.view(), &labels, true, &mut ca);
-        let ans_b = b.present(x.view(), &labels, true, &mut cb);
+        let ans_a = a.present(x.view(), &labels, Phase::Train, &mut Watch::with(&mut ca));
+        let ans_b = b.present(x.view(), &labels, Phase::Train, &mut Watch::with(&mut cb));
         for ((slot, ra), (_, rb)) in ca.into_captures().into_iter().zip(cb.into_captures()) {
             for ((name, xa), (_, xb)) in ra.rasters.iter().zip(rb.rasters.iter()) {
                 if let Some(s) = (0..xa.nrows()).find(|&s| xa.row(s) != xb.row(s)) {
@@ -85,7 +86,7 @@ fn compare_engines(
     }
     assert!(spikes > 10_000, "real activity compared ({spikes} spikes)");
     let (na, nb) = (a.network(), b.network());
-    for (l, (pa, pb)) in na.projections.iter().zip(&nb.projections).enumerate() {
+    for (l, (pa, pb)) in na.forward.iter().zip(&nb.forward).enumerate() {
         let close = |x: &Array2<f32>, y: &Array2<f32>, what: &str| {
             let worst = x
                 .iter()
@@ -103,8 +104,8 @@ fn compare_engines(
         );
     }
     let initial = Experiment::new(&direct).unwrap().network().clone();
-    for (l, (now, before)) in na.projections.iter().zip(&initial.projections).enumerate() {
-        let learns = l + depth >= na.projections.len();
+    for (l, (now, before)) in na.forward.iter().zip(&initial.forward).enumerate() {
+        let learns = l + depth >= na.forward.len();
         assert_eq!(now.w != before.w, learns, "layer {l} learned: {learns}");
     }
     (direct, gram)

@@ -4,6 +4,7 @@ use ndarray::Array2;
 use rand::{RngExt, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 use snn_sim::ModelFile;
+use snn_sim::engine::{Phase, Watch};
 use snn_sim::experiment::Experiment;
 use snn_sim::recorder::RasterCapture;
 use std::path::Path;
@@ -27,11 +28,11 @@ fn lif_pools_spike_only_after_the_error_they_carry() {
         let x = Array2::from_shape_simple_fn((4, 8), || rng.random_range(0.0f32..1.6));
         let labels: Vec<u8> = (0..4).map(|_| rng.random_range(0u8..4)).collect();
         let mut cap = RasterCapture::new(&model, &[0, 1, 2, 3]);
-        exp.present(x.view(), &labels, true, &mut cap);
+        exp.present(x.view(), &labels, Phase::Train, &mut Watch::with(&mut cap));
         for (slot, c) in cap.into_captures() {
             let (out, exc, inh) = (&c.rasters[0].1, &c.rasters[1].1, &c.rasters[2].1);
             let label = usize::from(labels[slot]);
-            for s in 0..model.steps {
+            for s in 0..model.steps() {
                 for k in 0..4 {
                     // A pool cell crosses threshold only under positive drive, and a spike lasts 4 steps, so a pool
                     // spike at s needs its error within steps s-3..=s.

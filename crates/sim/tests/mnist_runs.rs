@@ -54,8 +54,8 @@ fn trained(model: &Model, threads: usize, idle: IdleWait) -> Trained {
         let o = exp.run(&data, &mut Silent, None).unwrap();
         let net = exp.network();
         (
-            net.projections.iter().map(|p| p.w.clone()).collect(),
-            net.projections.iter().map(|p| p.b.clone()).collect(),
+            net.forward.iter().map(|p| p.w.clone()).collect(),
+            net.forward.iter().map(|p| p.b.clone()).collect(),
             o.curve.iter().map(|c| c.test_accuracy).collect(),
             o.test_correct,
         )
@@ -76,7 +76,7 @@ fn same_seed_gives_identical_bits_at_one_and_two_threads_spinning_or_sleeping() 
     assert_eq!(one, two, "weights, biases, curve and test result identical");
     let two_sleeping = trained(&model, 2, IdleWait::Sleep);
     assert_eq!(one, two_sleeping, "helpers that sleep between regions: the same bits");
-    let mut other = model.file.clone();
+    let mut other = model.file().clone();
     other.seed += 1;
     let other = trained(&other.check().unwrap(), 2, IdleWait::Spin);
     assert_ne!(one.0, other.0, "another seed, other weights");
@@ -118,7 +118,7 @@ fn run_folder_holds_resolved_model_curve_summary_and_rasters() {
 
     let resolved = ModelFile::from_path(&dir.join("model.ron")).unwrap();
     assert_eq!(resolved.data.train_limit, Some(100));
-    assert_eq!(resolved, request.resolve().unwrap().file);
+    assert_eq!(resolved, *request.resolve().unwrap().file());
 
     let curve = read_curve(&dir.join("curve.csv")).unwrap();
     assert_eq!(curve.iter().map(|c| c.examples).collect::<Vec<_>>(), vec![0, 50, 100]);
@@ -189,7 +189,7 @@ fn recorded_traces_match_the_neuron_crate() {
     };
     let report = execute(&request, &mut Silent, &std::sync::atomic::AtomicBool::new(false)).unwrap();
     let f = hdf5::File::open(report.dir.join("rasters.h5")).unwrap();
-    let lif = request.resolve().unwrap().lif;
+    let lif = request.resolve().unwrap().lif();
     let g = f.group("test/00000/traces/hidden1").unwrap();
     let read = |n: &str| g.dataset(n).unwrap().read_2d::<f32>().unwrap();
     let (v, h, a, iota) = (read("v"), read("h"), read("a"), read("iota"));

@@ -36,10 +36,11 @@ fn paper_model_has_the_paper_numbers() {
     let (_, m) = main_model();
     let c = m.check().unwrap();
     assert_eq!(c.layers(), &[784, 1000, 10]);
-    assert_eq!((c.steps, c.settle_steps), (400, 80));
-    assert_eq!(c.learns, vec![true, true]);
-    assert_eq!(c.eta, vec![1.0 / 784.0, 1.0 / 1000.0]);
-    assert_eq!(c.lif.refractory_steps(), 4);
+    assert_eq!((c.steps(), c.settle_steps()), (400, 80));
+    assert_eq!(c.plan().learning_flags(), vec![true, true]);
+    let eta: Vec<f32> = c.plan().layers().iter().map(|l| l.eta).collect();
+    assert_eq!(eta, vec![1.0 / 784.0, 1.0 / 1000.0]);
+    assert_eq!(c.lif().refractory_steps(), 4);
     assert_eq!(m.learning.gamma, 0.034);
     assert_eq!(m.protocol.epochs, 30);
 }
@@ -83,7 +84,7 @@ fn syntax_errors_and_wrong_types_have_positions() {
 fn minimal_file_takes_spec_defaults() {
     let m = ModelFile::from_ron("(name: \"tiny\", network: (layers: [784, 10]))", Path::new("t.ron")).unwrap();
     let c = m.check().unwrap();
-    assert_eq!(c.lif.tau, 20.0);
+    assert_eq!(c.lif().tau, 20.0);
     assert_eq!(m.protocol.batch_size, 100);
     assert_eq!(m.learning.momentum, 0.9);
 }
@@ -114,7 +115,7 @@ fn overrides_reach_nested_fields_lists_enums_and_options() {
     m.set("data.train_limit=None").unwrap();
     assert_eq!(m.data.train_limit, None);
     m.set("network.layers=[784, 630, 370, 10]").unwrap();
-    assert_eq!(m.check().unwrap().learns.len(), 3);
+    assert_eq!(m.check().unwrap().plan().layers().len(), 3);
 }
 
 #[test]

@@ -9,6 +9,7 @@ use ndarray::Array2;
 use rand::{RngExt, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 use snn_sim::ModelFile;
+use snn_sim::engine::{Phase, Watch};
 use snn_sim::experiment::Experiment;
 use snn_sim::recorder::RasterCapture;
 use std::path::Path;
@@ -158,7 +159,7 @@ fn simulator_equals_table1_transcription() {
 #[test]
 fn simulator_with_a_hidden_layer_in_several_blocks_equals_table1_transcription() {
     assert!(
-        snn_sim::simulator::block_width(300) < 300,
+        snn_sim::engine::lif::block_width(300) < 300,
         "the layer must span several blocks"
     );
     simulator_equals_table1_with_hidden_layers("300, 6", [2e-2, 1e-4, 1e-4]);
@@ -174,28 +175,24 @@ fn simulator_equals_table1_with_hidden_layers(hidden: &str, rel_tol: [f32; 3]) {
     let mut exp = Experiment::new(&model).unwrap();
     let net = exp.network().clone();
     let mut r = Reference {
-        w: net.projections.iter().map(|p| rows(&p.w)).collect(),
-        b: net.projections.iter().map(|p| p.b.to_vec()).collect(),
-        dw: net
-            .projections
-            .iter()
-            .map(|p| vec![vec![0.0; p.pre()]; p.post()])
-            .collect(),
-        db: net.projections.iter().map(|p| vec![0.0; p.post()]).collect(),
-        bba: net.broadcast.iter().map(rows).collect(),
+        w: net.forward.iter().map(|p| rows(&p.w)).collect(),
+        b: net.forward.iter().map(|p| p.b.to_vec()).collect(),
+        dw: net.forward.iter().map(|p| vec![vec![0.0; p.pre()]; p.post()]).collect(),
+        db: net.forward.iter().map(|p| vec![0.0; p.post()]).collect(),
+        bba: net.feedback.iter().map(|p| rows(p.matrix().unwrap())).collect(),
     };
-    let eta: Vec<f32> = model.eta.clone();
+    let eta: Vec<f32> = model.plan().layers().iter().map(|l| l.eta).collect();
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(99);
     let mut total_spikes = 0usize;
     for presentation in 0..3 {
         let x = Array2::from_shape_simple_fn((3, 8), || rng.random_range(0.0f32..1.6));
         let labels: Vec<u8> = (0..3).map(|_| rng.random_range(0u8..4)).collect();
         let mut cap = RasterCapture::new(&model, &[0, 1, 2]);
-        exp.present(x.view(), &labels, true, &mut cap);
-        let expected = present(&mut r, &rows(&x), &labels, model.steps, &eta, 0.9);
+        exp.present(x.view(), &labels, Phase::Train, &mut Watch::with(&mut cap));
+        let expected = present(&mut r, &rows(&x), &labels, model.steps(), &eta, 0.9);
         for (slot, capture) in cap.into_captures() {
             for (p, (name, raster)) in capture.rasters.iter().enumerate() {
-                for s in 0..model.steps {
+                for s in 0..model.steps() {
                     let got: Vec<bool> = raster.row(s).to_vec();
                     assert_eq!(
                         got, expected[p][slot][s],
@@ -212,7 +209,7 @@ fn simulator_equals_table1_with_hidden_layers(hidden: &str, rel_tol: [f32; 3]) {
     );
     let net = exp.network();
     let mut max_change = 0.0f32;
-    for (l, p) in net.projections.iter().enumerate() {
+    for (l, p) in net.forward.iter().enumerate() {
         for i in 0..p.post() {
             for j in 0..p.pre() {
                 let tol = rel_tol[l] * r.w[l][i][j].abs().max(1.0);
@@ -239,5 +236,5 @@ fn simulator_equals_table1_with_hidden_layers(hidden: &str, rel_tol: [f32; 3]) {
 }
 
 fn exp_initial(model: &snn_sim::Model, l: usize, i: usize, j: usize) -> f32 {
-    Experiment::new(model).unwrap().network().projections[l].w[[i, j]]
+    Experiment::new(model).unwrap().network().forward[l].w[[i, j]]
 }

@@ -363,16 +363,20 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::Check { model, overrides } => {
             let m = RunRequest::new(model, overrides).resolve()?;
-            out!("{}", m.file.to_ron());
+            out!("{}", m.to_ron());
+            let (algorithm, learning) = (m.file().learning.algorithm, m.plan().learning_flags());
             if m.is_rate() {
                 eprintln!(
                     "ok: nonspiking rate cells, one step per example, algorithm {:?}, weight layers learning: {:?}",
-                    m.file.learning.algorithm, m.learns
+                    algorithm, learning
                 );
             } else {
                 eprintln!(
                     "ok: {} steps per presentation ({} settling), algorithm {:?}, weight layers learning: {:?}",
-                    m.steps, m.settle_steps, m.file.learning.algorithm, m.learns
+                    m.steps(),
+                    m.settle_steps(),
+                    algorithm,
+                    learning
                 );
             }
             Ok(())
@@ -480,7 +484,7 @@ fn run(cli: Cli) -> Result<()> {
                 } => {
                     anyhow::ensure!(drives > 0, "--drives must be at least 1");
                     let params = match model {
-                        Some(m) => RunRequest::new(m, Vec::new()).resolve()?.lif,
+                        Some(m) => RunRequest::new(m, Vec::new()).resolve()?.lif(),
                         None => snn_neuron::LifParams::SAMADI,
                     };
                     let (files, c) = snn_plot::rate::plot(&params, drives, seed, &out)?;
@@ -547,12 +551,12 @@ fn bench(
     let data = snn_sim::dataset::Prepared::load(&m)?;
     out!(
         "{}: layers {:?}, batch {}, {} steps/presentation when training ({} when testing), learning depth {}, commit {}",
-        m.file.name,
+        m.name(),
         m.layers(),
-        m.file.protocol.batch_size,
+        m.protocol().batch_size,
         m.steps_per_presentation(true),
         m.steps_per_presentation(false),
-        m.file.learning.depth,
+        m.plan().learning_flags().iter().filter(|&&l| l).count(),
         snn_sim::run::COMMIT.unwrap_or("unknown")
     );
     out!("mode   threads  ms/minibatch (median, min-max)   cell updates/s   synaptic events/s");

@@ -1,10 +1,12 @@
 //! Validation of a model file into a [`Model`]: every field checked against its physical range, derived quantities
 //! (steps, per-layer η and learning flags) computed once.
 
+use super::plan::{FeedbackPlan, LayerPlan, Plan};
 use super::{CellKind, ErrorPoolSpec, FirstLayer, ModelFile, SpikeInput};
+use crate::roster::Roster;
 use serde::{Deserialize, Serialize};
 use snn_neuron::LifParams;
-use snn_plasticity::{Derivative, InitParams, LearningRate};
+use snn_plasticity::{Derivative, FeedbackRule, InitParams, LearningRate, Reach};
 use std::path::PathBuf;
 use thiserror::Error;
 
@@ -86,49 +88,118 @@ fn invalid(field: &str, value: impl std::fmt::Display, expected: impl Into<Strin
     }
 }
 
-/// A checked model: the file it came from plus everything derived from it.
+/// A checked model: the file it came from plus everything derived from it. Its fields are private: engines and the
+/// executor read the derived quantities (the learning [`Plan`], the [`Roster`], steps) and the sections they need
+/// through typed accessors; the raw file is handed out only to write it back ([`Model::file`]).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Model {
-    /// The model file after overrides (what the run folder's `model.ron` holds).
-    pub file: ModelFile,
-    /// LIF constants with Δt.
-    pub lif: LifParams,
-    /// Initialisation statistics.
-    pub init: InitParams,
-    /// Steps per presentation (400).
-    pub steps: usize,
-    /// Steps without learning or answer counting at the start of a presentation (80): learning happens on steps
-    /// `settle_steps..steps`, i.e. for t = (s + 1) Δt > settle_ms.
-    pub settle_steps: usize,
-    /// For each weight layer (projection), whether it learns (only the last `depth` do).
-    pub learns: Vec<bool>,
-    /// η of each weight layer.
-    pub eta: Vec<f32>,
-    /// The derivative term of ι.
-    pub derivative: Derivative,
-    /// The derivative term of ι of BP, FA and BA (sech²(c2 v), rectified unless `learning.rectified_derivative`
-    /// is false), also that of backprop's reference signal in the alignment diagnostic.
-    pub own_derivative: Derivative,
-    /// The full derivative f'(v) = c1 c2 sech²(c2 v) (v > 0) of the rate function, used where BP and FA chain δ
-    /// through the layers above, and for the backprop reference of the alignment diagnostic (SPEC §4).
-    pub chain_derivative: Derivative,
+    file: ModelFile,
+    lif: LifParams,
+    init: InitParams,
+    steps: usize,
+    settle_steps: usize,
+    plan: Plan,
+    roster: Roster,
 }
 
 impl Model {
+    /// The model file after overrides, for writing the run folder's `model.ron` and checkpoints back, and for
+    /// deriving a variant of this model (`file().clone()`, changed, checked again).
+    pub fn file(&self) -> &ModelFile {
+        &self.file
+    }
+
+    /// The model as RON text (what the run folder's `model.ron` holds).
+    pub fn to_ron(&self) -> String {
+        self.file.to_ron()
+    }
+
+    /// The model's name.
+    pub fn name(&self) -> &str {
+        &self.file.name
+    }
+
+    /// The seed of every random draw.
+    pub fn seed(&self) -> u64 {
+        self.file.seed
+    }
+
+    /// Independent trials of the protocol in one run.
+    pub fn trials(&self) -> usize {
+        self.file.trials
+    }
+
+    /// Where the data come from.
+    pub fn data(&self) -> &super::DataSpec {
+        &self.file.data
+    }
+
+    /// The presentation and training protocol.
+    pub fn protocol(&self) -> &super::ProtocolSpec {
+        &self.file.protocol
+    }
+
+    /// What to record.
+    pub fn record(&self) -> &super::RecordSpec {
+        &self.file.record
+    }
+
+    /// The cells of the layers after the input.
+    pub fn cells(&self) -> CellKind {
+        self.file.network.cells
+    }
+
+    /// How the error pools are made.
+    pub fn error_pools(&self) -> &ErrorPools {
+        &self.file.network.error_pools
+    }
+
+    /// LIF constants with Δt.
+    pub fn lif(&self) -> LifParams {
+        self.lif
+    }
+
+    /// Initialisation statistics (Appendix B).
+    pub fn init(&self) -> &InitParams {
+        &self.init
+    }
+
+    /// Steps per LIF presentation (400).
+    pub fn steps(&self) -> usize {
+        self.steps
+    }
+
+    /// Steps without learning or answer counting at the start of a presentation (80): learning happens on steps
+    /// `settle_steps..steps`, i.e. for t = (s + 1) Δt > settle_ms.
+    pub fn settle_steps(&self) -> usize {
+        self.settle_steps
+    }
+
+    /// What every weight layer and feedback pathway does when the network learns.
+    pub fn plan(&self) -> &Plan {
+        &self.plan
+    }
+
+    /// The network's populations by name.
+    pub fn roster(&self) -> &Roster {
+        &self.roster
+    }
+
     /// Whether a batch of `examples` carries the learning first layer through its Gram matrix.
     pub fn first_layer_uses_gram(&self, examples: usize) -> bool {
         match self.file.engine.first_layer {
+            _ if self.plan.decays() => false,
             FirstLayer::Direct => false,
             FirstLayer::Gram => true,
             FirstLayer::Auto => examples < 2 * self.layers()[0],
         }
     }
 
-    /// Whether LIF layer `l` (0 = the first hidden layer) is a hidden layer fed by another hidden layer's spikes whose
-    /// drive sums the rows of its transposed weights for the active inputs (`engine.spike_input`).
+    /// Whether weight layer `l` feeds a hidden layer from another hidden layer's spikes and its drive sums the rows
+    /// of its transposed weights for the active inputs (`engine.spike_input`).
     pub fn sums_active_inputs(&self, l: usize) -> bool {
         let hidden = self.layers().len() - 2;
-        (1..hidden).contains(&l) && self.file.engine.spike_input == SpikeInput::ActiveRows
+        (1..hidden).contains(&l) && self.file.engine.spike_input == SpikeInput::ActiveRows && !self.plan.decays()
     }
 }
 
@@ -338,14 +409,19 @@ impl ModelFile {
                 return Err(invalid(name, 0, "at least 1 example, or None for all"));
             }
         }
-        // Recording.
-        let pops = population_names(weight_layers - 1);
+        // Recording: every name against the roster of this network's populations.
+        let roster = if rate {
+            Roster::rate(layers)
+        } else {
+            Roster::lif(layers)
+        };
+        let names = roster.names();
         for (i, name) in f.record.populations.iter().enumerate() {
-            if !pops.contains(name) {
+            if roster.find(name).is_none() {
                 return Err(invalid(
                     &format!("record.populations.{i}"),
                     format!("{name:?}"),
-                    format!("one of {}", pops.join(", ")),
+                    format!("one of {}", names.join(", ")),
                 ));
             }
         }
@@ -354,20 +430,33 @@ impl ModelFile {
             return Err(invalid("record.trace_every", 0, "at least 1 step"));
         }
         for (t, trace) in rec.traces.iter().enumerate() {
-            let lif_pops = &pops[1..pops.len() - 2];
-            let Some(k) = lif_pops.iter().position(|p| *p == trace.population) else {
+            // Populations with a state to trace (more than their activity): the cell layers.
+            let traceable: Vec<&str> = roster
+                .iter()
+                .filter(|(_, p)| p.variables.len() > 1)
+                .map(|(_, p)| p.name.as_str())
+                .collect();
+            let Some(pop) = roster
+                .find(&trace.population)
+                .filter(|&p| roster.get(p).variables.len() > 1)
+            else {
+                let kind = if rate {
+                    "a rate-cell population"
+                } else {
+                    "a LIF population"
+                };
                 return Err(invalid(
                     &format!("record.traces.{t}.population"),
                     format!("{:?}", trace.population),
-                    format!("a LIF population: one of {}", lif_pops.join(", ")),
+                    format!("{kind}: one of {}", traceable.join(", ")),
                 ));
             };
-            let size = layers[k + 1];
-            if let Some(c) = trace.cells.iter().position(|&c| c >= size) {
+            let pop = roster.get(pop);
+            if let Some(c) = trace.cells.iter().position(|&c| c >= pop.cells) {
                 return Err(invalid(
                     &format!("record.traces.{t}.cells.{c}"),
                     trace.cells[c],
-                    format!("a cell index below {size}, the size of {}", trace.population),
+                    format!("a cell index below {}, the size of {}", pop.cells, trace.population),
                 ));
             }
             if trace.cells.is_empty() || trace.variables.is_empty() {
@@ -377,12 +466,17 @@ impl ModelFile {
                     "at least one cell and one variable",
                 ));
             }
+            if let Some(k) = trace.variables.iter().position(|&v| !pop.shows(v)) {
+                let shown: Vec<&str> = pop.variables.iter().map(|v| v.name()).collect();
+                return Err(invalid(
+                    &format!("record.traces.{t}.variables.{k}"),
+                    trace.variables[k].name(),
+                    format!("one of the variables {} shows: {}", pop.name, shown.join(", ")),
+                ));
+            }
         }
-        let learns = (0..weight_layers).map(|i| i >= weight_layers - l.depth).collect();
-        let eta = layers[..weight_layers]
-            .iter()
-            .map(|&n| l.learning_rate.eta(n))
-            .collect();
+        // The learning plan (SPEC §2.2 table): which layers learn, their η and derivative term, and each hidden
+        // layer's feedback pathway.
         let c1 = match f.network.cells {
             CellKind::Rate { c1, .. } => c1,
             CellKind::Lif => 0.82, // the fit of E(a) (eq 2.10): LIF cells' rate approximation
@@ -397,27 +491,44 @@ impl ModelFile {
             Algorithm::BP | Algorithm::FA | Algorithm::BA => own,
             Algorithm::DF => Derivative::One,
         };
+        let layer_plans = layers[..weight_layers]
+            .iter()
+            .enumerate()
+            .map(|(i, &fan_in)| LayerPlan {
+                learns: i >= weight_layers - l.depth,
+                eta: l.learning_rate.eta(fan_in),
+                derivative,
+            })
+            .collect();
+        let feedback = FeedbackPlan {
+            reach: if l.algorithm.chains() {
+                Reach::Chained
+            } else {
+                Reach::Broadcast
+            },
+            own_matrix: l.algorithm != Algorithm::BP,
+            gamma: l.gamma,
+            rule: FeedbackRule::Fixed,
+        };
+        let plan = Plan {
+            layers: layer_plans,
+            feedback: vec![feedback; weight_layers - 1],
+            momentum: l.momentum,
+            reduction: l.batch_reduction,
+            decay: 0.0,
+            reference_derivative: own,
+            chain_derivative,
+        };
         Ok(Model {
             file: f.clone(),
             lif,
             init,
             steps,
             settle_steps,
-            learns,
-            eta,
-            derivative,
-            own_derivative: own,
-            chain_derivative,
+            plan,
+            roster,
         })
     }
-}
-
-/// Names of the populations of a network with `hidden` hidden layers, in raster order.
-pub fn population_names(hidden: usize) -> Vec<String> {
-    let mut v = vec!["input".to_string()];
-    v.extend((1..=hidden).map(|i| format!("hidden{i}")));
-    v.extend(["output", "error_exc", "error_inh"].map(String::from));
-    v
 }
 
 fn whole_steps(ms: f32, dt: f32, field: &str) -> Result<usize, ModelError> {
@@ -443,7 +554,7 @@ impl Model {
         }
     }
 
-    /// Whether the cells are nonspiking rate cells (one step per example).
+    /// Whether the cells are nonspiking rate cells.
     pub fn is_rate(&self) -> bool {
         matches!(self.file.network.cells, CellKind::Rate { .. })
     }
@@ -453,15 +564,11 @@ impl Model {
         &self.file.network.layers
     }
 
-    /// Population names of this network, in raster order.
-    pub fn population_names(&self) -> Vec<String> {
-        population_names(self.layers().len() - 2)
-    }
-
     /// The populations to record, in raster order (all of them when `record.populations` is empty).
     pub fn recorded_populations(&self) -> Vec<String> {
         let chosen = &self.file.record.populations;
-        self.population_names()
+        self.roster
+            .names()
             .into_iter()
             .filter(|n| chosen.is_empty() || chosen.contains(n))
             .collect()

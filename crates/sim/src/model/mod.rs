@@ -9,8 +9,12 @@
 
 mod check;
 mod overrides;
+mod plan;
 
 pub use check::{Algorithm, ErrorPools, Model, ModelError};
+pub use plan::{FeedbackPlan, LayerPlan, Plan};
+
+use crate::roster::Variable;
 
 use serde::{Deserialize, Serialize};
 use snn_data::{DatasetKind, TeacherParams};
@@ -356,53 +360,13 @@ pub struct RecordSpec {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TraceSpec {
-    /// A LIF population: `hidden1` … `hiddenK` or `output`.
+    /// A population with a state (see the network's roster, [`crate::roster`]): `hidden1` … `hiddenK` or `output`.
     pub population: String,
     /// Cell indices within the population.
     pub cells: Vec<usize>,
-    /// Variables: `v` (drive), `h` (hillock potential), `a` (activity), `iota` (teaching signal ι), `delta`
-    /// (feedback δ). ι and δ are 0 on steps where the layer does not learn.
-    pub variables: Vec<TraceVariable>,
-}
-
-/// A recordable state variable of a LIF cell.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum TraceVariable {
-    /// Drive v = W a_below + b.
-    V,
-    /// Hillock potential h.
-    H,
-    /// Activity a (0 or 1).
-    A,
-    /// Intracellular teaching signal ι.
-    Iota,
-    /// Feedback δ.
-    Delta,
-}
-
-impl TraceVariable {
-    /// Name used in files.
-    pub fn name(self) -> &'static str {
-        match self {
-            TraceVariable::V => "v",
-            TraceVariable::H => "h",
-            TraceVariable::A => "a",
-            TraceVariable::Iota => "iota",
-            TraceVariable::Delta => "delta",
-        }
-    }
-
-    /// Unit or meaning, stored with the data.
-    pub fn unit(self) -> &'static str {
-        match self {
-            TraceVariable::V => "drive v, decivolts",
-            TraceVariable::H => "hillock potential h, decivolts",
-            TraceVariable::A => "activity a (1 = spiking)",
-            TraceVariable::Iota => "teaching signal iota (0 when the layer does not learn on that step)",
-            TraceVariable::Delta => "feedback delta (0 when the layer does not learn on that step)",
-        }
-    }
+    /// Variables: `v` (drive), `h` (hillock potential, LIF cells), `a` (activity), `iota` (teaching signal ι),
+    /// `delta` (feedback δ). ι and δ are 0 on steps where the layer does not learn.
+    pub variables: Vec<Variable>,
 }
 
 impl Default for RecordSpec {

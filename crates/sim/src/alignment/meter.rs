@@ -1,5 +1,4 @@
-//! The alignment diagnostic (SPEC §4; Lillicrap et al. 2016): how far a layer's teaching signal points from the one
-//! backprop would send, measured while the network trains.
+//! The angle between a layer's teaching signal and backprop's (SPEC §4), and its running means.
 //!
 //! For each example and hidden layer, the algorithm's weight update `ΔW = −ι a_preᵀ` and backprop's `−ι_BP a_preᵀ`
 //! share the presynaptic factor, so the angle between the two flattened matrices is the angle between the teaching

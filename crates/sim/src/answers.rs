@@ -1,0 +1,155 @@
+//! The answer of a presentation (SPEC §2.4; Samadi §2.7): output activity summed over the counting window, the
+//! class it names, and where a presentation had to stop.
+
+use crate::roster::PopId;
+use ndarray::{Array2, ArrayView2};
+
+/// The answer of one presentation.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Answers {
+    /// Output activity summed over t > settle (spike counts of LIF cells, `[examples, output cells]`).
+    pub counts: Array2<f32>,
+    /// Predicted class of each example ([`Readout::predict`]), `None` on a tie.
+    pub predicted: Vec<Option<usize>>,
+    /// The first NaN or infinite drive, if any: the presentation stopped there.
+    pub non_finite: Option<NonFiniteDrive>,
+}
+
+impl Answers {
+    /// The answers read out of `counts` by `readout`, with `non_finite` if the presentation stopped early.
+    pub fn read(readout: Readout, counts: Array2<f32>, non_finite: Option<NonFiniteDrive>) -> Self {
+        let predicted = readout.predict_all(counts.view());
+        Self {
+            counts,
+            predicted,
+            non_finite,
+        }
+    }
+
+    /// Number of examples whose prediction equals the label.
+    pub fn correct(&self, labels: &[u8]) -> usize {
+        self.predicted
+            .iter()
+            .zip(labels)
+            .filter(|(p, l)| **p == Some(usize::from(**l)))
+            .count()
+    }
+}
+
+/// Where a drive became NaN or infinite.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NonFiniteDrive {
+    /// The population whose drive it was.
+    pub population: PopId,
+    /// Step of the presentation.
+    pub step: usize,
+    /// Batch slot of the first example affected.
+    pub slot: usize,
+}
+
+/// How the output activity names a class: the group of `cells_per_class` output cells with strictly the most
+/// activity (Samadi §2.7: correct only when the right cell "produced more spikes than any of the others"), `None` on
+/// a tie. One cell per class for every model today.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Readout {
+    /// Consecutive output cells per class.
+    pub cells_per_class: usize,
+}
+
+impl Readout {
+    /// One output cell per class.
+    pub const ONE_CELL_PER_CLASS: Readout = Readout { cells_per_class: 1 };
+
+    /// The class of one example's output activity.
+    pub fn predict(self, counts: &[f32]) -> Option<usize> {
+        if self.cells_per_class == 1 {
+            return strict_argmax(counts);
+        }
+        let sums: Vec<f32> = counts.chunks(self.cells_per_class).map(|g| g.iter().sum()).collect();
+        strict_argmax(&sums)
+    }
+
+    /// The class of every example (row) of `counts`.
+    pub fn predict_all(self, counts: ArrayView2<'_, f32>) -> Vec<Option<usize>> {
+        counts
+            .rows()
+            .into_iter()
+            .map(|r| match r.as_slice() {
+                Some(s) => self.predict(s),
+                None => self.predict(&r.to_vec()),
+            })
+            .collect()
+    }
+}
+
+/// Index of the strictly largest value; `None` if the largest value is shared.
+pub fn strict_argmax(v: &[f32]) -> Option<usize> {
+    let (mut best, mut at, mut tie) = (f32::NEG_INFINITY, None, false);
+    for (i, &x) in v.iter().enumerate() {
+        if x > best {
+            (best, at, tie) = (x, Some(i), false);
+        } else if x == best {
+            tie = true;
+        }
+    }
+    if tie { None } else { at }
+}
+
+/// One-hot targets y* of `labels` into `target` (`[examples, classes]`).
+pub(crate) fn one_hot_into(target: &mut Array2<f32>, labels: &[u8]) {
+    target.fill(0.0);
+    for (e, &l) in labels.iter().enumerate() {
+        target[[e, usize::from(l)]] = 1.0;
+    }
+}
+
+/// Whether every value is finite: a branch-free reduction, so that it vectorises.
+fn all_finite(a: ArrayView2<'_, f32>) -> bool {
+    match a.as_slice() {
+        Some(s) => all_finite_slice(s),
+        None => a.rows().into_iter().all(|r| match r.as_slice() {
+            Some(s) => all_finite_slice(s),
+            None => r.iter().all(|x| x.is_finite()),
+        }),
+    }
+}
+
+/// [`all_finite`] of a slice.
+pub(crate) fn all_finite_slice(s: &[f32]) -> bool {
+    !s.iter().fold(false, |bad, x| bad | !x.is_finite())
+}
+
+/// The first example (row) of `drive` holding a NaN or infinite value, if any: the fast check first, the search only
+/// when it fails.
+pub(crate) fn first_non_finite_row(drive: ArrayView2<'_, f32>) -> Option<usize> {
+    if all_finite(drive) {
+        return None;
+    }
+    Some(
+        drive
+            .rows()
+            .into_iter()
+            .position(|r| r.iter().any(|x| !x.is_finite()))
+            .unwrap_or(0),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::array;
+
+    #[test]
+    fn the_strictly_largest_group_is_the_answer_and_a_tie_is_none() {
+        assert_eq!(strict_argmax(&[1.0, 3.0, 2.0]), Some(1));
+        assert_eq!(strict_argmax(&[3.0, 1.0, 3.0]), None);
+        let one = Readout::ONE_CELL_PER_CLASS;
+        assert_eq!(
+            one.predict_all(array![[0.0f32, 2.0], [1.0, 1.0]].view()),
+            [Some(1), None]
+        );
+        let pairs = Readout { cells_per_class: 2 };
+        assert_eq!(pairs.predict(&[3.0, 0.0, 1.0, 1.0]), Some(0));
+        assert_eq!(pairs.predict(&[1.0, 1.0, 2.0, 0.0]), None);
+    }
+}

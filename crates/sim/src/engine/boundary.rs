@@ -1,0 +1,67 @@
+//! The boundary between the executor and a simulator: what one presentation gives an engine and what it gives back.
+
+use crate::alignment::AlignmentMeter;
+use crate::answers::Answers;
+use crate::network::Network;
+use crate::probe::Probe;
+use crate::roster::Roster;
+use ndarray::ArrayView2;
+use rand_xoshiro::Xoshiro256PlusPlus;
+
+/// What a presentation is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Phase {
+    /// Answers only: plasticity off (the learning curve's samples, the final test).
+    Test,
+    /// Training: every learning layer learns (after the settle time, in LIF networks).
+    Train,
+}
+
+impl Phase {
+    /// Whether synapses learn in this phase.
+    pub fn learns(self) -> bool {
+        self == Phase::Train
+    }
+}
+
+/// One minibatch to present: inputs `[examples, features]`, one label per example, the phase, and the noise stream
+/// for engines that draw random numbers during a presentation (a stream of the run's [`crate::seeds::Streams`], so
+/// that its draws are part of the run's seed and checkpoint).
+pub struct Presentation<'a> {
+    /// Inputs, one row per example.
+    pub inputs: ArrayView2<'a, f32>,
+    /// Labels, one per example.
+    pub labels: &'a [u8],
+    /// Test or training.
+    pub phase: Phase,
+    /// Random numbers drawn during the presentation.
+    pub noise: &'a mut Xoshiro256PlusPlus,
+}
+
+/// Who watches a presentation: a probe step by step, and the alignment meter on learning steps (SPEC §4).
+pub struct Watch<'a> {
+    /// Sees every population after every step ([`crate::probe::NoProbe`] for none).
+    pub probe: &'a mut dyn Probe,
+    /// When present, the angle of each learning hidden layer's teaching signal to backprop's is measured into it.
+    pub meter: Option<&'a mut AlignmentMeter>,
+}
+
+impl<'a> Watch<'a> {
+    /// A watch by `probe` alone, without an alignment meter.
+    pub fn with(probe: &'a mut dyn Probe) -> Self {
+        Self { probe, meter: None }
+    }
+}
+
+/// A simulator of one kind of network for minibatches of a fixed size. Its state (cells, buffers) belongs to it; the
+/// synapses it reads and changes are the [`Network`]'s; its populations are shown by name through its roster.
+pub trait Engine: Send {
+    /// The populations this engine shows to probes.
+    fn roster(&self) -> &Roster;
+
+    /// Examples per minibatch.
+    fn examples(&self) -> usize;
+
+    /// Presents one minibatch and returns the answers.
+    fn present(&mut self, net: &mut Network, presentation: &mut Presentation<'_>, watch: &mut Watch<'_>) -> Answers;
+}

@@ -1,0 +1,26 @@
+//! Every simulator behind one trait ([`Engine`]): the executor ([`crate::experiment`]), the benchmark and the tests
+//! drive any network through [`Engine::present`], and probes see its populations through the roster.
+//!
+//! - [`boundary`]: the trait, the [`Presentation`] it is given ([`Phase`], noise stream), and the [`Watch`] (probe,
+//!   alignment meter).
+//! - [`lif`]: LIF networks stepped every Δt in Table 1's order (SPEC §1–2.4).
+//! - [`rate`]: nonspiking networks (SPEC §2.5).
+//!
+//! A new kind of network is a new module here and one arm of [`engine_for`].
+
+pub mod boundary;
+pub mod lif;
+pub mod rate;
+
+pub use boundary::{Engine, Phase, Presentation, Watch};
+
+use crate::model::Model;
+
+/// The engine that suits `model`'s cells, for minibatches of `examples`.
+pub fn engine_for(model: &Model, examples: usize) -> Box<dyn Engine> {
+    if model.is_rate() {
+        Box::new(rate::RateEngine::new(model, examples))
+    } else {
+        Box::new(lif::LifEngine::new(model, examples))
+    }
+}

@@ -1,0 +1,274 @@
+//! Nonspiking networks (Samadi §3.1, §3.3; SPEC §2.5): the same synapses, initialisation, learning rates and
+//! momentum as the LIF networks, with rate cells `a = f(v) = max(0, c1 tanh(c2 v))` (eq 2.10).
+//!
+//! Per step (one per minibatch, or `k` with `network.cells: Rate(steps: k)` when learning):
+//! 1. forward, layer by layer: `v = a_below Wᵀ + b`, `a = f(v)`;
+//! 2. answer: the most active output cell (`None` on a tie, as in the LIF networks);
+//! 3. when learning, with `e = a_out − y*` (one-hot y*): δ = e at the output; each hidden layer's δ through its
+//!    feedback pathway (chained: `δ_(n) = B (f'(v_(n+1)) ⊙ δ_(n+1))` with B = W_(n+1)ᵀ for BP or B_FA(n) for FA;
+//!    broadcast: `δ_(n) = B_BA(n) e`), `ι = η f'(v) δ` with the layer's derivative term, all signals formed before
+//!    any weight changes; then the momentum update of every learning projection (`ΔW ← μ ΔW − s ιᵀ a_pre`).
+//!
+//! With BP every layer's ι is exactly `η / (c1 c2)` times the gradient of `½ Σ e²` with respect to its drive, so BP is
+//! gradient descent with momentum at learning rate `η / (c1 c2)` per layer (see `snn_plasticity::chain`).
+
+use crate::alignment::{AlignmentMeter, Reference};
+use crate::answers::{Answers, NonFiniteDrive, Readout, first_non_finite_row, one_hot_into};
+use crate::engine::boundary::{Engine, Presentation, Watch};
+use crate::model::{CellKind, Model};
+use crate::network::Network;
+use crate::probe::{Probe, StepView, Values};
+use crate::roster::{PopId, Role, Roster, Variable};
+use ndarray::{Array2, ArrayView2, Zip, linalg::general_mat_mul};
+use snn_neuron::rate::tanh_fit;
+use snn_plasticity::{Carrier, Derivative, Reach, chain_delta_into, teaching_signal_into};
+
+/// A nonspiking network's simulator for minibatches of a fixed size, its buffers reused across minibatches.
+pub struct RateEngine {
+    model: Model,
+    roster: Roster,
+    examples: usize,
+    c1: f32,
+    c2: f32,
+    drive: Vec<Array2<f32>>,
+    act: Vec<Array2<f32>>,
+    target: Array2<f32>,
+    error: Array2<f32>,
+    delta: Vec<Array2<f32>>,
+    iota: Vec<Array2<f32>>,
+    scratch: Vec<Array2<f32>>,
+    /// Per layer, whether its δ and ι were formed on the last step.
+    learned: Vec<bool>,
+    reference: Option<Reference>,
+}
+
+impl RateEngine {
+    /// Buffers for minibatches of `examples` examples of `model` (which must have `Rate` cells).
+    pub fn new(model: &Model, examples: usize) -> Self {
+        let sizes = &model.layers()[1..];
+        let zeros = |&n: &usize| Array2::<f32>::zeros((examples, n));
+        let out = *sizes.last().expect("an output layer");
+        let (c1, c2) = match model.plan().chain_derivative() {
+            Derivative::TanhFit { c1, c2 } | Derivative::TanhFitUnmasked { c1, c2 } => (c1, c2),
+            _ => unreachable!("the chain derivative is the tanh fit's"),
+        };
+        Self {
+            model: model.clone(),
+            roster: model.roster().clone(),
+            examples,
+            c1,
+            c2,
+            drive: sizes.iter().map(zeros).collect(),
+            act: sizes.iter().map(zeros).collect(),
+            target: Array2::zeros((examples, out)),
+            error: Array2::zeros((examples, out)),
+            delta: sizes.iter().map(zeros).collect(),
+            iota: sizes.iter().map(zeros).collect(),
+            scratch: sizes.iter().map(zeros).collect(),
+            learned: vec![false; sizes.len()],
+            reference: None,
+        }
+    }
+
+    /// Drive v of the population fed by weight layer `layer`, in the last step.
+    pub fn drive(&self, layer: usize) -> ArrayView2<'_, f32> {
+        self.drive[layer].view()
+    }
+
+    /// Activity a = f(v) of the population fed by weight layer `layer`, in the last step.
+    pub fn activity(&self, layer: usize) -> ArrayView2<'_, f32> {
+        self.act[layer].view()
+    }
+
+    /// Teaching signal ι of weight layer `layer` in the last learning step.
+    pub fn iota(&self, layer: usize) -> ArrayView2<'_, f32> {
+        self.iota[layer].view()
+    }
+
+    /// One step: forward pass, answers, and (if `learn`) one update of every learning layer; with a `meter`, also
+    /// the alignment of each learning hidden layer's teaching signal with backprop's. Shown to `probe` as step
+    /// `s`.
+    #[allow(clippy::too_many_arguments)]
+    fn step(
+        &mut self,
+        net: &mut Network,
+        inputs: ArrayView2<'_, f32>,
+        labels: &[u8],
+        learn: bool,
+        meter: Option<&mut AlignmentMeter>,
+        probe: &mut dyn Probe,
+        s: usize,
+    ) -> Answers {
+        assert_eq!(inputs.nrows(), self.examples, "input batch size");
+        assert_eq!(labels.len(), self.examples, "one label per example");
+        let nl = self.drive.len();
+        let (c1, c2) = (self.c1, self.c2);
+        self.learned.fill(false);
+        for l in 0..nl {
+            let (done, rest) = self.act.split_at_mut(l);
+            let pre = if l == 0 { inputs } else { done[l - 1].view() };
+            net.forward[l].drive_into(pre, &mut self.drive[l]);
+            if let Some(slot) = first_non_finite_row(self.drive[l].view()) {
+                let counts = Array2::zeros((self.examples, self.model.layers()[nl]));
+                let bad = NonFiniteDrive {
+                    population: self.roster.post_of(l),
+                    step: s,
+                    slot,
+                };
+                return Answers {
+                    counts,
+                    predicted: vec![None; self.examples],
+                    non_finite: Some(bad),
+                };
+            }
+            Zip::from(&mut rest[0])
+                .and(&self.drive[l])
+                .for_each(|a, &v| *a = tanh_fit(v, c1, c2));
+        }
+        let answers = Answers::read(Readout::ONE_CELL_PER_CLASS, self.act[nl - 1].clone(), None);
+        let plan = self.model.plan();
+        if learn && plan.layers().iter().any(|l| l.learns) {
+            self.learn(net, inputs, labels, meter);
+        }
+        probe.after_step(
+            s,
+            &RateView {
+                engine: self,
+                input: inputs,
+            },
+        );
+        answers
+    }
+
+    /// The learning half of a step: every δ and ι from the weights as they are, before any of them changes, then
+    /// the updates.
+    fn learn(
+        &mut self,
+        net: &mut Network,
+        inputs: ArrayView2<'_, f32>,
+        labels: &[u8],
+        meter: Option<&mut AlignmentMeter>,
+    ) {
+        let plan = self.model.plan();
+        let nl = self.drive.len();
+        one_hot_into(&mut self.target, labels);
+        Zip::from(&mut self.error)
+            .and(&self.act[nl - 1])
+            .and(&self.target)
+            .for_each(|e, &a, &y| *e = a - y);
+        for l in (0..nl).rev().take_while(|&l| plan.learns(l)) {
+            if l == nl - 1 {
+                self.delta[l].assign(&self.error);
+            } else {
+                let (below, above) = self.delta.split_at_mut(l + 1);
+                let pathway = &net.feedback[l];
+                match (pathway.reach, &pathway.carrier) {
+                    (Reach::Chained, carrier) => {
+                        let back = match carrier {
+                            Carrier::ForwardWeights => net.forward[l + 1].w.view(),
+                            Carrier::Matrix(b) => b.t(),
+                        };
+                        chain_delta_into(
+                            &mut below[l],
+                            &mut self.scratch[l + 1],
+                            self.drive[l + 1].view(),
+                            above[0].view(),
+                            back,
+                            plan.chain_derivative(),
+                        );
+                    }
+                    (Reach::Broadcast, Carrier::Matrix(b)) => {
+                        general_mat_mul(1.0, &self.error, &b.t(), 0.0, &mut below[l]);
+                    }
+                    (Reach::Broadcast, Carrier::ForwardWeights) => {
+                        unreachable!("a broadcast pathway has a matrix of its own")
+                    }
+                }
+            }
+            let layer = plan.layer(l);
+            teaching_signal_into(
+                &mut self.iota[l],
+                self.drive[l].view(),
+                self.delta[l].view(),
+                layer.eta,
+                layer.derivative,
+            );
+            self.learned[l] = true;
+        }
+        if let Some(meter) = meter {
+            let sizes = &self.model.layers()[1..];
+            let learns = plan.learning_flags();
+            let reference = self
+                .reference
+                .get_or_insert_with(|| Reference::new(self.examples, sizes));
+            reference.measure(plan, net, &self.drive, &self.error, &self.iota, &learns, meter);
+        }
+        let update = plan.update(self.examples);
+        for l in (0..nl).filter(|&l| plan.learns(l)) {
+            let pre = if l == 0 { inputs } else { self.act[l - 1].view() };
+            net.forward[l].learn(self.iota[l].view(), pre, update);
+        }
+    }
+}
+
+impl Engine for RateEngine {
+    fn roster(&self) -> &Roster {
+        &self.roster
+    }
+
+    fn examples(&self) -> usize {
+        self.examples
+    }
+
+    /// Presents one minibatch for one step, or for k learning steps with `Rate(steps: k)`; the meter measures on
+    /// the first step. The answers are those of the first step, before any learning on this minibatch.
+    fn present(&mut self, net: &mut Network, p: &mut Presentation<'_>, watch: &mut Watch<'_>) -> Answers {
+        let learn = p.phase.learns();
+        let steps = match self.model.cells() {
+            CellKind::Rate { steps, .. } if learn => steps,
+            _ => 1,
+        };
+        let meter = watch.meter.as_deref_mut();
+        let answers = self.step(net, p.inputs, p.labels, learn, meter, &mut *watch.probe, 0);
+        for s in 1..steps {
+            if answers.non_finite.is_some() {
+                break;
+            }
+            let later = self.step(net, p.inputs, p.labels, learn, None, &mut *watch.probe, s);
+            if later.non_finite.is_some() {
+                return later;
+            }
+        }
+        answers
+    }
+}
+
+/// A rate network's populations after one step.
+struct RateView<'a> {
+    engine: &'a RateEngine,
+    input: ArrayView2<'a, f32>,
+}
+
+impl StepView for RateView<'_> {
+    fn roster(&self) -> &Roster {
+        &self.engine.roster
+    }
+
+    fn values(&self, pop: PopId, variable: Variable) -> Option<Values<'_>> {
+        let e = self.engine;
+        match (e.roster.get(pop).role, variable) {
+            (Role::Input, Variable::A) => Some(Values::Whole(self.input)),
+            (Role::Hidden(_) | Role::Output, _) => {
+                let l = e.roster.layer_of(pop)?;
+                match variable {
+                    Variable::A => Some(Values::Whole(e.act[l].view())),
+                    Variable::V => Some(Values::Whole(e.drive[l].view())),
+                    Variable::Iota => e.learned[l].then(|| Values::Whole(e.iota[l].view())),
+                    Variable::Delta => e.learned[l].then(|| Values::Whole(e.delta[l].view())),
+                    Variable::H => None,
+                }
+            }
+            _ => None,
+        }
+    }
+}
