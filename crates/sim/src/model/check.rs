@@ -1,92 +1,15 @@
 //! Validation of a model file into a [`Model`]: every field checked against its physical range, derived quantities
-//! (steps, per-layer η and learning flags) computed once.
+//! (steps, the learning plan, the roster of populations) computed once.
 
+use super::error::{ModelError, invalid};
+use super::file::{
+    Algorithm, CellKind, DataSpec, ErrorPoolSpec, ErrorPools, FirstLayer, ModelFile, ProtocolSpec, RecordSpec,
+    SpikeInput,
+};
 use super::plan::{FeedbackPlan, LayerPlan, Plan};
-use super::{CellKind, ErrorPoolSpec, FirstLayer, ModelFile, SpikeInput};
 use crate::roster::Roster;
-use serde::{Deserialize, Serialize};
 use snn_neuron::LifParams;
 use snn_plasticity::{Derivative, FeedbackRule, InitParams, LearningRate, Reach};
-use std::path::PathBuf;
-use thiserror::Error;
-
-/// A learning algorithm of the three-factor family (SPEC §2.2 table): all update `ΔW = −ι a_preᵀ` and differ only in
-/// the feedback δ of hidden layers and the derivative term of ι. At the output δ = e for all four.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Algorithm {
-    /// Backprop: δ_(n) = W_(n+1)ᵀ (f'(v_(n+1)) ⊙ δ_(n+1)), ι = η sech²(c2 v) δ (eq 2.5). Rate cells only: the
-    /// feedback needs the forward weights (weight transport).
-    BP,
-    /// Feedback alignment: δ_(n) = B_FA(n) (f'(v_(n+1)) ⊙ δ_(n+1)), ι = η sech²(c2 v) δ (eq 2.6). Rate cells only:
-    /// the feedback multiplies signals.
-    FA,
-    /// Broadcast alignment: δ_(n) = B_BA(n) e, ι = η sech²(c2 v) δ (eqs 2.7, 2.11).
-    BA,
-    /// Derivative-free: δ_(n) = B_BA(n) e, ι = η δ.
-    DF,
-}
-
-impl Algorithm {
-    /// Whether hidden layers' feedback is chained back through the layers above (BP, FA) rather than broadcast
-    /// from the output error (BA, DF).
-    pub fn chains(self) -> bool {
-        matches!(self, Algorithm::BP | Algorithm::FA)
-    }
-}
-
-/// Error pools of a checked model (SPEC §2.1).
-pub type ErrorPools = ErrorPoolSpec;
-
-/// A model that failed to load or to check.
-#[derive(Debug, Error)]
-pub enum ModelError {
-    /// The file could not be read.
-    #[error("{}: cannot read the model file: {reason}", file.display())]
-    Read {
-        /// The model file.
-        file: PathBuf,
-        /// Why.
-        reason: String,
-    },
-    /// The file is not a valid model (syntax, unknown or missing field, wrong type).
-    #[error("{}:{line}:{column}: {message}", file.display())]
-    Parse {
-        /// The model file.
-        file: PathBuf,
-        /// 1-based line.
-        line: usize,
-        /// 1-based column.
-        column: usize,
-        /// What is wrong, and what was expected.
-        message: String,
-    },
-    /// A `--set` override could not be applied.
-    #[error("--set {assignment}: {reason}")]
-    Override {
-        /// The override as given.
-        assignment: String,
-        /// Why it failed.
-        reason: String,
-    },
-    /// A field's value is outside its valid range.
-    #[error("field `{field}` = {value}: expected {expected}")]
-    Invalid {
-        /// Dotted path of the field.
-        field: String,
-        /// The value found.
-        value: String,
-        /// What was expected.
-        expected: String,
-    },
-}
-
-fn invalid(field: &str, value: impl std::fmt::Display, expected: impl Into<String>) -> ModelError {
-    ModelError::Invalid {
-        field: field.to_string(),
-        value: value.to_string(),
-        expected: expected.into(),
-    }
-}
 
 /// A checked model: the file it came from plus everything derived from it. Its fields are private: engines and the
 /// executor read the derived quantities (the learning [`Plan`], the [`Roster`], steps) and the sections they need
@@ -130,17 +53,17 @@ impl Model {
     }
 
     /// Where the data come from.
-    pub fn data(&self) -> &super::DataSpec {
+    pub fn data(&self) -> &DataSpec {
         &self.file.data
     }
 
     /// The presentation and training protocol.
-    pub fn protocol(&self) -> &super::ProtocolSpec {
+    pub fn protocol(&self) -> &ProtocolSpec {
         &self.file.protocol
     }
 
     /// What to record.
-    pub fn record(&self) -> &super::RecordSpec {
+    pub fn record(&self) -> &RecordSpec {
         &self.file.record
     }
 
@@ -346,7 +269,7 @@ impl ModelFile {
                 "[] (and record.test_examples: []) for a run of several trials: trials record no rasters",
             ));
         }
-        if let super::Dataset::Teacher(t) = &f.data.dataset {
+        if let super::file::Dataset::Teacher(t) = &f.data.dataset {
             t.check().map_err(|e| match e {
                 snn_data::DataError::Format { path, reason } => {
                     invalid(&path.display().to_string(), "out of range", reason)

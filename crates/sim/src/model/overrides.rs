@@ -5,7 +5,8 @@
 //! model files. Paths are dot-separated field names and list indices (`network.layers.1`); values are written in RON
 //! (`0.5`, `[784, 500, 10]`, `Sum`, `FanInScaled(2.0)`, `Lif(gain: 40.0)`, `None`, `"text"`).
 
-use super::{ModelError, ModelFile};
+use super::error::ModelError;
+use super::file::ModelFile;
 use serde_json::Value;
 
 impl ModelFile {
@@ -81,7 +82,7 @@ fn parse_value(text: &str) -> Result<Value, String> {
         return Err("the value after '=' is empty".into());
     }
     let rewritten = tag_variants(text);
-    let value = super::ron_options()
+    let value = super::file::ron_options()
         .from_str::<Value>(&rewritten)
         .map_err(|e| format!("cannot read `{text}` as a RON value: {}", e.code))?;
     Ok(unwrap_newtypes(value))

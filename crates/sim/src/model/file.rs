@@ -1,0 +1,456 @@
+//! The model file as written: every section and field, with SPEC's defaults, and its RON reading and writing.
+
+use super::error::ModelError;
+use crate::roster::Variable;
+use serde::{Deserialize, Serialize};
+use snn_data::{DatasetKind, TeacherParams};
+use snn_plasticity::{BatchReduction, LearningRate};
+use std::path::{Path, PathBuf};
+
+/// A learning algorithm of the three-factor family (SPEC §2.2 table): all update `ΔW = −ι a_preᵀ` and differ only in
+/// the feedback δ of hidden layers and the derivative term of ι. At the output δ = e for all four.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Algorithm {
+    /// Backprop: δ_(n) = W_(n+1)ᵀ (f'(v_(n+1)) ⊙ δ_(n+1)), ι = η sech²(c2 v) δ (eq 2.5). Rate cells only: the
+    /// feedback needs the forward weights (weight transport).
+    BP,
+    /// Feedback alignment: δ_(n) = B_FA(n) (f'(v_(n+1)) ⊙ δ_(n+1)), ι = η sech²(c2 v) δ (eq 2.6). Rate cells only:
+    /// the feedback multiplies signals.
+    FA,
+    /// Broadcast alignment: δ_(n) = B_BA(n) e, ι = η sech²(c2 v) δ (eqs 2.7, 2.11).
+    BA,
+    /// Derivative-free: δ_(n) = B_BA(n) e, ι = η δ.
+    DF,
+}
+
+impl Algorithm {
+    /// Whether hidden layers' feedback is chained back through the layers above (BP, FA) rather than broadcast
+    /// from the output error (BA, DF).
+    pub fn chains(self) -> bool {
+        matches!(self, Algorithm::BP | Algorithm::FA)
+    }
+}
+
+/// Error pools of a checked model (SPEC §2.1).
+pub type ErrorPools = ErrorPoolSpec;
+
+/// A model file as written: the unchecked parameters of a run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelFile {
+    /// Short name of the model, used in run folder names.
+    pub name: String,
+    /// Seed of every random draw of the run (weights, feedback matrices, data order, test samples).
+    #[serde(default = "defaults::seed")]
+    pub seed: u64,
+    /// Independent trials of the whole protocol in one run (1): trial 0 uses `seed`, trial k > 0 a seed derived
+    /// from (`seed`, k), so each trial has its own network and, for a teacher task, its own teacher. Trials run in
+    /// parallel; the run reports their mean (Samadi Figs 3–4: 500 trials per depth).
+    #[serde(default = "defaults::trials")]
+    pub trials: usize,
+    /// Where the data come from.
+    #[serde(default)]
+    pub data: DataSpec,
+    /// Layer sizes and cell constants.
+    pub network: NetworkSpec,
+    /// Initialisation (Appendix B, SPEC §2.3).
+    #[serde(default)]
+    pub init: InitSpec,
+    /// Learning rule (SPEC §2.2).
+    #[serde(default)]
+    pub learning: LearningSpec,
+    /// Presentation and training protocol (SPEC §2.4).
+    #[serde(default)]
+    pub protocol: ProtocolSpec,
+    /// What to record into the run's HDF5 file.
+    #[serde(default)]
+    pub record: RecordSpec,
+    /// How the simulator computes (never what: every choice gives the same model).
+    #[serde(default)]
+    pub engine: EngineSpec,
+}
+
+/// Choices of computation that do not change the model (results agree to float rounding).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct EngineSpec {
+    /// How a learning first hidden layer, whose input is constant during a presentation, is computed.
+    pub first_layer: FirstLayer,
+    /// How a hidden layer fed by another hidden layer's spikes computes its drive.
+    pub spike_input: SpikeInput,
+}
+
+/// Computation of the drive of a hidden layer whose input is a hidden layer's 0/1 activity (see
+/// `snn_plasticity::spike_input`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum SpikeInput {
+    /// The weights kept transposed through the presentation and the rows of the active inputs summed: the same sums
+    /// as `Product`, without the multiplications by 0 and 1.
+    #[default]
+    ActiveRows,
+    /// The matrix product of the whole activity with the weights on every step, as written in Table 1.
+    Product,
+}
+
+/// Computation of the learning first hidden layer (see `snn_plasticity::gram`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum FirstLayer {
+    /// `Gram` when the batch is smaller than twice the input width (it then needs fewer operations), else `Direct`.
+    #[default]
+    Auto,
+    /// Forward product and weight update on every step, as written in Table 1.
+    Direct,
+    /// Exact carry-forward through the Gram matrix of the batch's inputs; weights materialised once per batch.
+    Gram,
+}
+
+/// The dataset and where to find it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DataSpec {
+    /// Which dataset: `Mnist`, `FashionMnist`, or `Teacher(...)`, the deep-narrow teacher task (SPEC §3).
+    pub dataset: Dataset,
+    /// Folder holding one sub-folder per dataset (`mnist/`, `fashion-mnist/`); relative paths are relative to the
+    /// working directory. The environment variable `SNNSIM_DATA_DIR` overrides it.
+    pub root: PathBuf,
+    /// Download missing files (with SHA-256 verification) instead of failing.
+    pub download: bool,
+    /// Download address; `None` for the dataset's default.
+    pub url: Option<String>,
+    /// Check every file's SHA-256 before reading it.
+    pub verify_checksums: bool,
+    /// Use only the first N training examples (`None`: all 60 000).
+    pub train_limit: Option<usize>,
+    /// Use only the first N test examples (`None`: all 10 000).
+    pub test_limit: Option<usize>,
+    /// Mean of every input feature after standardisation (SPEC §2.3: 0.64).
+    pub input_mean: f64,
+    /// Standard deviation of every input feature after standardisation (SPEC §2.3: 0.8).
+    pub input_std: f64,
+}
+
+impl Default for DataSpec {
+    fn default() -> Self {
+        Self {
+            dataset: Dataset::Mnist,
+            root: PathBuf::from("data"),
+            download: true,
+            url: None,
+            verify_checksums: true,
+            train_limit: None,
+            test_limit: None,
+            input_mean: 0.64,
+            input_std: 0.8,
+        }
+    }
+}
+
+/// Where the examples come from.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
+pub enum Dataset {
+    /// MNIST handwritten digits, read from `<root>/mnist/`.
+    #[default]
+    Mnist,
+    /// Fashion-MNIST, read from `<root>/fashion-mnist/`.
+    FashionMnist,
+    /// A random teacher network labels random inputs (SPEC §3, `snn_data::teacher`), drawn from the run's seed:
+    /// `Teacher(inputs: 2, hidden_layers: 8, width: 2, train_examples: 10000, test_examples: 2000, ...)`.
+    Teacher(TeacherParams),
+}
+
+impl Dataset {
+    /// The files-backed dataset, if this is one.
+    pub fn files(&self) -> Option<DatasetKind> {
+        match self {
+            Dataset::Mnist => Some(DatasetKind::Mnist),
+            Dataset::FashionMnist => Some(DatasetKind::FashionMnist),
+            Dataset::Teacher(_) => None,
+        }
+    }
+}
+
+/// The network: layer sizes, cell constants, error pools.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NetworkSpec {
+    /// Cells per layer, input first, output last (e.g. `[784, 1000, 10]`).
+    pub layers: Vec<usize>,
+    /// The cells of every layer after the input: spiking `Lif` (default) or nonspiking `Rate`.
+    #[serde(default)]
+    pub cells: CellKind,
+    /// LIF constants (SPEC §1).
+    #[serde(default)]
+    pub lif: LifSpec,
+    /// How the excitatory and inhibitory error pools are made (SPEC §2.1).
+    #[serde(default)]
+    pub error_pools: ErrorPoolSpec,
+}
+
+/// The kind of cell of the layers after the input (SPEC §2.5: Table 2 has nonspiking and spiking rows).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize, Default)]
+pub enum CellKind {
+    /// Leaky integrate-and-fire cells stepped every Δt for `protocol.present_ms` (SPEC §1). Default.
+    #[default]
+    Lif,
+    /// Nonspiking rate cells, one step per example: `a = f(v) = max(0, c1 tanh(c2 v))` (eq 2.10) with `c2` =
+    /// `learning.c2`, the same constant as the derivative term of ι. `protocol.dt`, `present_ms` and `settle_ms`
+    /// do not apply.
+    Rate {
+        /// Saturation c1 of the activation (0.82).
+        c1: f32,
+        /// Updates per minibatch (1, SPEC §2.5: one step per example). With k > 1 the minibatch is presented for
+        /// k steps, forward pass and learning on each, as a LIF presentation learns on its 320 steps after the settle
+        /// time (docs/results.md tests this reading of the paper's "same algorithm" with k = 320).
+        #[serde(default = "defaults::one")]
+        steps: usize,
+    },
+}
+
+/// LIF constants (SPEC §1; Δt is `protocol.dt`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LifSpec {
+    /// Membrane time constant τ, ms (20; the paper's "2 ms" is a typo, SPEC §1).
+    pub tau: f32,
+    /// Threshold of the hillock potential (0.4).
+    pub h_th: f32,
+    /// Refractory period, ms (1).
+    pub t_ref: f32,
+}
+
+impl Default for LifSpec {
+    fn default() -> Self {
+        Self {
+            tau: 20.0,
+            h_th: 0.4,
+            t_ref: 1.0,
+        }
+    }
+}
+
+/// The error pools (SPEC §2.1).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
+pub enum ErrorPoolSpec {
+    /// The pools relay e⁺ = max(e, 0) and e⁻ = max(−e, 0) within the same step (exactly Table 1). Default.
+    #[default]
+    Relay,
+    /// The pools are LIF cells driven by `gain · (a_out − y*)` (excitatory) and `gain · (y* − a_out)`
+    /// (inhibitory), so errors carry their own dynamics.
+    Lif {
+        /// Gain from the output/target difference to the pool cells' drive.
+        gain: f32,
+    },
+}
+
+/// Initialisation (SPEC §2.3).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct InitSpec {
+    /// Target mean drive v̄ (8).
+    pub v_mean: f64,
+    /// Target standard deviation of the drive σ_v (10).
+    pub v_std: f64,
+    /// Initial bias b̄ (0.8).
+    pub b_mean: f64,
+    /// Slope α of the linearised activation (c1 c2 = 0.0656).
+    pub alpha: f64,
+}
+
+impl Default for InitSpec {
+    fn default() -> Self {
+        Self {
+            v_mean: 8.0,
+            v_std: 10.0,
+            b_mean: 0.8,
+            alpha: 0.82 * 0.08,
+        }
+    }
+}
+
+/// The learning rule (SPEC §2.2).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LearningSpec {
+    /// `BA` (broadcast alignment, eq 2.7–2.8), `DF` (derivative-free), and with `Rate` cells also `FA` (feedback
+    /// alignment, eq 2.6) and `BP` (backprop, eq 2.5).
+    pub algorithm: Algorithm,
+    /// Learning depth: only the last `depth` weight layers learn (1 ..= layers − 1).
+    pub depth: usize,
+    /// Momentum μ (0.9).
+    pub momentum: f32,
+    /// Per-layer η: `FanIn` (1/fan-in, the paper's), `FanInScaled(k)`, or `Fixed(eta)`.
+    pub learning_rate: LearningRate,
+    /// γ of the broadcast matrices B_BA = γ^D B_FA ⋯ (0.034 for MNIST, eq A.6).
+    pub gamma: f32,
+    /// c2 of the sech²(c2 v) term of ι (0.08).
+    pub c2: f32,
+    /// Whether the derivative terms are 0 for v ≤ 0, as the rectified rate function's (SPEC §1.1, eq 2.11: true).
+    /// `false` uses sech²(c2 v) for every v (the unrectified tanh's derivative): in nonspiking networks a cell
+    /// pushed below v = 0 then keeps learning instead of falling silent for good (docs/results.md).
+    pub rectified_derivative: bool,
+    /// How a minibatch's per-example updates are combined: `Mean` or `Sum` (SPEC §2.4 \[choice\]).
+    pub batch_reduction: BatchReduction,
+}
+
+impl Default for LearningSpec {
+    fn default() -> Self {
+        Self {
+            algorithm: Algorithm::BA,
+            depth: 1,
+            momentum: 0.9,
+            learning_rate: LearningRate::FanIn,
+            gamma: 0.034,
+            c2: 0.08,
+            rectified_derivative: true,
+            batch_reduction: BatchReduction::Mean,
+        }
+    }
+}
+
+/// Presentation and training protocol (SPEC §2.4).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ProtocolSpec {
+    /// Euler step Δt for everything, ms (0.25).
+    pub dt: f32,
+    /// Presentation of one example, ms (100).
+    pub present_ms: f32,
+    /// Initial part of a presentation without learning and without counting the answer, ms (20).
+    pub settle_ms: f32,
+    /// Examples simulated side by side, sharing weights (100).
+    pub batch_size: usize,
+    /// Passes over the training set (30).
+    pub epochs: usize,
+    /// Shuffle the training set at the start of every epoch.
+    pub shuffle: bool,
+    /// Reset h, refractory counters and activities between examples (SPEC §2.4 \[choice\]: true).
+    pub reset_between_examples: bool,
+    /// Learning-curve point every this many training examples (1000); 0 for none.
+    pub curve_every: usize,
+    /// Random test images per learning-curve point (100).
+    pub curve_test_examples: usize,
+    /// Write a checkpoint (`checkpoint.bin` in the run folder) every this many training examples; 0 for none. A
+    /// checkpoint is also written when the run is interrupted (SIGINT, SIGTERM) and when training ends.
+    pub checkpoint_every: usize,
+}
+
+impl Default for ProtocolSpec {
+    fn default() -> Self {
+        Self {
+            dt: 0.25,
+            present_ms: 100.0,
+            settle_ms: 20.0,
+            batch_size: 100,
+            epochs: 30,
+            shuffle: true,
+            reset_between_examples: true,
+            curve_every: 1000,
+            curve_test_examples: 100,
+            checkpoint_every: 10_000,
+        }
+    }
+}
+
+/// What goes into the run's raster file.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RecordSpec {
+    /// Populations to record: `input`, `hidden1` … `hiddenK`, `output`, `error_exc`, `error_inh`; an empty list
+    /// (the default) records all of them.
+    pub populations: Vec<String>,
+    /// Training presentations to record, counted from 0 over the whole run (epoch e, position p is
+    /// `e · train_size + p`).
+    pub train_examples: Vec<u64>,
+    /// Test-set indices to record during the final test.
+    pub test_examples: Vec<usize>,
+    /// State traces of chosen cells of the recorded examples (besides spikes).
+    pub traces: Vec<TraceSpec>,
+    /// Record traces every this many steps (1 = every step).
+    pub trace_every: usize,
+}
+
+/// Variables of chosen cells to record over time (SPEC §1, §2.2).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TraceSpec {
+    /// A population with a state (see the network's roster, [`crate::roster`]): `hidden1` … `hiddenK` or `output`.
+    pub population: String,
+    /// Cell indices within the population.
+    pub cells: Vec<usize>,
+    /// Variables: `v` (drive), `h` (hillock potential, LIF cells), `a` (activity), `iota` (teaching signal ι),
+    /// `delta` (feedback δ). ι and δ are 0 on steps where the layer does not learn.
+    pub variables: Vec<Variable>,
+}
+
+impl Default for RecordSpec {
+    fn default() -> Self {
+        Self {
+            populations: Vec::new(),
+            train_examples: vec![0],
+            test_examples: vec![0, 1, 2],
+            traces: Vec::new(),
+            trace_every: 1,
+        }
+    }
+}
+
+mod defaults {
+    pub fn seed() -> u64 {
+        1
+    }
+    pub fn trials() -> usize {
+        1
+    }
+    pub fn one() -> usize {
+        1
+    }
+}
+
+/// RON options used everywhere: `Some(...)` may be left out (`train_limit: 10000`).
+pub(super) fn ron_options() -> ron::Options {
+    ron::Options::default().with_default_extension(
+        ron::extensions::Extensions::IMPLICIT_SOME | ron::extensions::Extensions::UNWRAP_VARIANT_NEWTYPES,
+    )
+}
+
+impl ModelFile {
+    /// Reads and parses a model file. Errors name the file, the line and column, and what was expected.
+    pub fn from_path(path: &Path) -> Result<Self, ModelError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ModelError::Read {
+            file: path.to_path_buf(),
+            reason: e.to_string(),
+        })?;
+        Self::from_ron(&text, path)
+    }
+
+    /// Parses model text; `origin` names it in errors.
+    pub fn from_ron(text: &str, origin: &Path) -> Result<Self, ModelError> {
+        ron_options()
+            .from_str(text)
+            .map_err(|e: ron::error::SpannedError| ModelError::Parse {
+                file: origin.to_path_buf(),
+                line: e.span.start.line,
+                column: e.span.start.col,
+                message: e.code.to_string(),
+            })
+    }
+
+    /// The model as RON text that [`Self::from_ron`] reads back to an equal value.
+    pub fn to_ron(&self) -> String {
+        let pretty = ron::ser::PrettyConfig::new().struct_names(false).extensions(
+            ron::extensions::Extensions::IMPLICIT_SOME | ron::extensions::Extensions::UNWRAP_VARIANT_NEWTYPES,
+        );
+        ron_options()
+            .to_string_pretty(self, pretty)
+            .expect("a model file always serialises")
+    }
+
+    /// The data folder of this model: `$SNNSIM_DATA_DIR/<dataset>` if the variable is set, else
+    /// `<data.root>/<dataset>` (`None` for a generated dataset).
+    pub fn data_dir(&self) -> Option<PathBuf> {
+        let root = std::env::var_os("SNNSIM_DATA_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| self.data.root.clone());
+        Some(root.join(self.data.dataset.files()?.folder()))
+    }
+}
