@@ -91,16 +91,9 @@ fn interrupted_run_resumes_to_the_same_result() {
     let (a, b) = (read(&whole), read(&cut));
     assert_eq!(a.network, b.network, "final weights identical");
     assert_eq!(a.streams, b.streams);
-    let strip = |d: &Path| -> Vec<String> {
-        std::fs::read_to_string(d.join("curve.csv"))
-            .unwrap()
-            .lines()
-            .map(|l| l.rsplit_once(',').unwrap().0.to_string())
-            .collect()
-    };
     assert_eq!(
-        strip(&whole),
-        strip(&cut),
+        curve_without_elapsed(&whole),
+        curve_without_elapsed(&cut),
         "learning curves identical (elapsed time aside)"
     );
     let acc = |d: &Path| {

@@ -52,18 +52,7 @@ fn run_writes_a_complete_run_folder() {
     assert!(o2.status.success(), "{:?}", text(&o2));
     let first_line = |o: &Output| text(o).0.lines().next().unwrap().split(',').next().unwrap().to_string();
     assert_eq!(first_line(&o), first_line(&o2));
-    assert_eq!(
-        std::fs::read_to_string(run.join("curve.csv"))
-            .unwrap()
-            .lines()
-            .map(|l| l.rsplit_once(',').unwrap().0.to_string())
-            .collect::<Vec<_>>(),
-        std::fs::read_to_string(again.join("curve.csv"))
-            .unwrap()
-            .lines()
-            .map(|l| l.rsplit_once(',').unwrap().0.to_string())
-            .collect::<Vec<_>>(),
-    );
+    assert_eq!(curve_without_elapsed(&run), curve_without_elapsed(&again));
 
     // The raster file opens in h5py (required in CI, where .ci/run installs it).
     let script = format!(
@@ -227,14 +216,7 @@ fn one_and_two_threads_give_identical_outputs() {
     let ck = |d: &Path| snn_sim::checkpoint::Checkpoint::read(&d.join("checkpoint.bin")).unwrap();
     let (a, b) = (ck(&dirs[0]), ck(&dirs[1]));
     assert_eq!((a.network, a.streams, a.model), (b.network, b.streams, b.model));
-    let curve = |d: &Path| -> Vec<String> {
-        std::fs::read_to_string(d.join("curve.csv"))
-            .unwrap()
-            .lines()
-            .map(|l| l.rsplit_once(',').unwrap().0.into())
-            .collect()
-    };
-    assert_eq!(curve(&dirs[0]), curve(&dirs[1]));
+    assert_eq!(curve_without_elapsed(&dirs[0]), curve_without_elapsed(&dirs[1]));
     let summary = |d: &Path| {
         let s: serde_json::Value = serde_json::from_slice(&std::fs::read(d.join("summary.json")).unwrap()).unwrap();
         (

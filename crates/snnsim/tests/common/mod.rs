@@ -80,3 +80,18 @@ pub fn assert_figure(png: &Path, labels: &[&str]) {
         assert!(svg.contains(l), "{}: label {l:?} missing", png.display());
     }
 }
+
+/// The records of a run's `curve.csv`, header included, each without its last field (the elapsed time, which differs
+/// between runs that are otherwise identical).
+pub fn curve_without_elapsed(run: &Path) -> Vec<Vec<String>> {
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_path(run.join("curve.csv"))
+        .unwrap();
+    rdr.records()
+        .map(|r| {
+            let r = r.unwrap();
+            r.iter().take(r.len() - 1).map(String::from).collect()
+        })
+        .collect()
+}
