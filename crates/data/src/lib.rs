@@ -1,5 +1,4 @@
-//! Datasets of snnsim: IDX files, checksummed download, preprocessing (SPEC §2.3), and the synthetic teacher task
-//! of the deep-narrow experiments (SPEC §3).
+#![doc = include_str!("../README.md")]
 
 pub mod catalog;
 pub mod error;

@@ -3,11 +3,11 @@
 //! A step of a hidden layer runs its cells in column blocks, one parallel task per block, on every step. When the
 //! blocks are column ranges of one row-major array, each row of the array holds a piece of every block side by side,
 //! and the hardware prefetcher of the core stepping one block runs on into the next block's piece of the row, which
-//! another core is writing: the cache lines at every boundary of every row travel between the cores on every step.
-//! Measured on the reference machine (2 vCPUs, a `[100, 1000]` LIF step in 4 blocks, docs/performance.md, session 7):
-//! two threads took 75–81 µs per step where one thread took 46–62, while the same blocks in separate allocations took
-//! 32–36 µs on two threads. Here each block is its own `[examples, block cells]` array with rows on cache lines
-//! ([`crate::layout`]): a block's state is one region of memory that only its own task touches.
+//! another core is writing: the cache lines at every boundary of every row travel between the cores on every step, and
+//! two threads can take longer than one (docs/performance.md, "Session 7: each block of a layer in memory of its own
+//! (two threads stop slowing each other down)").
+//! Here each block is its own `[examples, block cells]` array with rows on cache lines ([`crate::layout`]): a block's
+//! state is one region of memory that only its own task touches.
 //!
 //! The block split is fixed by the width alone (never by the number of threads), so every computation per block gives
 //! the same bits at any thread count.

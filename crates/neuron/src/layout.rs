@@ -2,11 +2,9 @@
 //!
 //! Arrays made here have a row stride that is a multiple of 16 elements and a first element on a 64-byte boundary, so
 //! every row, and every column boundary at a multiple of 16 cells, starts a cache line. They are ordinary `Array2`s
-//! whose rows are contiguous (`row.as_slice()` works; the whole array is not one slice). Session 3 laid the hidden
-//! layers' `[examples, cells]` arrays out this way so that threads stepping neighbouring column blocks would not write
-//! the same line; session 7 found that neighbouring blocks in one row still cost two threads more than they gained
-//! (the prefetcher runs across the boundary) and gave each block an allocation of its own
-//! ([`crate::column_blocks`]), whose blocks are made here.
+//! whose rows are contiguous (`row.as_slice()` works; the whole array is not one slice), and threads stepping
+//! neighbouring column blocks never write the same line. Because the prefetcher still runs across a block boundary
+//! within a row, each block of a hidden layer is an allocation of its own ([`crate::column_blocks`]), made here.
 
 use ndarray::{Array2, s};
 use num_traits::Zero;

@@ -1,7 +1,4 @@
-//! Neuron models of snnsim, batched over examples.
-//!
-//! Every population state is a set of arrays of shape `[examples, cells]` (structure of arrays, row-major, f32),
-//! updated in one fused pass per time step. See `../../shared/SPEC.md` §1 (LIF) and §5 (Bernoulli units).
+#![doc = include_str!("../README.md")]
 
 pub mod bernoulli;
 pub mod column_blocks;

@@ -65,7 +65,7 @@ pub fn exp_nonpositive(x: f32) -> f32 {
     let underflow = x < -87.0;
     let x = x.clamp(-87.0, 0.0);
     // n = round(x / ln 2) = ceil(x·log2e − 0.5) (ties up), kept as a float: an f32 → i32 `as` cast saturates, which
-    // compiles to one scalar conversion per lane and stops the loop from vectorising (it was half of ι's time).
+    // compiles to one scalar conversion per lane and stops the loop (the one that forms ι) from vectorising.
     let nf = (x * LOG2E - 0.5).ceil();
     // Fused multiply-adds (one rounding each; one instruction on every CPU we build for: x86-64-v3, aarch64).
     let r = (-nf).mul_add(C2, (-nf).mul_add(C1, x));
@@ -194,7 +194,7 @@ mod tests {
         assert_eq!(sech2(60.0), 0.0);
     }
 
-    /// The float-only range reduction gives the same bits as the integer cast it replaced (n = (x·log2e − 0.5) as
+    /// The float-only range reduction gives the same bits as one through an integer cast (n = (x·log2e − 0.5) as
     /// i32, 2^n = from_bits((n + 127) << 23)), on every 37th f32 in [−87, 0] (about 29 million values).
     #[test]
     fn exp_float_range_reduction_equals_the_integer_cast() {

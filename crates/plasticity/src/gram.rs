@@ -38,8 +38,8 @@
 //!   [`GramDriveBlock::drive_row`]), which reads V anyway.
 //!
 //! Per learning step the drive pass reads V and Q̃ and writes V and v (four `[B, post]` passes); the product reads and
-//! writes Q̃ when an example is active. (The carry of sessions 2–3 kept `V_0`, `σ_k X ΔW_0ᵀ` and `G C_k` apart: six
-//! passes per drive, and two more for `H ← H + G M`.)
+//! writes Q̃ when an example is active. (Keeping `V_0`, `σ_k X ΔW_0ᵀ` and `G C_k` apart instead would take six passes
+//! per drive, and two more for `H ← H + G M`.)
 
 use crate::matmul::mat_mul_into;
 use crate::projection::{Projection, learn_biases};

@@ -1,7 +1,4 @@
-//! Synapses and plasticity of snnsim (SPEC §2.2–2.3).
-//!
-//! Every learning rule of snnsim has the three-factor form `ΔW = −ι a_preᵀ` (Samadi eq 2.13) and differs only in how
-//! the feedback δ and the derivative term of ι are computed; this crate provides the shared parts.
+#![doc = include_str!("../README.md")]
 
 pub mod chain;
 pub mod feedback;

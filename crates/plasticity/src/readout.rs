@@ -4,8 +4,9 @@
 //! A general matrix product (`gemm`) is shaped for wide results: for a `[100, 256]` block of activity and 10 outputs
 //! it packs the whole activity block into its own layout on every call, as much memory traffic as the product itself.
 //! Here two example rows at a time are read straight from the simulator's array against five weight rows, with the
-//! ten partial sums in ten AVX2 registers. Measured on the reference machine (one core, `[100, 256]` · 10 outputs):
-//! 6.0–6.4 µs per block against 8.7–9.0 µs for `gemm` (docs/performance.md, session 6).
+//! ten partial sums in ten AVX2 registers, which takes about a third less time per block than `gemm`
+//! (docs/performance.md, "Session 6: where a real run spends its time, spinning helpers, the alignment diagnostic, the
+//! read-out").
 //!
 //! Summation order (the same on every call, at any thread count, for any set of examples): each of the 8 lanes sums
 //! the cells j ≡ lane (mod 8) in increasing j by fused multiply-adds; the lanes are added as ((0+4) + (2+6)) +

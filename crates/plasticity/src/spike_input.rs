@@ -18,9 +18,10 @@
 //! **Summation order** ([`TransposedBlock::drive`]): for each example and post cell, the active inputs of each column
 //! block below in increasing order, starting from 0; the blocks' sums added into the drive one after the other; then
 //! the bias. This is the order of a matrix product over each block below that runs through its inner dimension in
-//! order, added block by block (what the dense path computes with `gemm`, which gave the same bits on the reference
-//! machine: docs/performance.md, session 8). It is the same on every call, at any thread count, and with or without
-//! AVX2: the vector lanes are independent post cells, each summed in the order above.
+//! order, added block by block (what the dense path computes with `gemm`, which gives the same bits:
+//! docs/performance.md, "Session 8: the second hidden layer sums the weights of its active inputs"). It is the same on
+//! every call, at any thread count, and with or without AVX2: the vector lanes are independent post cells, each summed
+//! in the order above.
 //!
 //! The sum is tiled for the L1 cache: [`TILE`] rows of `Wᵀ` by [`CHUNK`] post cells (16 KiB) are added by every
 //! example of the batch before the next tile; each example's running sums are kept between tiles.

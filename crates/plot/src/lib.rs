@@ -1,6 +1,4 @@
-//! Figures of snnsim runs, drawn from a run folder's files (never by re-running).
-//!
-//! Every figure is written twice, as `<stem>.png` and `<stem>.svg`.
+#![doc = include_str!("../README.md")]
 
 pub mod alignment;
 pub mod curve;

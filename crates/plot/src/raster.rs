@@ -46,19 +46,6 @@ fn hdf5_err(path: &Path, e: impl std::fmt::Display) -> PlotError {
     }
 }
 
-/// Names of the recorded examples in a raster file (`train/00000000`, `test/00000`, …).
-pub fn recorded_examples(file: &hdf5::File) -> Vec<String> {
-    let mut out = Vec::new();
-    for phase in ["train", "test"] {
-        if let Ok(g) = file.group(phase) {
-            let mut names = g.member_names().unwrap_or_default();
-            names.sort();
-            out.extend(names.into_iter().map(|n| format!("{phase}/{n}")));
-        }
-    }
-    out
-}
-
 impl RasterFigure {
     /// Reads example `example` (default: the first recorded test image, else the first training presentation) from
     /// the run's `rasters.h5`.

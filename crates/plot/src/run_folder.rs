@@ -70,10 +70,23 @@ impl RunFolder {
     }
 }
 
+/// Names of the recorded examples in a raster file (`train/00000000`, `test/00000`, …).
+pub fn recorded_examples(file: &hdf5::File) -> Vec<String> {
+    let mut out = Vec::new();
+    for phase in ["train", "test"] {
+        if let Ok(g) = file.group(phase) {
+            let mut names = g.member_names().unwrap_or_default();
+            names.sort();
+            out.extend(names.into_iter().map(|n| format!("{phase}/{n}")));
+        }
+    }
+    out
+}
+
 /// Opens the group of `example` (e.g. `test/00000`) in a raster file; the default is the first recorded test image,
 /// else the first recorded training presentation. Returns the example's name and group.
 pub fn open_example(file: &hdf5::File, path: &Path, example: Option<&str>) -> Result<(String, hdf5::Group), PlotError> {
-    let available = crate::raster::recorded_examples(file);
+    let available = recorded_examples(file);
     let chosen = match example {
         Some(e) => e.to_string(),
         None => available

@@ -4,7 +4,6 @@
 use crate::alignment::AlignmentPoint;
 use crate::error::SimError;
 use serde::{Deserialize, Serialize};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// One point of the learning curve (Samadi Fig 5): accuracy on random test images after some training.
@@ -24,37 +23,50 @@ pub struct CurvePoint {
     pub elapsed_s: f64,
 }
 
-/// A record that is one line of a CSV log.
+/// A record that is one line of a CSV log, written through the `csv` crate.
 pub trait CsvRow {
-    /// The header line (column names).
-    const HEADER: &'static str;
-    /// The record as one CSV line, without the newline.
-    fn row(&self) -> String;
+    /// Column names (the header record).
+    const HEADER: &'static [&'static str];
+    /// The record's fields, formatted as they are written.
+    fn fields(&self) -> Vec<String>;
 }
 
 impl CsvRow for CurvePoint {
-    const HEADER: &'static str = "examples,epoch,test_accuracy,test_examples,train_accuracy,elapsed_s";
-    fn row(&self) -> String {
-        format!(
-            "{},{},{:.6},{},{:.6},{:.3}",
-            self.examples, self.epoch, self.test_accuracy, self.test_examples, self.train_accuracy, self.elapsed_s
-        )
+    const HEADER: &'static [&'static str] = &[
+        "examples",
+        "epoch",
+        "test_accuracy",
+        "test_examples",
+        "train_accuracy",
+        "elapsed_s",
+    ];
+    fn fields(&self) -> Vec<String> {
+        vec![
+            self.examples.to_string(),
+            self.epoch.to_string(),
+            format!("{:.6}", self.test_accuracy),
+            self.test_examples.to_string(),
+            format!("{:.6}", self.train_accuracy),
+            format!("{:.3}", self.elapsed_s),
+        ]
     }
 }
 
 impl CsvRow for AlignmentPoint {
-    const HEADER: &'static str = "examples,population,angle_deg,samples";
-    fn row(&self) -> String {
-        format!(
-            "{},{},{:.4},{}",
-            self.examples, self.population, self.angle_deg, self.samples
-        )
+    const HEADER: &'static [&'static str] = &["examples", "population", "angle_deg", "samples"];
+    fn fields(&self) -> Vec<String> {
+        vec![
+            self.examples.to_string(),
+            self.population.clone(),
+            format!("{:.4}", self.angle_deg),
+            self.samples.to_string(),
+        ]
     }
 }
 
 /// Appends records to a CSV file, flushing each one (a run stopped early keeps what it measured).
 pub struct CsvLog<T: CsvRow> {
-    out: std::io::BufWriter<std::fs::File>,
+    out: csv::Writer<std::fs::File>,
     path: PathBuf,
     rows: std::marker::PhantomData<T>,
 }
@@ -64,43 +76,45 @@ pub type CurveWriter = CsvLog<CurvePoint>;
 
 impl<T: CsvRow> CsvLog<T> {
     /// Column names.
-    pub const HEADER: &'static str = T::HEADER;
+    pub const HEADER: &'static [&'static str] = T::HEADER;
 
     /// Creates the file with its header; an existing file is an error.
     pub fn create(path: &Path) -> Result<Self, SimError> {
         let f = std::fs::File::create_new(path).map_err(|e| SimError::output(path, e))?;
         let mut w = Self::over(f, path);
-        w.line(T::HEADER)?;
+        w.record(T::HEADER)?;
         Ok(w)
     }
 
     fn over(f: std::fs::File, path: &Path) -> Self {
         Self {
-            out: std::io::BufWriter::new(f),
+            out: csv::Writer::from_writer(f),
             path: path.to_path_buf(),
             rows: std::marker::PhantomData,
         }
     }
 
-    fn line(&mut self, s: &str) -> Result<(), SimError> {
-        writeln!(self.out, "{s}")
-            .and_then(|()| self.out.flush())
-            .map_err(|e| SimError::output(&self.path, e))
+    fn record<I: IntoIterator<Item = F>, F: AsRef<[u8]>>(&mut self, fields: I) -> Result<(), SimError> {
+        self.out
+            .write_record(fields)
+            .map_err(|e| SimError::output(&self.path, e))?;
+        self.out.flush().map_err(|e| SimError::output(&self.path, e))
     }
 
     /// Appends one record.
     pub fn push(&mut self, record: &T) -> Result<(), SimError> {
-        self.line(&record.row())
+        self.record(record.fields())
     }
 
     /// The whole file for `records`, header included.
     pub fn render(records: &[T]) -> String {
-        let mut s = format!("{}\n", T::HEADER);
-        for r in records {
-            s.push_str(&r.row());
-            s.push('\n');
-        }
-        s
+        let mut w = csv::Writer::from_writer(Vec::new());
+        let written = w
+            .write_record(T::HEADER)
+            .and_then(|()| records.iter().try_for_each(|r| w.write_record(r.fields())));
+        written.expect("CSV written to memory");
+        let bytes = w.into_inner().expect("CSV written to memory");
+        String::from_utf8(bytes).expect("CSV of UTF-8 fields")
     }
 
     /// Opens an existing file to append to it (a resumed run).
@@ -113,55 +127,71 @@ impl<T: CsvRow> CsvLog<T> {
     }
 }
 
-/// Parses one `curve.csv` data line (the columns of [`CurvePoint`]'s [`CsvRow::HEADER`]).
-pub fn parse_curve_row(line: &str) -> Option<CurvePoint> {
-    let f: Vec<&str> = line.split(',').collect();
-    if f.len() != 6 {
-        return None;
-    }
-    Some(CurvePoint {
-        examples: f[0].parse().ok()?,
-        epoch: f[1].parse().ok()?,
-        test_accuracy: f[2].parse().ok()?,
-        test_examples: f[3].parse().ok()?,
-        train_accuracy: f[4].parse().ok()?,
-        elapsed_s: f[5].parse().ok()?,
-    })
+/// `fields` as one CSV line without its newline (for messages).
+fn csv_line(fields: &[&str]) -> String {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(fields).expect("CSV written to memory");
+    let bytes = w.into_inner().expect("CSV written to memory");
+    let line = String::from_utf8(bytes).expect("CSV of UTF-8 fields");
+    line.trim_end_matches('\n').to_string()
 }
 
-/// Reads a `curve.csv` back.
-pub fn read_curve(path: &Path) -> Result<Vec<CurvePoint>, SimError> {
-    let text = std::fs::read_to_string(path).map_err(|e| SimError::output(path, e))?;
-    let mut lines = text.lines();
-    if lines.next() != Some(CurveWriter::HEADER) {
-        return Err(SimError::output(
-            path,
-            format!("expected the header `{}`", CurveWriter::HEADER),
-        ));
+/// Reads the CSV file `path`, whose first record must be `header`, and turns every further record into a `T` with
+/// `parse`; a record `parse` rejects is an error naming its line and `expected`.
+fn read_records<T>(
+    path: &Path,
+    header: &[&str],
+    expected: &str,
+    mut parse: impl FnMut(&csv::StringRecord) -> Option<T>,
+) -> Result<Vec<T>, SimError> {
+    let file = std::fs::File::open(path).map_err(|e| SimError::output(path, e))?;
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(file);
+    let mut records = reader.records();
+    let bad_header = || SimError::output(path, format!("expected the header `{}`", csv_line(header)));
+    match records.next() {
+        Some(Ok(first)) if first.iter().eq(header.iter().copied()) => {}
+        Some(Err(e)) => return Err(SimError::output(path, e)),
+        _ => return Err(bad_header()),
     }
-    lines
-        .enumerate()
-        .map(|(i, l)| {
-            parse_curve_row(l)
-                .ok_or_else(|| SimError::output(path, format!("line {}: expected 6 comma-separated numbers", i + 2)))
+    records
+        .map(|r| {
+            let r = r.map_err(|e| SimError::output(path, e))?;
+            parse(&r).ok_or_else(|| {
+                let line = r.position().map_or(0, |p| p.line());
+                SimError::output(path, format!("line {line}: expected {expected}"))
+            })
         })
         .collect()
 }
 
+/// Parses the fields of one `curve.csv` data record (the columns of [`CurvePoint`]'s [`CsvRow::HEADER`]).
+pub fn parse_curve_row(fields: &csv::StringRecord) -> Option<CurvePoint> {
+    if fields.len() != CurvePoint::HEADER.len() {
+        return None;
+    }
+    fields.deserialize(None).ok()
+}
+
+/// Reads a `curve.csv` back.
+pub fn read_curve(path: &Path) -> Result<Vec<CurvePoint>, SimError> {
+    read_records(path, CurveWriter::HEADER, "6 comma-separated numbers", parse_curve_row)
+}
+
 /// Reads a `trial_curves.csv` back: one learning curve per trial, in trial order.
 pub fn read_trial_curves(path: &Path) -> Result<Vec<Vec<CurvePoint>>, SimError> {
-    let text = std::fs::read_to_string(path).map_err(|e| SimError::output(path, e))?;
-    let mut lines = text.lines();
-    let header = format!("trial,{}", CurveWriter::HEADER);
-    if lines.next() != Some(header.as_str()) {
-        return Err(SimError::output(path, format!("expected the header `{header}`")));
-    }
+    let header: Vec<&str> = std::iter::once("trial")
+        .chain(CurveWriter::HEADER.iter().copied())
+        .collect();
+    let rows = read_records(path, &header, "a trial index and 6 numbers", |r| {
+        let trial: usize = r.get(0)?.parse().ok()?;
+        let point = parse_curve_row(&r.iter().skip(1).collect())?;
+        Some((trial, point))
+    })?;
     let mut curves: Vec<Vec<CurvePoint>> = Vec::new();
-    for (i, l) in lines.enumerate() {
-        let bad = || SimError::output(path, format!("line {}: expected a trial index and 6 numbers", i + 2));
-        let (trial, rest) = l.split_once(',').ok_or_else(bad)?;
-        let trial: usize = trial.parse().map_err(|_| bad())?;
-        let point = parse_curve_row(rest).ok_or_else(bad)?;
+    for (trial, point) in rows {
         if trial >= curves.len() {
             curves.resize_with(trial + 1, Vec::new);
         }
@@ -172,35 +202,13 @@ pub fn read_trial_curves(path: &Path) -> Result<Vec<Vec<CurvePoint>>, SimError> 
 
 /// Reads an `alignment.csv` back.
 pub fn read_alignment(path: &Path) -> Result<Vec<AlignmentPoint>, SimError> {
-    let text = std::fs::read_to_string(path).map_err(|e| SimError::output(path, e))?;
-    let mut lines = text.lines();
-    if lines.next() != Some(AlignmentPoint::HEADER) {
-        return Err(SimError::output(
-            path,
-            format!("expected the header `{}`", AlignmentPoint::HEADER),
-        ));
-    }
-    lines
-        .enumerate()
-        .map(|(i, l)| {
-            let bad = || {
-                SimError::output(
-                    path,
-                    format!("line {}: expected examples,population,angle_deg,samples", i + 2),
-                )
-            };
-            let f: Vec<&str> = l.split(',').collect();
-            if f.len() != 4 {
-                return Err(bad());
-            }
-            Ok(AlignmentPoint {
-                examples: f[0].parse().map_err(|_| bad())?,
-                population: f[1].to_string(),
-                angle_deg: f[2].parse().map_err(|_| bad())?,
-                samples: f[3].parse().map_err(|_| bad())?,
-            })
-        })
-        .collect()
+    let expected = csv_line(AlignmentPoint::HEADER);
+    read_records(path, AlignmentPoint::HEADER, &expected, |r| {
+        if r.len() != AlignmentPoint::HEADER.len() {
+            return None;
+        }
+        r.deserialize(None).ok()
+    })
 }
 
 /// The machine-readable summary of a run (`summary.json`).
@@ -251,4 +259,100 @@ pub struct Summary {
 
 fn one() -> usize {
     1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn point(examples: u64, train_accuracy: f64) -> CurvePoint {
+        CurvePoint {
+            examples,
+            epoch: 0,
+            test_accuracy: 0.5,
+            test_examples: 100,
+            train_accuracy,
+            elapsed_s: 1.25,
+        }
+    }
+
+    #[test]
+    fn files_are_written_and_read_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let curve = vec![point(0, f64::NAN), point(50, 0.4)];
+        let path = dir.path().join("curve.csv");
+        let mut log = CurveWriter::create(&path).unwrap();
+        for p in &curve {
+            log.push(p).unwrap();
+        }
+        let text = "examples,epoch,test_accuracy,test_examples,train_accuracy,elapsed_s\n\
+                    0,0,0.500000,100,NaN,1.250\n\
+                    50,0,0.500000,100,0.400000,1.250\n";
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), text);
+        assert_eq!(CurveWriter::render(&curve), text);
+        let back = read_curve(&path).unwrap();
+        assert!(back[0].train_accuracy.is_nan());
+        assert_eq!(back[1], curve[1]);
+
+        let path = dir.path().join("alignment.csv");
+        let points = vec![AlignmentPoint {
+            examples: 50,
+            population: "hidden1".into(),
+            angle_deg: 89.09314,
+            samples: 10568,
+        }];
+        std::fs::write(&path, CsvLog::render(&points)).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(
+            text,
+            "examples,population,angle_deg,samples\n50,hidden1,89.0931,10568\n"
+        );
+        assert_eq!(read_alignment(&path).unwrap()[0].angle_deg, 89.0931);
+
+        let path = dir.path().join("trial_curves.csv");
+        std::fs::write(
+            &path,
+            "trial,examples,epoch,test_accuracy,test_examples,train_accuracy,elapsed_s\n\
+             1,50,0,0.5,100,0.4,1.25\n0,0,0,0.5,100,NaN,1.25\n",
+        )
+        .unwrap();
+        let curves = read_trial_curves(&path).unwrap();
+        assert_eq!(curves.len(), 2);
+        assert_eq!(curves[1], vec![curve[1].clone()]);
+    }
+
+    #[test]
+    fn bad_files_are_named_with_their_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("curve.csv");
+        std::fs::write(&path, "examples,epoch\n").unwrap();
+        let e = read_curve(&path).unwrap_err().to_string();
+        assert!(
+            e.contains("curve.csv")
+                && e.contains(
+                    "expected the header `examples,epoch,test_accuracy,test_examples,train_accuracy,elapsed_s`"
+                ),
+            "{e}"
+        );
+        let header = "examples,epoch,test_accuracy,test_examples,train_accuracy,elapsed_s";
+        std::fs::write(&path, format!("{header}\n0,0,0.5,100,NaN,0.0\n50,0,x,100,0.4,1.0\n")).unwrap();
+        let e = read_curve(&path).unwrap_err().to_string();
+        assert!(e.contains("line 3: expected 6 comma-separated numbers"), "{e}");
+        std::fs::write(&path, format!("{header}\n0,0,0.5,100,NaN\n")).unwrap();
+        let e = read_curve(&path).unwrap_err().to_string();
+        assert!(e.contains("line 2: expected 6 comma-separated numbers"), "{e}");
+
+        let path = dir.path().join("alignment.csv");
+        std::fs::write(&path, "examples,population,angle_deg,samples\n50,hidden1,89.1\n").unwrap();
+        let e = read_alignment(&path).unwrap_err().to_string();
+        assert!(
+            e.contains("line 2: expected examples,population,angle_deg,samples"),
+            "{e}"
+        );
+
+        let path = dir.path().join("trial_curves.csv");
+        std::fs::write(&path, format!("trial,{header}\nfirst,0,0,0.5,100,NaN,0.0\n")).unwrap();
+        let e = read_trial_curves(&path).unwrap_err().to_string();
+        assert!(e.contains("line 2: expected a trial index and 6 numbers"), "{e}");
+    }
 }

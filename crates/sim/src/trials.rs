@@ -31,18 +31,24 @@ pub struct Trial {
 pub struct TrialRow<'a>(pub &'a Trial);
 
 impl CsvRow for TrialRow<'_> {
-    const HEADER: &'static str = "trial,seed,test_accuracy,test_examples,train_examples,train_s";
-    fn row(&self) -> String {
+    const HEADER: &'static [&'static str] = &[
+        "trial",
+        "seed",
+        "test_accuracy",
+        "test_examples",
+        "train_examples",
+        "train_s",
+    ];
+    fn fields(&self) -> Vec<String> {
         let (t, o) = (self.0, &self.0.outcome);
-        format!(
-            "{},{},{:.6},{},{},{:.3}",
-            t.trial,
-            t.seed,
-            o.test_accuracy(),
-            o.test_total,
-            o.train_examples_seen,
-            o.train_s
-        )
+        vec![
+            t.trial.to_string(),
+            t.seed.to_string(),
+            format!("{:.6}", o.test_accuracy()),
+            o.test_total.to_string(),
+            o.train_examples_seen.to_string(),
+            format!("{:.3}", o.train_s),
+        ]
     }
 }
 
@@ -50,9 +56,19 @@ impl CsvRow for TrialRow<'_> {
 pub struct TrialCurveRow<'a>(pub usize, pub &'a CurvePoint);
 
 impl CsvRow for TrialCurveRow<'_> {
-    const HEADER: &'static str = "trial,examples,epoch,test_accuracy,test_examples,train_accuracy,elapsed_s";
-    fn row(&self) -> String {
-        format!("{},{}", self.0, self.1.row())
+    const HEADER: &'static [&'static str] = &[
+        "trial",
+        "examples",
+        "epoch",
+        "test_accuracy",
+        "test_examples",
+        "train_accuracy",
+        "elapsed_s",
+    ];
+    fn fields(&self) -> Vec<String> {
+        let mut f = vec![self.0.to_string()];
+        f.extend(self.1.fields());
+        f
     }
 }
 

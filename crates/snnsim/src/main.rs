@@ -1,5 +1,4 @@
-//! `snnsim`: the command line. Thin by design: parse, set up threads and progress display, call `snn_sim`.
-
+#![doc = include_str!("../README.md")]
 // The doc comments of the argument types are the command's --help text, where `<DIR>` names a value as usual.
 #![allow(rustdoc::invalid_html_tags)]
 

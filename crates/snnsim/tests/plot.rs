@@ -1,0 +1,110 @@
+//! End-to-end test of `snnsim plot`: figures drawn from run folders.
+
+mod common;
+
+use common::*;
+use std::path::PathBuf;
+
+/// `snnsim plot raster` and `plot curve` draw PNG and SVG from real run folders; wrong folders and examples fail
+/// clearly.
+#[test]
+fn plots_are_drawn_from_run_folders() {
+    let Some(data) = data_root() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let runs: Vec<PathBuf> = (1..=2).map(|s| tmp.path().join(format!("run{s}"))).collect();
+    for (k, run) in runs.iter().enumerate() {
+        let seed = (k + 1).to_string();
+        let args = small_run(&["--out", run.to_str().unwrap(), "--seed", &seed, "-q"]);
+        assert!(snnsim(&args, Some(&data)).status.success());
+    }
+    let o = snnsim(&["plot", "raster", runs[0].to_str().unwrap()], None);
+    assert!(o.status.success(), "{:?}", text(&o));
+    assert!(text(&o).0.contains("raster-test-00000.png"));
+    assert_figure(
+        &runs[0].join("plots/raster-test-00000.png"),
+        &[
+            "time (ms)",
+            "Spike raster, test image 0",
+            "200 of 784 cells",
+            "hidden1",
+            "100 cells",
+            "output",
+            "error_exc",
+            "error_inh",
+        ],
+    );
+    let o = snnsim(
+        &[
+            "plot",
+            "raster",
+            runs[0].to_str().unwrap(),
+            "--example",
+            "train/00000000",
+            "-o",
+            tmp.path().join("r").to_str().unwrap(),
+        ],
+        None,
+    );
+    assert!(o.status.success(), "{:?}", text(&o));
+    assert_figure(&tmp.path().join("r.png"), &["training presentation 0"]);
+
+    let stem = tmp.path().join("figs/curves");
+    let o = snnsim(
+        &[
+            "plot",
+            "curve",
+            runs[0].to_str().unwrap(),
+            runs[1].to_str().unwrap(),
+            "-o",
+            stem.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert!(o.status.success(), "{:?}", text(&o));
+    assert_figure(
+        &stem.with_extension("png"),
+        &[
+            "training examples",
+            "test accuracy (%)",
+            "small_lif_ba",
+            "(2 runs)",
+            "2 SEM",
+        ],
+    );
+
+    // Alignment of the hidden layer's broadcast signal with backprop's, both runs averaged.
+    let stem = tmp.path().join("figs/alignment");
+    let o = snnsim(
+        &[
+            "plot",
+            "alignment",
+            runs[0].to_str().unwrap(),
+            runs[1].to_str().unwrap(),
+            "-o",
+            stem.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert!(o.status.success(), "{:?}", text(&o));
+    assert_figure(
+        &stem.with_extension("png"),
+        &["teaching signal (degrees)", ": hidden1 (2 runs)"],
+    );
+
+    let o = snnsim(
+        &["plot", "raster", runs[0].to_str().unwrap(), "--example", "test/99999"],
+        None,
+    );
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        err.contains("no recorded example `test/99999`") && err.contains("test/00000"),
+        "{err}"
+    );
+    let o = snnsim(&["plot", "curve", tmp.path().join("nope").to_str().unwrap()], None);
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(err.contains("nope: not a run folder (no such folder)"), "{err}");
+    let o = snnsim(&["plot", "raster", data.to_str().unwrap()], None);
+    assert!(text(&o).1.contains("not a run folder (summary.json"), "{:?}", text(&o));
+}
