@@ -53,7 +53,8 @@ def main():
         for mod, path in files.items():
             text = open(path).read().split("#[cfg(test)]")[0]
             children = set(re.findall(r"^\s*(?:pub(?:\([^)]*\))?\s+)?mod\s+(\w+)\s*;", text, re.M))
-            code = re.sub(r"//[^\n]*", "", text)
+            code = re.sub(r'"(?:[^"\\]|\\.)*"', '""', text)  # string literals name no module
+            code = re.sub(r"//[^\n]*", "", code)
             decls = []
             for indent, decl in re.findall(r"^(\s*)(?:pub(?:\([^)]*\))?\s+)?use\s+([^;]+);", code, re.M):
                 if indent and decl.startswith("super"):
