@@ -29,7 +29,7 @@ impl Prepared {
     /// standardised in the same way.
     pub fn load(model: &Model) -> Result<Self, SimError> {
         let d = model.data();
-        let (Some(kind), Some(dir)) = (d.dataset.files(), model.file().data_dir()) else {
+        let (Some(kind), Some(dir)) = (d.dataset.files(), model.data_dir()) else {
             return Self::teacher(model);
         };
         let missing = kind.files().iter().any(|f| !dir.join(f.name).exists());

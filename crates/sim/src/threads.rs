@@ -3,8 +3,8 @@
 //! A step of the simulator has two parallel regions (the hidden layers' forward blocks, then their learning blocks)
 //! separated by a few microseconds of serial work (the output layer, the error pools). Rayon lets an idle worker
 //! yield to the kernel a few dozen times and then sleep on a futex; waking it again costs tens of microseconds on a
-//! virtual machine, twice a step, 800 times a presentation (session 4 measured 29 % of a run's wall time as system
-//! time). [`IdleWait::Spin`] keeps the helpers busy instead: each runs a job that looks for work in the pool
+//! virtual machine, twice a step, 800 times a presentation (29 % of a run's wall time was system time: docs/
+//! performance.md, "Session 4: fewer bytes per step, and what a real run costs"). [`IdleWait::Spin`] keeps the helpers busy instead: each runs a job that looks for work in the pool
 //! (`rayon::yield_now`) in a loop until the run ends, so a parallel region finds them awake and no one sleeps.
 //!
 //! Which thread runs which block never depends on this choice (blocks are fixed, sums are in a fixed order), so
@@ -19,7 +19,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 pub enum IdleWait {
     /// Helpers keep looking for work (100 % of their cores while the run lasts): no sleep and wake-up between the
     /// parallel regions of a step. Faster in `snnsim bench` on the reference machine, no faster over a whole run
-    /// (docs/performance.md, session 6).
+    /// (docs/performance.md, "Session 6: where a real run spends its time").
     Spin,
     /// Rayon's own policy: helpers yield, then sleep until woken. The default; the only sensible one when runs share
     /// cores.

@@ -93,10 +93,7 @@ pub fn run_trials(model: &Model, observer: &mut dyn Observer, stop: &AtomicBool)
         let trials: Vec<Result<Trial, SimError>> = (start..(start + group).min(n))
             .into_par_iter()
             .map(|k| {
-                let mut file = model.file().clone();
-                file.seed = trial_seed(model.seed(), k);
-                file.trials = 1;
-                let m = file.check()?;
+                let m = model.trial(trial_seed(model.seed(), k))?;
                 let own;
                 let data = match &shared {
                     Some(d) => d,
@@ -108,7 +105,7 @@ pub fn run_trials(model: &Model, observer: &mut dyn Observer, stop: &AtomicBool)
                 let outcome = Experiment::new(&m)?.run(data, &mut Silent, None)?;
                 Ok(Trial {
                     trial: k,
-                    seed: file.seed,
+                    seed: m.seed(),
                     outcome,
                 })
             })

@@ -384,3 +384,60 @@ fn present(
     };
     engine.present(net, &mut p, &mut Watch::with(&mut NoProbe))
 }
+
+/// The rate engine shows its populations to probes through the roster like the LIF engine: activity and drive of
+/// every layer, ι and δ of the layers that learned on the step, the graded input; nothing it does not have.
+#[test]
+fn the_rate_engine_shows_its_populations_to_probes() {
+    use snn_sim::probe::{Probe, StepView};
+    use snn_sim::roster::Variable;
+    #[derive(Default)]
+    struct Seen {
+        steps: Vec<usize>,
+        values: Vec<(String, Variable, Option<ndarray::Array2<f32>>)>,
+    }
+    impl Probe for Seen {
+        fn after_step(&mut self, step: usize, view: &dyn StepView) {
+            self.steps.push(step);
+            for (id, pop) in view.roster().iter() {
+                for v in [Variable::A, Variable::V, Variable::H, Variable::Iota, Variable::Delta] {
+                    let values = view.values(id, v).map(|x| x.to_owned());
+                    self.values.push((pop.name.clone(), v, values));
+                }
+            }
+        }
+    }
+    let x = array![[1.5f32, -0.25], [0.3, 0.9]];
+    let model = tiny_model("BA", 1, 0.0);
+    let mut engine = RateEngine::new(&model, 2);
+    let mut net = tiny_network("BA");
+    let mut seen = Seen::default();
+    let mut noise = snn_sim::seeds::Streams::from_seed(0).noise;
+    let mut p = Presentation {
+        inputs: x.view(),
+        labels: &[1, 0],
+        phase: Phase::Train,
+        noise: &mut noise,
+    };
+    engine.present(&mut net, &mut p, &mut Watch::with(&mut seen));
+    assert_eq!(seen.steps, [0]);
+    let get = |name: &str, v: Variable| {
+        seen.values
+            .iter()
+            .find(|(n, var, _)| n == name && *var == v)
+            .map(|(_, _, x)| x.clone())
+            .unwrap()
+    };
+    assert_eq!(engine.roster().names(), ["input", "hidden1", "output"]);
+    assert_eq!(get("input", Variable::A).unwrap(), x);
+    assert_eq!(get("input", Variable::V), None, "the input has no drive");
+    assert_eq!(get("hidden1", Variable::A).unwrap(), engine.activity(0));
+    assert_eq!(get("output", Variable::V).unwrap(), engine.drive(1));
+    assert_eq!(get("output", Variable::Iota).unwrap(), engine.iota(1));
+    assert_eq!(
+        get("hidden1", Variable::Iota),
+        None,
+        "at depth 1 the hidden layer does not learn"
+    );
+    assert_eq!(get("hidden1", Variable::H), None, "rate cells have no hillock");
+}

@@ -39,8 +39,11 @@ fn a_run_of_trials_reports_each_trial_and_their_mean() {
     let dir = &report.dir;
     let summary: Summary = serde_json::from_slice(&std::fs::read(dir.join("summary.json")).unwrap()).unwrap();
     assert_eq!((summary.status.as_str(), summary.trials), ("finished", 4));
-    let table = std::fs::read_to_string(dir.join("trials.csv")).unwrap();
-    let rows: Vec<Vec<&str>> = table.lines().skip(1).map(|l| l.split(',').collect()).collect();
+    let rows: Vec<csv::StringRecord> = csv::Reader::from_path(dir.join("trials.csv"))
+        .unwrap()
+        .records()
+        .map(Result::unwrap)
+        .collect();
     assert_eq!(rows.len(), 4);
     let seeds: Vec<u64> = rows.iter().map(|r| r[1].parse().unwrap()).collect();
     assert_eq!(seeds, (0..4).map(|k| trial_seed(1, k)).collect::<Vec<_>>());

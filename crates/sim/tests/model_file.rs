@@ -166,3 +166,70 @@ fn impossible_parameters_are_rejected_with_the_field() {
     assert!(check("data.train_limit=0").contains("data.train_limit"));
     assert!(check("name=\"a/b\"").contains("name"));
 }
+
+/// Recording settings are checked against the network's roster by name: a trace must name a population with a state
+/// (not the graded input, not an error pool), and a variable that population shows.
+#[test]
+fn traces_are_checked_against_the_roster_of_populations() {
+    let (_, m) = main_model();
+    let check = |s: &str| {
+        let mut m = m.clone();
+        m.set(s).unwrap();
+        m.check().map(|_| ()).map_err(|e| e.to_string())
+    };
+    let e = check(r#"record.traces=[(population:"input",cells:[0],variables:[a])]"#).unwrap_err();
+    assert!(
+        e.contains("`record.traces.0.population` = \"input\"") && e.contains("one of hidden1, output"),
+        "{e}"
+    );
+    let e = check(r#"record.traces=[(population:"error_exc",cells:[0],variables:[a])]"#).unwrap_err();
+    assert!(e.contains("record.traces.0.population"), "{e}");
+    let e = check(r#"record.traces=[(population:"hidden2",cells:[0],variables:[v])]"#).unwrap_err();
+    assert!(e.contains("record.traces.0.population"), "{e}");
+    assert!(check(r#"record.traces=[(population:"output",cells:[9],variables:[v,h,a,iota,delta])]"#).is_ok());
+    assert!(check(r#"record.populations=["error_inh","input"]"#).is_ok());
+    let model = m.check().unwrap();
+    let roster = model.roster();
+    assert_eq!(
+        roster.names(),
+        ["input", "hidden1", "output", "error_exc", "error_inh"],
+        "raster order"
+    );
+    assert_eq!(roster.get(roster.find("hidden1").unwrap()).cells, 1000);
+}
+
+/// The algorithm is resolved once into a plan: which layers learn with which η and derivative term, and how each
+/// hidden layer's feedback arrives (SPEC §2.2 table).
+#[test]
+fn the_algorithm_becomes_a_plan_of_layers_and_feedback_pathways() {
+    use snn_plasticity::{Derivative, Reach};
+    let (_, m) = main_model();
+    let plan_of = |sets: &[&str]| {
+        let mut m = m.clone();
+        for s in sets {
+            m.set(s).unwrap();
+        }
+        m.check().unwrap().plan().clone()
+    };
+    let ba = plan_of(&["network.layers=[784,630,370,10]", "learning.depth=2"]);
+    assert_eq!(ba.learning_flags(), [false, true, true]);
+    assert_eq!(ba.learning_hidden_layers(), [1]);
+    assert_eq!(ba.layer(1).eta, 1.0 / 630.0);
+    assert_eq!(ba.layer(2).derivative, Derivative::Sech2 { c2: 0.08 });
+    assert!(ba.broadcasts() && ba.feedback_plans().len() == 2);
+    assert!(ba.feedback(0).own_matrix && ba.feedback(0).gamma == 0.034);
+    let update = ba.update(100);
+    assert_eq!((update.momentum, update.scale, update.decay), (0.9, 0.01, 0.0));
+    let df = plan_of(&["learning.algorithm=DF"]);
+    assert_eq!(df.layer(0).derivative, Derivative::One);
+    let rate = [
+        "network.cells=Rate(c1:0.82)",
+        "record.train_examples=[]",
+        "record.test_examples=[]",
+    ];
+    let bp = plan_of(&[&rate[..], &["learning.algorithm=BP"]].concat());
+    assert_eq!(bp.feedback(0).reach, Reach::Chained);
+    assert!(!bp.feedback(0).own_matrix, "backprop's feedback is the forward weights");
+    let fa = plan_of(&[&rate[..], &["learning.algorithm=FA"]].concat());
+    assert!(fa.feedback(0).reach == Reach::Chained && fa.feedback(0).own_matrix);
+}

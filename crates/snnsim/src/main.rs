@@ -363,7 +363,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Check { model, overrides } => {
             let m = RunRequest::new(model, overrides).resolve()?;
             out!("{}", m.to_ron());
-            let (algorithm, learning) = (m.file().learning.algorithm, m.plan().learning_flags());
+            let (algorithm, learning) = (m.algorithm(), m.plan().learning_flags());
             if m.is_rate() {
                 eprintln!(
                     "ok: nonspiking rate cells, one step per example, algorithm {:?}, weight layers learning: {:?}",

@@ -37,6 +37,26 @@ impl Model {
         self.file.to_ron()
     }
 
+    /// The model of one trial of a run of trials (`trials.rs`): this model with seed `seed` and a single trial,
+    /// checked again.
+    pub fn trial(&self, seed: u64) -> Result<Model, ModelError> {
+        let mut file = self.file.clone();
+        file.seed = seed;
+        file.trials = 1;
+        file.check()
+    }
+
+    /// The data folder (`$SNNSIM_DATA_DIR` or `data.root`, then the dataset's folder); `None` for a generated
+    /// dataset.
+    pub fn data_dir(&self) -> Option<std::path::PathBuf> {
+        self.file.data_dir()
+    }
+
+    /// The learning algorithm as the model file names it (for messages: engines read the [`Plan`]).
+    pub fn algorithm(&self) -> Algorithm {
+        self.file.learning.algorithm
+    }
+
     /// The model's name.
     pub fn name(&self) -> &str {
         &self.file.name
@@ -339,7 +359,10 @@ impl ModelFile {
             Roster::lif(layers)
         };
         let names = roster.names();
-        for (i, name) in f.record.populations.iter().enumerate() {
+        // A rate network records no rasters (refused below), so its `record.populations` is not read: a LIF file's
+        // list (with the error pools) stays valid when its cells are overridden to `Rate`.
+        let listed = if rate { &[][..] } else { &f.record.populations[..] };
+        for (i, name) in listed.iter().enumerate() {
             if roster.find(name).is_none() {
                 return Err(invalid(
                     &format!("record.populations.{i}"),

@@ -3,7 +3,7 @@
 //!
 //! Each hidden layer's arrays are kept in column blocks of [`block_width`] cells, each block in memory of its own
 //! ([`ColumnBlocks`]): the parallel tasks of a step never touch each other's cache lines (docs/performance.md,
-//! "Column blocks"). The output layer is one block.
+//! "Session 7: each block of a layer in memory of its own"). The output layer is one block.
 
 use crate::alignment::Reference;
 use crate::model::{ErrorPools, Model};
