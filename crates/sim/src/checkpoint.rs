@@ -82,7 +82,8 @@ pub struct Checkpoint {
 
 impl Checkpoint {
     /// Writes the checkpoint to `path` atomically: a temporary file beside it, synced, then renamed over the old one,
-    /// so a checkpoint on disk is always complete.
+    /// so a checkpoint on disk is always complete; when the write fails (a full disk, say) the temporary file is
+    /// removed and the previous checkpoint stays as it was.
     pub fn write_atomic(&self, path: &Path) -> Result<(), SimError> {
         let bytes = postcard::to_stdvec(self).map_err(|e| SimError::output(path, format!("encoding: {e}")))?;
         let tmp = path.with_extension("bin.tmp");
@@ -94,7 +95,11 @@ impl Checkpoint {
         };
         write().map_err(|e| {
             let _ = std::fs::remove_file(&tmp);
-            SimError::output(path, format!("cannot write the checkpoint: {e}"))
+            SimError::write(
+                path,
+                "the checkpoint (the previous checkpoint, if any, is left as it was)",
+                &e,
+            )
         })
     }
 

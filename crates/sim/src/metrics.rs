@@ -85,7 +85,7 @@ impl<T: CsvRow> CsvLog<T> {
     fn line(&mut self, s: &str) -> Result<(), SimError> {
         writeln!(self.out, "{s}")
             .and_then(|()| self.out.flush())
-            .map_err(|e| SimError::output(&self.path, e))
+            .map_err(|e| SimError::write(&self.path, "a record", &e))
     }
 
     /// Appends one record.

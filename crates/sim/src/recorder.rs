@@ -31,8 +31,19 @@ pub struct RasterFile {
     every: usize,
 }
 
-fn h5err(path: &Path, e: hdf5::Error) -> SimError {
-    SimError::output(path, format!("HDF5: {e}"))
+/// An HDF5 error met while `doing` something to the file at `path`. HDF5 reports a full disk only deep in its error
+/// stack (`errno = 28` in its POSIX driver's frame; the message on top is about its metadata cache), so the whole
+/// stack is searched, and the file system asked, before the error is shown as HDF5 gives it.
+fn h5err(path: &Path, doing: &str, e: hdf5::Error) -> SimError {
+    use crate::error::{filesystem_full, full_disk_in_text};
+    let in_stack = || {
+        e.stack()
+            .and_then(|frames| frames.iter().find_map(|f| full_disk_in_text(f.desc())))
+    };
+    match in_stack().or_else(|| filesystem_full(path)) {
+        Some(full) => SimError::output(path, format!("{full} while {doing}")),
+        None => SimError::output(path, format!("HDF5 error while {doing}: {e}")),
+    }
 }
 
 fn text(s: &str) -> VarLenUnicode {
@@ -63,7 +74,7 @@ impl RasterFile {
         if path.exists() {
             return Err(SimError::output(path, "exists already; refusing to overwrite"));
         }
-        let file = hdf5::File::create_excl(path).map_err(|e| h5err(path, e))?;
+        let file = hdf5::File::create_excl(path).map_err(|e| h5err(path, "creating the raster file", e))?;
         let f = &model.file;
         let attrs = || -> hdf5::Result<()> {
             file.new_attr::<VarLenUnicode>()
@@ -86,7 +97,7 @@ impl RasterFile {
             file.new_attr_builder().with_data(&names).create("populations")?;
             Ok(())
         };
-        attrs().map_err(|e| h5err(path, e))?;
+        attrs().map_err(|e| h5err(path, "writing the run's attributes", e))?;
         Ok(Self {
             file,
             path: path.to_path_buf(),
@@ -102,7 +113,7 @@ impl RasterFile {
         if !path.exists() {
             return Self::create(path, model);
         }
-        let file = hdf5::File::open_rw(path).map_err(|e| h5err(path, e))?;
+        let file = hdf5::File::open_rw(path).map_err(|e| h5err(path, "opening the raster file to continue it", e))?;
         let prune = || -> hdf5::Result<()> {
             if let Ok(train) = file.group("train") {
                 for name in train.member_names()? {
@@ -116,7 +127,7 @@ impl RasterFile {
             }
             file.flush()
         };
-        prune().map_err(|e| h5err(path, e))?;
+        prune().map_err(|e| h5err(path, "removing the examples recorded after the checkpoint", e))?;
         let f = &model.file;
         Ok(Self {
             file,
@@ -196,13 +207,17 @@ impl RasterFile {
             }
             self.file.flush()
         };
-        write().map_err(|e| h5err(&self.path, e))
+        write().map_err(|e| h5err(&self.path, &format!("writing the rasters of {name}"), e))
     }
 
     /// Flushes and closes the file.
     pub fn close(self) -> Result<(), SimError> {
-        self.file.flush().map_err(|e| h5err(&self.path, e))?;
-        self.file.close().map_err(|e| h5err(&self.path, e))
+        self.file
+            .flush()
+            .map_err(|e| h5err(&self.path, "flushing the raster file", e))?;
+        self.file
+            .close()
+            .map_err(|e| h5err(&self.path, "closing the raster file", e))
     }
 }
 
