@@ -424,8 +424,20 @@ pub fn resume(run_dir: &Path, observer: &mut dyn Observer, stop: &AtomicBool) ->
             "this run has finished; there is nothing to resume",
         ));
     }
-    let model = ModelFile::from_path(&run_dir.join("model.ron"))?.check()?;
-    let checkpoint = Checkpoint::read(&run_dir.join("checkpoint.bin"))?;
+    let model_path = run_dir.join("model.ron");
+    let model = ModelFile::from_path(&model_path)?.check()?;
+    let checkpoint_path = run_dir.join("checkpoint.bin");
+    let checkpoint = Checkpoint::read(&checkpoint_path)?;
+    if checkpoint.model != model.file.to_ron() {
+        // An intact checkpoint (its SHA-256 checked) of a different model: the folder's files were mixed up.
+        return Err(SimError::output(
+            &checkpoint_path,
+            format!(
+                "the checkpoint was taken for another model than {}: refusing to resume",
+                model_path.display()
+            ),
+        ));
+    }
     let (mut exp, progress) = Experiment::restore(&model, checkpoint)?;
     let dir = RunDir {
         path: run_dir.to_path_buf(),

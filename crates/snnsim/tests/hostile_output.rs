@@ -5,6 +5,9 @@
 //!   These tests mount a small tmpfs in a private mount namespace (`unshare -m`, as root, or `unshare -rm` where user
 //!   namespaces are allowed), so that nothing stays mounted whatever happens; where neither works they say they are
 //!   skipped.
+//! - A damaged `checkpoint.bin` (garbage, truncated, bytes flipped): `--resume` says the file is corrupt or truncated,
+//!   naming it, instead of taking it for a checkpoint of another model; a real checkpoint of another model is still
+//!   refused as such.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -241,4 +244,126 @@ fn a_disk_full_from_the_start_names_the_first_file_that_does_not_fit() {
     );
     assert_eq!(err.trim_end(), expected);
     assert_eq!(files(&disk.copy), ["model.ron"], "no partial file");
+}
+
+/// A short finished run made resumable again (its summary says interrupted), to damage its checkpoint.
+fn resumable_run(dir: &Path, seed: &str, data: &Path) {
+    let mut args = small_run(
+        dir,
+        &[
+            "data.train_limit=100",
+            "data.test_limit=100",
+            "protocol.curve_every=50",
+            "protocol.curve_test_examples=20",
+            "record.train_examples=[0]",
+            "record.test_examples=[0]",
+        ],
+    );
+    args.extend(["--seed".into(), seed.into()]);
+    let o = snnsim(&args, data);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let s = std::fs::read_to_string(dir.join("summary.json")).unwrap();
+    std::fs::write(dir.join("summary.json"), s.replace("\"finished\"", "\"interrupted\"")).unwrap();
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for f in std::fs::read_dir(from).unwrap() {
+        let f = f.unwrap();
+        std::fs::copy(f.path(), to.join(f.file_name())).unwrap();
+    }
+}
+
+/// Garbage, garbage after the right header, a truncated file, an empty one, and bytes flipped in the middle: each
+/// is refused as corrupt or truncated, naming checkpoint.bin, and the run folder is left as it was.
+#[test]
+fn resuming_from_a_damaged_checkpoint_says_it_is_corrupt() {
+    let Some(data) = data_root() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let base = tmp.path().join("base");
+    resumable_run(&base, "7", &data);
+    let good = std::fs::read(base.join("checkpoint.bin")).unwrap();
+    let mut x = 0x9e37_79b9_7f4a_7c15_u64;
+    let mut random = |n: usize| -> Vec<u8> {
+        (0..n)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                (x >> 24) as u8
+            })
+            .collect()
+    };
+    let mut header_then_garbage = good[..20].to_vec();
+    header_then_garbage.extend(random(good.len() - 20));
+    let mut flipped = good.clone();
+    let middle = good.len() / 2;
+    for b in &mut flipped[middle..middle + 16] {
+        *b = !*b;
+    }
+    let mut one_bit = good.clone();
+    one_bit[good.len() / 3] ^= 1;
+    let cases = [
+        ("random", random(good.len()), "corrupt"),
+        ("header then garbage", header_then_garbage, "corrupt"),
+        ("bytes flipped in the middle", flipped, "corrupt"),
+        ("one bit flipped", one_bit, "corrupt"),
+        ("half the file", good[..good.len() / 2].to_vec(), "truncated"),
+        ("empty", Vec::new(), "truncated"),
+    ];
+    for (i, (what, bytes, expected)) in cases.into_iter().enumerate() {
+        let dir = tmp.path().join(format!("case{i}"));
+        copy_dir(&base, &dir);
+        let path = dir.join("checkpoint.bin");
+        std::fs::write(&path, &bytes).unwrap();
+        let before = std::fs::read(dir.join("summary.json")).unwrap();
+        let o = snnsim(
+            &["run", "--resume", dir.to_str().unwrap(), "-q"].map(String::from),
+            &data,
+        );
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(1), "{what}: {err}");
+        let head = format!(
+            "error: {}: not a readable snnsim checkpoint: it is {expected} (",
+            path.display()
+        );
+        assert!(err.starts_with(&head), "{what}: {err}");
+        assert!(
+            !err.contains("another model") && !err.contains("panicked"),
+            "{what}: {err}"
+        );
+        assert_eq!(
+            std::fs::read(dir.join("summary.json")).unwrap(),
+            before,
+            "{what}: summary untouched"
+        );
+        assert_eq!(std::fs::read(&path).unwrap(), bytes, "{what}: checkpoint untouched");
+    }
+}
+
+/// An intact checkpoint of another model (another seed) in the run folder is refused as taken for another model,
+/// naming both files.
+#[test]
+fn resuming_from_another_models_checkpoint_says_so() {
+    let Some(data) = data_root() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let run = tmp.path().join("run");
+    let other = tmp.path().join("other");
+    resumable_run(&run, "7", &data);
+    resumable_run(&other, "8", &data);
+    std::fs::copy(other.join("checkpoint.bin"), run.join("checkpoint.bin")).unwrap();
+    let o = snnsim(
+        &["run", "--resume", run.to_str().unwrap(), "-q"].map(String::from),
+        &data,
+    );
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert_eq!(
+        err.trim_end(),
+        format!(
+            "error: {}: the checkpoint was taken for another model than {}: refusing to resume",
+            run.join("checkpoint.bin").display(),
+            run.join("model.ron").display()
+        )
+    );
 }
