@@ -16,9 +16,18 @@ use serde::{Deserialize, Serialize};
 use std::io::Write;
 use std::path::Path;
 
-/// Version of the checkpoint layout; a file of another version is refused. Format 3: the network's feedback as
-/// pathways (`Network { forward, feedback }`) and the presentation noise stream among the streams.
+/// Version of the checkpoint layout; a file of another version is refused. Format 3 frames the encoded state with a
+/// marker, its length and its SHA-256, so that a damaged file is named as such (formats 1 and 2 were the bare
+/// encoding), and holds the network's feedback as pathways (`Network { forward, feedback }`) and the presentation
+/// noise stream among the streams.
 pub const FORMAT: u32 = 3;
+
+/// The first bytes of every checkpoint file (format 3 on).
+const MAGIC: &[u8; 8] = b"SNNSIMCK";
+/// Marker, format (u32), payload length (u64) and payload SHA-256, before the payload (all little-endian).
+const HEADER: usize = MAGIC.len() + 4 + 8 + 32;
+/// A payload length beyond any network snnsim trains (1 TiB): a damaged header, not a truncated file.
+const MAX_PAYLOAD: u64 = 1 << 40;
 
 /// Where training stands, besides the network and the random streams.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -82,10 +91,93 @@ pub struct Checkpoint {
 }
 
 impl Checkpoint {
+    /// The file's bytes: [`MAGIC`], [`FORMAT`], the payload's length and SHA-256, then the payload (the checkpoint
+    /// encoded with postcard).
+    pub fn to_bytes(&self) -> Result<Vec<u8>, postcard::Error> {
+        use sha2::{Digest, Sha256};
+        let payload = postcard::to_stdvec(self)?;
+        let mut bytes = Vec::with_capacity(HEADER + payload.len());
+        bytes.extend_from_slice(MAGIC);
+        bytes.extend_from_slice(&FORMAT.to_le_bytes());
+        bytes.extend_from_slice(&(payload.len() as u64).to_le_bytes());
+        bytes.extend_from_slice(&Sha256::digest(&payload));
+        bytes.extend_from_slice(&payload);
+        Ok(bytes)
+    }
+
+    /// A checkpoint from a file's bytes; the error says what is wrong with them (truncated, corrupt, another format).
+    /// The payload is decoded only once its length and SHA-256 are found right, so damage anywhere in the file is
+    /// reported as such rather than as whatever the damaged bytes happen to decode to.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, String> {
+        use sha2::{Digest, Sha256};
+        const UNREADABLE: &str = "not a readable snnsim checkpoint";
+        if bytes.len() < MAGIC.len() || &bytes[..MAGIC.len()] != MAGIC {
+            if MAGIC.starts_with(bytes) {
+                return Err(format!("{UNREADABLE}: it is truncated ({} bytes)", bytes.len()));
+            }
+            if let Some(old) = legacy_format(bytes) {
+                return Err(format!("checkpoint format {old} but this snnsim reads format {FORMAT}"));
+            }
+            return Err(format!(
+                "{UNREADABLE}: it is corrupt (it does not begin with the checkpoint marker)"
+            ));
+        }
+        if bytes.len() < HEADER {
+            return Err(format!(
+                "{UNREADABLE}: it is truncated ({} bytes, shorter than the {HEADER}-byte header)",
+                bytes.len()
+            ));
+        }
+        let format = u32::from_le_bytes(bytes[8..12].try_into().expect("4 bytes"));
+        if format != FORMAT {
+            return Err(format!(
+                "checkpoint format {format} but this snnsim reads format {FORMAT}"
+            ));
+        }
+        let announced = u64::from_le_bytes(bytes[12..20].try_into().expect("8 bytes"));
+        let payload = &bytes[HEADER..];
+        if announced > MAX_PAYLOAD {
+            return Err(format!(
+                "{UNREADABLE}: it is corrupt (its header announces {announced} bytes)"
+            ));
+        }
+        if (payload.len() as u64) < announced {
+            return Err(format!(
+                "{UNREADABLE}: it is truncated ({} bytes where its header announces {})",
+                bytes.len(),
+                announced.saturating_add(HEADER as u64)
+            ));
+        }
+        if payload.len() as u64 > announced {
+            return Err(format!(
+                "{UNREADABLE}: it is corrupt ({} bytes where its header announces {})",
+                bytes.len(),
+                announced + HEADER as u64
+            ));
+        }
+        if Sha256::digest(payload).as_slice() != &bytes[20..HEADER] {
+            return Err(format!(
+                "{UNREADABLE}: it is corrupt (its contents do not match the SHA-256 written with them)"
+            ));
+        }
+        let checkpoint: Self = postcard::from_bytes(payload)
+            .map_err(|e| format!("{UNREADABLE}: it is corrupt (its contents do not decode: {e})"))?;
+        if checkpoint.format != FORMAT {
+            return Err(format!(
+                "{UNREADABLE}: it is corrupt (format {} inside, {FORMAT} outside)",
+                checkpoint.format
+            ));
+        }
+        Ok(checkpoint)
+    }
+
     /// Writes the checkpoint to `path` atomically: a temporary file beside it, synced, then renamed over the old one,
-    /// so a checkpoint on disk is always complete.
+    /// so a checkpoint on disk is always complete; when the write fails (a full disk, say) the temporary file is
+    /// removed and the previous checkpoint stays as it was.
     pub fn write_atomic(&self, path: &Path) -> Result<(), SimError> {
-        let bytes = postcard::to_stdvec(self).map_err(|e| SimError::output(path, format!("encoding: {e}")))?;
+        let bytes = self
+            .to_bytes()
+            .map_err(|e| SimError::output(path, format!("encoding: {e}")))?;
         let tmp = path.with_extension("bin.tmp");
         let write = || -> std::io::Result<()> {
             let mut f = std::fs::File::create(&tmp)?;
@@ -95,7 +187,11 @@ impl Checkpoint {
         };
         write().map_err(|e| {
             let _ = std::fs::remove_file(&tmp);
-            SimError::output(path, format!("cannot write the checkpoint: {e}"))
+            SimError::write(
+                path,
+                "the checkpoint (the previous checkpoint, if any, is left as it was)",
+                &e,
+            )
         })
     }
 
@@ -103,17 +199,16 @@ impl Checkpoint {
     pub fn read(path: &Path) -> Result<Self, SimError> {
         let bytes =
             std::fs::read(path).map_err(|e| SimError::output(path, format!("cannot read the checkpoint: {e}")))?;
-        let unreadable = |e: postcard::Error| SimError::output(path, format!("not a readable snnsim checkpoint ({e})"));
-        // The format number comes first, so a checkpoint of another layout is named as such, not as corrupt.
-        let (format, _) = postcard::take_from_bytes::<u32>(&bytes).map_err(unreadable)?;
-        if format != FORMAT {
-            return Err(SimError::output(
-                path,
-                format!("checkpoint format {format} but this snnsim reads format {FORMAT}"),
-            ));
-        }
-        postcard::from_bytes(&bytes).map_err(unreadable)
+        Self::from_bytes(&bytes).map_err(|reason| SimError::output(path, reason))
     }
+}
+
+/// The format number of a checkpoint written before format 3 (the bare postcard encoding: the format number, then the
+/// model's RON text), if `bytes` look like one.
+fn legacy_format(bytes: &[u8]) -> Option<u32> {
+    let (format, rest) = postcard::take_from_bytes::<u32>(bytes).ok()?;
+    let (model, _) = postcard::take_from_bytes::<&str>(rest).ok()?;
+    ((1..FORMAT).contains(&format) && model.trim_start().starts_with('(')).then_some(format)
 }
 
 /// Where checkpoints go, and whether the run should stop. The executor asks after every minibatch.
@@ -138,5 +233,140 @@ impl Checkpoints for NoCheckpoints {
     }
     fn stop_requested(&self) -> bool {
         false
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::{Array1, Array2};
+    use snn_plasticity::Projection;
+
+    fn checkpoint() -> Checkpoint {
+        let weights = Array2::from_shape_fn((3, 4), |(i, j)| (i * 4 + j) as f32 * 0.25 - 1.0);
+        Checkpoint {
+            format: FORMAT,
+            model: "(name: \"m\", network: (layers: [4, 3]))".into(),
+            network: Network {
+                forward: vec![Projection::new(weights, Array1::from_elem(3, 0.8))],
+                feedback: Vec::new(),
+            },
+            streams: Streams::from_seed(5),
+            progress: Progress::start(10, 20),
+        }
+    }
+
+    fn refusal(bytes: &[u8]) -> String {
+        Checkpoint::from_bytes(bytes).expect_err("refused")
+    }
+
+    #[test]
+    fn a_checkpoint_reads_back_as_written() {
+        let ck = checkpoint();
+        let bytes = ck.to_bytes().unwrap();
+        assert_eq!(&bytes[..8], b"SNNSIMCK");
+        assert_eq!(Checkpoint::from_bytes(&bytes).unwrap(), ck);
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("checkpoint.bin");
+        ck.write_atomic(&path).unwrap();
+        assert_eq!(Checkpoint::read(&path).unwrap(), ck);
+        assert!(!path.with_extension("bin.tmp").exists());
+    }
+
+    #[test]
+    fn every_truncation_is_named_as_such() {
+        let bytes = checkpoint().to_bytes().unwrap();
+        for len in [
+            0,
+            1,
+            7,
+            8,
+            20,
+            HEADER - 1,
+            HEADER,
+            HEADER + 1,
+            bytes.len() / 2,
+            bytes.len() - 1,
+        ] {
+            let e = refusal(&bytes[..len]);
+            assert!(
+                e.starts_with("not a readable snnsim checkpoint: it is truncated ("),
+                "{len} bytes: {e}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_flipped_byte_anywhere_after_the_format_is_corruption() {
+        let bytes = checkpoint().to_bytes().unwrap();
+        for at in (12..bytes.len()).step_by(7).chain([bytes.len() - 1]) {
+            let mut bad = bytes.clone();
+            bad[at] ^= 0x5a;
+            let e = refusal(&bad);
+            let named = e.contains("it is corrupt") || (at < 20 && e.contains("it is truncated"));
+            assert!(
+                e.starts_with("not a readable snnsim checkpoint: ") && named,
+                "byte {at}: {e}"
+            );
+        }
+        let mut longer = bytes.clone();
+        longer.extend_from_slice(b"more");
+        assert!(refusal(&longer).contains("it is corrupt"), "{}", refusal(&longer));
+    }
+
+    #[test]
+    fn garbage_is_corrupt_not_another_format() {
+        // Bytes from a small xorshift generator: no marker, whatever they decode to.
+        let mut x = 0x2545_f491_4f6c_dd1d_u64;
+        let mut garbage = || {
+            (0..4096)
+                .map(|_| {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    x as u8
+                })
+                .collect::<Vec<u8>>()
+        };
+        for _ in 0..50 {
+            let e = refusal(&garbage());
+            assert_eq!(
+                e,
+                "not a readable snnsim checkpoint: it is corrupt (it does not begin with the checkpoint marker)"
+            );
+        }
+        // The marker and the right format, then garbage.
+        let mut framed = MAGIC.to_vec();
+        framed.extend_from_slice(&FORMAT.to_le_bytes());
+        framed.extend(garbage());
+        let e = refusal(&framed);
+        assert!(e.contains("it is corrupt") || e.contains("it is truncated"), "{e}");
+        // A payload that hashes right but does not decode (a bug, not damage) is still corruption, not a panic.
+        let payload = b"\x03(not a checkpoint";
+        let mut fake = MAGIC.to_vec();
+        fake.extend_from_slice(&FORMAT.to_le_bytes());
+        fake.extend_from_slice(&(payload.len() as u64).to_le_bytes());
+        {
+            use sha2::{Digest, Sha256};
+            fake.extend_from_slice(&Sha256::digest(payload));
+        }
+        fake.extend_from_slice(payload);
+        assert!(
+            refusal(&fake).contains("it is corrupt (its contents do not decode"),
+            "{}",
+            refusal(&fake)
+        );
+    }
+
+    #[test]
+    fn another_format_is_named_with_both_numbers() {
+        let mut bytes = checkpoint().to_bytes().unwrap();
+        bytes[8..12].copy_from_slice(&4u32.to_le_bytes());
+        assert_eq!(refusal(&bytes), "checkpoint format 4 but this snnsim reads format 3");
+        // A format-2 file: the bare postcard encoding, the format number first.
+        let mut old = checkpoint();
+        old.format = 2;
+        let old = postcard::to_stdvec(&old).unwrap();
+        assert_eq!(refusal(&old), "checkpoint format 2 but this snnsim reads format 3");
     }
 }

@@ -95,10 +95,12 @@ impl<T: CsvRow> CsvLog<T> {
     }
 
     fn record<I: IntoIterator<Item = F>, F: AsRef<[u8]>>(&mut self, fields: I) -> Result<(), SimError> {
-        self.out
-            .write_record(fields)
-            .map_err(|e| SimError::output(&self.path, e))?;
-        self.out.flush().map_err(|e| SimError::output(&self.path, e))
+        let path = &self.path;
+        self.out.write_record(fields).map_err(|e| match e.kind() {
+            csv::ErrorKind::Io(io) => SimError::write(path, "a record", io),
+            _ => SimError::output(path, e),
+        })?;
+        self.out.flush().map_err(|e| SimError::write(path, "a record", &e))
     }
 
     /// Appends one record.

@@ -32,8 +32,19 @@ pub struct RasterFile {
     every: usize,
 }
 
-fn h5err(path: &Path, e: hdf5::Error) -> SimError {
-    SimError::output(path, format!("HDF5: {e}"))
+/// An HDF5 error met while `doing` something to the file at `path`. HDF5 reports a full disk only deep in its error
+/// stack (`errno = 28` in its POSIX driver's frame; the message on top is about its metadata cache), so the whole
+/// stack is searched, and the file system asked, before the error is shown as HDF5 gives it.
+fn h5err(path: &Path, doing: &str, e: hdf5::Error) -> SimError {
+    use crate::error::{filesystem_full, full_disk_in_text};
+    let in_stack = || {
+        e.stack()
+            .and_then(|frames| frames.iter().find_map(|f| full_disk_in_text(f.desc())))
+    };
+    match in_stack().or_else(|| filesystem_full(path)) {
+        Some(full) => SimError::output(path, format!("{full} while {doing}")),
+        None => SimError::output(path, format!("HDF5 error while {doing}: {e}")),
+    }
 }
 
 fn text(s: &str) -> VarLenUnicode {
@@ -64,7 +75,7 @@ impl RasterFile {
         if path.exists() {
             return Err(SimError::output(path, "exists already; refusing to overwrite"));
         }
-        let file = hdf5::File::create_excl(path).map_err(|e| h5err(path, e))?;
+        let file = hdf5::File::create_excl(path).map_err(|e| h5err(path, "creating the raster file", e))?;
         let protocol = model.protocol();
         let attrs = || -> hdf5::Result<()> {
             file.new_attr::<VarLenUnicode>()
@@ -87,7 +98,7 @@ impl RasterFile {
             file.new_attr_builder().with_data(&names).create("populations")?;
             Ok(())
         };
-        attrs().map_err(|e| h5err(path, e))?;
+        attrs().map_err(|e| h5err(path, "writing the run's attributes", e))?;
         Ok(Self {
             file,
             path: path.to_path_buf(),
@@ -99,11 +110,44 @@ impl RasterFile {
     /// Reopens the raster file of an interrupted run to continue it: examples recorded after `seen` training
     /// presentations (which the resumed run records again) and the final test's examples are removed. Creates the
     /// file if it is missing.
+    ///
+    /// A file HDF5 can no longer open or prune (an example left half-written, e.g. when the disk filled up) is kept
+    /// beside the new one as `rasters.h5.damaged` (`.damaged.2`, … if that exists), and the resumed run records into a
+    /// new file: nothing already written is lost, and the run can continue.
     pub fn reopen(path: &Path, model: &Model, seen: u64) -> Result<Self, SimError> {
         if !path.exists() {
             return Self::create(path, model);
         }
-        let file = hdf5::File::open_rw(path).map_err(|e| h5err(path, e))?;
+        match Self::prune(path, seen) {
+            Ok(file) => Ok(Self {
+                file,
+                path: path.to_path_buf(),
+                dt_ms: f64::from(model.protocol().dt),
+                every: model.record().trace_every.max(1),
+            }),
+            Err(damaged) => {
+                let aside = (1..)
+                    .map(|k| match k {
+                        1 => path.with_extension("h5.damaged"),
+                        k => path.with_extension(format!("h5.damaged.{k}")),
+                    })
+                    .find(|p| !p.exists())
+                    .expect("a free name");
+                std::fs::rename(path, &aside).map_err(|e| {
+                    SimError::output(
+                        path,
+                        format!("{damaged}; and it cannot be set aside as {}: {e}", aside.display()),
+                    )
+                })?;
+                Self::create(path, model)
+            }
+        }
+    }
+
+    /// The raster file at `path` opened for writing, with the examples recorded after `seen` training presentations
+    /// and the final test's removed.
+    fn prune(path: &Path, seen: u64) -> Result<hdf5::File, SimError> {
+        let file = hdf5::File::open_rw(path).map_err(|e| h5err(path, "opening the raster file to continue it", e))?;
         let prune = || -> hdf5::Result<()> {
             if let Ok(train) = file.group("train") {
                 for name in train.member_names()? {
@@ -117,13 +161,8 @@ impl RasterFile {
             }
             file.flush()
         };
-        prune().map_err(|e| h5err(path, e))?;
-        Ok(Self {
-            file,
-            path: path.to_path_buf(),
-            dt_ms: f64::from(model.protocol().dt),
-            every: model.record().trace_every.max(1),
-        })
+        prune().map_err(|e| h5err(path, "removing the examples recorded after the checkpoint", e))?;
+        Ok(file)
     }
 
     /// Path of the file.
@@ -196,13 +235,17 @@ impl RasterFile {
             }
             self.file.flush()
         };
-        write().map_err(|e| h5err(&self.path, e))
+        write().map_err(|e| h5err(&self.path, &format!("writing the rasters of {name}"), e))
     }
 
     /// Flushes and closes the file.
     pub fn close(self) -> Result<(), SimError> {
-        self.file.flush().map_err(|e| h5err(&self.path, e))?;
-        self.file.close().map_err(|e| h5err(&self.path, e))
+        self.file
+            .flush()
+            .map_err(|e| h5err(&self.path, "flushing the raster file", e))?;
+        self.file
+            .close()
+            .map_err(|e| h5err(&self.path, "closing the raster file", e))
     }
 }
 

@@ -174,22 +174,38 @@ impl RunDir {
         &self.path
     }
 
-    /// Writes `name` atomically: a temporary file in the folder, then a rename over the old one.
+    /// Writes `name` atomically: a temporary file in the folder, synced, then a rename over the old one. When the
+    /// write fails (a full disk, say) the temporary file is removed and the old file stays as it was.
     pub fn write_atomic(&self, name: &str, contents: &[u8]) -> Result<(), SimError> {
+        use std::io::Write;
         let dest = self.path.join(name);
         let tmp = self.path.join(format!(".{name}.tmp"));
-        std::fs::write(&tmp, contents)
-            .and_then(|()| std::fs::rename(&tmp, &dest))
-            .map_err(|e| SimError::output(&dest, e))
+        let write = || -> std::io::Result<()> {
+            let mut f = std::fs::File::create(&tmp)?;
+            f.write_all(contents)?;
+            f.sync_all()?;
+            std::fs::rename(&tmp, &dest)
+        };
+        write().map_err(|e| {
+            let _ = std::fs::remove_file(&tmp);
+            SimError::write(
+                &dest,
+                &format!("a new {name} (the old one, if any, is left as it was)"),
+                &e,
+            )
+        })
     }
 
-    /// Writes a file that must not exist yet.
+    /// Writes a file that must not exist yet; when the write fails, the partial file is removed.
     pub fn write_new(&self, name: &str, contents: &[u8]) -> Result<(), SimError> {
         use std::io::Write;
         let dest = self.path.join(name);
-        std::fs::File::create_new(&dest)
-            .and_then(|mut f| f.write_all(contents))
-            .map_err(|e| SimError::output(&dest, e))
+        let mut f = std::fs::File::create_new(&dest).map_err(|e| SimError::write(&dest, name, &e))?;
+        f.write_all(contents).map_err(|e| {
+            drop(f);
+            let _ = std::fs::remove_file(&dest);
+            SimError::write(&dest, name, &e)
+        })
     }
 }
 
@@ -355,12 +371,17 @@ pub fn execute(request: &RunRequest, observer: &mut dyn Observer, stop: &AtomicB
         let mut exp = Experiment::new(&model)?;
         let mut checkpoints = FolderCheckpoints::new(dir.path(), stop);
         let outcome = exp.run_from(&data, &mut rec, rasters.as_ref(), None, &mut checkpoints);
-        if let Some(rasters) = rasters {
-            rasters.close()?;
-        }
-        outcome
+        finish(outcome, rasters)
     })();
     conclude(dir, summary, result, started, 0.0)
+}
+
+/// Closes the raster file after training and testing. The error that stopped the run, if any, is the one reported:
+/// closing a file whose write failed (on a full disk, say) fails again, with a less telling message.
+fn finish(outcome: Result<Outcome, SimError>, rasters: Option<RasterFile>) -> Result<Outcome, SimError> {
+    let closed = rasters.map_or(Ok(()), RasterFile::close);
+    let outcome = outcome?;
+    closed.map(|()| outcome)
 }
 
 /// Runs the trials of a `trials: N` model and writes `trials.csv`, `trial_curves.csv`, and their means into
@@ -403,8 +424,20 @@ pub fn resume(run_dir: &Path, observer: &mut dyn Observer, stop: &AtomicBool) ->
             "this run has finished; there is nothing to resume",
         ));
     }
-    let model = ModelFile::from_path(&run_dir.join("model.ron"))?.check()?;
-    let checkpoint = Checkpoint::read(&run_dir.join("checkpoint.bin"))?;
+    let model_path = run_dir.join("model.ron");
+    let model = ModelFile::from_path(&model_path)?.check()?;
+    let checkpoint_path = run_dir.join("checkpoint.bin");
+    let checkpoint = Checkpoint::read(&checkpoint_path)?;
+    if checkpoint.model != model.to_ron() {
+        // An intact checkpoint (its SHA-256 checked) of a different model: the folder's files were mixed up.
+        return Err(SimError::output(
+            &checkpoint_path,
+            format!(
+                "the checkpoint was taken for another model than {}: refusing to resume",
+                model_path.display()
+            ),
+        ));
+    }
     let (mut exp, progress) = Experiment::restore(&model, checkpoint)?;
     let dir = RunDir {
         path: run_dir.to_path_buf(),
@@ -424,10 +457,7 @@ pub fn resume(run_dir: &Path, observer: &mut dyn Observer, stop: &AtomicBool) ->
             .transpose()?;
         let mut checkpoints = FolderCheckpoints::new(dir.path(), stop);
         let outcome = exp.run_from(&data, &mut rec, rasters.as_ref(), Some(progress), &mut checkpoints);
-        if let Some(rasters) = rasters {
-            rasters.close()?;
-        }
-        outcome
+        finish(outcome, rasters)
     })();
     conclude(dir, summary, result, started, earlier_wall)
 }
@@ -489,6 +519,26 @@ pub fn model_hash(ron: &str) -> String {
         .collect()
 }
 
+/// A full disk that stopped a run which has a checkpoint: the message says how to continue. Not when the raster file
+/// was being written: HDF5 leaves the example it was writing damaged, which `--resume` cannot remove.
+fn with_resume_hint(e: SimError, dir: &RunDir) -> SimError {
+    let resumable = matches!(&e, SimError::Output { path, .. } if !path.ends_with("rasters.h5"));
+    if !e.is_disk_full() || !resumable || !dir.path().join("checkpoint.bin").exists() {
+        return e;
+    }
+    match e {
+        SimError::Output { path, reason } => SimError::Output {
+            path,
+            reason: format!(
+                "{reason}; the run folder keeps its last checkpoint: free some space, then continue with \
+                     `snnsim run --resume {}`",
+                dir.path().display()
+            ),
+        },
+        e => e,
+    }
+}
+
 fn write_summary(dir: &RunDir, s: &Summary) -> Result<(), SimError> {
     dir.write_atomic(
         "summary.json",
@@ -532,8 +582,10 @@ fn conclude(
             Err(e)
         }
         Err(e) => {
+            let e = with_resume_hint(e, &dir);
             summary.status = "failed".into();
             summary.error = Some(e.to_string());
+            // On a full disk this may fail too; summary.json then still says "running".
             let _ = write_summary(&dir, &summary);
             Err(e)
         }
