@@ -175,9 +175,9 @@ pub struct PreBlock<'a> {
 }
 
 impl PreBlock<'_> {
-    /// The block's columns of `ΔW ← μ ΔW − s ιᵀ a_pre − λ W; W += ΔW`, with `iota` the whole `[examples, post]` teaching
-    /// signal of the layer above and `a_blk` the block's `[examples, block cells]` activity. Examples are summed in
-    /// order; examples with ι = 0 for a post cell are skipped (they add exactly nothing).
+    /// The block's columns of `ΔW ← μ ΔW − s ιᵀ a_pre − λ W; W += ΔW`, with `iota` the whole `[examples, post]`
+    /// teaching signal of the layer above and `a_blk` the block's `[examples, block cells]` activity. Examples are
+    /// summed in order; examples with ι = 0 for a post cell are skipped (they add exactly nothing).
     pub fn learn_weights(&mut self, iota: ArrayView2<'_, f32>, a_blk: ArrayView2<'_, f32>, update: Update) {
         let cells = a_blk.ncols();
         assert!(cells <= MAX_PRE_BLOCK, "pre block wider than {MAX_PRE_BLOCK}");

@@ -4,8 +4,9 @@
 //! separated by a few microseconds of serial work (the output layer, the error pools). Rayon lets an idle worker
 //! yield to the kernel a few dozen times and then sleep on a futex; waking it again costs tens of microseconds on a
 //! virtual machine, twice a step, 800 times a presentation (29 % of a run's wall time was system time: docs/
-//! performance.md, "Session 4: fewer bytes per step, and what a real run costs"). [`IdleWait::Spin`] keeps the helpers busy instead: each runs a job that looks for work in the pool
-//! (`rayon::yield_now`) in a loop until the run ends, so a parallel region finds them awake and no one sleeps.
+//! performance.md, "Session 4: fewer bytes per step, and what a real run costs"). [`IdleWait::Spin`] keeps the
+//! helpers busy instead: each runs a job that looks for work in the pool (`rayon::yield_now`) in a loop until the run
+//! ends, so a parallel region finds them awake and no one sleeps.
 //!
 //! Which thread runs which block never depends on this choice (blocks are fixed, sums are in a fixed order), so
 //! results are the same bits either way; only the wall time and the CPU time of idle helpers differ.

@@ -47,9 +47,10 @@ impl LifEngine {
         None
     }
 
-    /// One step of hidden layer `l`, in parallel over its blocks of [`block_width`] cells: each block computes its drive
-    /// (if `recompute`; through the Gram carry for a carried first layer), steps its LIF cells, and, below the
-    /// output, its share of the output drive. Returns the first example whose drive is not finite, if any.
+    /// One step of hidden layer `l`, in parallel over its blocks of [`block_width`](super::block_width) cells: each
+    /// block computes its drive (if `recompute`; through the Gram carry for a carried first layer), steps its LIF
+    /// cells, and, below the output, its share of the output drive. Returns the first example whose drive is not
+    /// finite, if any.
     pub(super) fn forward_hidden(&mut self, net: &Network, l: usize, recompute: bool, use_gram: bool) -> Option<usize> {
         let lif = self.lif;
         let width = self.drive[l].width();
