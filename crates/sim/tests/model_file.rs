@@ -198,6 +198,44 @@ fn traces_are_checked_against_the_roster_of_populations() {
     assert_eq!(roster.get(roster.find("hidden1").unwrap()).cells, 1000);
 }
 
+/// A rate network records no rasters, but its `record` names are still checked against the LIF roster of its layers:
+/// a misspelt name is caught, and a LIF file stays valid when its cells are overridden to `Rate`. The roster the
+/// checked model hands to probes is the rate one (no hillock, no error pools).
+#[test]
+fn a_rate_network_checks_its_record_names_against_the_lif_roster() {
+    let (_, m) = main_model();
+    let rate = |sets: &[&str]| {
+        let mut m = m.clone();
+        for s in [
+            "network.cells=Rate(c1:0.82)",
+            "record.train_examples=[]",
+            "record.test_examples=[]",
+        ]
+        .iter()
+        .chain(sets)
+        {
+            m.set(s).unwrap();
+        }
+        m.check().map_err(|e| e.to_string())
+    };
+    let e = rate(&[r#"record.populations=["hiden1"]"#]).unwrap_err();
+    assert!(
+        e.contains("record.populations.0") && e.contains("one of input, hidden1"),
+        "{e}"
+    );
+    let e = rate(&[r#"record.traces=[(population:"error_exc",cells:[0],variables:[a])]"#]).unwrap_err();
+    assert!(
+        e.contains("record.traces.0.population") && e.contains("a LIF population"),
+        "{e}"
+    );
+    let model = rate(&[
+        r#"record.populations=["error_exc","hidden1"]"#,
+        r#"record.traces=[(population:"hidden1",cells:[0],variables:[h])]"#,
+    ])
+    .unwrap();
+    assert_eq!(model.roster().names(), ["input", "hidden1", "output"]);
+}
+
 /// The algorithm is resolved once into a plan: which layers learn with which η and derivative term, and how each
 /// hidden layer's feedback arrives (SPEC §2.2 table).
 #[test]

@@ -352,18 +352,13 @@ impl ModelFile {
                 return Err(invalid(name, 0, "at least 1 example, or None for all"));
             }
         }
-        // Recording: every name against the roster of this network's populations.
-        let roster = if rate {
-            Roster::rate(layers)
-        } else {
-            Roster::lif(layers)
-        };
-        let names = roster.names();
-        // A rate network records no rasters (refused below), so its `record.populations` is not read: a LIF file's
-        // list (with the error pools) stays valid when its cells are overridden to `Rate`.
-        let listed = if rate { &[][..] } else { &f.record.populations[..] };
-        for (i, name) in listed.iter().enumerate() {
-            if roster.find(name).is_none() {
+        // Recording: every name against the roster of a LIF network of these layers. A rate network records no
+        // rasters (refused above), so its `record` section is never read; checking it against the LIF roster all
+        // the same catches a misspelt name, and keeps a LIF file valid when its cells are overridden to `Rate`.
+        let lif_roster = Roster::lif(layers);
+        let names = lif_roster.names();
+        for (i, name) in f.record.populations.iter().enumerate() {
+            if lif_roster.find(name).is_none() {
                 return Err(invalid(
                     &format!("record.populations.{i}"),
                     format!("{name:?}"),
@@ -375,29 +370,24 @@ impl ModelFile {
         if rec.trace_every == 0 {
             return Err(invalid("record.trace_every", 0, "at least 1 step"));
         }
+        // Populations with a state to trace (more than their activity): the cell layers.
+        let traceable: Vec<&str> = lif_roster
+            .iter()
+            .filter(|(_, p)| p.variables.len() > 1)
+            .map(|(_, p)| p.name.as_str())
+            .collect();
         for (t, trace) in rec.traces.iter().enumerate() {
-            // Populations with a state to trace (more than their activity): the cell layers.
-            let traceable: Vec<&str> = roster
-                .iter()
-                .filter(|(_, p)| p.variables.len() > 1)
-                .map(|(_, p)| p.name.as_str())
-                .collect();
-            let Some(pop) = roster
+            let Some(pop) = lif_roster
                 .find(&trace.population)
-                .filter(|&p| roster.get(p).variables.len() > 1)
+                .filter(|&p| lif_roster.get(p).variables.len() > 1)
             else {
-                let kind = if rate {
-                    "a rate-cell population"
-                } else {
-                    "a LIF population"
-                };
                 return Err(invalid(
                     &format!("record.traces.{t}.population"),
                     format!("{:?}", trace.population),
-                    format!("{kind}: one of {}", traceable.join(", ")),
+                    format!("a LIF population: one of {}", traceable.join(", ")),
                 ));
             };
-            let pop = roster.get(pop);
+            let pop = lif_roster.get(pop);
             if let Some(c) = trace.cells.iter().position(|&c| c >= pop.cells) {
                 return Err(invalid(
                     &format!("record.traces.{t}.cells.{c}"),
@@ -472,7 +462,11 @@ impl ModelFile {
             steps,
             settle_steps,
             plan,
-            roster,
+            roster: if rate {
+                Roster::rate(layers)
+            } else {
+                Roster::lif(layers)
+            },
         })
     }
 }
