@@ -19,6 +19,7 @@ use crate::recorder::{ExampleMeta, RasterCapture, RasterFile};
 use crate::seeds::Streams;
 use ndarray::{Array2, ArrayView2, Axis};
 use rand::seq::{SliceRandom, index::sample};
+use snn_plasticity::{Carrier, Pathway};
 use std::collections::HashMap;
 use std::time::Instant;
 
@@ -104,7 +105,8 @@ impl Experiment {
     }
 
     /// An experiment of `model` starting from the given network (e.g. a trained one from a checkpoint), with the
-    /// model's own random streams. The network must have the model's layer sizes.
+    /// model's own random streams. The network must have the model's layer sizes and the feedback pathways its
+    /// learning plan asks for (a checkpoint of another algorithm is refused, not run).
     pub fn with_network(model: &Model, net: Network) -> Result<Self, SimError> {
         let sizes = model.layers();
         let shapes: Vec<(usize, usize)> = net.forward.iter().map(|p| p.w.dim()).collect();
@@ -115,6 +117,16 @@ impl Experiment {
             )));
         }
         let mut exp = Self::new(model)?;
+        let feedback = |n: &Network| -> Vec<String> { n.feedback.iter().map(describe_pathway).collect() };
+        let (have, want) = (feedback(&net), feedback(&exp.net));
+        if have != want {
+            return Err(SimError::Mismatch(format!(
+                "the network's feedback pathways [{}] are not those learning.algorithm {:?} asks for ([{}])",
+                have.join(", "),
+                model.algorithm(),
+                want.join(", ")
+            )));
+        }
         exp.net = net;
         Ok(exp)
     }
@@ -478,4 +490,14 @@ fn gather(src: &Array2<f32>, idx: &[usize], dst: &mut Array2<f32>) {
     for (mut row, &i) in dst.axis_iter_mut(Axis(0)).zip(idx) {
         row.assign(&src.row(i));
     }
+}
+
+/// One feedback pathway in words, for comparing a network with its model's plan: reach, carrier (with the matrix's
+/// shape) and rule.
+fn describe_pathway(p: &Pathway) -> String {
+    let carrier = match &p.carrier {
+        Carrier::Matrix(b) => format!("a {}x{} matrix", b.nrows(), b.ncols()),
+        Carrier::ForwardWeights => "the forward weights".to_string(),
+    };
+    format!("{:?} by {carrier} ({:?})", p.reach, p.rule)
 }

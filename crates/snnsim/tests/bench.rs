@@ -4,7 +4,7 @@ mod common;
 
 use common::*;
 
-/// Issue 7: `snnsim bench` prints ms per minibatch, cell updates and synaptic events for training, training with the
+/// `snnsim bench` prints ms per minibatch, cell updates and synaptic events for training, training with the
 /// alignment measurement, and testing.
 #[test]
 fn bench_reports_both_modes() {
@@ -42,8 +42,8 @@ fn bench_reports_both_modes() {
     }
 }
 
-/// `bench --weights` starts from a run's trained network; a checkpoint of another shape is refused with the file and
-/// both shapes named, before any data are loaded.
+/// `bench --weights` starts from a run's trained network; a checkpoint of another shape, or of another algorithm's
+/// feedback, is refused with the file and both named, before any data are loaded.
 #[test]
 fn bench_starts_from_a_checkpoint() {
     let Some(data) = data_root() else { return };
@@ -91,4 +91,17 @@ fn bench_starts_from_a_checkpoint() {
         err.contains("checkpoint.bin") && err.contains("[784, 500, 10]"),
         "{err}"
     );
+
+    // Backprop's feedback is the forward weights; feedback alignment needs matrices of its own.
+    let o = bench(&["--set", "learning.algorithm=FA"]);
+    let (_, err) = text(&o);
+    assert!(!o.status.success());
+    assert!(
+        err.contains("checkpoint.bin")
+            && err.contains("by the forward weights")
+            && err.contains("FA asks for")
+            && err.contains("a 1000x10 matrix"),
+        "{err}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
 }
