@@ -295,7 +295,7 @@ impl RasterCapture {
         let input = Some(roster.input()).filter(|&id| chosen(&roster.get(id).name));
         let pops: Vec<(PopId, String)> = roster
             .iter()
-            .filter(|(id, p)| Some(*id) != input && *id != roster.input() && chosen(&p.name))
+            .filter(|(id, p)| *id != roster.input() && chosen(&p.name))
             .map(|(id, p)| (id, p.name.clone()))
             .collect();
         let slots = slots

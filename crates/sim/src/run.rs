@@ -73,7 +73,7 @@ impl RunRequest {
     /// `mnist_lif_ba` with `--set learning.depth=1 --set protocol.epochs=2` gives
     /// `mnist_lif_ba-learning.depth=1-protocol.epochs=2`. Long override lists are cut and end with a short hash of
     /// the whole list, so that different sweeps never share a name.
-    pub fn label(&self, file: &ModelFile) -> String {
+    pub fn label(&self, name: &str) -> String {
         let parts: Vec<String> = self
             .overrides
             .iter()
@@ -96,15 +96,15 @@ impl RunRequest {
             })
             .collect();
         if parts.is_empty() {
-            return file.name.clone();
+            return name.to_string();
         }
         let joined = parts.join("-");
         if joined.len() <= 120 {
-            format!("{}-{joined}", file.name)
+            format!("{}-{joined}", name)
         } else {
             let hash = &model_hash(&self.overrides.join("\n"))[..8];
             let cut: String = joined.chars().take(100).collect();
-            format!("{}-{cut}-{hash}", file.name)
+            format!("{}-{cut}-{hash}", name)
         }
     }
 
@@ -309,14 +309,13 @@ impl Checkpoints for FolderCheckpoints<'_> {
 pub fn execute(request: &RunRequest, observer: &mut dyn Observer, stop: &AtomicBool) -> Result<RunReport, SimError> {
     let started = Instant::now();
     let model = request.resolve()?;
-    let f = model.file();
     let dir = match &request.run_dir {
         Some(p) => RunDir::create_at(p)?,
         None => {
             let stamp = chrono::Utc::now().format("%Y%m%d-%H%M%S");
             RunDir::create_unique(
                 &request.output_root,
-                &format!("{}-seed{}-{stamp}", request.label(f), f.seed),
+                &format!("{}-seed{}-{stamp}", request.label(model.name()), model.seed()),
             )?
         }
     };
@@ -330,15 +329,15 @@ pub fn execute(request: &RunRequest, observer: &mut dyn Observer, stop: &AtomicB
             format!(" with --set {}", request.overrides.join(" --set "))
         }
     );
-    dir.write_new("model.ron", format!("{header}{}\n", f.to_ron()).as_bytes())?;
+    dir.write_new("model.ron", format!("{header}{}\n", model.to_ron()).as_bytes())?;
     let summary = Summary {
         status: "running".into(),
         error: None,
-        model: f.name.clone(),
+        model: model.name().to_string(),
         model_path: request.model_path.display().to_string(),
-        model_hash: model_hash(&f.to_ron()),
+        model_hash: model_hash(&model.to_ron()),
         overrides: request.overrides.clone(),
-        seed: f.seed,
+        seed: model.seed(),
         version: env!("CARGO_PKG_VERSION").into(),
         commit: COMMIT.map(String::from),
         train_examples_seen: 0,
@@ -348,11 +347,11 @@ pub fn execute(request: &RunRequest, observer: &mut dyn Observer, stop: &AtomicB
         train_s: 0.0,
         test_s: 0.0,
         threads: rayon::current_num_threads(),
-        trials: f.trials,
+        trials: model.trials(),
         test_accuracy_sem: None,
     };
     write_summary(&dir, &summary)?;
-    if f.trials > 1 {
+    if model.trials() > 1 {
         let mut sem = None;
         let result = run_trials_into(&dir, &model, observer, stop, &mut sem);
         let summary = Summary {
@@ -600,21 +599,21 @@ mod tests {
     fn run_folder_labels_come_from_the_overrides() {
         let file = ModelFile::from_ron("(name: \"m\", network: (layers: [2, 2]))", Path::new("m.ron")).unwrap();
         let req = |o: &[&str]| RunRequest::new("m.ron".into(), o.iter().map(|s| s.to_string()).collect());
-        assert_eq!(req(&[]).label(&file), "m");
+        assert_eq!(req(&[]).label(&file.name), "m");
         assert_eq!(
-            req(&["seed=3", "data.root=\"/x y\"", "engine.first_layer=Gram"]).label(&file),
+            req(&["seed=3", "data.root=\"/x y\"", "engine.first_layer=Gram"]).label(&file.name),
             "m"
         );
         assert_eq!(
-            req(&["learning.depth=2", "network.layers=[2, 5, 2]"]).label(&file),
+            req(&["learning.depth=2", "network.layers=[2, 5, 2]"]).label(&file.name),
             "m-learning.depth=2-network.layers=_2_5_2_"
         );
         let long: Vec<String> = (0..30).map(|i| format!("record.test_examples={i}")).collect();
         let long: Vec<&str> = long.iter().map(String::as_str).collect();
-        let a = req(&long).label(&file);
+        let a = req(&long).label(&file.name);
         let mut other = long.clone();
         other[29] = "record.test_examples=99";
-        let b = req(&other).label(&file);
+        let b = req(&other).label(&file.name);
         assert!(a.len() < 120 && a != b, "{a} vs {b}");
     }
 }
