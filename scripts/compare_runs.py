@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""Compares two folders of run folders (scripts/equivalence_runs.sh): learning curves, alignment, trials (every
-column but the wall-clock seconds), the summary's accuracy, and every dataset and attribute of rasters.h5 (but the
-snnsim version). Prints one line per file and exits 1 if anything differs."""
+"""Compares two folders of run folders (scripts/equivalence_runs.sh): the resolved model (model.ron but its first
+line, which names the snnsim version), learning curves, alignment, trials (every column but the wall-clock seconds),
+the summary's accuracy, and every dataset and attribute of rasters.h5 (but the snnsim version). Prints one line per
+file and exits 1 if anything differs."""
 import csv
 import json
 import os
@@ -19,12 +20,21 @@ def rows(path):
     return [{k: v for k, v in row.items() if k not in SECONDS} for row in r]
 
 
+def model_text(run):
+    """The resolved model without its header line (`// Resolved by snnsim VERSION from ...`)."""
+    with open(os.path.join(run, "model.ron")) as f:
+        return f.read().split("\n", 1)[1]
+
+
 def main(before, after):
     bad = 0
     for run in sorted(os.listdir(before)):
         b, a = os.path.join(before, run), os.path.join(after, run)
         if not os.path.isdir(b):
             continue
+        same = model_text(b) == model_text(a)
+        bad += not same
+        print(f"{run}/model.ron: {'same' if same else 'DIFFERENT'}")
         for name in ["curve.csv", "alignment.csv", "trials.csv", "trial_curves.csv"]:
             if os.path.exists(os.path.join(b, name)):
                 same = rows(os.path.join(b, name)) == rows(os.path.join(a, name))

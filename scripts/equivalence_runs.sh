@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Seven short runs that cover every engine path (LIF 784-1000-10 with the Gram carry, the 4-layer net with the
-# active-input sums and traces, LIF error pools, the Direct first layer without reset, rate FA and stepped rate BP,
-# trials of the teacher task). Run them with two binaries and compare the folders with scripts/compare_runs.py to show
+# Nine short runs that cover every engine path (LIF 784-1000-10 with the Gram carry, the 4-layer net with the
+# active-input sums and traces, LIF error pools, the Direct first layer without reset, rate FA, stepped rate BP, rate
+# BA's broadcast pathway and rate DF, trials of the teacher task). Run them with two binaries and compare the folders with scripts/compare_runs.py to show
 # that a change of code is no change of behaviour (docs/performance.md, "Session 9").
 #
 #   bash scripts/equivalence_runs.sh path/to/old/snnsim out/before
@@ -24,4 +24,6 @@ run F models/mnist_rate_bp_4layer.ron --set data.train_limit=3000 --set data.tes
   --set 'network.cells=Rate(c1:0.82,steps:3)'
 run G models/small_lif_ba.ron --set engine.first_layer=Direct --set learning.algorithm=DF \
   --set protocol.reset_between_examples=false
+run H models/mnist_rate_ba_4layer.ron --set data.train_limit=3000 --set data.test_limit=1000 --set protocol.epochs=1
+run I models/mnist_rate_df_depth1.ron --set data.train_limit=3000 --set data.test_limit=1000 --set protocol.epochs=1
 echo "runs in $O"
