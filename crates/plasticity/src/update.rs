@@ -15,7 +15,9 @@ pub struct Update {
     pub momentum: f32,
     /// Factor s of the summed per-example updates of a minibatch ([`crate::BatchReduction::scale`]).
     pub scale: f32,
-    /// Weight decay λ per step (0: none). Biases do not decay.
+    /// Weight decay λ per step (0: none). It applies where the caller calls [`Update::step`] or
+    /// [`Update::decay_into`]; whether biases decay is the model's: SPEC §5 decays them (b −= γb), Kolen-Pollack's
+    /// biases learn undecayed (SPEC §6).
     pub decay: f32,
 }
 

@@ -57,7 +57,8 @@ pub enum SimError {
     },
     /// A weight or bias became NaN or infinite.
     #[error(
-        "non-finite weights or biases in the projection {pre} -> {post} after training example {example}: the run diverged (try a smaller learning rate or learning.batch_reduction = Mean)"
+        "non-finite weights or biases in the projection {pre} -> {post} after training example {example}: the run \
+         diverged (try a smaller learning rate or learning.batch_reduction = Mean)"
     )]
     NonFinite {
         /// The population the projection reads.
@@ -90,7 +91,10 @@ impl SimError {
 
     /// Whether this error is a full disk (or exhausted quota) met while writing an output file.
     pub fn is_disk_full(&self) -> bool {
-        matches!(self, SimError::Output { reason, .. } if reason.starts_with(DISK_FULL) || reason.starts_with(QUOTA_FULL))
+        matches!(
+            self,
+            SimError::Output { reason, .. } if reason.starts_with(DISK_FULL) || reason.starts_with(QUOTA_FULL)
+        )
     }
 }
 

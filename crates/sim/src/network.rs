@@ -37,6 +37,8 @@ impl Network {
             .collect::<Result<Vec<_>, InitError>>()?;
         let b_fa = feedback_alignment_matrices(sizes, init, &mut streams.feedback)?;
         let plans = model.plan().feedback_plans();
+        // γ is one value for the whole network (`learning.gamma`), copied into every hidden layer's plan; a network
+        // without hidden layers has no feedback and no γ to read.
         let gamma = plans.first().map_or(1.0, |p| p.gamma);
         let b_ba = broadcast_matrices(&b_fa, gamma);
         let feedback = plans

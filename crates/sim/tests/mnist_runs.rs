@@ -249,7 +249,7 @@ impl snn_sim::checkpoint::Checkpoints for StopAfter {
     }
 }
 
-/// Issue 6: a run stopped after a checkpoint and resumed from the checkpoint file ends with exactly the network,
+/// A run stopped after a checkpoint and resumed from the checkpoint file ends with exactly the network,
 /// random streams, learning curve and test score of the uninterrupted run.
 #[test]
 fn resumed_run_equals_uninterrupted_run() {

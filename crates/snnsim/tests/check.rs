@@ -65,7 +65,7 @@ fn closed_stdout_is_not_a_panic() {
     assert!(out.status.success(), "{err}");
 }
 
-/// Issue 6: every file of the regression corpus (`tests/corpus/models`) is rejected with the error text written on its
+/// Every file of the regression corpus (`tests/corpus/models`) is rejected with the error text written on its
 /// first line (`// expect: TEXT`), a non-zero exit and no panic.
 #[test]
 fn corpus_of_bad_model_files_is_answered_clearly() {

@@ -4,7 +4,7 @@ mod common;
 
 use common::*;
 
-/// Issue 5: `snnsim collect` gathers finished, failed, unfinished and unreadable runs into one CSV.
+/// `snnsim collect` gathers finished, failed, unfinished and unreadable runs into one CSV.
 #[test]
 fn collect_gathers_runs_of_every_status() {
     let Some(data) = data_root() else { return };

@@ -6,7 +6,7 @@ use common::*;
 use std::path::Path;
 use std::process::Command;
 
-/// Issue 6: SIGINT halfway through training saves a checkpoint and marks the run interrupted (exit 130); `--resume`
+/// SIGINT halfway through training saves a checkpoint and marks the run interrupted (exit 130); `--resume`
 /// finishes it with exactly the network, learning curve and test score of an uninterrupted run.
 #[test]
 fn interrupted_run_resumes_to_the_same_result() {

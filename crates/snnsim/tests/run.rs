@@ -171,7 +171,7 @@ fn never_overwrites_an_earlier_run() {
     assert_eq!(std::fs::read_to_string(run.join("summary.json")).unwrap(), "earlier");
 }
 
-/// Issue 5: with --skip-finished a re-launched sweep skips finished runs and resumes unfinished ones.
+/// With --skip-finished a re-launched sweep skips finished runs and resumes unfinished ones.
 #[test]
 fn skip_finished_makes_runs_relaunchable() {
     let Some(data) = data_root() else { return };
@@ -202,7 +202,7 @@ fn skip_finished_makes_runs_relaunchable() {
     assert!(text(&o).1.contains("refusing to overwrite"), "{:?}", text(&o));
 }
 
-/// Issue 6: the same model and seed at 1 and at 2 threads give identical outputs: final network and random streams,
+/// The same model and seed at 1 and at 2 threads give identical outputs: final network and random streams,
 /// learning curve (elapsed times aside), summary, and every raster and trace in the HDF5 file.
 #[test]
 fn one_and_two_threads_give_identical_outputs() {
@@ -261,7 +261,7 @@ fn one_and_two_threads_give_identical_outputs() {
     assert!(compared >= 30, "{compared} datasets compared");
 }
 
-/// Issue 6: a diverging run stops at the first NaN or infinite drive, naming the population, the step and the image.
+/// A diverging run stops at the first NaN or infinite drive, naming the population, the step and the image.
 #[test]
 fn divergence_is_caught_and_located() {
     let Some(data) = data_root() else { return };
@@ -299,7 +299,7 @@ fn divergence_is_caught_and_located() {
     );
 }
 
-/// Issue 6: a full disk is a clear error naming the file, the run is marked failed, and no partial file is left.
+/// A full disk is a clear error naming the file, the run is marked failed, and no partial file is left.
 /// Needs permission to mount a small tmpfs (root, as on the project's machines); skipped where that is refused.
 #[test]
 fn full_disk_is_reported_clearly() {
@@ -342,7 +342,7 @@ fn full_disk_is_reported_clearly() {
     assert!(summary.contains("\"failed\""), "{summary}");
 }
 
-/// Issue 5: a run of several trials on the teacher task, and its error curve with one band per learning depth.
+/// A run of several trials on the teacher task, and its error curve with one band per learning depth.
 #[test]
 fn trials_of_the_teacher_task_and_their_error_bands() {
     let tmp = tempfile::tempdir().unwrap();

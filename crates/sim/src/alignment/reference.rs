@@ -11,10 +11,10 @@ use snn_plasticity::{chain_delta_into, teaching_signal_into};
 
 /// Backprop's δ and ι, formed beside another algorithm's for the alignment diagnostic.
 ///
-/// The spiking simulator forms them for the examples with an error alone ([`Reference::form_rows`]; a silent
-/// example's signals are both zero and have no angle), before the step's update, and compares them with the compacted
-/// ι its updates used ([`Reference::compare`]); the nonspiking one forms and compares whole minibatches
-/// ([`Reference::measure`]).
+/// The LIF engine forms them for the examples with an error alone ([`Reference::form_rows`]; a silent example's
+/// signals are both zero and have no angle), before the step's update, and compares them with the compacted ι its
+/// updates used ([`Reference::compare_blocks`], ι kept in column blocks); the rate engine forms and compares whole
+/// minibatches ([`Reference::measure`], through [`Reference::compare`]).
 pub(crate) struct Reference {
     delta: Vec<Array2<f32>>,
     iota: Vec<Array2<f32>>,
@@ -164,7 +164,7 @@ mod tests {
     use crate::seeds::Streams;
     use std::path::Path;
 
-    /// The spiking simulator's measurement, over the examples with an error alone and against the compacted ι,
+    /// The LIF engine's measurement, over the examples with an error alone and against the compacted ι,
     /// gives the same angles, bit for bit, and the same number of them, as the whole minibatch's: a silent
     /// example's two signals are zero and have no angle.
     #[test]

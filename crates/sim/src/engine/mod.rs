@@ -6,7 +6,8 @@
 //! - [`lif`]: LIF networks stepped every Δt in Table 1's order (SPEC §1–2.4).
 //! - [`rate`]: nonspiking networks (SPEC §2.5).
 //!
-//! A new kind of network is a new module here and one arm of [`engine_for`].
+//! A new kind of network is a new module here that implements [`Engine`], and one more case in [`engine_for`]: the
+//! match on the model's cells that picks it.
 
 pub mod boundary;
 pub mod lif;

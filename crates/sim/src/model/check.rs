@@ -451,6 +451,7 @@ impl ModelFile {
             feedback: vec![feedback; weight_layers - 1],
             momentum: l.momentum,
             reduction: l.batch_reduction,
+            // No model of SPEC §1–3 decays its weights; the term is there for the rules of §6 (weight mirror).
             decay: 0.0,
             reference_derivative: own,
             chain_derivative,

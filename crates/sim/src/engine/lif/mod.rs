@@ -1,16 +1,16 @@
 //! LIF networks (SPEC §1–2.4): one presentation of a minibatch, every population stepped in the same Δt step.
 //!
 //! Per step s (time t = (s + 1) Δt), in Table 1's order:
-//! 1. [`forward`]: every LIF layer, bottom up: drive `v = a_below Wᵀ + b` from the layer below's activity of this
+//! 1. `forward`: every LIF layer, bottom up: drive `v = a_below Wᵀ + b` from the layer below's activity of this
 //!    step, then the LIF update;
-//! 2. [`error_pools`]: `e⁺ = max(a_out − y*, 0)` (excitatory), `e⁻ = max(y* − a_out, 0)` (inhibitory), relayed in
+//! 2. `error_pools`: `e⁺ = max(a_out − y*, 0)` (excitatory), `e⁻ = max(y* − a_out, 0)` (inhibitory), relayed in
 //!    the same step or through LIF pool cells (SPEC §2.1);
 //! 3. for t > settle (s ≥ settle_steps): output spikes are counted for the answer and, when learning,
-//!    [`learning`]: every learning layer gets `δ = B_BA (e⁺ − e⁻)` (δ = e at the output), `ι = η f'(v) δ` and the
+//!    `learning`: every learning layer gets `δ = B_BA (e⁺ − e⁻)` (δ = e at the output), `ι = η f'(v) δ` and the
 //!    momentum update of its W and b.
 //!
-//! There is no separate backward phase: feedback uses this step's output. The state buffers are in [`buffers`];
-//! what probes see, in [`view`].
+//! There is no separate backward phase: feedback uses this step's output. The state buffers are in `buffers`;
+//! what probes see, in `view`.
 
 mod buffers;
 mod error_pools;
