@@ -91,7 +91,7 @@ pub struct Checkpoint {
 }
 
 impl Checkpoint {
-    /// The file's bytes: [`MAGIC`], [`FORMAT`], the payload's length and SHA-256, then the payload (the checkpoint
+    /// The file's bytes: `MAGIC` (`SNNSIMCK`), [`FORMAT`], the payload's length and SHA-256, then the payload (the checkpoint
     /// encoded with postcard).
     pub fn to_bytes(&self) -> Result<Vec<u8>, postcard::Error> {
         use sha2::{Digest, Sha256};

@@ -2,7 +2,7 @@
 //! backprop would send, measured while the network trains.
 //!
 //! - [`meter`]: the per-example angle and its running means ([`AlignmentMeter`]), and the points of `alignment.csv`.
-//! - [`reference`]: backprop's δ and ι formed beside another algorithm's, from the same drives and error.
+//! - `reference`: backprop's δ and ι formed beside another algorithm's, from the same drives and error.
 
 pub mod meter;
 pub mod reference;
