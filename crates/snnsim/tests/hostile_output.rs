@@ -1,4 +1,4 @@
-//! Issue 17: hostile conditions around a run's output, end to end through the `snnsim` command.
+//! Hostile conditions around a run's output, end to end through the `snnsim` command.
 //!
 //! - A disk that fills up during a run: the error names the file and says the disk is full (HDF5's own message was
 //!   "unable to flush file's cached information: slist already enabled?"), and what was written before is intact.
@@ -9,32 +9,11 @@
 //!   naming it, instead of taking it for a checkpoint of another model; a real checkpoint of another model is still
 //!   refused as such.
 
+mod common;
+
+use common::{data_root, repo};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .unwrap()
-}
-
-/// The shared data root (`SNNSIM_DATA_DIR`, else `../shared/data` beside the repository), if it holds MNIST.
-fn data_root() -> Option<PathBuf> {
-    let root = std::env::var_os("SNNSIM_DATA_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo().join("../shared/data"));
-    if root.join("mnist/t10k-images-idx3-ubyte.gz").exists() {
-        Some(root.canonicalize().unwrap())
-    } else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI must provide MNIST through SNNSIM_DATA_DIR"
-        );
-        eprintln!("skipped: no MNIST (set SNNSIM_DATA_DIR)");
-        None
-    }
-}
 
 fn snnsim(args: &[String], data: &Path) -> Output {
     Command::new(env!("CARGO_BIN_EXE_snnsim"))
