@@ -3,7 +3,7 @@
 //! Near 90° the signal is unrelated to the gradient; feedback and broadcast alignment bring it below 90° as the
 //! forward weights come to agree with the fixed feedback (Lillicrap et al. 2016).
 
-use crate::curve::{CurveFigure, CurveGroup, Measure, group_runs, mean_sem};
+use crate::curve::{CurveFigure, CurveGroup, CurveStyle, Measure, group_runs, mean_sem};
 use crate::error::PlotError;
 use crate::run_folder::RunFolder;
 use snn_sim::alignment::AlignmentPoint;
@@ -90,6 +90,7 @@ pub fn plot(runs: &[PathBuf], each: bool, title: Option<&str>, stem: &Path) -> R
             groups,
             title,
             measure: Measure::Alignment,
+            style: CurveStyle::default(),
         },
     )
 }

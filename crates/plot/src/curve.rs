@@ -9,6 +9,8 @@ use crate::error::PlotError;
 use crate::run_folder::RunFolder;
 use crate::{Figure, text_err};
 use plotters::coord::Shift;
+use plotters::coord::ranged1d::ValueFormatter;
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use std::path::{Path, PathBuf};
 
@@ -38,8 +40,64 @@ pub enum Measure {
     Alignment,
 }
 
-/// Groups runs (model name and overrides other than the seed) and averages each group.
-pub fn groups(runs: &[RunFolder], each: bool, measure: Measure) -> Result<Vec<CurveGroup>, PlotError> {
+/// How a learning-curve figure is drawn, beyond what it shows. The default draws every point on linear axes.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct CurveStyle {
+    /// Trailing moving average over this many training examples, applied to each run's curve before the mean and
+    /// band across runs: a point at x examples becomes the mean of the run's points in (x − window, x]. A curve
+    /// sampled every 100 images is otherwise a noise of ±3 points.
+    pub smooth: Option<f64>,
+    /// Logarithmic x axis (training examples); points at 0 examples are left out.
+    pub log_x: bool,
+    /// The y axis from the first value to the second (default: 0 to 102 %, or to the largest angle).
+    pub y_range: Option<(f64, f64)>,
+}
+
+impl CurveStyle {
+    /// Checks the style: a positive, finite window; a y range of finite values, low below high.
+    pub fn check(&self) -> Result<(), String> {
+        if let Some(w) = self.smooth
+            && !(w.is_finite() && w > 0.0)
+        {
+            return Err(format!(
+                "the smoothing window is {w} examples: expected a positive number of examples"
+            ));
+        }
+        if let Some((lo, hi)) = self.y_range
+            && !(lo.is_finite() && hi.is_finite() && lo < hi)
+        {
+            return Err(format!(
+                "the y range is {lo}:{hi}: expected LOW:HIGH with LOW below HIGH"
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The trailing moving average of `ys` sampled at increasing `xs`: point i is the mean of the `ys` whose x lies in
+/// `(xs[i] − window, xs[i]]`.
+pub fn moving_average(xs: &[f64], ys: &[f64], window: f64) -> Vec<f64> {
+    let (mut start, mut sum) = (0, 0.0);
+    let mut out = Vec::with_capacity(ys.len());
+    for i in 0..ys.len() {
+        sum += ys[i];
+        while xs[start] <= xs[i] - window {
+            sum -= ys[start];
+            start += 1;
+        }
+        out.push(sum / (i + 1 - start) as f64);
+    }
+    out
+}
+
+/// Groups runs (model name and overrides other than the seed) and averages each group, each run's curve smoothed
+/// first over `smooth` examples if given ([`CurveStyle::smooth`]).
+pub fn groups(
+    runs: &[RunFolder],
+    each: bool,
+    measure: Measure,
+    smooth: Option<f64>,
+) -> Result<Vec<CurveGroup>, PlotError> {
     group_runs(runs, each)
         .into_iter()
         .map(|(label, members)| {
@@ -56,23 +114,31 @@ pub fn groups(runs: &[RunFolder], each: bool, measure: Measure) -> Result<Vec<Cu
                     reason: "no learning-curve points (protocol.curve_every = 0?)".into(),
                 });
             }
-            let (mut mean, mut sem) = (Vec::new(), Vec::new());
-            for x in &examples {
-                let ys: Vec<f64> = curves
-                    .iter()
-                    .map(|c| {
-                        let acc = 100.0 * c.iter().find(|p| p.examples == *x).expect("aligned").test_accuracy;
-                        match measure {
-                            Measure::Accuracy => acc,
-                            Measure::Error => 100.0 - acc,
-                            Measure::Alignment => unreachable!("alignment groups are made in crate::alignment"),
-                        }
-                    })
-                    .collect();
-                let (m, s) = mean_sem(&ys);
-                mean.push(m);
-                sem.push(s);
-            }
+            let xs: Vec<f64> = examples.iter().map(|&x| x as f64).collect();
+            // Each run's values at the common points, smoothed along its own curve.
+            let values: Vec<Vec<f64>> = curves
+                .iter()
+                .map(|c| {
+                    let ys: Vec<f64> = examples
+                        .iter()
+                        .map(|x| {
+                            let acc = 100.0 * c.iter().find(|p| p.examples == *x).expect("aligned").test_accuracy;
+                            match measure {
+                                Measure::Accuracy => acc,
+                                Measure::Error => 100.0 - acc,
+                                Measure::Alignment => unreachable!("alignment groups are made in crate::alignment"),
+                            }
+                        })
+                        .collect();
+                    match smooth {
+                        Some(window) => moving_average(&xs, &ys, window),
+                        None => ys,
+                    }
+                })
+                .collect();
+            let (mean, sem) = (0..xs.len())
+                .map(|i| mean_sem(&values.iter().map(|v| v[i]).collect::<Vec<_>>()))
+                .unzip();
             let (count, unit) = if curves.len() > members.len() {
                 (curves.len(), "trial")
             } else {
@@ -80,7 +146,7 @@ pub fn groups(runs: &[RunFolder], each: bool, measure: Measure) -> Result<Vec<Cu
             };
             Ok(CurveGroup {
                 label: format!("{label} ({count} {unit}{})", if count == 1 { "" } else { "s" }),
-                examples: examples.iter().map(|&x| x as f64).collect(),
+                examples: xs,
                 mean,
                 sem,
                 runs: curves.len(),
@@ -142,6 +208,8 @@ pub struct CurveFigure {
     pub title: String,
     /// What the y axis shows.
     pub measure: Measure,
+    /// Axes and smoothing.
+    pub style: CurveStyle,
 }
 
 impl CurveFigure {
@@ -164,18 +232,40 @@ impl CurveFigure {
 impl Figure for CurveFigure {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
         root.fill(&WHITE).map_err(text_err)?;
-        let x_max = self
-            .groups
-            .iter()
-            .flat_map(|g| g.examples.iter().copied())
-            .fold(1.0, f64::max);
-        let mut chart = ChartBuilder::on(root)
+        let xs = || self.groups.iter().flat_map(|g| g.examples.iter().copied());
+        let x_max = xs().fold(1.0, f64::max);
+        let (y_min, y_max) = self.style.y_range.unwrap_or((0.0, self.y_max()));
+        let mut builder = ChartBuilder::on(root);
+        builder
             .caption(&self.title, ("sans-serif", 24))
             .margin(16)
             .x_label_area_size(48)
-            .y_label_area_size(64)
-            .build_cartesian_2d(0.0..x_max, 0.0..self.y_max())
-            .map_err(text_err)?;
+            .y_label_area_size(64);
+        if self.style.log_x {
+            let x_min = xs().filter(|&x| x > 0.0).fold(x_max, f64::min);
+            let chart = builder
+                .build_cartesian_2d((x_min..x_max).log_scale(), y_min..y_max)
+                .map_err(text_err)?;
+            self.draw_curves(chart)
+        } else {
+            let chart = builder.build_cartesian_2d(0.0..x_max, y_min..y_max).map_err(text_err)?;
+            self.draw_curves(chart)
+        }
+    }
+}
+
+impl CurveFigure {
+    /// Mesh, bands, lines and legend on a chart whose x axis is linear or logarithmic. Points outside the x axis (0
+    /// examples on a log axis) are left out; the plotting area clips to the y range.
+    fn draw_curves<'a, DB, X>(
+        &self,
+        mut chart: ChartContext<'a, DB, Cartesian2d<X, RangedCoordf64>>,
+    ) -> Result<(), String>
+    where
+        DB: DrawingBackend + 'a,
+        X: Ranged<ValueType = f64> + ValueFormatter<f64>,
+    {
+        let shown = |x: f64| !self.style.log_x || x > 0.0;
         chart
             .configure_mesh()
             .x_desc("training examples")
@@ -197,18 +287,26 @@ impl Figure for CurveFigure {
                     .examples
                     .iter()
                     .zip(g.mean.iter().zip(&g.sem))
+                    .filter(|(x, _)| shown(**x))
                     .map(|(&x, (&m, &s))| (x, m + 2.0 * s));
                 let lower = g
                     .examples
                     .iter()
                     .zip(g.mean.iter().zip(&g.sem))
+                    .filter(|(x, _)| shown(**x))
                     .map(|(&x, (&m, &s))| (x, m - 2.0 * s));
                 let band: Vec<(f64, f64)> = upper.chain(lower.rev()).collect();
                 chart
                     .draw_series(std::iter::once(Polygon::new(band, color.mix(0.25))))
                     .map_err(text_err)?;
             }
-            let points: Vec<(f64, f64)> = g.examples.iter().copied().zip(g.mean.iter().copied()).collect();
+            let points: Vec<(f64, f64)> = g
+                .examples
+                .iter()
+                .copied()
+                .zip(g.mean.iter().copied())
+                .filter(|&(x, _)| shown(x))
+                .collect();
             // Thick lines get miter spikes at the sharp turns of a dense, noisy curve: 1 px beyond 200 points.
             let width = if points.len() > 200 { 1 } else { 2 };
             chart
@@ -232,22 +330,38 @@ impl Figure for CurveFigure {
     }
 }
 
-/// Draws the learning curves of `runs` into `<stem>.png` and `<stem>.svg`, titled `title` (a default if `None`).
+/// Draws the learning curves of `runs` into `<stem>.png` and `<stem>.svg` in `style`, titled `title` (a default if
+/// `None`; a smoothed figure's title names its window).
 pub fn plot(
     runs: &[PathBuf],
     each: bool,
     measure: Measure,
+    style: CurveStyle,
     title: Option<&str>,
     stem: &Path,
 ) -> Result<Vec<PathBuf>, PlotError> {
     let folders: Vec<RunFolder> = runs.iter().map(|p| RunFolder::open(p)).collect::<Result<_, _>>()?;
-    let groups = groups(&folders, each, measure)?;
+    style.check().map_err(PlotError::Option)?;
+    let groups = groups(&folders, each, measure, style.smooth)?;
     let title = match title {
         Some(t) => t.to_string(),
         None if groups.iter().any(|g| g.runs > 1) => "Learning curves (mean ± 2 SEM across runs)".to_string(),
         None => "Learning curve".to_string(),
     };
-    crate::write_png_and_svg(stem, crate::SIZE, &CurveFigure { groups, title, measure })
+    let title = match style.smooth {
+        Some(w) => format!("{title}, moving average over {w} examples"),
+        None => title,
+    };
+    crate::write_png_and_svg(
+        stem,
+        crate::SIZE,
+        &CurveFigure {
+            groups,
+            title,
+            measure,
+            style,
+        },
+    )
 }
 
 #[cfg(test)]
@@ -299,5 +413,41 @@ mod tests {
         // A single run keeps its overrides in the label.
         let one = group_runs(&runs[2..3], false);
         assert_eq!(one[0].0, "deep protocol.epochs=1 learning.gamma=0.0656");
+    }
+
+    /// The moving average is trailing and over examples, not points: each point averages the points of the window
+    /// ending at it, fewer at the start of the curve and where points are sparse.
+    #[test]
+    fn moving_average_is_trailing_over_examples() {
+        let xs = [100.0, 200.0, 300.0, 400.0, 1000.0];
+        let ys = [1.0, 2.0, 3.0, 4.0, 10.0];
+        assert_eq!(moving_average(&xs, &ys, 250.0), [1.0, 1.5, 2.0, 3.0, 10.0]);
+        assert_eq!(moving_average(&xs, &ys, 1.0), ys);
+        assert_eq!(moving_average(&xs, &ys, 1e9), [1.0, 1.5, 2.0, 2.5, 4.0]);
+        assert!(
+            CurveStyle {
+                smooth: Some(0.0),
+                ..Default::default()
+            }
+            .check()
+            .is_err()
+        );
+        assert!(
+            CurveStyle {
+                y_range: Some((1.0, f64::NAN)),
+                ..Default::default()
+            }
+            .check()
+            .is_err()
+        );
+        assert!(
+            CurveStyle {
+                smooth: Some(5.0),
+                log_x: true,
+                y_range: Some((90.0, 100.0))
+            }
+            .check()
+            .is_ok()
+        );
     }
 }

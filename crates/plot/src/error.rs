@@ -32,6 +32,9 @@ pub enum PlotError {
         /// The examples that are there.
         available: String,
     },
+    /// A drawing option is impossible (a smoothing window of 0, a y range upside down).
+    #[error("{0}")]
+    Option(String),
     /// Writing a figure failed.
     #[error("{}: {source}", path.display())]
     Io {

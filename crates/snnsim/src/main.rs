@@ -149,6 +149,16 @@ enum PlotCommand {
         /// Plot the test error (100 − accuracy, %) instead of the accuracy, as in Samadi Figs 3–4.
         #[arg(long)]
         error: bool,
+        /// Trailing moving average over this many training examples, applied to each run before the mean and band
+        /// (e.g. 10000 for a curve sampled every 100 images).
+        #[arg(long, value_name = "EXAMPLES")]
+        smooth: Option<f64>,
+        /// Logarithmic x axis (training examples).
+        #[arg(long)]
+        log_x: bool,
+        /// The y axis range, e.g. 90:100 (default 0 to 102 %).
+        #[arg(long, value_name = "LOW:HIGH", value_parser = parse_range)]
+        y_range: Option<(f64, f64)>,
         /// Title of the figure.
         #[arg(long)]
         title: Option<String>,
@@ -441,6 +451,9 @@ fn run(cli: Cli) -> Result<()> {
                     runs,
                     each,
                     error,
+                    smooth,
+                    log_x,
+                    y_range,
                     title,
                     out,
                 } => {
@@ -453,7 +466,8 @@ fn run(cli: Cli) -> Result<()> {
                     } else {
                         snn_plot::curve::Measure::Accuracy
                     };
-                    snn_plot::curve::plot(&runs, each, measure, title.as_deref(), &stem)?
+                    let style = snn_plot::curve::CurveStyle { smooth, log_x, y_range };
+                    snn_plot::curve::plot(&runs, each, measure, style, title.as_deref(), &stem)?
                 }
                 PlotCommand::Alignment { runs, each, title, out } => {
                     let stem = out.unwrap_or_else(|| match runs.as_slice() {
@@ -584,4 +598,17 @@ fn bench(
         }
     }
     Ok(())
+}
+
+/// `LOW:HIGH` as two numbers (the y range of `plot curve`).
+fn parse_range(text: &str) -> Result<(f64, f64), String> {
+    let (lo, hi) = text
+        .split_once(':')
+        .ok_or_else(|| format!("`{text}`: expected LOW:HIGH, e.g. 90:100"))?;
+    let number = |t: &str| {
+        t.trim()
+            .parse::<f64>()
+            .map_err(|_| format!("`{text}`: `{t}` is not a number (expected LOW:HIGH, e.g. 90:100)"))
+    };
+    Ok((number(lo)?, number(hi)?))
 }

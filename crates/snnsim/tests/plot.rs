@@ -72,6 +72,41 @@ fn plots_are_drawn_from_run_folders() {
         ],
     );
 
+    // Smoothed, on a log x axis, in a chosen y range: the window is named in the title, the axis labels are the
+    // log axis's (the curve is sampled at 50 and 100 examples) and the y labels stay inside the range.
+    let stem = tmp.path().join("figs/smoothed");
+    let curve = |extra: &[&str]| {
+        let mut args = vec!["plot", "curve", runs[0].to_str().unwrap(), runs[1].to_str().unwrap()];
+        args.extend(["-o", stem.to_str().unwrap()]);
+        args.extend(extra);
+        snnsim(&args, None)
+    };
+    let o = curve(&["--smooth", "100", "--log-x", "--y-range", "5:60"]);
+    assert!(o.status.success(), "{:?}", text(&o));
+    assert_figure(
+        &stem.with_extension("png"),
+        &[
+            "moving average over 100 examples",
+            "(2 runs)",
+            "\n60\n</text>",
+            "\n10\n</text>",
+        ],
+    );
+    let svg = std::fs::read_to_string(stem.with_extension("svg")).unwrap();
+    assert!(
+        !svg.contains("\n0\n</text>"),
+        "the y axis starts at 5, the x axis at 50 examples"
+    );
+    for (bad, says) in [
+        (&["--smooth", "0"][..], "the smoothing window is 0 examples"),
+        (&["--y-range", "60:5"][..], "LOW below HIGH"),
+        (&["--y-range", "90"][..], "expected LOW:HIGH"),
+    ] {
+        let o = curve(bad);
+        assert!(!o.status.success(), "{bad:?}");
+        assert!(text(&o).1.contains(says), "{bad:?}: {}", text(&o).1);
+    }
+
     // Alignment of the hidden layer's broadcast signal with backprop's, both runs averaged.
     let stem = tmp.path().join("figs/alignment");
     let o = snnsim(
