@@ -340,8 +340,8 @@ pub fn plot(
     title: Option<&str>,
     stem: &Path,
 ) -> Result<Vec<PathBuf>, PlotError> {
-    let folders: Vec<RunFolder> = runs.iter().map(|p| RunFolder::open(p)).collect::<Result<_, _>>()?;
     style.check().map_err(PlotError::Option)?;
+    let folders: Vec<RunFolder> = runs.iter().map(|p| RunFolder::open(p)).collect::<Result<_, _>>()?;
     let groups = groups(&folders, each, measure, style.smooth)?;
     let title = match title {
         Some(t) => t.to_string(),
