@@ -243,6 +243,8 @@ impl Figure for CurveFigure {
             .y_label_area_size(64);
         if self.style.log_x {
             let x_min = xs().filter(|&x| x > 0.0).fold(x_max, f64::min);
+            // A decade at least, so that a curve of one point still has an axis.
+            let x_max = x_max.max(10.0 * x_min);
             let chart = builder
                 .build_cartesian_2d((x_min..x_max).log_scale(), y_min..y_max)
                 .map_err(text_err)?;
