@@ -417,6 +417,37 @@ mod tests {
         assert_eq!(one[0].0, "deep protocol.epochs=1 learning.gamma=0.0656");
     }
 
+    /// With a window, each run is smoothed along its own curve before the mean and band across runs are taken.
+    #[test]
+    fn groups_smooth_each_run_before_the_mean() {
+        let dir = tempfile::tempdir().unwrap();
+        let runs: Vec<RunFolder> = [[0.1, 0.3, 0.5], [0.3, 0.1, 0.9]]
+            .iter()
+            .enumerate()
+            .map(|(k, acc)| {
+                let mut r = run("m", k as u64 + 1, &[]);
+                r.path = dir.path().join(format!("run{k}"));
+                std::fs::create_dir(&r.path).unwrap();
+                let mut text = "examples,epoch,test_accuracy,test_examples,train_accuracy,elapsed_s\n".to_string();
+                for (i, a) in acc.iter().enumerate() {
+                    text += &format!("{},0,{a},100,{a},0.1\n", 100 * (i + 1));
+                }
+                std::fs::write(r.path.join("curve.csv"), text).unwrap();
+                r
+            })
+            .collect();
+        let raw = groups(&runs, false, Measure::Accuracy, None).unwrap();
+        let close = |a: &[f64], b: &[f64]| a.iter().zip(b).all(|(x, y)| (x - y).abs() < 1e-9);
+        assert!(close(&raw[0].mean, &[20.0, 20.0, 70.0]), "{:?}", raw[0].mean);
+        assert!(close(&raw[0].sem, &[10.0, 10.0, 20.0]), "{:?}", raw[0].sem);
+        // Window of 150 examples: each point with the one before it. Run 1: 10, 20, 40; run 2: 30, 20, 50. The SEM
+        // of two values a, b is |a − b| / 2: 10, 0, 5 (smoothing the raw band instead would give 10, 10, 15).
+        let smooth = groups(&runs, false, Measure::Accuracy, Some(150.0)).unwrap();
+        assert!(close(&smooth[0].mean, &[20.0, 20.0, 45.0]), "{:?}", smooth[0].mean);
+        assert!(close(&smooth[0].sem, &[10.0, 0.0, 5.0]), "{:?}", smooth[0].sem);
+        assert_eq!(smooth[0].examples, [100.0, 200.0, 300.0]);
+    }
+
     /// The moving average is trailing and over examples, not points: each point averages the points of the window
     /// ending at it, fewer at the start of the curve and where points are sparse.
     #[test]
