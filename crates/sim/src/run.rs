@@ -100,11 +100,11 @@ impl RunRequest {
         }
         let joined = parts.join("-");
         if joined.len() <= 120 {
-            format!("{}-{joined}", name)
+            format!("{name}-{joined}")
         } else {
             let hash = &model_hash(&self.overrides.join("\n"))[..8];
             let cut: String = joined.chars().take(100).collect();
-            format!("{}-{cut}-{hash}", name)
+            format!("{name}-{cut}-{hash}")
         }
     }
 
@@ -329,13 +329,14 @@ pub fn execute(request: &RunRequest, observer: &mut dyn Observer, stop: &AtomicB
             format!(" with --set {}", request.overrides.join(" --set "))
         }
     );
-    dir.write_new("model.ron", format!("{header}{}\n", model.to_ron()).as_bytes())?;
+    let ron = model.to_ron();
+    dir.write_new("model.ron", format!("{header}{ron}\n").as_bytes())?;
     let summary = Summary {
         status: "running".into(),
         error: None,
         model: model.name().to_string(),
         model_path: request.model_path.display().to_string(),
-        model_hash: model_hash(&model.to_ron()),
+        model_hash: model_hash(&ron),
         overrides: request.overrides.clone(),
         seed: model.seed(),
         version: env!("CARGO_PKG_VERSION").into(),
