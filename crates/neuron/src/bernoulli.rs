@@ -8,7 +8,7 @@
 //! Draws come from a caller-owned, seeded [`Xoshiro256PlusPlus`] stream, consumed in row-major order (example by
 //! example, cell by cell), so the same seed gives the same spikes.
 
-use ndarray::{Array2, ArrayView2, Zip};
+use ndarray::{Array2, ArrayView2, ArrayViewMut2, Zip};
 use rand::RngExt;
 use rand_xoshiro::Xoshiro256PlusPlus;
 
@@ -29,6 +29,70 @@ impl Default for BernoulliParams {
 #[inline(always)]
 pub fn logistic(x: f32) -> f32 {
     1.0 / (1.0 + (-x).exp())
+}
+
+/// σ′(u) = σ(u) (1 − σ(u)), the derivative of the logistic function (Ψ_h of Lillicrap et al.).
+#[inline(always)]
+pub fn logistic_slope(u: f32) -> f32 {
+    let p = logistic(u);
+    p * (1.0 - p)
+}
+
+/// φ_δ, the sigmoidal function centred on 0 through which a feedback unit signals its potential δ (SPEC §5.4).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sigmoidal {
+    /// tanh(z/2) = 2σ(z) − 1.
+    TanhHalf,
+    /// σ(z) − ½.
+    SigmoidHalf,
+    /// tanh(z).
+    Tanh,
+}
+
+impl Sigmoidal {
+    /// φ(z).
+    #[inline(always)]
+    pub fn apply(self, z: f32) -> f32 {
+        match self {
+            Sigmoidal::TanhHalf => (0.5 * z).tanh(),
+            Sigmoidal::SigmoidHalf => logistic(z) - 0.5,
+            Sigmoidal::Tanh => z.tanh(),
+        }
+    }
+}
+
+/// `u = (1 − τ) u + τ · drive`, elementwise: the integration of a PSP (or a feedback unit's potential) with τ
+/// weighting the new input.
+pub fn integrate(mut u: ArrayViewMut2<'_, f32>, drive: ArrayView2<'_, f32>, tau: f32) {
+    let keep = 1.0 - tau;
+    Zip::from(&mut u).and(drive).for_each(|u, &d| *u = keep * *u + tau * d);
+}
+
+/// `s ~ Bernoulli(σ(u))`: one uniform draw per unit, row-major (example by example, cell by cell), so that the use
+/// of the stream does not depend on threads.
+pub fn fire(s: ArrayViewMut2<'_, f32>, u: ArrayView2<'_, f32>, rng: &mut Xoshiro256PlusPlus) {
+    fire_with(s, u, rng, logistic);
+}
+
+/// `s ~ Bernoulli(min(x, max))`: input units spiking with the probability of their pixel value (SPEC §5.4),
+/// drawn row-major as [`fire`].
+pub fn fire_inputs(s: ArrayViewMut2<'_, f32>, x: ArrayView2<'_, f32>, max: f32, rng: &mut Xoshiro256PlusPlus) {
+    fire_with(s, x, rng, |x| x.min(max));
+}
+
+fn fire_with(
+    mut s: ArrayViewMut2<'_, f32>,
+    x: ArrayView2<'_, f32>,
+    rng: &mut Xoshiro256PlusPlus,
+    probability: impl Fn(f32) -> f32,
+) {
+    assert_eq!(s.dim(), x.dim(), "spikes and their source must have one shape");
+    for (s, x) in s.rows_mut().into_iter().zip(x.rows()) {
+        for (s, &x) in s.into_iter().zip(x) {
+            let r: f32 = rng.random();
+            *s = if r < probability(x) { 1.0 } else { 0.0 };
+        }
+    }
 }
 
 /// State of a batch of Bernoulli populations, `[examples, cells]`.
@@ -52,15 +116,8 @@ impl BernoulliState {
     /// One step: integrate the drive into u, then draw each unit's spike with probability σ(u).
     pub fn step(&mut self, p: &BernoulliParams, drive: ArrayView2<'_, f32>, rng: &mut Xoshiro256PlusPlus) {
         assert_eq!(drive.dim(), self.u.dim(), "drive shape must match the population");
-        let keep = 1.0 - p.tau;
-        Zip::from(&mut self.u)
-            .and(drive)
-            .for_each(|u, &d| *u = keep * *u + p.tau * d);
-        // Sequential draws in row-major order keep the stream's use independent of threads.
-        for (s, &u) in self.s.iter_mut().zip(self.u.iter()) {
-            let x: f32 = rng.random();
-            *s = if x < logistic(u) { 1.0 } else { 0.0 };
-        }
+        integrate(self.u.view_mut(), drive, p.tau);
+        fire(self.s.view_mut(), self.u.view(), rng);
     }
 }
 
@@ -79,6 +136,35 @@ mod tests {
         assert!((st.u[[0, 0]] - 1.8).abs() < 1e-6);
         st.step(&p, d.view(), &mut rng);
         assert!((st.u[[0, 0]] - (0.1 * 1.8 + 1.8)).abs() < 1e-6);
+    }
+
+    #[test]
+    fn feedback_signals_are_sigmoids_centred_on_zero() {
+        for f in [Sigmoidal::TanhHalf, Sigmoidal::SigmoidHalf, Sigmoidal::Tanh] {
+            assert_eq!(f.apply(0.0), 0.0);
+            assert!((f.apply(1.3) + f.apply(-1.3)).abs() < 1e-6, "{f:?} is odd");
+        }
+        assert!((Sigmoidal::TanhHalf.apply(0.7) - (2.0 * logistic(0.7) - 1.0)).abs() < 1e-6);
+        assert!((Sigmoidal::SigmoidHalf.apply(2.0) - 0.5 * Sigmoidal::TanhHalf.apply(2.0)).abs() < 1e-6);
+        assert!((logistic_slope(0.0) - 0.25).abs() < 1e-7);
+    }
+
+    #[test]
+    fn input_units_spike_with_their_pixel_value_capped() {
+        let x = Array2::from_shape_fn((400, 3), |(_, j)| [0.0f32, 0.3, 1.0][j]);
+        let mut s = Array2::zeros((400, 3));
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(3);
+        let mut count = [0.0f32; 3];
+        for _ in 0..100 {
+            fire_inputs(s.view_mut(), x.view(), 0.95, &mut rng);
+            for (j, c) in count.iter_mut().enumerate() {
+                *c += s.column(j).sum();
+            }
+        }
+        // 40 000 draws each: standard error ≤ 0.0023.
+        assert_eq!(count[0], 0.0, "a black pixel never spikes");
+        assert!((count[1] / 40_000.0 - 0.3).abs() < 0.012);
+        assert!((count[2] / 40_000.0 - 0.95).abs() < 0.006, "capped at 0.95");
     }
 
     #[test]

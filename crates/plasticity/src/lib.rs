@@ -5,6 +5,7 @@ pub mod feedback;
 pub mod gram;
 pub mod init;
 pub mod matmul;
+pub mod online;
 pub mod projection;
 pub mod readout;
 pub mod rule;

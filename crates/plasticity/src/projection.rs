@@ -34,6 +34,9 @@ pub struct Projection {
     pub dw: Array2<f32>,
     /// Momentum buffer Δb, shape `[post]`.
     pub db: Array1<f32>,
+    /// The synapses are `scale · w` and `scale · b` (1 unless a decay is applied exactly, as a change of scale:
+    /// see [`crate::online`]). Engines that never decay this way read `w` and `b` as they are.
+    pub scale: f64,
 }
 
 impl Projection {
@@ -45,7 +48,13 @@ impl Projection {
         assert_eq!(w.nrows(), b.len(), "one bias per post-synaptic cell");
         let dw = Array2::zeros(w.dim());
         let db = Array1::zeros(b.len());
-        Self { w, b, dw, db }
+        Self {
+            w,
+            b,
+            dw,
+            db,
+            scale: 1.0,
+        }
     }
 
     /// Number of pre-synaptic cells (the fan-in).
@@ -90,10 +99,24 @@ impl Projection {
         learn_biases(&mut self.db, &mut self.b, iota, update);
     }
 
-    /// True if every weight, bias and momentum entry is finite.
+    /// True if every weight, bias and momentum entry, and the scale, is finite.
     pub fn is_finite(&self) -> bool {
         let finite = |x: &f32| x.is_finite();
-        self.w.iter().all(finite) && self.b.iter().all(finite) && self.dw.iter().all(finite)
+        self.scale.is_finite() && self.w.iter().all(finite) && self.b.iter().all(finite) && self.dw.iter().all(finite)
+    }
+
+    /// The weights `scale · w` the projection stands for.
+    pub fn effective_weights(&self) -> Array2<f32> {
+        if self.scale == 1.0 {
+            self.w.clone()
+        } else {
+            self.w.mapv(|w| (f64::from(w) * self.scale) as f32)
+        }
+    }
+
+    /// The biases `scale · b` the projection stands for.
+    pub fn effective_biases(&self) -> Array1<f32> {
+        self.b.mapv(|b| (f64::from(b) * self.scale) as f32)
     }
 
     /// Resets the momentum buffers to zero.

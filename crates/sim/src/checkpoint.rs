@@ -5,9 +5,11 @@
 //! buffers, feedback matrices), every random stream, and the [`Progress`] of training (epoch, next minibatch, this
 //! epoch's data order, counters, the learning curve so far, training seconds). It is taken at minibatch boundaries,
 //! where the simulator holds no other state (cells are reset between examples; resuming a model with
-//! `protocol.reset_between_examples: false` is refused).
+//! `protocol.reset_between_examples: false` is refused), except in engines whose cells carry their state from
+//! image to image (SPEC §5.4): their training state is saved with the rest.
 
 use crate::alignment::AlignmentPoint;
+use crate::engine::CellState;
 use crate::error::SimError;
 use crate::metrics::CurvePoint;
 use crate::network::Network;
@@ -20,7 +22,9 @@ use std::path::Path;
 /// marker, its length and its SHA-256, so that a damaged file is named as such (formats 1 and 2 were the bare
 /// encoding), and holds the network's feedback as pathways (`Network { forward, feedback }`) and the presentation
 /// noise stream among the streams.
-pub const FORMAT: u32 = 3;
+/// Format 4 adds the cells' state (engines whose cells carry it from image to image) and each projection's scale;
+/// format 3 files are still read.
+pub const FORMAT: u32 = 4;
 
 /// The first bytes of every checkpoint file (format 3 on).
 const MAGIC: &[u8; 8] = b"SNNSIMCK";
@@ -86,8 +90,92 @@ pub struct Checkpoint {
     pub network: Network,
     /// Every random stream of the run.
     pub streams: Streams,
+    /// The training state of the cells, for engines whose cells carry it from one image to the next.
+    pub cells: Option<CellState>,
     /// Where training stands.
     pub progress: Progress,
+}
+
+/// The layout of format 3, read and converted to the current one.
+mod format3 {
+    use super::*;
+    use ndarray::{Array1, Array2};
+    use snn_plasticity::{Pathway, Projection};
+
+    #[derive(Serialize, Deserialize)]
+    pub struct Checkpoint {
+        format: u32,
+        model: String,
+        network: Network,
+        streams: Streams,
+        progress: Progress,
+    }
+
+    #[derive(Serialize, Deserialize)]
+    struct Network {
+        forward: Vec<Proj>,
+        feedback: Vec<Pathway>,
+    }
+
+    #[derive(Serialize, Deserialize)]
+    struct Proj {
+        w: Array2<f32>,
+        b: Array1<f32>,
+        dw: Array2<f32>,
+        db: Array1<f32>,
+    }
+
+    impl Checkpoint {
+        /// The checkpoint as format 3 wrote it (for the test that it is still read).
+        #[cfg(test)]
+        pub fn downgrade(c: &super::Checkpoint) -> Self {
+            let forward = c
+                .network
+                .forward
+                .iter()
+                .map(|p| Proj {
+                    w: p.w.clone(),
+                    b: p.b.clone(),
+                    dw: p.dw.clone(),
+                    db: p.db.clone(),
+                })
+                .collect();
+            Self {
+                format: 3,
+                model: c.model.clone(),
+                network: Network {
+                    forward,
+                    feedback: c.network.feedback.clone(),
+                },
+                streams: c.streams.clone(),
+                progress: c.progress.clone(),
+            }
+        }
+
+        pub fn upgrade(self) -> super::Checkpoint {
+            let forward = self
+                .network
+                .forward
+                .into_iter()
+                .map(|p| {
+                    let mut q = Projection::new(p.w, p.b);
+                    (q.dw, q.db) = (p.dw, p.db);
+                    q
+                })
+                .collect();
+            super::Checkpoint {
+                format: self.format,
+                model: self.model,
+                network: super::Network {
+                    forward,
+                    feedback: self.network.feedback,
+                },
+                streams: self.streams,
+                cells: None,
+                progress: self.progress,
+            }
+        }
+    }
 }
 
 impl Checkpoint {
@@ -129,7 +217,7 @@ impl Checkpoint {
             ));
         }
         let format = u32::from_le_bytes(bytes[8..12].try_into().expect("4 bytes"));
-        if format != FORMAT {
+        if format != FORMAT && format != 3 {
             return Err(format!(
                 "checkpoint format {format} but this snnsim reads format {FORMAT}"
             ));
@@ -160,14 +248,20 @@ impl Checkpoint {
                 "{UNREADABLE}: it is corrupt (its contents do not match the SHA-256 written with them)"
             ));
         }
-        let checkpoint: Self = postcard::from_bytes(payload)
-            .map_err(|e| format!("{UNREADABLE}: it is corrupt (its contents do not decode: {e})"))?;
-        if checkpoint.format != FORMAT {
+        let corrupt = |e: postcard::Error| format!("{UNREADABLE}: it is corrupt (its contents do not decode: {e})");
+        let mut checkpoint: Self = match format {
+            3 => postcard::from_bytes::<format3::Checkpoint>(payload)
+                .map_err(corrupt)?
+                .upgrade(),
+            _ => postcard::from_bytes(payload).map_err(corrupt)?,
+        };
+        if checkpoint.format != format {
             return Err(format!(
-                "{UNREADABLE}: it is corrupt (format {} inside, {FORMAT} outside)",
+                "{UNREADABLE}: it is corrupt (format {} inside, {format} outside)",
                 checkpoint.format
             ));
         }
+        checkpoint.format = FORMAT;
         Ok(checkpoint)
     }
 
@@ -208,7 +302,7 @@ impl Checkpoint {
 fn legacy_format(bytes: &[u8]) -> Option<u32> {
     let (format, rest) = postcard::take_from_bytes::<u32>(bytes).ok()?;
     let (model, _) = postcard::take_from_bytes::<&str>(rest).ok()?;
-    ((1..FORMAT).contains(&format) && model.trim_start().starts_with('(')).then_some(format)
+    ((1..3).contains(&format) && model.trim_start().starts_with('(')).then_some(format)
 }
 
 /// Where checkpoints go, and whether the run should stop. The executor asks after every minibatch.
@@ -252,8 +346,24 @@ mod tests {
                 feedback: Vec::new(),
             },
             streams: Streams::from_seed(5),
+            cells: None,
             progress: Progress::start(10, 20),
         }
+    }
+
+    /// A checkpoint of format 3 (before cell states and projection scales) is read, as the same training state.
+    #[test]
+    fn a_format_3_checkpoint_is_still_read() {
+        use sha2::{Digest, Sha256};
+        let ck = checkpoint();
+        let old = format3::Checkpoint::downgrade(&ck);
+        let payload = postcard::to_stdvec(&old).unwrap();
+        let mut bytes = MAGIC.to_vec();
+        bytes.extend_from_slice(&3u32.to_le_bytes());
+        bytes.extend_from_slice(&(payload.len() as u64).to_le_bytes());
+        bytes.extend_from_slice(&Sha256::digest(&payload));
+        bytes.extend_from_slice(&payload);
+        assert_eq!(Checkpoint::from_bytes(&bytes).unwrap(), ck);
     }
 
     fn refusal(bytes: &[u8]) -> String {
@@ -361,12 +471,12 @@ mod tests {
     #[test]
     fn another_format_is_named_with_both_numbers() {
         let mut bytes = checkpoint().to_bytes().unwrap();
-        bytes[8..12].copy_from_slice(&4u32.to_le_bytes());
-        assert_eq!(refusal(&bytes), "checkpoint format 4 but this snnsim reads format 3");
+        bytes[8..12].copy_from_slice(&5u32.to_le_bytes());
+        assert_eq!(refusal(&bytes), "checkpoint format 5 but this snnsim reads format 4");
         // A format-2 file: the bare postcard encoding, the format number first.
         let mut old = checkpoint();
         old.format = 2;
         let old = postcard::to_stdvec(&old).unwrap();
-        assert_eq!(refusal(&old), "checkpoint format 2 but this snnsim reads format 3");
+        assert_eq!(refusal(&old), "checkpoint format 2 but this snnsim reads format 4");
     }
 }

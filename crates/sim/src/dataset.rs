@@ -1,7 +1,7 @@
 //! The data a run presents: loaded (downloaded if allowed and missing), limited, and standardised (SPEC §2.3).
 
 use crate::error::SimError;
-use crate::model::{Dataset, Model};
+use crate::model::{Dataset, InputScaling, Model};
 use crate::seeds::Streams;
 use ndarray::{Array2, ArrayView2, s};
 use snn_data::fetch::fetch_missing;
@@ -55,18 +55,30 @@ impl Prepared {
             )));
         }
         let out = *model.layers().last().unwrap();
-        if out != set.classes {
+        if model.classes() != set.classes {
+            let group = model.cells_per_class();
             return Err(SimError::Mismatch(format!(
-                "network.layers ends with {out} output cells but {} has {} classes: expected one output cell per class",
+                "network.layers ends with {out} output cells, {group} per class, but {} has {} classes: expected \
+                 {} output cells",
                 dir.display(),
-                set.classes
+                set.classes,
+                group * set.classes
             )));
         }
-        let st = Standardiser::fit(train.images.view(), d.input_mean, d.input_std);
+        let (train_x, test_x) = match d.scaling {
+            InputScaling::Standardise => {
+                let st = Standardiser::fit(train.images.view(), d.input_mean, d.input_std);
+                (st.apply(train.images.view()), st.apply(test.images.view()))
+            }
+            InputScaling::UnitInterval => {
+                let unit = |x: &Array2<u8>| x.mapv(|p| f32::from(p) / 255.0);
+                (unit(&train.images), unit(&test.images))
+            }
+        };
         Ok(Self {
-            train_x: st.apply(train.images.view()),
+            train_x,
             train_y: train.labels,
-            test_x: st.apply(test.images.view()),
+            test_x,
             test_y: test.labels,
         })
     }

@@ -144,9 +144,7 @@ impl Experiment {
     /// Presents one minibatch (inputs `[examples, features]`) in `phase` to the engine of its size, watched by
     /// `watch`, and returns the answers.
     pub fn present(&mut self, x: ArrayView2<'_, f32>, labels: &[u8], phase: Phase, watch: &mut Watch<'_>) -> Answers {
-        let n = x.nrows();
-        let model = &self.model;
-        let engine = self.engines.entry(n).or_insert_with(|| engine_for(model, n));
+        let engine = engine_of(&mut self.engines, &self.model, x.nrows());
         let mut presentation = Presentation {
             inputs: x,
             labels,
@@ -154,6 +152,13 @@ impl Experiment {
             noise: &mut self.streams.noise,
         };
         engine.present(&mut self.net, &mut presentation, watch)
+    }
+
+    /// The engine that presents minibatches of `n` examples. An engine whose cells carry state from one
+    /// presentation to the next (one continuous stream, SPEC §5.4) is the same for every minibatch: one engine of
+    /// `protocol.batch_size` streams, of which a smaller minibatch uses the first.
+    fn engine_for(&mut self, n: usize) -> &mut Box<dyn Engine> {
+        engine_of(&mut self.engines, &self.model, n)
     }
 
     /// Presents a batch; the batch `slots` listed are captured and written to `rasters`, each named by
@@ -181,7 +186,7 @@ impl Experiment {
             );
             return self.checked(answers, &name);
         };
-        let mut cap = RasterCapture::new(&self.model, slots);
+        let mut cap = RasterCapture::new(&self.model, slots, self.model.steps_per_presentation(phase.learns()));
         let answers = self.present(x, labels, phase, &mut Watch { probe: &mut cap, meter });
         let answers = self.checked(answers, &name)?;
         for (slot, capture) in cap.into_captures() {
@@ -224,6 +229,9 @@ impl Experiment {
     ) -> Result<usize, SimError> {
         let b = self.model.protocol().batch_size;
         let record = self.model.record().test_examples.clone();
+        if self.model.carries_cell_state() {
+            self.engine_for(b).begin_test();
+        }
         let mut correct = 0;
         let mut x = Array2::<f32>::zeros((0, data.test_x.ncols()));
         for (done, chunk) in indices.chunks(b).scan(0, |d, c| {
@@ -256,36 +264,57 @@ impl Experiment {
     }
 
     /// The current state as a checkpoint, with `progress`.
-    pub fn snapshot(&self, progress: &Progress) -> Checkpoint {
+    pub fn snapshot(&mut self, progress: &Progress) -> Checkpoint {
+        let cells = match self.model.carries_cell_state() {
+            true => self.engine_for(self.model.protocol().batch_size).cell_state(),
+            false => None,
+        };
         Checkpoint {
             format: crate::checkpoint::FORMAT,
             model: self.model.to_ron(),
             network: self.net.clone(),
             streams: self.streams.clone(),
+            cells,
             progress: progress.clone(),
         }
     }
 
     /// An experiment continuing from `checkpoint`, which must have been taken for this very model.
     pub fn restore(model: &Model, checkpoint: Checkpoint) -> Result<(Self, Progress), SimError> {
-        if checkpoint.model != model.to_ron() {
+        // Compared as parsed files, so that a checkpoint written before a new field (with its default) was added
+        // still fits the model.
+        let same = crate::model::ModelFile::from_ron(&checkpoint.model, std::path::Path::new("checkpoint"))
+            .is_ok_and(|f| &f == model.file());
+        if !same {
             return Err(SimError::Mismatch(
                 "the checkpoint was taken for another model than the run folder's model.ron: refusing to resume".into(),
             ));
         }
-        if !model.protocol().reset_between_examples {
+        if !model.protocol().reset_between_examples && !model.carries_cell_state() {
             return Err(SimError::Mismatch(
                 "protocol.reset_between_examples = false: cell states carry across minibatches and are not \
                  checkpointed, so this run cannot be resumed exactly"
                     .into(),
             ));
         }
-        let exp = Self {
+        let mut exp = Self {
             model: model.clone(),
             net: checkpoint.network,
             streams: checkpoint.streams,
             engines: HashMap::new(),
         };
+        if model.carries_cell_state() {
+            let Some(cells) = &checkpoint.cells else {
+                return Err(SimError::Mismatch(
+                    "the checkpoint holds no cell state, but this model's cells carry their state from image to \
+                     image: refusing to resume"
+                        .into(),
+                ));
+            };
+            exp.engine_for(model.protocol().batch_size)
+                .restore_cell_state(cells)
+                .map_err(|e| SimError::Mismatch(format!("{e}: refusing to resume")))?;
+        }
         Ok((exp, checkpoint.progress))
     }
 
@@ -301,7 +330,7 @@ impl Experiment {
         checkpoints: &mut dyn Checkpoints,
     ) -> Result<Outcome, SimError> {
         let p = self.model.protocol().clone();
-        let classes = *self.model.layers().last().expect("at least two layers");
+        let classes = self.model.classes();
         if let Some(&l) = data
             .train_y
             .iter()
@@ -309,7 +338,7 @@ impl Experiment {
             .find(|&&l| usize::from(l) >= classes)
         {
             return Err(SimError::Mismatch(format!(
-                "label {l} but the network has {classes} output cells"
+                "label {l} but the network's output names {classes} classes"
             )));
         }
         let n = data.train_x.nrows();
@@ -469,6 +498,16 @@ impl Experiment {
             elapsed_s,
         })
     }
+}
+
+/// [`Experiment::engine_for`] on the experiment's engines, borrowing nothing else.
+fn engine_of<'a>(engines: &'a mut HashMap<usize, Box<dyn Engine>>, model: &Model, n: usize) -> &'a mut Box<dyn Engine> {
+    let size = if model.carries_cell_state() {
+        model.protocol().batch_size
+    } else {
+        n
+    };
+    engines.entry(size).or_insert_with(|| engine_for(model, size))
 }
 
 fn meta_for(phase: &'static str, ordinal: u64, index: usize, label: u8, a: &Answers, slot: usize) -> ExampleMeta {

@@ -5,9 +5,12 @@
 //! Populations (the cells' state) belong to the engines ([`crate::engine`]); this struct holds only what persists
 //! across presentations and is shared by all the examples of a minibatch.
 
-use crate::model::Model;
+use crate::model::{Model, WeightInit};
 use crate::seeds::Streams;
 use ndarray::Array1;
+use ndarray::Array2;
+use rand::RngExt;
+use rand_xoshiro::Xoshiro256PlusPlus;
 use snn_plasticity::{Carrier, InitError, Pathway, Projection, Reach, broadcast_matrices, feedback_alignment_matrices};
 
 /// Weights and feedback of a layered network.
@@ -20,22 +23,32 @@ pub struct Network {
 }
 
 impl Network {
-    /// Initialises weights (Appendix B; biases b̄) from `streams.weights`, then draws B_FA from `streams.feedback`
+    /// Initialises weights (Appendix B or `init.weights: Uniform(r)`; biases b̄) from `streams.weights`, then draws
+    /// B_FA (eq A.5 or `init.feedback: Uniform(r)`) from `streams.feedback`
     /// (for every model, so that the other streams never depend on the algorithm) and gives each hidden layer the
     /// pathway its plan asks for: B_FA(n) chained, B_BA(n) = γ^D B_FA(n) ⋯ broadcast (eq A.6), or the forward
     /// weights.
     pub fn init(model: &Model, streams: &mut Streams) -> Result<Self, InitError> {
         let sizes = model.layers();
         let init = model.init();
+        let spec = &model.file().init;
         let forward = sizes
             .windows(2)
             .map(|w| {
                 let (pre, post) = (w[0], w[1]);
-                let weights = init.uniform_matrix(post, pre, pre, &mut streams.weights)?;
+                let weights = match spec.weights {
+                    WeightInit::AppendixB => init.uniform_matrix(post, pre, pre, &mut streams.weights)?,
+                    WeightInit::Uniform(r) => symmetric_uniform(post, pre, r, &mut streams.weights),
+                };
                 Ok(Projection::new(weights, Array1::from_elem(post, init.b_mean as f32)))
             })
             .collect::<Result<Vec<_>, InitError>>()?;
-        let b_fa = feedback_alignment_matrices(sizes, init, &mut streams.feedback)?;
+        let b_fa = match spec.feedback {
+            WeightInit::AppendixB => feedback_alignment_matrices(sizes, init, &mut streams.feedback)?,
+            WeightInit::Uniform(r) => (1..sizes.len().saturating_sub(1))
+                .map(|n| symmetric_uniform(sizes[n], sizes[n + 1], r, &mut streams.feedback))
+                .collect(),
+        };
         let plans = model.plan().feedback_plans();
         // γ is one value for the whole network (`learning.gamma`), copied into every hidden layer's plan; a network
         // without hidden layers has no feedback and no γ to read.
@@ -61,4 +74,10 @@ impl Network {
     pub fn first_non_finite(&self) -> Option<usize> {
         self.forward.iter().position(|p| !p.is_finite())
     }
+}
+
+/// A `[rows, cols]` matrix drawn from U[−r, r], row-major (`init.weights: Uniform(r)`, Lillicrap et al. 2016).
+fn symmetric_uniform(rows: usize, cols: usize, r: f64, rng: &mut Xoshiro256PlusPlus) -> Array2<f32> {
+    let r = r as f32;
+    Array2::from_shape_simple_fn((rows, cols), || rng.random_range(-r..r))
 }

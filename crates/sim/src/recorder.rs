@@ -287,15 +287,17 @@ pub struct RasterCapture {
 }
 
 impl RasterCapture {
-    /// Captures `record.populations` and `record.traces` of `model` for the batch `slots`.
-    pub fn new(model: &Model, slots: &[usize]) -> Self {
+    /// Captures `record.populations` and `record.traces` of `model` for the batch `slots`, over presentations of
+    /// `steps` steps. Spiking populations are captured as rasters; a graded input once, at step 0; populations that
+    /// neither spike nor are the input (feedback units) only through traces.
+    pub fn new(model: &Model, slots: &[usize], steps: usize) -> Self {
         let roster = model.roster();
         let recorded = model.recorded_populations();
         let chosen = |name: &String| recorded.contains(name);
-        let input = Some(roster.input()).filter(|&id| chosen(&roster.get(id).name));
+        let input = Some(roster.input()).filter(|&id| chosen(&roster.get(id).name) && !roster.get(id).spiking);
         let pops: Vec<(PopId, String)> = roster
             .iter()
-            .filter(|(id, p)| *id != roster.input() && chosen(&p.name))
+            .filter(|(id, p)| Some(*id) != input && p.spiking && chosen(&p.name))
             .map(|(id, p)| (id, p.name.clone()))
             .collect();
         let slots = slots
@@ -303,17 +305,12 @@ impl RasterCapture {
             .map(|&s| {
                 let rasters = pops
                     .iter()
-                    .map(|(id, n)| {
-                        (
-                            n.clone(),
-                            Array2::from_elem((model.steps(), roster.get(*id).cells), false),
-                        )
-                    })
+                    .map(|(id, n)| (n.clone(), Array2::from_elem((steps, roster.get(*id).cells), false)))
                     .collect();
                 let capture = CapturedExample {
                     input: None,
                     rasters,
-                    traces: trace_buffers(model),
+                    traces: trace_buffers(model, steps),
                 };
                 (s, capture)
             })
@@ -337,10 +334,10 @@ impl RasterCapture {
     }
 }
 
-fn trace_buffers(model: &Model) -> Vec<Trace> {
+fn trace_buffers(model: &Model, steps: usize) -> Vec<Trace> {
     let roster = model.roster();
     let every = model.record().trace_every.max(1);
-    let samples = model.steps().div_ceil(every);
+    let samples = steps.div_ceil(every);
     model
         .record()
         .traces

@@ -31,6 +31,10 @@ pub enum Role {
     ErrorExc,
     /// The inhibitory error pool e⁻ = max(y* − a_out, 0).
     ErrorInh,
+    /// The feedback units of hidden population k (Bernoulli networks, SPEC §5.4): potential δ, signal φ_δ(δ).
+    Feedback(usize),
+    /// The error units above the output (Bernoulli networks): δ integrates y* − s_out.
+    Error,
 }
 
 /// A state variable a population may show on a step (`record.traces[..].variables` in a model file).
@@ -39,6 +43,8 @@ pub enum Role {
 pub enum Variable {
     /// Drive v = W a_below + b.
     V,
+    /// Integrated PSP u of a Bernoulli unit, whose spike probability is σ(u) (SPEC §5.4).
+    U,
     /// Hillock potential h.
     H,
     /// Activity a (0 or 1 for spiking cells; graded for the input and for rate cells).
@@ -54,6 +60,7 @@ impl Variable {
     pub fn name(self) -> &'static str {
         match self {
             Variable::V => "v",
+            Variable::U => "u",
             Variable::H => "h",
             Variable::A => "a",
             Variable::Iota => "iota",
@@ -64,9 +71,10 @@ impl Variable {
     /// Unit or meaning, stored with the data.
     pub fn unit(self) -> &'static str {
         match self {
-            Variable::V => "drive v, decivolts",
+            Variable::V => "drive v (decivolts in LIF cells)",
+            Variable::U => "PSP u; the unit spikes with probability logistic(u)",
             Variable::H => "hillock potential h, decivolts",
-            Variable::A => "activity a (1 = spiking)",
+            Variable::A => "activity a (1 = spiking; a feedback unit's signal phi(delta))",
             Variable::Iota => "teaching signal iota (0 when the layer does not learn on that step)",
             Variable::Delta => "feedback delta (0 when the layer does not learn on that step)",
         }
@@ -123,6 +131,29 @@ impl Roster {
                 spiking: true,
             });
         }
+        r
+    }
+
+    /// The roster of a stochastic binary network of `sizes` (SPEC §5.4): input, hidden and output populations of
+    /// Bernoulli units spiking every step (the input shows its spikes; the others also v and u); one population of
+    /// feedback units per hidden layer (`feedback1` …) and the error units above the output (`error`), each showing
+    /// its potential δ and, as its activity, the signal φ_δ(δ) it sends down.
+    pub fn bernoulli(sizes: &[usize]) -> Self {
+        let mut r = Self::layered(sizes, &[Variable::A, Variable::V, Variable::U], true);
+        r.pops[0].spiking = true;
+        let hidden = sizes.len() - 2;
+        let feedback = |name: String, role, cells| Population {
+            name,
+            role,
+            cells,
+            variables: vec![Variable::A, Variable::Delta],
+            spiking: false,
+        };
+        for k in 0..hidden {
+            r.pops
+                .push(feedback(format!("feedback{}", k + 1), Role::Feedback(k), sizes[k + 1]));
+        }
+        r.pops.push(feedback("error".into(), Role::Error, sizes[hidden + 1]));
         r
     }
 
@@ -205,10 +236,7 @@ impl Roster {
 
     /// Number of weight layers (projections) of the network.
     pub fn weight_layers(&self) -> usize {
-        self.pops
-            .iter()
-            .filter(|p| p.role != Role::Input && !p.is_error_pool())
-            .count()
+        self.pops.iter().filter(|p| p.is_fed_forward()).count()
     }
 
     /// The population weight layer `layer` feeds.
@@ -223,10 +251,9 @@ impl Roster {
         PopId(layer)
     }
 
-    /// The weight layer that feeds `pop`, if any (none for the input and the error pools).
+    /// The weight layer that feeds `pop`, if any (none for the input, the error pools and feedback units).
     pub fn layer_of(&self, pop: PopId) -> Option<usize> {
-        let p = self.get(pop);
-        (p.role != Role::Input && !p.is_error_pool()).then(|| pop.0 - 1)
+        self.get(pop).is_fed_forward().then(|| pop.0 - 1)
     }
 
     /// The population of `role`, if the network has one.
@@ -239,6 +266,11 @@ impl Population {
     /// Whether this is one of the two error pools.
     pub fn is_error_pool(&self) -> bool {
         matches!(self.role, Role::ErrorExc | Role::ErrorInh)
+    }
+
+    /// Whether a weight layer feeds this population (a hidden or the output population).
+    pub fn is_fed_forward(&self) -> bool {
+        matches!(self.role, Role::Hidden(_) | Role::Output)
     }
 }
 
@@ -263,6 +295,34 @@ mod tests {
         assert!(r.get(r.find("hidden1").unwrap()).shows(Variable::H));
         assert!(!r.get(r.find("input").unwrap()).shows(Variable::V));
         assert_eq!(r.with_role(Role::Hidden(1)), r.find("hidden2"));
+    }
+
+    #[test]
+    fn a_bernoulli_roster_has_spiking_layers_and_feedback_units_beside_them() {
+        let r = Roster::bernoulli(&[784, 1500, 1500, 1500, 1000]);
+        assert_eq!(
+            r.names(),
+            [
+                "input",
+                "hidden1",
+                "hidden2",
+                "hidden3",
+                "output",
+                "feedback1",
+                "feedback2",
+                "feedback3",
+                "error"
+            ]
+        );
+        assert_eq!(r.weight_layers(), 4);
+        assert_eq!(r.output(), r.find("output").unwrap());
+        assert!(r.get(r.input()).spiking);
+        assert!(r.get(r.find("hidden3").unwrap()).shows(Variable::U));
+        let fb = r.find("feedback3").unwrap();
+        assert!(!r.get(fb).spiking && r.get(fb).shows(Variable::Delta));
+        assert_eq!(r.layer_of(fb), None);
+        assert_eq!(r.with_role(Role::Feedback(2)), Some(fb));
+        assert_eq!(r.get(r.find("error").unwrap()).cells, 1000);
     }
 
     #[test]

@@ -71,7 +71,10 @@ fn compare_engines(
             }
         });
         let labels: Vec<u8> = (0..batch).map(|_| rng.random_range(0u8..10)).collect();
-        let (mut ca, mut cb) = (RasterCapture::new(&direct, &slots), RasterCapture::new(&gram, &slots));
+        let (mut ca, mut cb) = (
+            RasterCapture::new(&direct, &slots, direct.steps()),
+            RasterCapture::new(&gram, &slots, gram.steps()),
+        );
         let ans_a = a.present(x.view(), &labels, Phase::Train, &mut Watch::with(&mut ca));
         let ans_b = b.present(x.view(), &labels, Phase::Train, &mut Watch::with(&mut cb));
         for ((slot, ra), (_, rb)) in ca.into_captures().into_iter().zip(cb.into_captures()) {

@@ -27,7 +27,7 @@ fn lif_pools_spike_only_after_the_error_they_carry() {
     for _ in 0..3 {
         let x = Array2::from_shape_simple_fn((4, 8), || rng.random_range(0.0f32..1.6));
         let labels: Vec<u8> = (0..4).map(|_| rng.random_range(0u8..4)).collect();
-        let mut cap = RasterCapture::new(&model, &[0, 1, 2, 3]);
+        let mut cap = RasterCapture::new(&model, &[0, 1, 2, 3], model.steps());
         exp.present(x.view(), &labels, Phase::Train, &mut Watch::with(&mut cap));
         for (slot, c) in cap.into_captures() {
             let (out, exc, inh) = (&c.rasters[0].1, &c.rasters[1].1, &c.rasters[2].1);

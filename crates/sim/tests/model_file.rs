@@ -225,7 +225,7 @@ fn a_rate_network_checks_its_record_names_against_the_lif_roster() {
     );
     let e = rate(&[r#"record.traces=[(population:"error_exc",cells:[0],variables:[a])]"#]).unwrap_err();
     assert!(
-        e.contains("record.traces.0.population") && e.contains("a LIF population"),
+        e.contains("record.traces.0.population") && e.contains("a population with a state: one of hidden1"),
         "{e}"
     );
     let model = rate(&[

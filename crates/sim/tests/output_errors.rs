@@ -20,6 +20,7 @@ fn checkpoint() -> Checkpoint {
             feedback: Vec::new(),
         },
         streams: Streams::from_seed(3),
+        cells: None,
         progress: Progress::start(10, 20),
     }
 }

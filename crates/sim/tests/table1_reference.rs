@@ -187,7 +187,7 @@ fn simulator_equals_table1_with_hidden_layers(hidden: &str, rel_tol: [f32; 3]) {
     for presentation in 0..3 {
         let x = Array2::from_shape_simple_fn((3, 8), || rng.random_range(0.0f32..1.6));
         let labels: Vec<u8> = (0..3).map(|_| rng.random_range(0u8..4)).collect();
-        let mut cap = RasterCapture::new(&model, &[0, 1, 2]);
+        let mut cap = RasterCapture::new(&model, &[0, 1, 2], model.steps());
         exp.present(x.view(), &labels, Phase::Train, &mut Watch::with(&mut cap));
         let expected = present(&mut r, &rows(&x), &labels, model.steps(), &eta, 0.9);
         for (slot, capture) in cap.into_captures() {

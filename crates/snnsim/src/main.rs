@@ -374,7 +374,17 @@ fn run(cli: Cli) -> Result<()> {
             let m = RunRequest::new(model, overrides).resolve()?;
             out!("{}", m.to_ron());
             let (algorithm, learning) = (m.algorithm(), m.plan().learning_flags());
-            if m.is_rate() {
+            if let Some(b) = m.bernoulli() {
+                eprintln!(
+                    "ok: stochastic binary cells, {} streams, {} steps per training image and {} per test image, \
+                     algorithm {:?}, weight layers learning: {:?}",
+                    m.protocol().batch_size,
+                    b.train_steps,
+                    b.test_steps,
+                    algorithm,
+                    learning
+                );
+            } else if m.is_rate() {
                 eprintln!(
                     "ok: nonspiking rate cells, one step per example, algorithm {:?}, weight layers learning: {:?}",
                     algorithm, learning

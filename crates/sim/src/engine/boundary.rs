@@ -5,8 +5,9 @@ use crate::answers::Answers;
 use crate::network::Network;
 use crate::probe::Probe;
 use crate::roster::Roster;
-use ndarray::ArrayView2;
+use ndarray::{Array2, ArrayView2};
 use rand_xoshiro::Xoshiro256PlusPlus;
+use serde::{Deserialize, Serialize};
 
 /// What a presentation is for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -64,4 +65,26 @@ pub trait Engine: Send {
 
     /// Presents one minibatch and returns the answers.
     fn present(&mut self, net: &mut Network, presentation: &mut Presentation<'_>, watch: &mut Watch<'_>) -> Answers;
+
+    /// The training state of the cells, for engines whose cells carry it from one presentation to the next
+    /// ([`crate::model::Model::carries_cell_state`]); `None` for engines that start every presentation afresh.
+    fn cell_state(&self) -> Option<CellState> {
+        None
+    }
+
+    /// Continues from a training state taken by [`Self::cell_state`]; an error says why it does not fit.
+    fn restore_cell_state(&mut self, _state: &CellState) -> Result<(), String> {
+        Err("this engine carries no cell state".into())
+    }
+
+    /// A test pass starts: an engine that carries cell state starts its test stream from a copy of the training
+    /// state (and training later resumes from its own).
+    fn begin_test(&mut self) {}
+}
+
+/// Cell state an engine carries across presentations, as named `[streams, cells]` arrays (for checkpoints).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CellState {
+    /// `(name, values)` in the engine's order.
+    pub arrays: Vec<(String, Array2<f32>)>,
 }

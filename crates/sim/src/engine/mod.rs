@@ -5,23 +5,25 @@
 //!   alignment meter).
 //! - [`lif`]: LIF networks stepped every Δt in Table 1's order (SPEC §1–2.4).
 //! - [`rate`]: nonspiking networks (SPEC §2.5).
+//! - [`bernoulli`]: stochastic binary networks that learn online from one continuous stream (SPEC §5.4).
 //!
 //! A new kind of network is a new module here that implements [`Engine`], and one more case in [`engine_for`]: the
 //! match on the model's cells that picks it.
 
+pub mod bernoulli;
 pub mod boundary;
 pub mod lif;
 pub mod rate;
 
-pub use boundary::{Engine, Phase, Presentation, Watch};
+pub use boundary::{CellState, Engine, Phase, Presentation, Watch};
 
-use crate::model::Model;
+use crate::model::{CellKind, Model};
 
 /// The engine that suits `model`'s cells, for minibatches of `examples`.
 pub fn engine_for(model: &Model, examples: usize) -> Box<dyn Engine> {
-    if model.is_rate() {
-        Box::new(rate::RateEngine::new(model, examples))
-    } else {
-        Box::new(lif::LifEngine::new(model, examples))
+    match model.cells() {
+        CellKind::Rate { .. } => Box::new(rate::RateEngine::new(model, examples)),
+        CellKind::Lif => Box::new(lif::LifEngine::new(model, examples)),
+        CellKind::Bernoulli(_) => Box::new(bernoulli::BernoulliEngine::new(model, examples)),
     }
 }

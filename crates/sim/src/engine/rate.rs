@@ -265,7 +265,7 @@ impl StepView for RateView<'_> {
                     Variable::V => Some(Values::Whole(e.drive[l].view())),
                     Variable::Iota => e.learned[l].then(|| Values::Whole(e.iota[l].view())),
                     Variable::Delta => e.learned[l].then(|| Values::Whole(e.delta[l].view())),
-                    Variable::H => None,
+                    Variable::H | Variable::U => None,
                 }
             }
             _ => None,

@@ -3,11 +3,12 @@
 
 use super::error::{ModelError, invalid};
 use super::file::{
-    Algorithm, CellKind, DataSpec, ErrorPoolSpec, ErrorPools, FirstLayer, ModelFile, ProtocolSpec, RecordSpec,
-    SpikeInput,
+    Algorithm, BernoulliSpec, CellKind, DataSpec, ErrorPoolSpec, ErrorPools, FirstLayer, InputScaling, ModelFile,
+    ProtocolSpec, RecordSpec, SpikeInput, WeightInit,
 };
 use super::plan::{FeedbackPlan, LayerPlan, Plan};
-use crate::roster::Roster;
+use crate::answers::Readout;
+use crate::roster::{Role, Roster};
 use snn_neuron::LifParams;
 use snn_plasticity::{Derivative, FeedbackRule, InitParams, LearningRate, Reach};
 
@@ -219,7 +220,7 @@ impl ModelFile {
             return Err(invalid(
                 "protocol.batch_size",
                 p.batch_size,
-                "between 1 and 100000 examples",
+                "between 1 and 100000 examples (side-by-side streams K for Bernoulli cells)",
             ));
         }
         if p.epochs > 100_000 {
@@ -259,24 +260,53 @@ impl ModelFile {
             return Err(invalid("learning.c2", l.c2, "c2 > 0 (0.08)"));
         }
         let rate = matches!(f.network.cells, CellKind::Rate { .. });
-        if let CellKind::Rate { c1, steps } = f.network.cells {
-            if !(c1.is_finite() && c1 > 0.0) {
-                return Err(invalid("network.cells.Rate.c1", c1, "c1 > 0 (0.82)"));
+        match f.network.cells {
+            CellKind::Rate { c1, steps } => {
+                if !(c1.is_finite() && c1 > 0.0) {
+                    return Err(invalid("network.cells.Rate.c1", c1, "c1 > 0 (0.82)"));
+                }
+                if steps == 0 || steps > 100_000 {
+                    return Err(invalid(
+                        "network.cells.Rate.steps",
+                        steps,
+                        "1 to 100000 updates per minibatch",
+                    ));
+                }
             }
-            if steps == 0 || steps > 100_000 {
+            CellKind::Lif if l.algorithm.chains() => {
                 return Err(invalid(
-                    "network.cells.Rate.steps",
-                    steps,
-                    "1 to 100000 updates per minibatch",
+                    "learning.algorithm",
+                    format!("{:?}", l.algorithm),
+                    "BA or DF for LIF cells: BP needs weight transport and FA products of spike signals (SPEC §2.2); \
+                     use network.cells: Rate(c1: 0.82) for a nonspiking network",
+                ));
+            }
+            CellKind::Lif => {}
+            CellKind::Bernoulli(b) => check_bernoulli(&b, f)?,
+        }
+        if !(f.learning.weight_decay.is_finite() && (0.0..1.0).contains(&f.learning.weight_decay)) {
+            return Err(invalid(
+                "learning.weight_decay",
+                f.learning.weight_decay,
+                "a decay with 0 <= decay < 1 (0: none)",
+            ));
+        }
+        for (name, w) in [("init.weights", f.init.weights), ("init.feedback", f.init.feedback)] {
+            if let WeightInit::Uniform(r) = w
+                && !(r.is_finite() && r > 0.0)
+            {
+                return Err(invalid(
+                    &format!("{name}.Uniform"),
+                    r,
+                    "a positive, finite bound r of U[−r, r]",
                 ));
             }
         }
-        if !rate && l.algorithm.chains() {
+        if f.data.scaling == InputScaling::UnitInterval && f.data.dataset.files().is_none() {
             return Err(invalid(
-                "learning.algorithm",
-                format!("{:?}", l.algorithm),
-                "BA or DF for LIF cells: BP needs weight transport and FA products of spike signals (SPEC §2.2); \
-                 use network.cells: Rate(c1: 0.82) for a nonspiking network",
+                "data.scaling",
+                "UnitInterval",
+                "Standardise for a generated dataset: UnitInterval divides pixels by 255",
             ));
         }
         if f.trials == 0 || f.trials > 1_000_000 {
@@ -352,18 +382,41 @@ impl ModelFile {
                 return Err(invalid(name, 0, "at least 1 example, or None for all"));
             }
         }
-        // Recording: every name against the roster of a LIF network of these layers. A rate network records no
-        // rasters (refused above), so its `record` section is never read; checking it against the LIF roster all
-        // the same catches a misspelt name, and keeps a LIF file valid when its cells are overridden to `Rate`.
-        let lif_roster = Roster::lif(layers);
-        let names = lif_roster.names();
+        // Recording: every name against the roster of the network. A rate network records no rasters (refused
+        // above), so its `record` section is never read; it is checked against the roster of a LIF network of these
+        // layers all the same, which catches a misspelt name and keeps a LIF file valid when its cells are
+        // overridden to `Rate`.
+        let roster = match f.network.cells {
+            CellKind::Bernoulli(_) => Roster::bernoulli(layers),
+            CellKind::Lif | CellKind::Rate { .. } => Roster::lif(layers),
+        };
+        let names = roster.names();
         for (i, name) in f.record.populations.iter().enumerate() {
-            if lif_roster.find(name).is_none() {
-                return Err(invalid(
-                    &format!("record.populations.{i}"),
-                    format!("{name:?}"),
-                    format!("one of {}", names.join(", ")),
-                ));
+            match roster.find(name).map(|p| roster.get(p)) {
+                None => {
+                    return Err(invalid(
+                        &format!("record.populations.{i}"),
+                        format!("{name:?}"),
+                        format!("one of {}", names.join(", ")),
+                    ));
+                }
+                Some(p) if !p.spiking && p.role != Role::Input => {
+                    let spiking: Vec<&str> = roster
+                        .iter()
+                        .filter(|(_, p)| p.spiking || p.role == Role::Input)
+                        .map(|(_, p)| p.name.as_str())
+                        .collect();
+                    return Err(invalid(
+                        &format!("record.populations.{i}"),
+                        format!("{name:?}"),
+                        format!(
+                            "a population with a raster: one of {} ({name} does not spike: record its variables with \
+                             record.traces)",
+                            spiking.join(", ")
+                        ),
+                    ));
+                }
+                Some(_) => {}
             }
         }
         let rec = &f.record;
@@ -371,23 +424,23 @@ impl ModelFile {
             return Err(invalid("record.trace_every", 0, "at least 1 step"));
         }
         // Populations with a state to trace (more than their activity): the cell layers.
-        let traceable: Vec<&str> = lif_roster
+        let traceable: Vec<&str> = roster
             .iter()
             .filter(|(_, p)| p.variables.len() > 1)
             .map(|(_, p)| p.name.as_str())
             .collect();
         for (t, trace) in rec.traces.iter().enumerate() {
-            let Some(pop) = lif_roster
+            let Some(pop) = roster
                 .find(&trace.population)
-                .filter(|&p| lif_roster.get(p).variables.len() > 1)
+                .filter(|&p| roster.get(p).variables.len() > 1)
             else {
                 return Err(invalid(
                     &format!("record.traces.{t}.population"),
                     format!("{:?}", trace.population),
-                    format!("a LIF population: one of {}", traceable.join(", ")),
+                    format!("a population with a state: one of {}", traceable.join(", ")),
                 ));
             };
-            let pop = lif_roster.get(pop);
+            let pop = roster.get(pop);
             if let Some(c) = trace.cells.iter().position(|&c| c >= pop.cells) {
                 return Err(invalid(
                     &format!("record.traces.{t}.cells.{c}"),
@@ -415,7 +468,8 @@ impl ModelFile {
         // layer's feedback pathway.
         let c1 = match f.network.cells {
             CellKind::Rate { c1, .. } => c1,
-            CellKind::Lif => 0.82, // the fit of E(a) (eq 2.10): LIF cells' rate approximation
+            // The fit of E(a) (eq 2.10): LIF cells' rate approximation. Bernoulli networks use neither derivative.
+            CellKind::Lif | CellKind::Bernoulli(_) => 0.82,
         };
         let c2 = l.c2;
         let (own, chain_derivative) = if l.rectified_derivative {
@@ -451,10 +505,13 @@ impl ModelFile {
             feedback: vec![feedback; weight_layers - 1],
             momentum: l.momentum,
             reduction: l.batch_reduction,
-            // No model of SPEC §1–3 decays its weights; the term is there for the rules of §6 (weight mirror).
-            decay: 0.0,
+            decay: l.weight_decay as f32,
             reference_derivative: own,
             chain_derivative,
+        };
+        let (steps, settle_steps) = match f.network.cells {
+            CellKind::Bernoulli(b) => (b.train_steps, 0),
+            CellKind::Lif | CellKind::Rate { .. } => (steps, settle_steps),
         };
         Ok(Model {
             file: f.clone(),
@@ -463,13 +520,57 @@ impl ModelFile {
             steps,
             settle_steps,
             plan,
-            roster: if rate {
-                Roster::rate(layers)
-            } else {
-                Roster::lif(layers)
-            },
+            roster: if rate { Roster::rate(layers) } else { roster },
         })
     }
+}
+
+/// The fields of a Bernoulli network (SPEC §5.4) and what they need of the rest of the file.
+fn check_bernoulli(b: &BernoulliSpec, f: &ModelFile) -> Result<(), ModelError> {
+    let p = "network.cells.Bernoulli";
+    if !(b.tau > 0.0 && b.tau <= 1.0) {
+        return Err(invalid(
+            &format!("{p}.tau"),
+            b.tau,
+            "an integration constant τ with 0 < τ <= 1 (0.9)",
+        ));
+    }
+    if !(b.input_max > 0.0 && b.input_max <= 1.0) {
+        return Err(invalid(
+            &format!("{p}.input_max"),
+            b.input_max,
+            "a spike probability in (0, 1] (0.95)",
+        ));
+    }
+    for (name, n) in [("train_steps", b.train_steps), ("test_steps", b.test_steps)] {
+        if n == 0 || n > 1_000_000 {
+            return Err(invalid(&format!("{p}.{name}"), n, "1 to 10^6 steps per image (5)"));
+        }
+    }
+    let out = *f.network.layers.last().expect("checked: an output layer");
+    if b.cells_per_class == 0 || !out.is_multiple_of(b.cells_per_class) || out / b.cells_per_class < 2 {
+        return Err(invalid(
+            &format!("{p}.cells_per_class"),
+            b.cells_per_class,
+            format!("a group size that divides the {out} output cells into at least 2 classes (100 for 1000)"),
+        ));
+    }
+    let l = &f.learning;
+    if l.algorithm != Algorithm::FA {
+        return Err(invalid(
+            "learning.algorithm",
+            format!("{:?}", l.algorithm),
+            "FA for Bernoulli cells: feedback units chained through B (SPEC §5.4)",
+        ));
+    }
+    if l.momentum != 0.0 {
+        return Err(invalid(
+            "learning.momentum",
+            l.momentum,
+            "0 for Bernoulli cells: their rule has no momentum (SPEC §5.4)",
+        ));
+    }
+    Ok(())
 }
 
 fn whole_steps(ms: f32, dt: f32, field: &str) -> Result<usize, ModelError> {
@@ -486,12 +587,51 @@ fn whole_steps(ms: f32, dt: f32, field: &str) -> Result<usize, ModelError> {
 }
 
 impl Model {
-    /// Steps of one presentation: `steps` for LIF cells; for rate cells 1, or k of `Rate(steps: k)` when learning.
+    /// Steps of one presentation: `steps` for LIF cells; for rate cells 1, or k of `Rate(steps: k)` when learning;
+    /// for Bernoulli cells N when learning, M when testing.
     pub fn steps_per_presentation(&self, learn: bool) -> usize {
         match self.file.network.cells {
             CellKind::Lif => self.steps,
+            CellKind::Bernoulli(b) if learn => b.train_steps,
+            CellKind::Bernoulli(b) => b.test_steps,
             CellKind::Rate { steps, .. } if learn => steps,
             CellKind::Rate { .. } => 1,
+        }
+    }
+
+    /// The weight decay of `learning.weight_decay` (γ of a Bernoulli network, λ elsewhere), in full precision.
+    pub fn weight_decay(&self) -> f64 {
+        self.file.learning.weight_decay
+    }
+
+    /// The Bernoulli network's constants, if its cells are Bernoulli units (SPEC §5.4).
+    pub fn bernoulli(&self) -> Option<&BernoulliSpec> {
+        match &self.file.network.cells {
+            CellKind::Bernoulli(b) => Some(b),
+            _ => None,
+        }
+    }
+
+    /// Whether the engine's cell state carries from one presentation to the next, and so belongs in checkpoints:
+    /// Bernoulli networks run one continuous stream of images (SPEC §5.4).
+    pub fn carries_cell_state(&self) -> bool {
+        self.bernoulli().is_some()
+    }
+
+    /// Output cells per class (consecutive groups; 1 but in Bernoulli networks).
+    pub fn cells_per_class(&self) -> usize {
+        self.bernoulli().map_or(1, |b| b.cells_per_class)
+    }
+
+    /// Number of classes the output names.
+    pub fn classes(&self) -> usize {
+        self.layers().last().expect("an output layer") / self.cells_per_class()
+    }
+
+    /// How the output activity names a class.
+    pub fn readout(&self) -> Readout {
+        Readout {
+            cells_per_class: self.cells_per_class(),
         }
     }
 

@@ -127,6 +127,19 @@ pub struct DataSpec {
     pub input_mean: f64,
     /// Standard deviation of every input feature after standardisation (SPEC §2.3: 0.8).
     pub input_std: f64,
+    /// How pixels become inputs: `Standardise` (default: every feature to `input_mean` and `input_std` over the
+    /// training set, SPEC §2.3) or `UnitInterval` (pixel / 255, in [0, 1]: Lillicrap 2016, SPEC §5).
+    pub scaling: InputScaling,
+}
+
+/// How pixels become the network's inputs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum InputScaling {
+    /// Per-feature standardisation to `data.input_mean`, `data.input_std`.
+    #[default]
+    Standardise,
+    /// pixel / 255.
+    UnitInterval,
 }
 
 impl Default for DataSpec {
@@ -141,6 +154,7 @@ impl Default for DataSpec {
             test_limit: None,
             input_mean: 0.64,
             input_std: 0.8,
+            scaling: InputScaling::Standardise,
         }
     }
 }
@@ -204,6 +218,117 @@ pub enum CellKind {
         #[serde(default = "defaults::one")]
         steps: usize,
     },
+    /// Stochastic binary units of Lillicrap et al. 2016 (Fig 4, SPEC §5.4): Bernoulli inputs, integrating PSPs,
+    /// feedback units chained through B, online learning on every step of one continuous stream of images.
+    /// `protocol.batch_size` is the number K of streams side by side; `protocol.dt`, `present_ms` and
+    /// `settle_ms` do not apply.
+    Bernoulli(BernoulliSpec),
+}
+
+/// The stochastic binary network of SPEC §5.4. Every field is a [choice] of SPEC's table, with its default.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BernoulliSpec {
+    /// Integration constant τ ∈ (0, 1], the weight of the new input: `u = (1 − τ) u + τ (W s + b)` (0.9).
+    pub tau: f32,
+    /// Steps per training image N (5).
+    pub train_steps: usize,
+    /// Steps per test image M (5).
+    pub test_steps: usize,
+    /// Largest spike probability of an input pixel: `s⁰ ~ Bernoulli(min(x, input_max))` (0.95).
+    pub input_max: f32,
+    /// Output cells per class, consecutive (100): the answer is the group with the most activity.
+    pub cells_per_class: usize,
+    /// What the answer sums over its group: `Spikes` over all steps of the image (default), `LastSpikes`, or
+    /// `LastPsp` (u at the last step).
+    pub readout: BernoulliReadout,
+    /// φ_δ, the signal a feedback unit sends: `TanhHalf` (tanh(z/2) = 2σ(z) − 1, default), `SigmoidHalf`
+    /// (σ(z) − ½), `Tanh` (tanh z).
+    pub feedback_signal: FeedbackSignal,
+    /// What drives the error units: `Spikes` (y* − s, default) or `Probability` (y* − σ(u)).
+    pub error_input: ErrorInput,
+    /// Whether the error units integrate with τ like the feedback units (true) or hold y* − s of the step (false).
+    pub error_integrates: bool,
+    /// The third factor of the update: `Signal` (φ_δ(δ), what the feedback unit sends; default) or `Potential` (δ).
+    pub third_factor: ThirdFactor,
+    /// Whether a layer reads the spikes of the layer below of the same step (true, default) or of the step before
+    /// (one step of delay per layer).
+    pub same_step: bool,
+    /// How `learning.weight_decay` γ enters: `PerStep` (−γW every step, default) or `ScaledByEta` (−ηγW).
+    pub decay: DecayScaling,
+}
+
+impl Default for BernoulliSpec {
+    fn default() -> Self {
+        Self {
+            tau: 0.9,
+            train_steps: 5,
+            test_steps: 5,
+            input_max: 0.95,
+            cells_per_class: 100,
+            readout: BernoulliReadout::Spikes,
+            feedback_signal: FeedbackSignal::TanhHalf,
+            error_input: ErrorInput::Spikes,
+            error_integrates: true,
+            third_factor: ThirdFactor::Signal,
+            same_step: true,
+            decay: DecayScaling::PerStep,
+        }
+    }
+}
+
+/// What the answer of a Bernoulli network sums over each group of output cells (SPEC §5.4, test [choice]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum BernoulliReadout {
+    /// Spikes over every step of the image.
+    #[default]
+    Spikes,
+    /// Spikes of the last step only.
+    LastSpikes,
+    /// The PSP u at the last step.
+    LastPsp,
+}
+
+/// φ_δ, "a simple sigmoidal function centred on 0" (SPEC §5.4).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum FeedbackSignal {
+    /// tanh(z/2) = 2σ(z) − 1.
+    #[default]
+    TanhHalf,
+    /// σ(z) − ½ (half of `TanhHalf`: halves the effective η).
+    SigmoidHalf,
+    /// tanh(z).
+    Tanh,
+}
+
+/// What drives a Bernoulli network's error units.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum ErrorInput {
+    /// The sampled output spikes: y* − s.
+    #[default]
+    Spikes,
+    /// Their expectation: y* − σ(u).
+    Probability,
+}
+
+/// The third factor of a Bernoulli network's update.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum ThirdFactor {
+    /// φ_δ(δ), what the feedback unit sends.
+    #[default]
+    Signal,
+    /// The feedback unit's potential δ.
+    Potential,
+}
+
+/// How the weight decay γ enters a Bernoulli network's update.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum DecayScaling {
+    /// −γW per step (SPEC §5.0).
+    #[default]
+    PerStep,
+    /// −ηγW per step.
+    ScaledByEta,
 }
 
 /// LIF constants (SPEC §1; Δt is `protocol.dt`).
@@ -254,6 +379,21 @@ pub struct InitSpec {
     pub b_mean: f64,
     /// Slope α of the linearised activation (c1 c2 = 0.0656).
     pub alpha: f64,
+    /// How forward weights are drawn: `AppendixB` (default: the moments above) or `Uniform(r)`, U[−r, r]
+    /// (Lillicrap 2016: 0.05 in the network of Fig 4).
+    pub weights: WeightInit,
+    /// How the feedback matrices B are drawn: `AppendixB` (eq A.5, default) or `Uniform(r)` (0.1 in Fig 4).
+    pub feedback: WeightInit,
+}
+
+/// How a weight matrix is drawn.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize, Default)]
+pub enum WeightInit {
+    /// Uniform with Appendix B's mean and spread for the layer's fan-in (SPEC §2.3).
+    #[default]
+    AppendixB,
+    /// Uniform on [−r, r].
+    Uniform(f64),
 }
 
 impl Default for InitSpec {
@@ -263,6 +403,8 @@ impl Default for InitSpec {
             v_std: 10.0,
             b_mean: 0.8,
             alpha: 0.82 * 0.08,
+            weights: WeightInit::AppendixB,
+            feedback: WeightInit::AppendixB,
         }
     }
 }
@@ -290,6 +432,9 @@ pub struct LearningSpec {
     pub rectified_derivative: bool,
     /// How a minibatch's per-example updates are combined: `Mean` or `Sum` (SPEC §2.4 \[choice\]).
     pub batch_reduction: BatchReduction,
+    /// Weight decay of the forward weights and biases (0: none). In LIF and rate networks λ of
+    /// `ΔW ← μ ΔW − s ιᵀ a − λ W`; in Bernoulli networks γ of `W += η g sᵀ − γ W` per step (SPEC §5.4: 1e-8).
+    pub weight_decay: f64,
 }
 
 impl Default for LearningSpec {
@@ -303,6 +448,7 @@ impl Default for LearningSpec {
             c2: 0.08,
             rectified_derivative: true,
             batch_reduction: BatchReduction::Mean,
+            weight_decay: 0.0,
         }
     }
 }

@@ -16,7 +16,8 @@ mod plan;
 pub use check::Model;
 pub use error::ModelError;
 pub use file::{
-    Algorithm, CellKind, DataSpec, Dataset, EngineSpec, ErrorPoolSpec, ErrorPools, FirstLayer, InitSpec, LearningSpec,
-    LifSpec, ModelFile, NetworkSpec, ProtocolSpec, RecordSpec, SpikeInput, TraceSpec,
+    Algorithm, BernoulliReadout, BernoulliSpec, CellKind, DataSpec, Dataset, DecayScaling, EngineSpec, ErrorInput,
+    ErrorPoolSpec, ErrorPools, FeedbackSignal, FirstLayer, InitSpec, InputScaling, LearningSpec, LifSpec, ModelFile,
+    NetworkSpec, ProtocolSpec, RecordSpec, SpikeInput, ThirdFactor, TraceSpec, WeightInit,
 };
 pub use plan::{FeedbackPlan, LayerPlan, Plan};

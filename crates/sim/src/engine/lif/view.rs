@@ -35,6 +35,7 @@ impl StepView for LifView<'_> {
                     Variable::V => Some(Values::Blocks(&e.drive[l])),
                     Variable::Iota => e.learned_now[l].then(|| Values::Blocks(&e.iota[l])),
                     Variable::Delta => e.learned_now[l].then(|| Values::Blocks(&e.delta[l])),
+                    Variable::U => None,
                 }
             }
             _ => None,
