@@ -8,6 +8,7 @@ pub mod psp;
 pub mod raster;
 pub mod rate;
 pub mod run_folder;
+pub mod stream_traces;
 
 pub use error::PlotError;
 

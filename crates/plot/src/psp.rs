@@ -231,15 +231,21 @@ impl Figure for PspFigure {
 }
 
 /// Draws the traces of `cell` of `population` in `example` of the run into `<stem>.png/.svg` (default stem:
-/// `<run>/plots/psp-<population>-<cell>-<phase>-<id>`).
+/// `<run>/plots/psp-<population>-<cell>-<phase>-<id>`). A run of a stochastic binary network gets Lillicrap's
+/// Fig 4 instead ([`crate::stream_traces`]): `window` consecutive training images early and late, `example` unused.
 pub fn plot(
     run: &Path,
     example: Option<&str>,
     population: &str,
     cell: usize,
+    window: usize,
     stem: Option<&Path>,
 ) -> Result<Vec<PathBuf>, PlotError> {
     let folder = RunFolder::open(run)?;
+    let streams = hdf5::File::open(folder.rasters()).is_ok_and(|f| crate::stream_traces::is_stream_run(&f));
+    if streams {
+        return crate::stream_traces::plot(run, population, cell, window, stem);
+    }
     let fig = PspFigure::load(&folder, example, population, cell)?;
     let stem = match stem {
         Some(s) => s.to_path_buf(),

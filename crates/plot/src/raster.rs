@@ -77,13 +77,22 @@ impl RasterFigure {
         let mut bands = Vec::new();
         for name in names {
             let Ok(ds) = group.dataset(&name) else { continue };
-            let band = if name == "input" {
+            // A graded input is stored once (one value per cell); a spiking one (Bernoulli inputs) as a raster.
+            let band = if ds.ndim() == 1 {
                 Band::Graded(ds.read_1d::<f32>().map_err(|e| hdf5_err(&path, e))?)
             } else {
                 Band::Spikes(ds.read_2d::<bool>().map_err(|e| hdf5_err(&path, e))?)
             };
             bands.push((name, band));
         }
+        // Test images of a stochastic binary network may last another number of steps than training images.
+        let steps = bands
+            .iter()
+            .find_map(|(_, b)| match b {
+                Band::Spikes(r) => Some(r.nrows()),
+                Band::Graded(_) => None,
+            })
+            .unwrap_or(steps);
         let attr_i64 = |n: &str| group.attr(n).and_then(|a| a.read_scalar::<i64>()).ok();
         let label = group.attr("label").and_then(|a| a.read_scalar::<u8>()).ok();
         let (phase, id) = chosen.split_once('/').unwrap_or(("", &chosen));

@@ -1,12 +1,14 @@
 //! Spike rasters in HDF5: one file per run (`rasters.h5`), layout documented in the README.
 //!
 //! ```text
-//! /                      attrs: snnsim_version, dt_ms, steps, settle_steps, seed, model (RON text),
+//! /                      attrs: snnsim_version, dt_ms (1 in stochastic binary networks: time in steps), steps,
+//!                               settle_steps, seed, model (RON text),
 //!                               populations (recorded names, raster order)
 //! /train/<presentation>  one group per recorded training presentation (8-digit, counted over the run)
 //! /test/<index>          one group per recorded test image (5-digit test-set index), final test
 //!     attrs: phase, dataset_index, label, predicted (−1 on a tie), output_counts
-//!     input      f32 [features]        graded input (constant over the presentation)
+//!     input      f32 [features]        graded input (constant over the presentation); bool [steps, features] when the
+//!                                      input spikes (stochastic binary networks)
 //!     hidden1 …  bool [steps, cells]   a = 1 in that step (spiking populations and the error pools)
 //!     output, error_exc, error_inh
 //!       attrs: dt_ms, unit
@@ -52,6 +54,15 @@ fn text(s: &str) -> VarLenUnicode {
     s.replace('\0', " ").parse().unwrap_or_default()
 }
 
+/// The `dt_ms` attribute: Δt of LIF networks; 1 for stochastic binary networks, whose steps are discrete (their time
+/// axes are in steps).
+fn step_ms(model: &Model) -> f64 {
+    match model.bernoulli() {
+        Some(_) => 1.0,
+        None => f64::from(model.protocol().dt),
+    }
+}
+
 /// What is known about a recorded example besides its rasters.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ExampleMeta {
@@ -76,14 +87,12 @@ impl RasterFile {
             return Err(SimError::output(path, "exists already; refusing to overwrite"));
         }
         let file = hdf5::File::create_excl(path).map_err(|e| h5err(path, "creating the raster file", e))?;
-        let protocol = model.protocol();
+        let dt_ms = step_ms(model);
         let attrs = || -> hdf5::Result<()> {
             file.new_attr::<VarLenUnicode>()
                 .create("snnsim_version")?
                 .write_scalar(&text(env!("CARGO_PKG_VERSION")))?;
-            file.new_attr::<f64>()
-                .create("dt_ms")?
-                .write_scalar(&f64::from(protocol.dt))?;
+            file.new_attr::<f64>().create("dt_ms")?.write_scalar(&dt_ms)?;
             file.new_attr::<u64>()
                 .create("steps")?
                 .write_scalar(&(model.steps() as u64))?;
@@ -102,7 +111,7 @@ impl RasterFile {
         Ok(Self {
             file,
             path: path.to_path_buf(),
-            dt_ms: f64::from(protocol.dt),
+            dt_ms,
             every: model.record().trace_every.max(1),
         })
     }
@@ -122,7 +131,7 @@ impl RasterFile {
             Ok(file) => Ok(Self {
                 file,
                 path: path.to_path_buf(),
-                dt_ms: f64::from(model.protocol().dt),
+                dt_ms: step_ms(model),
                 every: model.record().trace_every.max(1),
             }),
             Err(damaged) => {

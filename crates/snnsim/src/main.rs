@@ -196,19 +196,23 @@ enum PlotCommand {
         out: Option<PathBuf>,
     },
     /// Traces of one recorded cell: drive v, hillock potential h with threshold and spikes, teaching signal ι
-    /// (needs record.traces in the model).
+    /// (needs record.traces in the model). For a stochastic binary network (Lillicrap Fig 4): the PSP u and the
+    /// modulatory signal φ(δ) of its feedback unit over the first and the last `--window` recorded training images.
     Psp {
         /// Run folder.
         run: PathBuf,
         /// Recorded example, e.g. test/00000 or train/00000000 (default: the first recorded test image).
         #[arg(long)]
         example: Option<String>,
-        /// LIF population.
+        /// Population of the cell.
         #[arg(long, default_value = "hidden1")]
         population: String,
         /// Cell index within the population (must be among the recorded cells).
         #[arg(long, default_value_t = 0)]
         cell: usize,
+        /// Consecutive recorded training images per window (stochastic binary networks).
+        #[arg(long, default_value_t = 4)]
+        window: usize,
         /// Output path without extension (default: <run>/plots/psp-<population>-<cell>-<phase>-<id>).
         #[arg(long, short)]
         out: Option<PathBuf>,
@@ -497,8 +501,9 @@ fn run(cli: Cli) -> Result<()> {
                     example,
                     population,
                     cell,
+                    window,
                     out,
-                } => snn_plot::psp::plot(&run, example.as_deref(), &population, cell, out.as_deref())?,
+                } => snn_plot::psp::plot(&run, example.as_deref(), &population, cell, window, out.as_deref())?,
                 PlotCommand::Rate {
                     drives,
                     seed,

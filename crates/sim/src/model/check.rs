@@ -645,12 +645,14 @@ impl Model {
         &self.file.network.layers
     }
 
-    /// The populations to record, in raster order (all of them when `record.populations` is empty).
+    /// The populations whose activity is recorded, in raster order (every one with spikes, and the input, when
+    /// `record.populations` is empty). Feedback units, which do not spike, are recorded only through traces.
     pub fn recorded_populations(&self) -> Vec<String> {
         let chosen = &self.file.record.populations;
         self.roster
-            .names()
-            .into_iter()
+            .iter()
+            .filter(|(_, p)| p.spiking || p.role == Role::Input)
+            .map(|(_, p)| p.name.clone())
             .filter(|n| chosen.is_empty() || chosen.contains(n))
             .collect()
     }
