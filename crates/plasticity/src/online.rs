@@ -18,18 +18,118 @@
 //! `c (a wᵀ + b̃)`. When c falls below ½ it is folded into w and b̃ (one rounding per weight), which keeps α / c
 //! bounded; with γ = 1e-8 that takes 7 × 10⁷ steps.
 //!
-//! Both products are split over fixed blocks of [`POST_BLOCK`] post-synaptic cells, as in [`Projection::learn`],
-//! so results do not depend on the number of threads.
+//! For a few streams the step is a matrix-vector product, bound by memory: [`Projection::update_then_drive`] applies
+//! the update of one step and computes the drive of the next in one pass over the weights (each row of W read and
+//! written once, while it is in L1), instead of a pass for the drive and a read and a write for the update. For many
+//! streams [`Projection::learn_decaying`] and [`Projection::scaled_drive_into`] are matrix products (`gemm`).
+//!
+//! Every product is split over fixed blocks of [`POST_BLOCK`] post-synaptic cells, as in [`Projection::learn`], so
+//! results do not depend on the number of threads.
 
 use crate::matmul::mat_mul_into;
 use crate::projection::{POST_BLOCK, Projection};
 use ndarray::parallel::prelude::*;
-use ndarray::{Array2, ArrayView2, Axis};
+use ndarray::{Array2, ArrayView2, ArrayViewMut2, Axis};
 
 /// The scale below which it is folded into the weights.
 const FOLD_BELOW: f64 = 0.5;
 
+/// An online update waiting to be applied to a projection: `W ← (1 − γ) W + α Σ_k g_k pre_kᵀ`, `b` likewise.
+#[derive(Clone, Copy, Debug)]
+pub struct PendingUpdate<'a> {
+    /// Modulatory signal `[streams, post]`.
+    pub g: ArrayView2<'a, f32>,
+    /// Presynaptic activity `[streams, pre]`.
+    pub pre: ArrayView2<'a, f32>,
+    /// Factor α of the summed outer products.
+    pub alpha: f32,
+    /// Decay γ of this step.
+    pub gamma: f64,
+}
+
+/// Streams up to which [`Projection::update_then_drive`] is the faster way (a row of W in L1 serves every stream);
+/// beyond, matrix products.
+pub const FUSED_MAX_STREAMS: usize = 4;
+
 impl Projection {
+    /// Applies `update` (if any), then writes the drive `v = c (a wᵀ + b̃)` of `next = (a, v)` (if any), in one pass
+    /// over the rows of W: row i gets `w_i += (α / c) Σ_k g_ki pre_k` and `b̃_i += (α / c) Σ_k g_ki` (streams in
+    /// order), then `v_ki = c (w_i · a_k + b̃_i)` with the new scale, dot products in eight fixed lanes.
+    pub fn update_then_drive(
+        &mut self,
+        update: Option<PendingUpdate<'_>>,
+        next: Option<(ArrayView2<'_, f32>, &mut Array2<f32>)>,
+    ) {
+        let (pre_cells, post_cells) = (self.pre(), self.post());
+        let a = match update {
+            Some(u) => {
+                assert_eq!(u.g.dim(), (u.pre.nrows(), post_cells), "modulatory signal shape");
+                assert_eq!(u.pre.ncols(), pre_cells, "input width must match the fan-in");
+                assert!((0.0..1.0).contains(&u.gamma), "a decay 0 <= γ < 1");
+                self.scale *= 1.0 - u.gamma;
+                (f64::from(u.alpha) / self.scale) as f32
+            }
+            None => 0.0,
+        };
+        let c = self.scale as f32;
+        let empty = Array2::<f32>::zeros((0, post_cells));
+        let (a_next, v) = match next {
+            Some((x, v)) => {
+                assert_eq!(x.ncols(), pre_cells, "input width must match the fan-in");
+                assert_eq!(v.dim(), (x.nrows(), post_cells), "drive buffer shape");
+                (Some(x), Some(v))
+            }
+            None => (None, None),
+        };
+        let mut no_drive = Array2::<f32>::zeros((0, post_cells));
+        let v = v.unwrap_or(&mut no_drive);
+        let g = update.map_or(empty.view(), |u| u.g);
+        self.w
+            .axis_chunks_iter_mut(Axis(0), POST_BLOCK)
+            .into_par_iter()
+            .zip(self.b.axis_chunks_iter_mut(Axis(0), POST_BLOCK).into_par_iter())
+            .zip(v.axis_chunks_iter_mut(Axis(1), POST_BLOCK).into_par_iter())
+            .enumerate()
+            .for_each(|(block, ((mut w, mut b), mut v))| {
+                let first = block * POST_BLOCK;
+                for (r, (mut row, b)) in w.rows_mut().into_iter().zip(b.iter_mut()).enumerate() {
+                    let row = row.as_slice_mut().expect("rows of W are contiguous");
+                    if let Some(u) = update {
+                        let mut sum = 0.0f32;
+                        for (k, pre) in u.pre.rows().into_iter().enumerate() {
+                            let gk = g[[k, first + r]];
+                            if gk != 0.0 {
+                                let f = a * gk;
+                                let pre = pre.as_slice().expect("rows of the presynaptic activity are contiguous");
+                                for (w, &p) in row.iter_mut().zip(pre) {
+                                    *w += f * p;
+                                }
+                            }
+                            sum += gk;
+                        }
+                        *b += a * sum;
+                    }
+                    if let Some(x) = a_next {
+                        for (k, x) in x.rows().into_iter().enumerate() {
+                            let x = x.as_slice().expect("rows of the input are contiguous");
+                            v[[k, r]] = c * (dot8(row, x) + *b);
+                        }
+                    }
+                }
+            });
+        if update.is_some() && self.scale < FOLD_BELOW {
+            self.fold_scale();
+        }
+    }
+
+    fn fold_scale(&mut self) {
+        let c = self.scale;
+        let fold = |x: &mut f32| *x = (f64::from(*x) * c) as f32;
+        self.w.iter_mut().for_each(fold);
+        self.b.iter_mut().for_each(fold);
+        self.scale = 1.0;
+    }
+
     /// `v = c (a_pre wᵀ + b̃)` into `v` (`[examples, post]`): the drive of the synapses the projection stands for.
     pub fn scaled_drive_into(&self, a_pre: ArrayView2<'_, f32>, v: &mut Array2<f32>) {
         assert_eq!(a_pre.ncols(), self.pre(), "input width must match the fan-in");
@@ -69,13 +169,53 @@ impl Projection {
             *b += a * g.iter().sum::<f32>();
         }
         if self.scale < FOLD_BELOW {
-            let c = self.scale;
-            let fold = |x: &mut f32| *x = (f64::from(*x) * c) as f32;
-            self.w.iter_mut().for_each(fold);
-            self.b.iter_mut().for_each(fold);
-            self.scale = 1.0;
+            self.fold_scale();
         }
     }
+}
+
+/// `out_ki ← β out_ki + α (m_i · x_k)` for every row i of `m` (`[rows, cols]`) and stream k of `x` (`[streams,
+/// cols]`), `out` `[streams, rows]`: a product for a few streams, each row of `m` read once for all of them, split
+/// over fixed blocks of rows (the feedback units' `δ ← (1 − τ) δ + τ φ Bᵀ`).
+pub fn rows_dot_into(
+    alpha: f32,
+    m: ArrayView2<'_, f32>,
+    x: ArrayView2<'_, f32>,
+    beta: f32,
+    mut out: ArrayViewMut2<'_, f32>,
+) {
+    assert_eq!(m.ncols(), x.ncols(), "inner dimensions of a product");
+    assert_eq!(out.dim(), (x.nrows(), m.nrows()), "shape of a product's result");
+    out.axis_chunks_iter_mut(Axis(1), POST_BLOCK)
+        .into_par_iter()
+        .zip(m.axis_chunks_iter(Axis(0), POST_BLOCK).into_par_iter())
+        .for_each(|(mut out, m)| {
+            for (r, row) in m.rows().into_iter().enumerate() {
+                let row = row.as_slice().expect("rows of the matrix are contiguous");
+                for (k, x) in x.rows().into_iter().enumerate() {
+                    let x = x.as_slice().expect("rows of the input are contiguous");
+                    let o = &mut out[[k, r]];
+                    *o = beta * *o + alpha * dot8(row, x);
+                }
+            }
+        });
+}
+
+/// `a · b` summed in eight lanes (element j into lane j mod 8), then the lanes in order: a fixed order that the
+/// compiler vectorises.
+fn dot8(a: &[f32], b: &[f32]) -> f32 {
+    let mut lanes = [0.0f32; 8];
+    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
+    let (ra, rb) = (ca.remainder(), cb.remainder());
+    for (x, y) in ca.zip(cb) {
+        for l in 0..8 {
+            lanes[l] += x[l] * y[l];
+        }
+    }
+    for (l, (x, y)) in ra.iter().zip(rb).enumerate() {
+        lanes[l] += x * y;
+    }
+    lanes.iter().sum()
 }
 
 #[cfg(test)]
@@ -102,6 +242,44 @@ mod tests {
         assert!((f64::from(w[[0, 0]]) - 0.05 * expected).abs() < 1e-9);
         assert!((f64::from(p.effective_biases()[0]) - 0.02 * expected).abs() < 1e-9);
         assert!(w[[0, 0]] < 0.05 * 0.995, "the decay of 1 % took effect");
+    }
+
+    /// One fused pass (update, then the next drive) gives what the update followed by the drive gives, to rounding.
+    #[test]
+    fn the_fused_pass_is_the_update_then_the_drive() {
+        let w = Array2::from_shape_fn((300, 37), |(i, j)| ((i * 7 + j * 3) % 11) as f32 * 0.01 - 0.05);
+        let mut fused = Projection::new(w, Array1::from_shape_fn(300, |i| (i % 5) as f32 * 0.01));
+        let mut plain = fused.clone();
+        let g = Array2::from_shape_fn((3, 300), |(k, i)| ((k + i) % 7) as f32 * 0.02 - 0.06);
+        let pre = Array2::from_shape_fn((3, 37), |(k, j)| ((k * 5 + j) % 2) as f32);
+        let next = Array2::from_shape_fn((3, 37), |(k, j)| ((k + j * 3) % 3 == 0) as u8 as f32);
+        let (mut v1, mut v2) = (Array2::zeros((3, 300)), Array2::zeros((3, 300)));
+        let update = PendingUpdate {
+            g: g.view(),
+            pre: pre.view(),
+            alpha: 0.01,
+            gamma: 1e-3,
+        };
+        fused.update_then_drive(Some(update), Some((next.view(), &mut v1)));
+        plain.learn_decaying(g.view(), pre.view(), 0.01, 1e-3);
+        plain.scaled_drive_into(next.view(), &mut v2);
+        assert_eq!(fused.scale, plain.scale);
+        for (a, b) in fused.w.iter().zip(&plain.w) {
+            assert!((a - b).abs() < 1e-6);
+        }
+        for (a, b) in v1.iter().zip(&v2) {
+            assert!((a - b).abs() < 1e-5, "{a} vs {b}");
+        }
+        // A drive alone, and an update alone.
+        fused.update_then_drive(None, Some((next.view(), &mut v1)));
+        for (a, b) in v1.iter().zip(&v2) {
+            assert!((a - b).abs() < 1e-5);
+        }
+        fused.update_then_drive(Some(update), None);
+        plain.learn_decaying(g.view(), pre.view(), 0.01, 1e-3);
+        for (a, b) in fused.w.iter().zip(&plain.w) {
+            assert!((a - b).abs() < 1e-6);
+        }
     }
 
     /// The scaled step equals the literal `W ← (1 − γ) W + α Σ_k g_k a_kᵀ` computed in f64.

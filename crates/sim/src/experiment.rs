@@ -402,13 +402,12 @@ impl Experiment {
                     }
                 }
             }
-            if let Some(layer) = self.net.first_non_finite() {
-                let roster = self.model.roster();
-                return Err(SimError::NonFinite {
-                    pre: roster.get(roster.pre_of(layer)).name.clone(),
-                    post: roster.get(roster.post_of(layer)).name.clone(),
-                    example: seen + chunk.len() as u64,
-                });
+            // A scan of every weight costs what a step of a stochastic binary network costs; its engine reports a
+            // non-finite weight through the drives it feeds on the next step, and the scan is left to the end of
+            // training and to checkpoints.
+            let last = start + chunk.len() >= n && prog.epoch + 1 == p.epochs;
+            if !self.engine_for(chunk.len()).drives_show_every_weight() || last {
+                self.check_weights(seen + chunk.len() as u64)?;
             }
             let correct = answers.correct(&labels);
             prog.seen += chunk.len() as u64;
@@ -434,6 +433,7 @@ impl Experiment {
             let stop = checkpoints.stop_requested();
             let due = p.checkpoint_every > 0 && prog.seen >= prog.next_checkpoint;
             if checkpoints.enabled() && (stop || due) {
+                self.check_weights(prog.seen)?;
                 while p.checkpoint_every > 0 && prog.next_checkpoint <= prog.seen {
                     prog.next_checkpoint += p.checkpoint_every as u64;
                 }
@@ -475,6 +475,22 @@ impl Experiment {
             train_s,
             test_s: test_started.elapsed().as_secs_f64(),
         })
+    }
+
+    /// The error naming the first projection with a non-finite weight, bias or momentum, if any, `seen` training
+    /// presentations into the run.
+    fn check_weights(&self, seen: u64) -> Result<(), SimError> {
+        match self.net.first_non_finite() {
+            None => Ok(()),
+            Some(layer) => {
+                let roster = self.model.roster();
+                Err(SimError::NonFinite {
+                    pre: roster.get(roster.pre_of(layer)).name.clone(),
+                    post: roster.get(roster.post_of(layer)).name.clone(),
+                    example: seen,
+                })
+            }
+        }
     }
 
     fn curve_point(

@@ -153,16 +153,25 @@ fn rows(a: &Array2<f32>) -> Vec<Vec<f64>> {
         .collect()
 }
 
+/// Two streams: each update applied in one pass with the next step's drive.
 #[test]
 fn the_engine_equals_spec_5_4_transcribed() {
-    let model = ModelFile::from_ron(MODEL, Path::new("fig4_reference.ron"))
-        .unwrap()
-        .check()
-        .unwrap();
+    compare(2);
+}
+
+/// Nine streams: updates and drives as separate matrix products.
+#[test]
+fn the_engine_equals_spec_5_4_transcribed_with_many_streams() {
+    compare(9);
+}
+
+fn compare(streams: usize) {
+    let mut file = ModelFile::from_ron(MODEL, Path::new("fig4_reference.ron")).unwrap();
+    file.set(&format!("protocol.batch_size={streams}")).unwrap();
+    let model = file.check().unwrap();
     let mut exp = Experiment::new(&model).unwrap();
     let net = exp.network().clone();
     let sizes = model.layers().to_vec();
-    let streams = 2;
     let zeros = |n: usize| vec![vec![0.0; n]; streams];
     let mut r = Reference {
         w: net.forward.iter().map(|p| rows(&p.w)).collect(),

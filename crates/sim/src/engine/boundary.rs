@@ -77,6 +77,13 @@ pub trait Engine: Send {
         Err("this engine carries no cell state".into())
     }
 
+    /// Whether every weight enters a drive on every step, so that a non-finite weight shows as a non-finite drive
+    /// (reported with its population, step and image) and the executor need not scan the weights after every
+    /// minibatch.
+    fn drives_show_every_weight(&self) -> bool {
+        false
+    }
+
     /// A test pass starts: an engine that carries cell state starts its test stream from a copy of the training
     /// state (and training later resumes from its own).
     fn begin_test(&mut self) {}

@@ -15,7 +15,9 @@
 //!
 //! with the options of `network.cells: Bernoulli(..)` (`crate::model::BernoulliSpec`): one step of delay per layer
 //! instead of same-step propagation, φ_δ, the error units' input, the third factor, the decay's scaling. The decay
-//! is exact (`snn_plasticity::online`: the weights are c · w with one f64 scale c per layer).
+//! is exact (`snn_plasticity::online`: the weights are c · w with one f64 scale c per layer). For up to
+//! `FUSED_MAX_STREAMS` streams the update of a step is applied in the same pass over the weights as the next step's
+//! drive; the network holds every update by the end of each presentation.
 //!
 //! The cells of every stream persist from image to image: there is no reset at an image switch (unless
 //! `protocol.reset_between_examples` asks for one), and plasticity runs on the first step of an image too. A test
@@ -40,6 +42,7 @@ use ndarray::parallel::prelude::*;
 use ndarray::{Array2, ArrayView2, ArrayViewMut2, Axis, Zip, s};
 use rand_xoshiro::Xoshiro256PlusPlus;
 use snn_neuron::bernoulli::{Sigmoidal, fire, fire_inputs, integrate, logistic, logistic_slope};
+use snn_plasticity::online::{FUSED_MAX_STREAMS, PendingUpdate, rows_dot_into};
 use snn_plasticity::{Carrier, matmul::mat_mul_into, projection::POST_BLOCK};
 
 /// A stochastic binary network's simulator for K streams side by side.
@@ -63,6 +66,12 @@ pub struct BernoulliEngine {
     g: Vec<Array2<f32>>,
     /// Spikes of the step before, for one step of delay per layer.
     before: Vec<Array2<f32>>,
+    /// Whether updates are applied fused with the next step's drive ([`FUSED_MAX_STREAMS`] streams at most).
+    fused: bool,
+    /// Per weight layer, the update of the last step not yet applied (fused mode): α and γ; its g is in `g`.
+    pending: Vec<Option<(f32, f64)>>,
+    /// The presynaptic spikes of the pending updates.
+    pending_pre: Vec<Array2<f32>>,
     target: Array2<f32>,
     error: Array2<f32>,
     counts: Array2<f32>,
@@ -98,10 +107,28 @@ impl BernoulliEngine {
             } else {
                 sizes.iter().map(zeros).collect()
             },
+            fused: streams <= FUSED_MAX_STREAMS,
+            pending: vec![None; sizes.len() - 1],
+            pending_pre: sizes[..sizes.len() - 1].iter().map(zeros).collect(),
             target: Array2::zeros((streams, out)),
             error: Array2::zeros((streams, out)),
             counts: Array2::zeros((streams, out)),
             testing: false,
+        }
+    }
+
+    /// Applies the updates still pending (fused mode), so that the network holds every step's learning.
+    fn flush(&mut self, net: &mut Network, n: usize) {
+        for (l, pending) in self.pending.iter_mut().enumerate() {
+            if let Some((alpha, gamma)) = pending.take() {
+                let update = PendingUpdate {
+                    g: self.g[l].slice(s![..n, ..]),
+                    pre: self.pending_pre[l].slice(s![..n, ..]),
+                    alpha,
+                    gamma,
+                };
+                net.forward[l].update_then_drive(Some(update), None);
+            }
         }
     }
 
@@ -131,7 +158,17 @@ impl BernoulliEngine {
             } else {
                 &self.before[l]
             };
-            net.forward[l].scaled_drive_into(pre.view(), &mut self.drive[l]);
+            if self.fused {
+                let update = self.pending[l].take().map(|(alpha, gamma)| PendingUpdate {
+                    g: self.g[l].slice(s![..n, ..]),
+                    pre: self.pending_pre[l].slice(s![..n, ..]),
+                    alpha,
+                    gamma,
+                });
+                net.forward[l].update_then_drive(update, Some((pre.view(), &mut self.drive[l])));
+            } else {
+                net.forward[l].scaled_drive_into(pre.view(), &mut self.drive[l]);
+            }
             let drive = self.drive[l].slice(s![..n, ..]);
             if let Some(slot) = first_non_finite_row(drive) {
                 return Some(NonFiniteDrive {
@@ -209,7 +246,15 @@ impl BernoulliEngine {
                     DecayScaling::PerStep => decay,
                     DecayScaling::ScaledByEta => decay * f64::from(eta),
                 };
-                net.forward[l].learn_decaying(g.view(), pre.slice(s![..n, ..]), eta * update.scale, gamma);
+                let alpha = eta * update.scale;
+                if self.fused {
+                    self.pending_pre[l]
+                        .slice_mut(s![..n, ..])
+                        .assign(&pre.slice(s![..n, ..]));
+                    self.pending[l] = Some((alpha, gamma));
+                } else {
+                    net.forward[l].learn_decaying(g.view(), pre.slice(s![..n, ..]), alpha, gamma);
+                }
             }
         }
         match self.spec.readout {
@@ -236,8 +281,12 @@ impl BernoulliEngine {
 }
 
 /// `δ = (1 − τ) δ + τ φ Bᵀ` for a block of streams: `delta` `[streams, n_l]`, `signal` `[streams, n_(l+1)]`, `b`
-/// `[n_l, n_(l+1)]`; split over fixed blocks of the feedback units, so that results do not depend on threads.
+/// `[n_l, n_(l+1)]`; split over fixed blocks of the feedback units, so that results do not depend on threads. Row by
+/// row for a few streams, a matrix product for many.
 fn feedback_into(mut delta: ArrayViewMut2<'_, f32>, signal: ArrayView2<'_, f32>, b: ArrayView2<'_, f32>, tau: f32) {
+    if signal.nrows() <= FUSED_MAX_STREAMS {
+        return rows_dot_into(tau, b, signal, 1.0 - tau, delta);
+    }
     delta
         .axis_chunks_iter_mut(Axis(1), POST_BLOCK)
         .into_par_iter()
@@ -289,10 +338,12 @@ impl Engine for BernoulliEngine {
         let readout = self.model.readout();
         for step in 0..steps {
             if let Some(bad) = self.step(net, p.inputs, learn, p.noise, step) {
+                self.flush(net, n);
                 return Answers::read(readout, Array2::zeros((n, self.counts.ncols())), Some(bad));
             }
             watch.probe.after_step(step, &view::BernoulliView { engine: self });
         }
+        self.flush(net, n);
         Answers::read(readout, self.counts.slice(s![..n, ..]).to_owned(), None)
     }
 
@@ -308,5 +359,10 @@ impl Engine for BernoulliEngine {
 
     fn begin_test(&mut self) {
         self.test_from_train = true;
+    }
+
+    /// Drives are dense products of all weights with the 0/1 spikes (0 · NaN is NaN), checked on every step.
+    fn drives_show_every_weight(&self) -> bool {
+        true
     }
 }
