@@ -391,3 +391,26 @@ fn impossible_bernoulli_parameters_are_refused_with_the_field_named() {
         assert!(e.contains(field), "{set}: {e}");
     }
 }
+
+/// A non-finite weight stops the run with an error naming the population whose drive it made non-finite, on the
+/// first step it enters (the engine's dense drives show every weight, so the executor does not scan them after each
+/// image).
+#[test]
+fn a_non_finite_weight_stops_the_run_with_the_population_named() {
+    let m = model(&[]);
+    let mut net = Experiment::new(&m).unwrap().network().clone();
+    net.forward[1].w[[3, 4]] = f32::NAN;
+    let mut exp = Experiment::with_network(&m, net).unwrap();
+    let mut sink = Memory {
+        saved: Vec::new(),
+        asked: 0.into(),
+        stop_after: usize::MAX,
+    };
+    let e = exp.run_from(&data(), &mut Silent, None, None, &mut sink).unwrap_err();
+    match &e {
+        SimError::NonFiniteDrive { population, step, .. } => {
+            assert_eq!((population.as_str(), *step), ("hidden2", 0), "{e}")
+        }
+        other => panic!("{other}"),
+    }
+}
