@@ -23,3 +23,6 @@ run error_probability --set network.cells.Bernoulli.error_input=Probability
 run eta_3e-3 --set 'learning.learning_rate=Fixed(0.003)'
 run phi_tanh --set network.cells.Bernoulli.feedback_signal=Tanh
 run third_potential --set network.cells.Bernoulli.third_factor=Potential
+run shallow_output_only --set learning.depth=1
+run weights_0.15 --set 'init.weights=Uniform(0.15)'
+run eta_1e-2 --set 'learning.learning_rate=Fixed(0.01)'

@@ -19,7 +19,7 @@ def main() -> None:
             continue
         with open(run / "curve.csv", newline="") as f:
             curve = [f"{100 * float(r['test_accuracy']):.1f}" for r in csv.DictReader(f)]
-        shown = ("Bernoulli", "learning_rate", "batch_size")
+        shown = ("Bernoulli", "learning_rate", "batch_size", "depth", "init.")
         sets = " ".join(f"`{o}`" for o in s.get("overrides", []) if any(k in o for k in shown))
         acc = 100 * s["test_accuracy"]
         print(f"| {run.name} | {sets or '—'} | {acc:.2f} % | {' '.join(curve)} | {s.get('train_s', 0):.0f} | "

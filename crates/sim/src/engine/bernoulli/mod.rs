@@ -62,7 +62,7 @@ pub struct BernoulliEngine {
     drive: Vec<Array2<f32>>,
     /// The signal φ_δ(δ) each feedback (and error) unit sends, this step.
     signal: Vec<Array2<f32>>,
-    /// The modulatory signal g of each learning layer, this step (0 for streams that did not step).
+    /// The modulatory signal g of each learning layer, this step (rows of the streams that stepped).
     g: Vec<Array2<f32>>,
     /// Spikes of the step before, for one step of delay per layer.
     before: Vec<Array2<f32>>,
@@ -327,9 +327,6 @@ impl Engine for BernoulliEngine {
             self.target.slice_mut(s![k, c..c + group]).fill(1.0);
         }
         self.counts.fill(0.0);
-        for g in &mut self.g {
-            g.fill(0.0);
-        }
         let steps = if learn {
             self.spec.train_steps
         } else {
