@@ -225,7 +225,7 @@ pub enum CellKind {
     Bernoulli(BernoulliSpec),
 }
 
-/// The stochastic binary network of SPEC §5.4. Every field is a [choice] of SPEC's table, with its default.
+/// The stochastic binary network of SPEC §5.4. Every field is a \[choice\] of SPEC's table, with its default.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct BernoulliSpec {
@@ -277,7 +277,7 @@ impl Default for BernoulliSpec {
     }
 }
 
-/// What the answer of a Bernoulli network sums over each group of output cells (SPEC §5.4, test [choice]).
+/// What the answer of a Bernoulli network sums over each group of output cells (SPEC §5.4, test \[choice\]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub enum BernoulliReadout {
     /// Spikes over every step of the image.
