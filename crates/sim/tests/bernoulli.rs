@@ -60,32 +60,35 @@ fn data() -> Prepared {
     Prepared::from_arrays(train_x, train_y, test_x, test_y).unwrap()
 }
 
-/// Every step's values of one variable of one population, stream by stream.
+/// Every step's values of some variables of one population, stream by stream: `seen[variable][step]`.
 struct Watcher {
     pop: &'static str,
-    variable: Variable,
-    seen: Vec<Array2<f32>>,
+    variables: Vec<Variable>,
+    seen: Vec<Vec<Array2<f32>>>,
 }
 
 impl Probe for Watcher {
     fn after_step(&mut self, _: usize, view: &dyn StepView) {
         let pop = view.roster().find(self.pop).unwrap();
-        self.seen.push(view.values(pop, self.variable).unwrap().to_owned());
+        for (v, seen) in self.variables.iter().zip(&mut self.seen) {
+            seen.push(view.values(pop, *v).unwrap().to_owned());
+        }
     }
 }
 
+/// Presents one minibatch and returns every step's values of `variables` of `pop`, `[variable][step]`.
 fn watch(
     exp: &mut Experiment,
     x: &Array2<f32>,
     labels: &[u8],
     phase: Phase,
     pop: &'static str,
-    v: Variable,
-) -> Vec<Array2<f32>> {
+    variables: &[Variable],
+) -> Vec<Vec<Array2<f32>>> {
     let mut w = Watcher {
         pop,
-        variable: v,
-        seen: Vec::new(),
+        variables: variables.to_vec(),
+        seen: vec![Vec::new(); variables.len()],
     };
     exp.present(x.view(), labels, phase, &mut Watch::with(&mut w));
     w.seen
@@ -104,29 +107,15 @@ fn units_spike_with_the_logistic_of_their_psp() {
     let (x, labels) = images(2, 9);
     let mut bins = [(0.0f64, 0.0f64, 0usize); 5];
     for _ in 0..200 {
-        let mut u = Watcher {
-            pop: "hidden1",
-            variable: Variable::U,
-            seen: Vec::new(),
-        };
-        let mut s = Vec::new();
-        {
-            struct Both<'a>(&'a mut Watcher, &'a mut Vec<Array2<f32>>);
-            impl Probe for Both<'_> {
-                fn after_step(&mut self, step: usize, view: &dyn StepView) {
-                    self.0.after_step(step, view);
-                    let pop = view.roster().find("hidden1").unwrap();
-                    self.1.push(view.activity(pop).to_owned());
-                }
-            }
-            exp.present(
-                x.view(),
-                &labels,
-                Phase::Test,
-                &mut Watch::with(&mut Both(&mut u, &mut s)),
-            );
-        }
-        for (u, s) in u.seen.iter().zip(&s) {
+        let seen = watch(
+            &mut exp,
+            &x,
+            &labels,
+            Phase::Test,
+            "hidden1",
+            &[Variable::U, Variable::A],
+        );
+        for (u, s) in seen[0].iter().zip(&seen[1]) {
             for (&u, &s) in u.iter().zip(s) {
                 let p = logistic(u);
                 let bin = &mut bins[((p * 5.0) as usize).min(4)];
@@ -159,30 +148,18 @@ fn images_switch_without_a_reset_unless_asked() {
         let m = model(&[&format!("protocol.reset_between_examples={reset}")]);
         let mut exp = Experiment::new(&m).unwrap();
         let (x, labels) = images(2, 3);
-        let first = watch(&mut exp, &x, &labels, Phase::Train, "hidden2", Variable::U);
+        let first = watch(&mut exp, &x, &labels, Phase::Train, "hidden2", &[Variable::U]).remove(0);
         let (y, other) = images(2, 4);
-        let mut both = Watcher {
-            pop: "hidden2",
-            variable: Variable::U,
-            seen: Vec::new(),
-        };
-        struct Drive<'a>(&'a mut Watcher, &'a mut Vec<Array2<f32>>);
-        impl Probe for Drive<'_> {
-            fn after_step(&mut self, step: usize, view: &dyn StepView) {
-                self.0.after_step(step, view);
-                let pop = view.roster().find("hidden2").unwrap();
-                self.1.push(view.values(pop, Variable::V).unwrap().to_owned());
-            }
-        }
-        let mut v = Vec::new();
-        exp.present(
-            y.view(),
+        let second = watch(
+            &mut exp,
+            &y,
             &other,
             Phase::Train,
-            &mut Watch::with(&mut Drive(&mut both, &mut v)),
+            "hidden2",
+            &[Variable::U, Variable::V],
         );
         let last = first.last().unwrap();
-        let (u0, v0) = (&both.seen[0], &v[0]);
+        let (u0, v0) = (&second[0][0], &second[1][0]);
         for ((&u, &v), &before) in u0.iter().zip(v0).zip(last) {
             let expected = if reset { 0.9 * v } else { 0.1 * before + 0.9 * v };
             assert!((u - expected).abs() < 1e-5, "reset {reset}: u {u} vs {expected}");
@@ -205,7 +182,7 @@ fn tests_learn_nothing_and_start_from_a_copy_of_the_training_state() {
     exp.present(x.view(), &labels, Phase::Train, &mut Watch::with(&mut NoProbe));
     let progress = snn_sim::checkpoint::Progress::start(0, 0);
     let before = exp.snapshot(&progress);
-    let test_u = watch(&mut exp, &t, &tl, Phase::Test, "output", Variable::U);
+    let test_u = watch(&mut exp, &t, &tl, Phase::Test, "output", &[Variable::U]).remove(0);
     let after = exp.snapshot(&progress);
     assert_eq!(after.network, before.network, "no plasticity during a test");
     assert_eq!(after.cells, before.cells, "the training streams are untouched");

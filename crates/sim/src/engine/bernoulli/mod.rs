@@ -215,6 +215,7 @@ impl BernoulliEngine {
                     unreachable!("feedback alignment: every hidden layer has a matrix B of its own")
                 };
                 feedback_into(
+                    self.fused,
                     cells.delta[l - 1].slice_mut(s![..n, ..]),
                     self.signal[l].slice(s![..n, ..]),
                     b.view(),
@@ -282,9 +283,15 @@ impl BernoulliEngine {
 
 /// `δ = (1 − τ) δ + τ φ Bᵀ` for a block of streams: `delta` `[streams, n_l]`, `signal` `[streams, n_(l+1)]`, `b`
 /// `[n_l, n_(l+1)]`; split over fixed blocks of the feedback units, so that results do not depend on threads. Row by
-/// row for a few streams, a matrix product for many.
-fn feedback_into(mut delta: ArrayViewMut2<'_, f32>, signal: ArrayView2<'_, f32>, b: ArrayView2<'_, f32>, tau: f32) {
-    if signal.nrows() <= FUSED_MAX_STREAMS {
+/// row for a few streams (`rows`, as the forward pass), a matrix product for many.
+fn feedback_into(
+    rows: bool,
+    mut delta: ArrayViewMut2<'_, f32>,
+    signal: ArrayView2<'_, f32>,
+    b: ArrayView2<'_, f32>,
+    tau: f32,
+) {
+    if rows {
         return rows_dot_into(tau, b, signal, 1.0 - tau, delta);
     }
     delta
