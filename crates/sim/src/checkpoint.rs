@@ -311,6 +311,11 @@ pub trait Checkpoints {
     fn enabled(&self) -> bool;
     /// Saves a checkpoint.
     fn save(&mut self, checkpoint: &Checkpoint) -> Result<(), SimError>;
+    /// Saves the checkpoint taken at the end of training (before the final test); a run folder also writes the
+    /// trained network in open formats beside it.
+    fn save_trained(&mut self, checkpoint: &Checkpoint) -> Result<(), SimError> {
+        self.save(checkpoint)
+    }
     /// Whether the run was asked to stop (SIGINT, SIGTERM): it then saves a checkpoint and ends as interrupted.
     fn stop_requested(&self) -> bool;
 }

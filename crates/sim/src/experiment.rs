@@ -452,7 +452,7 @@ impl Experiment {
         if checkpoints.enabled() {
             let mut saved = prog.clone();
             saved.train_s = train_s;
-            checkpoints.save(&self.snapshot(&saved))?;
+            checkpoints.save_trained(&self.snapshot(&saved))?;
         }
         let test_started = Instant::now();
         let all: Vec<usize> = (0..data.test_x.nrows()).collect();

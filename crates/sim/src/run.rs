@@ -10,6 +10,8 @@
 //!     curve.csv      learning curve (examples, epoch, test_accuracy, test_examples, train_accuracy, elapsed_s)
 //!     alignment.csv  angle between each learning hidden layer's teaching signal and backprop's (examples,
 //!                    population, angle_deg, samples), measured on the minibatch that ends each curve interval
+//!     weights.h5     the trained network by population name, written with the checkpoint at the end of training
+//!                    (layout: `export::weights`; `snnsim export weights` writes it from any checkpoint)
 //!     rasters.h5     spike rasters of the recorded examples (layout: `recorder`; LIF networks only)
 //!     trials.csv     with `trials: N > 1`: each trial's seed and final accuracy (trial_curves.csv: each trial's
 //!                    learning curve; curve.csv and alignment.csv then hold the means over trials)
@@ -23,6 +25,7 @@ use crate::checkpoint::{Checkpoint, Checkpoints, Progress};
 use crate::dataset::Prepared;
 use crate::error::SimError;
 use crate::experiment::{Experiment, Observer, Outcome};
+use crate::export::weights::Weights;
 use crate::metrics::{CsvLog, CurvePoint, CurveWriter, Summary};
 use crate::model::{Model, ModelFile};
 use crate::recorder::RasterFile;
@@ -274,17 +277,20 @@ pub struct RunReport {
     pub summary: Summary,
 }
 
-/// Checkpoints in a run folder (`checkpoint.bin`), and the stop flag set by the signal handler.
+/// Checkpoints in a run folder (`checkpoint.bin`), the trained network beside them at the end of training
+/// (`weights.h5`, [`crate::export::weights`]), and the stop flag set by the signal handler.
 pub struct FolderCheckpoints<'a> {
-    path: PathBuf,
+    dir: PathBuf,
+    model: &'a Model,
     stop: &'a AtomicBool,
 }
 
 impl<'a> FolderCheckpoints<'a> {
-    /// Checkpoints of the run folder `dir`; `stop` is polled after every minibatch.
-    pub fn new(dir: &Path, stop: &'a AtomicBool) -> Self {
+    /// Checkpoints of the run folder `dir` of a run of `model`; `stop` is polled after every minibatch.
+    pub fn new(dir: &Path, model: &'a Model, stop: &'a AtomicBool) -> Self {
         Self {
-            path: dir.join("checkpoint.bin"),
+            dir: dir.to_path_buf(),
+            model,
             stop,
         }
     }
@@ -295,7 +301,11 @@ impl Checkpoints for FolderCheckpoints<'_> {
         true
     }
     fn save(&mut self, checkpoint: &Checkpoint) -> Result<(), SimError> {
-        checkpoint.write_atomic(&self.path)
+        checkpoint.write_atomic(&self.dir.join("checkpoint.bin"))
+    }
+    fn save_trained(&mut self, checkpoint: &Checkpoint) -> Result<(), SimError> {
+        self.save(checkpoint)?;
+        Weights::of(self.model, &checkpoint.network, checkpoint.progress.seen, true).write(&self.dir.join("weights.h5"))
     }
     fn stop_requested(&self) -> bool {
         self.stop.load(Ordering::Relaxed)
@@ -369,7 +379,7 @@ pub fn execute(request: &RunRequest, observer: &mut dyn Observer, stop: &AtomicB
             .transpose()?;
         let mut rec = Recording::create(dir.path(), observer)?;
         let mut exp = Experiment::new(&model)?;
-        let mut checkpoints = FolderCheckpoints::new(dir.path(), stop);
+        let mut checkpoints = FolderCheckpoints::new(dir.path(), &model, stop);
         let outcome = exp.run_from(&data, &mut rec, rasters.as_ref(), None, &mut checkpoints);
         finish(outcome, rasters)
     })();
@@ -455,7 +465,7 @@ pub fn resume(run_dir: &Path, observer: &mut dyn Observer, stop: &AtomicBool) ->
         let rasters = (!model.is_rate())
             .then(|| RasterFile::reopen(&dir.path().join("rasters.h5"), &model, progress.seen))
             .transpose()?;
-        let mut checkpoints = FolderCheckpoints::new(dir.path(), stop);
+        let mut checkpoints = FolderCheckpoints::new(dir.path(), &model, stop);
         let outcome = exp.run_from(&data, &mut rec, rasters.as_ref(), Some(progress), &mut checkpoints);
         finish(outcome, rasters)
     })();

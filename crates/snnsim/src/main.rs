@@ -134,6 +134,34 @@ enum Command {
         #[command(subcommand)]
         command: PlotCommand,
     },
+    /// The trained network of a run folder (from its checkpoint.bin) in open formats.
+    Export {
+        #[command(subcommand)]
+        command: ExportCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ExportCommand {
+    /// Every W, b and B by population name in HDF5 (the weights.h5 a run writes at the end of training; from any
+    /// checkpoint, e.g. of an interrupted run).
+    Weights {
+        /// Run folder.
+        run: PathBuf,
+        /// Output file (default: <run>/weights.h5, replaced).
+        #[arg(long, short)]
+        out: Option<PathBuf>,
+    },
+    /// The forward network of a LIF run as NIR (Neuromorphic Intermediate Representation): Affine(W, b) into LIF,
+    /// for snnTorch, Norse, Lava, Rockpool, Sinabs, Spyx, SpiNNaker2. What NIR cannot express (refractory pulse,
+    /// graded input, read-out) is in the graph's metadata.
+    Nir {
+        /// Run folder.
+        run: PathBuf,
+        /// Output file, e.g. net.nir (replaced if it exists).
+        #[arg(long, short)]
+        out: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -529,6 +557,23 @@ fn run(cli: Cli) -> Result<()> {
             for p in written {
                 out!("wrote {}", p.display());
             }
+            Ok(())
+        }
+        Command::Export { command } => {
+            let (trained, out) = match command {
+                ExportCommand::Weights { run, out } => {
+                    let out = out.unwrap_or_else(|| run.join("weights.h5"));
+                    (snn_sim::export::write_weights(&run, &out)?, out)
+                }
+                ExportCommand::Nir { run, out } => (snn_sim::export::write_nir(&run, &out)?, out),
+            };
+            if !trained.training_done {
+                eprintln!(
+                    "note: the checkpoint was taken after {} training examples, before the end of training",
+                    trained.examples_seen
+                );
+            }
+            out!("wrote {}", out.display());
             Ok(())
         }
         Command::Data {

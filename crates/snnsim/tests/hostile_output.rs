@@ -116,7 +116,7 @@ fn curve(dir: &Path) -> Vec<String> {
         .collect()
 }
 
-/// Rasters of every training example fill a 3 MiB disk a little after the first checkpoint (100 examples): the
+/// Rasters of every training example fill a 3.5 MiB disk a little after the first checkpoint (100 examples): the
 /// error names rasters.h5 and a full disk, not HDF5's metadata cache; the examples and the checkpoint written before
 /// are intact.
 #[test]
@@ -126,7 +126,7 @@ fn a_disk_filled_by_rasters_is_named_with_the_file() {
     let every: Vec<String> = (0..500).map(|i| i.to_string()).collect();
     let train = format!("record.train_examples=[{}]", every.join(","));
     let args = |run: &Path| small_run(run, &[&train, "record.traces=[]", "protocol.checkpoint_every=100"]);
-    let Some(disk) = run_on_small_disk(tmp.path(), "3m", args, &data) else {
+    let Some(disk) = run_on_small_disk(tmp.path(), "3584k", args, &data) else {
         return;
     };
     let err = &disk.stderr;

@@ -1,0 +1,84 @@
+//! The trained network of a run, written in open formats that need neither snnsim nor Rust to read:
+//! [`weights`] (`weights.h5`: every W, b and B by population name) and [`nir`] (the Neuromorphic Intermediate
+//! Representation, read by snnTorch, Norse, Lava, Rockpool, Sinabs, Spyx and SpiNNaker2).
+
+pub mod nir;
+pub mod weights;
+
+use crate::checkpoint::Checkpoint;
+use crate::error::SimError;
+use crate::model::{Model, ModelFile};
+use crate::network::Network;
+use std::path::Path;
+
+/// The network held by a run folder's checkpoint, with the model it belongs to.
+pub struct TrainedNetwork {
+    /// The run's resolved model (`model.ron`).
+    pub model: Model,
+    /// Weights, biases and feedback at the checkpoint.
+    pub network: Network,
+    /// Training examples seen when the checkpoint was taken.
+    pub examples_seen: u64,
+    /// Whether the checkpoint is the one taken at the end of training (rather than one taken on the way).
+    pub training_done: bool,
+}
+
+impl TrainedNetwork {
+    /// Reads `model.ron` and `checkpoint.bin` of the run folder `dir`.
+    pub fn load(dir: &Path) -> Result<Self, SimError> {
+        let model_path = dir.join("model.ron");
+        if !model_path.exists() {
+            return Err(SimError::output(dir, "not a run folder: it has no model.ron"));
+        }
+        let model = ModelFile::from_path(&model_path)?.check()?;
+        let checkpoint_path = dir.join("checkpoint.bin");
+        if !checkpoint_path.exists() {
+            let why = if model.trials() > 1 {
+                "the run has several trials, which keep no checkpoint (run one trial with --set trials=1)"
+            } else {
+                "it has no checkpoint.bin (the run stopped before its first checkpoint)"
+            };
+            return Err(SimError::output(dir, format!("no trained network to export: {why}")));
+        }
+        Self::from_checkpoint(model, Checkpoint::read(&checkpoint_path)?, &checkpoint_path)
+    }
+
+    /// The network of `checkpoint`, which must have been taken for `model` (`path` names it in errors).
+    pub fn from_checkpoint(model: Model, checkpoint: Checkpoint, path: &Path) -> Result<Self, SimError> {
+        if checkpoint.model != model.to_ron() {
+            return Err(SimError::output(
+                path,
+                "the checkpoint was taken for another model than the folder's model.ron",
+            ));
+        }
+        let epochs_done = checkpoint.progress.epoch >= model.protocol().epochs;
+        Ok(Self {
+            examples_seen: checkpoint.progress.seen,
+            training_done: epochs_done,
+            network: checkpoint.network,
+            model,
+        })
+    }
+}
+
+/// Writes `weights.h5` of the run folder `run` to `out` (`snnsim export weights`) from its checkpoint, and returns
+/// what was exported.
+pub fn write_weights(run: &Path, out: &Path) -> Result<TrainedNetwork, SimError> {
+    let trained = TrainedNetwork::load(run)?;
+    weights::Weights::of(
+        &trained.model,
+        &trained.network,
+        trained.examples_seen,
+        trained.training_done,
+    )
+    .write(out)?;
+    Ok(trained)
+}
+
+/// Writes the forward network of the LIF run folder `run` to `out` as NIR (`snnsim export nir`) from its checkpoint,
+/// and returns what was exported.
+pub fn write_nir(run: &Path, out: &Path) -> Result<TrainedNetwork, SimError> {
+    let trained = TrainedNetwork::load(run)?;
+    nir::write(out, &trained.model, &trained.network, trained.examples_seen)?;
+    Ok(trained)
+}
