@@ -40,6 +40,7 @@ pub struct RasterFile {
     dt_ms: f64,
     every: usize,
     pulse: usize,
+    carried_in: bool,
 }
 
 /// An HDF5 error met while `doing` something to the file at `path`. HDF5 reports a full disk only deep in its error
@@ -72,8 +73,8 @@ fn step_ms(model: &Model) -> f64 {
 }
 
 /// The steps a spike keeps the activity at 1: the refractory period of LIF cells (SPEC §1), one step for stochastic
-/// binary units (SPEC §5.4).
-fn pulse_steps(model: &Model) -> usize {
+/// binary units (SPEC §5.4). Onsets are counted by it ([`crate::onsets`]).
+pub fn pulse_steps(model: &Model) -> usize {
     match model.bernoulli() {
         Some(_) => 1,
         None => model.lif().refractory_steps() as usize,
@@ -134,6 +135,7 @@ impl RasterFile {
             dt_ms,
             every: model.record().trace_every.max(1),
             pulse: pulse_steps(model),
+            carried_in: !model.protocol().reset_between_examples,
         })
     }
 
@@ -155,6 +157,7 @@ impl RasterFile {
                 dt_ms: step_ms(model),
                 every: model.record().trace_every.max(1),
                 pulse: pulse_steps(model),
+                carried_in: !model.protocol().reset_between_examples,
             }),
             Err(damaged) => {
                 let aside = (1..)
@@ -251,7 +254,7 @@ impl RasterFile {
                     .create("pulse_steps")?
                     .write_scalar(&(self.pulse as u64))?;
                 for (pop, r) in &raster.rasters {
-                    let onsets = Onsets::of(r.view(), self.pulse);
+                    let onsets = Onsets::of(r.view(), self.pulse, self.carried_in);
                     let table = Array2::from_shape_fn((onsets.len(), 2), |(i, j)| match j {
                         0 => onsets.steps[i],
                         _ => onsets.cells[i],

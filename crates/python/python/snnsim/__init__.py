@@ -1,0 +1,313 @@
+"""snnsim from Python: run spiking networks that learn online, and read what they did as numpy arrays.
+
+The package drives the same library as the ``snnsim`` command line: a run started here writes the same run folder
+(``model.ron``, ``summary.json``, ``curve.csv``, ``alignment.csv``, ``rasters.h5``, ``weights.h5``,
+``checkpoint.bin``) with the same bits for the same model and seed, and either side can read or resume what the
+other wrote.
+
+    >>> import snnsim
+    >>> run = snnsim.run("models/small_lif_ba.ron", set={"protocol.epochs": 1}, seed=3)
+    >>> run.summary["test_accuracy"]
+    >>> W1, b1 = run.weights()[0]
+    >>> spikes = run.spikes("test/00000")["hidden1"]      # spike onsets: spikes.i (cell), spikes.t_ms
+
+Model fields are overridden as with ``--set``: ``set={"learning.algorithm": "FA", "network.layers": [784, 500, 10]}``.
+A string value is RON text, written as on the command line (an enum variant such as ``"FA"`` or ``"Fixed(0.001)"``;
+a RON string needs its quotes: ``'"data"'``); numbers, booleans, ``None`` and lists are converted.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Mapping, NamedTuple, Optional, Tuple, Union
+
+import numpy as np
+
+from . import _snnsim
+
+__version__: str = _snnsim.__version__
+__all__ = ["check", "run", "resume", "onsets", "Run", "Spikes", "Trace", "__version__"]
+
+PathLike = Union[str, "os.PathLike[str]"]
+CurveCallback = Callable[[Dict[str, float]], Any]
+
+
+def _ron(value: Any) -> str:
+    """A Python value as RON text for an override."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "None"
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    if isinstance(value, (float, np.floating)):
+        return repr(float(value))
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (list, tuple)):
+        return "[" + ",".join(_ron(v) for v in value) + "]"
+    raise TypeError(
+        f"cannot write {type(value).__name__} {value!r} as a model field; give its RON text as a string"
+    )
+
+
+def _overrides(set: Optional[Mapping[str, Any]], seed: Optional[int] = None) -> List[str]:
+    out = [f"{field}={_ron(value)}" for field, value in (set or {}).items()]
+    if seed is not None:
+        out.append(f"seed={int(seed)}")
+    return out
+
+
+def check(path: PathLike, set: Optional[Mapping[str, Any]] = None) -> Dict[str, Any]:
+    """Validates the model file ``path`` with the overrides ``set`` and returns the resolved model as a dict (every
+    field, defaults filled in), as ``snnsim check`` does. A bad file or override raises ``ValueError`` with the
+    message the command line prints (the file, line and field, and what was expected)."""
+    model_json, _ = _snnsim.check(os.fspath(path), _overrides(set))
+    return json.loads(model_json)
+
+
+def _finish(folder: str, interrupted: Optional[str]) -> "Run":
+    r = Run(folder)
+    if interrupted is not None:
+        import warnings
+
+        warnings.warn(f"{folder}: {interrupted}; continue with snnsim.resume({folder!r})", stacklevel=3)
+    return r
+
+
+def _attached(e: BaseException) -> BaseException:
+    folder = getattr(e, "snnsim_run_dir", None)
+    if folder is not None:
+        try:
+            e.run = Run(folder)  # type: ignore[attr-defined]
+        except Exception:  # the folder is named in the exception's note in any case
+            pass
+    return e
+
+
+def run(
+    path: PathLike,
+    set: Optional[Mapping[str, Any]] = None,
+    seed: Optional[int] = None,
+    out: Optional[PathLike] = None,
+    threads: Optional[int] = None,
+    on_curve: Optional[CurveCallback] = None,
+    output_root: PathLike = "output",
+) -> "Run":
+    """Trains and tests the model ``path`` as ``snnsim run`` does and returns its run folder as a :class:`Run`.
+
+    ``set`` overrides model fields (``--set``), ``seed`` the seed; ``out`` is the exact run folder (it must not exist
+    or be empty), else a new one is made under ``output_root``. ``threads`` is the number of worker threads (default:
+    all cores; the results are the same bits for any number). ``on_curve(point)`` is called at every learning-curve
+    point with a dict ``{examples, epoch, test_accuracy, test_examples, train_accuracy, elapsed_s}``.
+
+    The GIL is released while the network runs. Ctrl-C (a notebook's interrupt) or an exception raised by
+    ``on_curve`` stops the run after the current minibatch: it saves a checkpoint, its summary says
+    ``interrupted``, and the exception is raised with the run attached as ``e.run`` and a note naming the folder;
+    :func:`resume` or ``snnsim run --resume`` completes it to the result of an uninterrupted run.
+    """
+    try:
+        folder, interrupted = _snnsim.run(
+            os.fspath(path),
+            _overrides(set, seed),
+            None if out is None else os.fspath(out),
+            os.fspath(output_root),
+            threads,
+            on_curve,
+        )
+    except BaseException as e:
+        raise _attached(e)
+    return _finish(folder, interrupted)
+
+
+def resume(folder: PathLike, threads: Optional[int] = None, on_curve: Optional[CurveCallback] = None) -> "Run":
+    """Continues the interrupted run in ``folder`` from its checkpoint (``snnsim run --resume``); the finished folder
+    equals that of an uninterrupted run, wall times aside. Interrupts behave as in :func:`run`."""
+    try:
+        done, interrupted = _snnsim.resume(os.fspath(folder), threads, on_curve)
+    except BaseException as e:
+        raise _attached(e)
+    return _finish(done, interrupted)
+
+
+class Spikes(NamedTuple):
+    """Spike onsets of one population, one entry per spike, in the style of Brian2's ``SpikeMonitor``: ordered by
+    step, then cell."""
+
+    i: np.ndarray
+    """Cell index of each spike (int64)."""
+    step: np.ndarray
+    """Step of the presentation at which the spike started (int64; 0 = the first step)."""
+    t_ms: np.ndarray
+    """Its time, ``step * dt_ms``, in ms (in steps for stochastic binary networks, whose ``dt_ms`` is 1)."""
+
+
+class Trace(NamedTuple):
+    """One recorded variable of chosen cells over a presentation (``record.traces`` in the model)."""
+
+    population: str
+    variable: str
+    cells: np.ndarray
+    """The recorded cells' indices."""
+    values: np.ndarray
+    """``float32 [samples, len(cells)]``; sample k is step ``k * every_steps``."""
+    t_ms: np.ndarray
+    """The time of each sample, ms."""
+    unit: str
+
+
+def onsets(raster: np.ndarray, pulse_steps: int = 4, dt_ms: float = 1.0, carried_in: bool = False) -> Spikes:
+    """The spike onsets of a ``bool [steps, cells]`` raster of activity whose spikes last ``pulse_steps`` steps (4 for
+    the paper's LIF cells: a = 1 for t_ref = 1 ms; 1 for stochastic binary units): a run of k * pulse_steps true
+    steps is k spikes, and a run cut off by the end of the raster still has its onset. With ``carried_in`` (cells not
+    reset before the raster), a run at step 0 that is not a whole number of pulses began earlier: its first
+    ``length % pulse_steps`` steps are not an onset."""
+    steps, cells = _snnsim.onsets_of(np.ascontiguousarray(raster, dtype=bool), int(pulse_steps), bool(carried_in))
+    return _spikes(steps, cells, dt_ms)
+
+
+def _spikes(steps: np.ndarray, cells: np.ndarray, dt_ms: float) -> Spikes:
+    step = steps.astype(np.int64)
+    return Spikes(i=cells.astype(np.int64), step=step, t_ms=step * float(dt_ms))
+
+
+_CURVE_DTYPE = [
+    ("examples", "u8"),
+    ("epoch", "u8"),
+    ("test_accuracy", "f8"),
+    ("test_examples", "u8"),
+    ("train_accuracy", "f8"),
+    ("elapsed_s", "f8"),
+]
+
+
+def _structured(columns: Mapping[str, Any], dtype: List[Tuple[str, str]]) -> np.ndarray:
+    n = len(next(iter(columns.values()))) if columns else 0
+    out = np.zeros(n, dtype=dtype)
+    for name, _ in dtype:
+        out[name] = columns[name]
+    return out
+
+
+class Run:
+    """A run folder, written by ``snnsim run`` or :func:`run`: its summary, learning curve, alignment, trained
+    network and recorded examples. Every file is read when asked for, so a ``Run`` of a running or interrupted run
+    shows what is on disk now. ``pandas.DataFrame(run.curve)`` turns any of the tables into a data frame."""
+
+    def __init__(self, folder: PathLike) -> None:
+        self.path = Path(folder)
+        if not (self.path / "summary.json").is_file():
+            raise FileNotFoundError(f"{self.path}: not a run folder (no summary.json)")
+
+    def __repr__(self) -> str:
+        s = self.summary
+        acc = s.get("test_accuracy")
+        acc_text = "" if acc is None else f", test accuracy {100 * acc:.2f}%"
+        return f"Run({str(self.path)!r}: {s.get('model')}, seed {s.get('seed')}, {s.get('status')}{acc_text})"
+
+    @property
+    def summary(self) -> Dict[str, Any]:
+        """``summary.json``: status, model, seed, overrides, commit, test accuracy, times."""
+        return json.loads((self.path / "summary.json").read_text())
+
+    @property
+    def status(self) -> str:
+        """``running``, ``finished``, ``interrupted`` or ``failed``."""
+        return str(self.summary["status"])
+
+    @property
+    def model(self) -> Dict[str, Any]:
+        """The resolved model (``model.ron``) as a dict."""
+        return check(self.path / "model.ron")
+
+    @property
+    def curve(self) -> np.ndarray:
+        """The learning curve (``curve.csv``) as a numpy structured array with fields ``examples``, ``epoch``,
+        ``test_accuracy``, ``test_examples``, ``train_accuracy`` (NaN at the first point) and ``elapsed_s``."""
+        return _structured(_snnsim.read_curve(os.fspath(self.path / "curve.csv")), _CURVE_DTYPE)
+
+    @property
+    def alignment(self) -> np.ndarray:
+        """The angle of each learning hidden layer's teaching signal to backprop's (``alignment.csv``): a structured
+        array with fields ``examples``, ``population``, ``angle_deg``, ``samples``."""
+        columns = _snnsim.read_alignment(os.fspath(self.path / "alignment.csv"))
+        width = max([len(p) for p in columns["population"]] + [1])
+        return _structured(
+            columns, [("examples", "u8"), ("population", f"U{width}"), ("angle_deg", "f8"), ("samples", "u8")]
+        )
+
+    def weights(self) -> List[Tuple[np.ndarray, np.ndarray]]:
+        """The trained forward network, input side first: a list of ``(W, b)``, ``W`` float32 ``[post, pre]``, ``b``
+        float32 ``[post]``, exactly the numbers the run computes with. Read from ``weights.h5`` (written at the end
+        of training), else from the checkpoint of an interrupted run."""
+        forward, _, _, _ = _snnsim.weights(os.fspath(self.path))
+        return [(w, b) for _, _, w, b in forward]
+
+    def layer_names(self) -> List[Tuple[str, str]]:
+        """``(pre, post)`` population names of each weight layer, in the order of :meth:`weights`."""
+        forward, _, _, _ = _snnsim.weights(os.fspath(self.path))
+        return [(pre, post) for pre, post, _, _ in forward]
+
+    def feedback(self) -> Dict[str, np.ndarray]:
+        """The feedback matrices B by the hidden population they teach (float32 ``[hidden cells, from cells]``); empty
+        under backprop, whose feedback is the forward weights."""
+        _, feedback, _, _ = _snnsim.weights(os.fspath(self.path))
+        return {hidden: b for hidden, _, _, b in feedback}
+
+    @property
+    def _rasters(self) -> str:
+        return os.fspath(self.path / "rasters.h5")
+
+    def examples(self) -> List[str]:
+        """The recorded examples, e.g. ``train/00000000`` (presentation number) and ``test/00000`` (test-set index)."""
+        return list(_snnsim.examples(self._rasters))
+
+    def _example(self, example: Optional[str]) -> str:
+        if example is not None:
+            return example
+        names = self.examples()
+        tests = [n for n in names if n.startswith("test/")]
+        if not names:
+            raise KeyError(f"{self._rasters}: no recorded example")
+        return (tests or names)[0]
+
+    def info(self, example: Optional[str] = None) -> Dict[str, Any]:
+        """What is known of a recorded example: ``phase``, ``dataset_index``, ``label``, ``predicted`` (−1 on a
+        tie), ``output_counts``, ``dt_ms``, ``steps``, and ``input`` when it was recorded as a graded vector."""
+        return dict(_snnsim.example_info(self._rasters, self._example(example)))
+
+    def rasters(self, example: Optional[str] = None) -> Dict[str, np.ndarray]:
+        """The spike rasters of a recorded example (default: the first recorded test image) by population:
+        ``bool [steps, cells]``, true while the cell's activity a is 1. A LIF spike keeps a = 1 for 4 steps: count
+        spikes with :meth:`spikes`, not with the sum of a raster."""
+        return dict(_snnsim.rasters(self._rasters, self._example(example)))
+
+    def spikes(self, example: Optional[str] = None) -> Dict[str, Spikes]:
+        """The spike onsets of a recorded example by population: one entry per spike (see :class:`Spikes`)."""
+        name = self._example(example)
+        dt_ms = _snnsim.example_info(self._rasters, name)["dt_ms"]
+        return {pop: _spikes(s, c, dt_ms) for pop, (s, c) in _snnsim.onsets(self._rasters, name).items()}
+
+    def traces(self, example: Optional[str] = None) -> List[Trace]:
+        """The state traces recorded of an example (``record.traces`` in the model: v, h, a, iota, delta, u)."""
+        out = []
+        for t in _snnsim.traces(self._rasters, self._example(example)):
+            samples = t["values"].shape[0]
+            t_ms = np.arange(samples) * t["every_steps"] * t["dt_ms"]
+            out.append(Trace(t["population"], t["variable"], t["cells"], t["values"], t_ms, t["unit"]))
+        return out
+
+    def export_weights(self, out: Optional[PathLike] = None) -> Path:
+        """Writes ``weights.h5`` (default: into the run folder) from the checkpoint, as ``snnsim export weights``."""
+        target = self.path / "weights.h5" if out is None else Path(out)
+        _snnsim.export_weights(os.fspath(self.path), os.fspath(target))
+        return target
+
+    def export_nir(self, out: PathLike) -> Path:
+        """Writes the trained forward network of a LIF run as NIR, as ``snnsim export nir``; read it with
+        ``nir.read``. Rate and stochastic binary runs are refused (``OSError``): NIR has no node for their cells."""
+        _snnsim.export_nir(os.fspath(self.path), os.fspath(out))
+        return Path(out)
+

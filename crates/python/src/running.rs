@@ -1,0 +1,191 @@
+//! Checking and running models from Python, through the calls `snnsim check` and `snnsim run` make.
+//!
+//! A run executes on a thread of its own, inside its rayon pool, with the GIL released. The calling thread (Python's
+//! main thread, where signal handlers run) wakes every 50 ms to let Python handle signals: a Ctrl-C (in a
+//! notebook, the kernel's interrupt) raises there, sets the run's stop flag, and the run saves a checkpoint after
+//! the current minibatch and ends `interrupted`, exactly as the command line does on SIGINT. No signal handler of
+//! the module's own is installed. The learning-curve callback is called on the run's thread, with the GIL taken
+//! for the call; an exception it raises stops the run the same way.
+
+use crate::errors::to_py;
+use pyo3::exceptions::PyRuntimeError;
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+use snn_sim::SimError;
+use snn_sim::experiment::Observer;
+use snn_sim::metrics::CurvePoint;
+use snn_sim::run::{RunReport, RunRequest, execute};
+use snn_sim::threads::{IdleWait, run_in_pool};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::RecvTimeoutError;
+use std::time::Duration;
+
+/// The resolved model of `path` with `overrides` (`field.path=RON`, as `--set` takes them): `(json, ron)`, the model
+/// as JSON (for a dict) and as the RON text `snnsim check` prints.
+#[pyfunction]
+#[pyo3(signature = (path, overrides))]
+pub fn check(path: PathBuf, overrides: Vec<String>) -> PyResult<(String, String)> {
+    let model = RunRequest::new(path, overrides).resolve().map_err(to_py)?;
+    let json = serde_json::to_string(model.file()).map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
+    Ok((json, model.to_ron()))
+}
+
+/// Runs `path` as `snnsim run` does and returns the run folder. `out` is the exact run folder (`--out`), else one is
+/// made under `output_root`.
+#[pyfunction]
+#[pyo3(signature = (path, overrides, out, output_root, threads, on_curve))]
+pub fn run(
+    py: Python<'_>,
+    path: PathBuf,
+    overrides: Vec<String>,
+    out: Option<PathBuf>,
+    output_root: PathBuf,
+    threads: Option<usize>,
+    on_curve: Option<Py<PyAny>>,
+) -> PyResult<(String, Option<String>)> {
+    let request = RunRequest {
+        model_path: path,
+        overrides,
+        output_root,
+        run_dir: out,
+    };
+    drive(py, threads, on_curve, move |observer, stop| {
+        execute(&request, observer, stop)
+    })
+}
+
+/// Continues the interrupted run in `run_dir` from its checkpoint, as `snnsim run --resume` does.
+#[pyfunction]
+#[pyo3(signature = (run_dir, threads, on_curve))]
+pub fn resume(
+    py: Python<'_>,
+    run_dir: PathBuf,
+    threads: Option<usize>,
+    on_curve: Option<Py<PyAny>>,
+) -> PyResult<(String, Option<String>)> {
+    drive(py, threads, on_curve, move |observer, stop| {
+        snn_sim::run::resume(&run_dir, observer, stop)
+    })
+}
+
+/// Runs `work` on a thread of its own in a pool of `threads` threads, with the GIL released, and returns the run
+/// folder with `None`, or, if the run was interrupted (its stop flag set from elsewhere), the folder with the
+/// interruption's message. The exception that stopped the run (a `KeyboardInterrupt`, the callback's own) is raised
+/// after the run has saved its checkpoint, with the folder in its `snnsim_run_dir` attribute.
+fn drive(
+    py: Python<'_>,
+    threads: Option<usize>,
+    on_curve: Option<Py<PyAny>>,
+    work: impl FnOnce(&mut dyn Observer, &AtomicBool) -> Result<RunReport, SimError> + Send,
+) -> PyResult<(String, Option<String>)> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads.unwrap_or(0))
+        .build()
+        .map_err(|e| PyRuntimeError::new_err(format!("cannot start the thread pool: {e}")))?;
+    let stop = AtomicBool::new(false);
+    let mut interrupt: Option<PyErr> = None;
+    let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
+    // Only this thread receives; the mutex makes the receiver shareable with the GIL-free closure below.
+    let done_rx = std::sync::Mutex::new(done_rx);
+    let (stop, pool) = (&stop, &pool);
+    let (result, raised) = std::thread::scope(|s| {
+        let handle = s.spawn(move || {
+            let mut callback = Callback {
+                on_curve,
+                stop,
+                raised: None,
+            };
+            let result = run_in_pool(pool, IdleWait::Sleep, || work(&mut callback, stop));
+            // Wakes the waiting thread at once (a closed channel does the same if the run panicked).
+            let _ = done_tx.send(());
+            (result, callback.raised)
+        });
+        // Python's main thread sleeps until the run ends, waking every 50 ms to let Python handle signals: few
+        // enough wake-ups not to take a core from the run.
+        loop {
+            let ended = py.detach(|| {
+                let rx = done_rx.lock().unwrap_or_else(|e| e.into_inner());
+                matches!(
+                    rx.recv_timeout(Duration::from_millis(50)),
+                    Ok(()) | Err(RecvTimeoutError::Disconnected)
+                )
+            });
+            if ended {
+                break;
+            }
+            if interrupt.is_none() {
+                if let Err(e) = py.check_signals() {
+                    interrupt = Some(e);
+                    stop.store(true, Ordering::SeqCst);
+                }
+            }
+        }
+        handle.join()
+    })
+    .map_err(|_| PyRuntimeError::new_err("the run panicked; this is a bug in snnsim"))?;
+    let stopped_by = interrupt.or(raised);
+    match (result, stopped_by) {
+        (Ok(report), None) => Ok((report.dir.display().to_string(), None)),
+        (Err(SimError::Interrupted { seen, dir }), None) => Ok((
+            dir.display().to_string(),
+            Some(format!("interrupted after {seen} examples")),
+        )),
+        // The exception that stopped the run is raised, never swallowed, with the run folder attached.
+        (Ok(report), Some(e)) => {
+            let dir = report.dir.display().to_string();
+            let note = format!(
+                "the run had finished its training and completed its final test (which is not interrupted): {dir}"
+            );
+            Err(attach_run(py, e, &dir, note)?)
+        }
+        (Err(SimError::Interrupted { seen, dir }), Some(e)) => {
+            let dir = dir.display().to_string();
+            let note = format!(
+                "the run stopped after {seen} training examples and saved a checkpoint in {dir}: continue it with \
+                 snnsim.resume({dir:?}) or `snnsim run --resume {dir}`"
+            );
+            Err(attach_run(py, e, &dir, note)?)
+        }
+        (Err(e), _) => Err(to_py(e)),
+    }
+}
+
+/// `e` with a note for the reader and the run folder in its `snnsim_run_dir` attribute.
+fn attach_run(py: Python<'_>, e: PyErr, dir: &str, note: String) -> PyResult<PyErr> {
+    e.add_note(py, note)?;
+    e.value(py).setattr("snnsim_run_dir", dir)?;
+    Ok(e)
+}
+
+/// The run's observer: forwards learning-curve points to the Python callback.
+struct Callback<'a> {
+    on_curve: Option<Py<PyAny>>,
+    stop: &'a AtomicBool,
+    raised: Option<PyErr>,
+}
+
+impl Observer for Callback<'_> {
+    fn curve_point(&mut self, p: &CurvePoint) -> Result<(), SimError> {
+        let Some(f) = &self.on_curve else { return Ok(()) };
+        if self.raised.is_some() {
+            return Ok(());
+        }
+        let called = Python::attach(|py| -> PyResult<()> {
+            let point = PyDict::new(py);
+            point.set_item("examples", p.examples)?;
+            point.set_item("epoch", p.epoch)?;
+            point.set_item("test_accuracy", p.test_accuracy)?;
+            point.set_item("test_examples", p.test_examples)?;
+            point.set_item("train_accuracy", p.train_accuracy)?;
+            point.set_item("elapsed_s", p.elapsed_s)?;
+            f.call1(py, (point,))?;
+            Ok(())
+        });
+        if let Err(e) = called {
+            self.raised = Some(e);
+            self.stop.store(true, Ordering::SeqCst);
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,198 @@
+"""`snnsim.run`, `snnsim.resume` and `snnsim.check` against the command line: the same bits for the same model and
+seed, the callback at every curve point, interrupts that leave a resumable run, and the command line's errors."""
+
+import csv
+import re
+import subprocess
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pytest
+
+import snnsim
+from conftest import REPO, SMALL, cli, cli_binary, needs_data, sets
+
+
+def curve_without_elapsed(folder: Path):
+    with open(folder / "curve.csv", newline="") as f:
+        return [row[:-1] for row in csv.reader(f)]
+
+
+def h5_contents(path: Path):
+    """Every dataset (and every attribute of the example groups) of an HDF5 file, by path."""
+    out = {}
+    with h5py.File(path, "r") as f:
+
+        def visit(name, obj):
+            if isinstance(obj, h5py.Dataset):
+                out[name] = obj[()]
+            else:
+                for k, v in obj.attrs.items():
+                    out[f"{name}@{k}"] = v
+
+        f.visititems(visit)
+    return out
+
+
+def assert_same_h5(a: Path, b: Path, skip=("commit",)):
+    ca, cb = h5_contents(a), h5_contents(b)
+    assert sorted(ca) == sorted(cb)
+    for key in ca:
+        if any(key.endswith("@" + s) for s in skip):
+            continue
+        assert np.array_equal(np.asarray(ca[key]), np.asarray(cb[key])), key
+
+
+def assert_same_run(a: Path, b: Path):
+    assert curve_without_elapsed(a) == curve_without_elapsed(b)
+    sa, sb = snnsim.Run(a).summary, snnsim.Run(b).summary
+    for field in ["status", "test_accuracy", "test_examples", "train_examples_seen", "seed", "model_hash"]:
+        assert sa[field] == sb[field], field
+    assert (a / "alignment.csv").read_text() == (b / "alignment.csv").read_text()
+    assert_same_h5(a / "weights.h5", b / "weights.h5")
+    if (a / "rasters.h5").exists() or (b / "rasters.h5").exists():
+        assert_same_h5(a / "rasters.h5", b / "rasters.h5")
+
+
+@needs_data
+@pytest.mark.parametrize(
+    "model, overrides",
+    [
+        ("models/small_lif_ba.ron", SMALL),
+        (
+            "models/small_lillicrap_spiking.ron",
+            {"data.train_limit": 300, "data.test_limit": 100, "protocol.curve_every": 100,
+             "protocol.batch_size": 3, "record.train_examples": [0, 1, 299]},
+        ),
+    ],
+)
+def test_run_writes_what_the_command_line_writes_bit_for_bit(tmp_path, model, overrides):
+    cli("run", model, "--out", str(tmp_path / "cli"), "-q", "--seed", "11", *sets(overrides))
+    run = snnsim.run(model, set=overrides, seed=11, out=tmp_path / "py", threads=1)
+    assert run.status == "finished"
+    assert run.summary["threads"] == 1
+    assert_same_run(tmp_path / "cli", tmp_path / "py")
+
+
+@needs_data
+def test_the_callback_sees_every_curve_point_as_it_is_written(tmp_path):
+    seen = []
+    run = snnsim.run("models/small_lif_ba.ron", set=SMALL, out=tmp_path / "r", on_curve=seen.append)
+    curve = run.curve
+    assert [p["examples"] for p in seen] == list(curve["examples"]) == [0, 50, 100]
+    assert [p["test_accuracy"] for p in seen] == pytest.approx(list(curve["test_accuracy"]), abs=1e-6)
+    assert set(seen[0]) == {"examples", "epoch", "test_accuracy", "test_examples", "train_accuracy", "elapsed_s"}
+
+
+def interrupt_at(examples: int, exception: BaseException):
+    def on_curve(point):
+        if point["examples"] == examples:
+            raise exception
+
+    return on_curve
+
+
+@needs_data
+def test_an_interrupt_leaves_a_run_the_command_line_resumes_to_the_uninterrupted_result(tmp_path):
+    cli("run", "models/small_lif_ba.ron", "--out", str(tmp_path / "whole"), "-q", *sets(SMALL))
+    with pytest.raises(KeyboardInterrupt) as caught:
+        snnsim.run("models/small_lif_ba.ron", set=SMALL, out=tmp_path / "cut", on_curve=interrupt_at(50, KeyboardInterrupt()))
+    run = caught.value.run
+    assert run.path == tmp_path / "cut"
+    assert run.status == "interrupted"
+    assert run.summary["train_examples_seen"] == 50
+    assert (run.path / "checkpoint.bin").exists() and not (run.path / "weights.h5").exists()
+    assert any("snnsim run --resume" in note for note in caught.value.__notes__)
+    # The network of an interrupted run is read from its checkpoint.
+    assert [w.shape for w, _ in run.weights()] == [(100, 784), (10, 100)]
+    cli("run", "--resume", str(run.path), "-q")
+    assert run.status == "finished"
+    assert_same_run(tmp_path / "whole", tmp_path / "cut")
+
+
+@needs_data
+def test_an_exception_in_the_callback_stops_the_run_and_is_raised_as_it_was(tmp_path):
+    class Mine(Exception):
+        pass
+
+    with pytest.raises(Mine) as caught:
+        snnsim.run("models/small_lif_ba.ron", set=SMALL, out=tmp_path / "r", on_curve=interrupt_at(0, Mine("stop")))
+    assert caught.value.run.status == "interrupted"
+    done = snnsim.resume(tmp_path / "r")
+    assert done.status == "finished"
+    assert done.curve["examples"].tolist() == [0, 50, 100]
+
+
+@needs_data
+def test_a_missing_data_folder_is_an_os_error_that_names_it(tmp_path, monkeypatch):
+    monkeypatch.setenv("SNNSIM_DATA_DIR", str(tmp_path / "nowhere"))
+    with pytest.raises(OSError, match="nowhere"):
+        snnsim.run("models/small_lif_ba.ron", set=SMALL, out=tmp_path / "r")
+    assert snnsim.Run(tmp_path / "r").status == "failed"
+
+
+def corpus():
+    for path in sorted((REPO / "tests" / "corpus" / "models").glob("*.ron")):
+        first = path.read_text(errors="replace").splitlines()[0]
+        m = re.match(r"// expect: (.*)", first)
+        if m:
+            yield path, m.group(1).strip()
+
+
+@pytest.mark.parametrize("path, expected", list(corpus()), ids=lambda v: getattr(v, "name", ""))
+def test_check_raises_value_error_with_the_command_lines_message(path, expected):
+    with pytest.raises(ValueError) as caught:
+        snnsim.check(path)
+    assert expected in str(caught.value)
+    done = subprocess.run([str(cli_binary()), "check", str(path)], capture_output=True, text=True)
+    assert done.returncode != 0
+    assert str(caught.value) in done.stderr
+
+
+def test_check_returns_the_resolved_model_with_overrides_applied():
+    model = snnsim.check(
+        "models/small_lif_ba.ron",
+        set={"protocol.epochs": 3, "network.layers": [784, 50, 10], "learning.algorithm": "DF",
+             "protocol.shuffle": False, "learning.momentum": 0.5},
+    )
+    assert model["protocol"]["epochs"] == 3
+    assert model["network"]["layers"] == [784, 50, 10]
+    assert model["learning"]["algorithm"] == "DF"
+    assert model["protocol"]["shuffle"] is False
+    assert model["learning"]["momentum"] == 0.5
+    assert model["protocol"]["dt"] == 0.25  # a default filled in
+
+
+def test_an_override_that_is_not_a_field_or_not_convertible_is_refused():
+    with pytest.raises(ValueError, match="protocol.epoch"):
+        snnsim.check("models/small_lif_ba.ron", set={"protocol.epoch": 3})
+    with pytest.raises(TypeError, match="RON text"):
+        snnsim.check("models/small_lif_ba.ron", set={"protocol.epochs": {"a": 1}})
+
+
+@needs_data
+def test_ctrl_c_stops_a_run_cleanly_and_the_command_line_resumes_it(tmp_path):
+    import os
+    import signal
+    import sys
+
+    folder = tmp_path / "r"
+    script = (
+        "import snnsim\n"
+        f"snnsim.run('models/small_lif_ba.ron', set={{'data.train_limit': 3000, 'data.test_limit': 100, "
+        f"'protocol.curve_every': 1000, 'data.download': False}}, out={str(folder)!r}, threads=1, "
+        "on_curve=lambda p: print('curve', p['examples'], flush=True))\n"
+    )
+    child = subprocess.Popen([sys.executable, "-c", script], cwd=REPO, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True, env=os.environ.copy())
+    assert child.stdout.readline().split() == ["curve", "0"]
+    child.send_signal(signal.SIGINT)
+    _, err = child.communicate(timeout=120)
+    assert child.returncode != 0 and "KeyboardInterrupt" in err, err
+    assert "snnsim run --resume" in err
+    run = snnsim.Run(folder)
+    assert run.status == "interrupted"
+    assert 0 < run.summary["train_examples_seen"] < 3000
+    cli("run", "--resume", str(folder), "-q")
+    assert run.status == "finished" and run.summary["train_examples_seen"] == 3000
