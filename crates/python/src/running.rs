@@ -137,7 +137,7 @@ fn drive(
             let note = format!(
                 "the run had finished its training and completed its final test (which is not interrupted): {dir}"
             );
-            Err(attach_run(py, e, &dir, note)?)
+            Err(attach_run(py, e, &dir, note))
         }
         (Err(SimError::Interrupted { seen, dir }), Some(e)) => {
             let dir = dir.display().to_string();
@@ -145,17 +145,18 @@ fn drive(
                 "the run stopped after {seen} training examples and saved a checkpoint in {dir}: continue it with \
                  snnsim.resume({dir:?}) or `snnsim run --resume {dir}`"
             );
-            Err(attach_run(py, e, &dir, note)?)
+            Err(attach_run(py, e, &dir, note))
         }
         (Err(e), _) => Err(to_py(e)),
     }
 }
 
-/// `e` with a note for the reader and the run folder in its `snnsim_run_dir` attribute.
-fn attach_run(py: Python<'_>, e: PyErr, dir: &str, note: String) -> PyResult<PyErr> {
-    e.add_note(py, note)?;
-    e.value(py).setattr("snnsim_run_dir", dir)?;
-    Ok(e)
+/// `e` with a note for the reader (Python 3.11+: `add_note`; older ones show the folder through `e.run` only) and the
+/// run folder in its `snnsim_run_dir` attribute. Neither may replace the exception that stopped the run.
+fn attach_run(py: Python<'_>, e: PyErr, dir: &str, note: String) -> PyErr {
+    let _ = e.add_note(py, note);
+    let _ = e.value(py).setattr("snnsim_run_dir", dir);
+    e
 }
 
 /// The run's observer: forwards learning-curve points to the Python callback.

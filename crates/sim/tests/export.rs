@@ -199,3 +199,23 @@ fn nir_refuses_rate_and_stochastic_binary_networks_and_writes_nothing() {
         assert!(!path.exists());
     }
 }
+
+#[test]
+fn an_output_folder_that_does_not_exist_is_named() {
+    let m = model(LIF);
+    let net = network(&m);
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("nowhere");
+    let e = Weights::of(&m, &net, 0, true)
+        .write(&missing.join("weights.h5"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains(&format!("the folder {} does not exist", missing.display())),
+        "{e}"
+    );
+    let e = nir::write(&missing.join("net.nir"), &m, &net, 0)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("does not exist"), "{e}");
+}

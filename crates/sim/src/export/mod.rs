@@ -61,6 +61,18 @@ impl TrainedNetwork {
     }
 }
 
+/// Refuses an output file whose folder does not exist, naming the folder (rather than the temporary file HDF5 could
+/// not create in it).
+pub(crate) fn check_parent(out: &Path) -> Result<(), SimError> {
+    match out.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() && !dir.is_dir() => Err(SimError::output(
+            out,
+            format!("cannot write it: the folder {} does not exist", dir.display()),
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// Writes `weights.h5` of the run folder `run` to `out` (`snnsim export weights`) from its checkpoint, and returns
 /// what was exported.
 pub fn write_weights(run: &Path, out: &Path) -> Result<TrainedNetwork, SimError> {

@@ -51,6 +51,7 @@ pub fn write(path: &Path, model: &Model, network: &Network, examples_seen: u64) 
     if let Some(why) = unsupported(model) {
         return Err(SimError::output(path, format!("cannot export this run as NIR: {why}")));
     }
+    super::check_parent(path)?;
     let weights = Weights::of(model, network, examples_seen, true);
     let partial = path.with_extension("nir.partial");
     let _ = std::fs::remove_file(&partial);

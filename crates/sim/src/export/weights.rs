@@ -121,6 +121,7 @@ impl Weights {
     /// Writes the file at `path`, replacing it atomically: it is written beside as `<name>.partial`, then renamed,
     /// so that a reader never sees half a file and a failed write (a full disk) leaves the earlier file as it was.
     pub fn write(&self, path: &Path) -> Result<(), SimError> {
+        super::check_parent(path)?;
         let partial = path.with_extension("h5.partial");
         let _ = std::fs::remove_file(&partial);
         let result = self
