@@ -7,8 +7,11 @@
 //!
 //! Across presentations the two paths start from weights that differ by float rounding (materialised once per
 //! minibatch vs. 320 increments), and spiking dynamics eventually turn such a difference into one different threshold
-//! crossing: with 784 inputs the second presentation first differs at step 247. Identical rasters are therefore
-//! asserted for the first presentation of the MNIST-sized network and for three presentations of the small one.
+//! crossing: with 784 inputs the second presentation first differs at step 247, and on another machine of the same
+//! kind (other float kernels picked at run time) the first presentation differed at step 271. The small networks are
+//! therefore held to identical rasters over several presentations; the MNIST-sized one to identical rasters until
+//! learning starts (step 80, when the two paths have still computed bit-identical drives) and, after that, to at most
+//! one raster entry in a thousand differing: a wrong carry changes far more (see `a_wrong_carry_is_caught`).
 
 use ndarray::Array2;
 use rand::{RngExt, SeedableRng};
@@ -19,7 +22,21 @@ use snn_sim::experiment::Experiment;
 use snn_sim::recorder::RasterCapture;
 use std::path::Path;
 
-fn compare(layers: &str, batch: usize, presentations: usize, inputs: usize) {
+/// How closely two spiking runs must agree.
+#[derive(Clone, Copy)]
+enum Agreement {
+    /// Identical rasters and answers on every step.
+    Exact,
+    /// Identical rasters before `learning_from` (the first learning step); afterwards at most `fraction` of the
+    /// raster entries (step × cell) may differ, and the answers of at most `answers` examples per presentation.
+    Chaotic {
+        learning_from: usize,
+        fraction: f64,
+        answers: usize,
+    },
+}
+
+fn compare(layers: &str, batch: usize, presentations: usize, inputs: usize, agreement: Agreement) {
     let depth = layers.matches(',').count().min(2);
     let (direct, gram) = compare_engines(
         layers,
@@ -28,6 +45,7 @@ fn compare(layers: &str, batch: usize, presentations: usize, inputs: usize) {
         batch,
         presentations,
         inputs,
+        agreement,
     );
     assert!(!direct.first_layer_uses_gram(batch) && gram.first_layer_uses_gram(batch));
 }
@@ -37,22 +55,38 @@ fn compare(layers: &str, batch: usize, presentations: usize, inputs: usize) {
 fn compare_engines(
     layers: &str,
     depth: usize,
-    (field, plain, fast): (&str, &str, &str),
+    engines: (&str, &str, &str),
     batch: usize,
     presentations: usize,
     inputs: usize,
+    agreement: Agreement,
 ) -> (snn_sim::Model, snn_sim::Model) {
-    let text = |engine: &str| {
+    compare_models(layers, depth, engines, "", batch, presentations, inputs, agreement)
+}
+
+/// [`compare_engines`], with `fast_learning` (more `learning` fields, each with a leading comma) in the fast model.
+#[allow(clippy::too_many_arguments)]
+fn compare_models(
+    layers: &str,
+    depth: usize,
+    (field, plain, fast): (&str, &str, &str),
+    fast_learning: &str,
+    batch: usize,
+    presentations: usize,
+    inputs: usize,
+    agreement: Agreement,
+) -> (snn_sim::Model, snn_sim::Model) {
+    let text = |engine: &str, learning: &str| {
         format!(
-            r#"(name: "eq", seed: 21, network: (layers: {layers}), learning: (depth: {depth}),
+            r#"(name: "eq", seed: 21, network: (layers: {layers}), learning: (depth: {depth}{learning}),
                 protocol: (batch_size: {batch}), engine: ({field}: {engine}))"#
         )
     };
-    let direct = ModelFile::from_ron(&text(plain), Path::new("plain.ron"))
+    let direct = ModelFile::from_ron(&text(plain, ""), Path::new("plain.ron"))
         .unwrap()
         .check()
         .unwrap();
-    let gram = ModelFile::from_ron(&text(fast), Path::new("fast.ron"))
+    let gram = ModelFile::from_ron(&text(fast, fast_learning), Path::new("fast.ron"))
         .unwrap()
         .check()
         .unwrap();
@@ -77,15 +111,40 @@ fn compare_engines(
         );
         let ans_a = a.present(x.view(), &labels, Phase::Train, &mut Watch::with(&mut ca));
         let ans_b = b.present(x.view(), &labels, Phase::Train, &mut Watch::with(&mut cb));
+        let (mut entries, mut differing) = (0usize, 0usize);
         for ((slot, ra), (_, rb)) in ca.into_captures().into_iter().zip(cb.into_captures()) {
             for ((name, xa), (_, xb)) in ra.rasters.iter().zip(rb.rasters.iter()) {
                 if let Some(s) = (0..xa.nrows()).find(|&s| xa.row(s) != xb.row(s)) {
-                    panic!("presentation {p}, example {slot}, {name}: rasters differ first at step {s}");
+                    match agreement {
+                        Agreement::Chaotic { learning_from, .. } if s >= learning_from => {}
+                        _ => panic!("presentation {p}, example {slot}, {name}: rasters differ first at step {s}"),
+                    }
                 }
+                entries += xa.len();
+                differing += xa.iter().zip(xb.iter()).filter(|(a, b)| a != b).count();
                 spikes += xa.iter().filter(|&&s| s).count();
             }
         }
-        assert_eq!(ans_a, ans_b, "presentation {p}: same answers");
+        let wrong_answers = ans_a
+            .predicted
+            .iter()
+            .zip(&ans_b.predicted)
+            .filter(|(a, b)| a != b)
+            .count();
+        match agreement {
+            Agreement::Exact => assert_eq!(ans_a, ans_b, "presentation {p}: same answers"),
+            Agreement::Chaotic { fraction, answers, .. } => {
+                let seen = differing as f64 / entries as f64;
+                assert!(
+                    seen <= fraction,
+                    "presentation {p}: {differing} of {entries} raster entries differ ({seen:.2e} > {fraction:.0e})"
+                );
+                assert!(
+                    wrong_answers <= answers,
+                    "presentation {p}: {wrong_answers} answers differ"
+                );
+            }
+        }
     }
     assert!(spikes > 10_000, "real activity compared ({spikes} spikes)");
     let (na, nb) = (a.network(), b.network());
@@ -114,20 +173,44 @@ fn compare_engines(
     (direct, gram)
 }
 
+/// The MNIST-sized network's tolerance: learning starts after 20 ms (80 steps of 0.25 ms).
+const MNIST_SIZED: Agreement = Agreement::Chaotic {
+    learning_from: 80,
+    fraction: 1e-3,
+    answers: 1,
+};
+
+/// The tolerance of the MNIST-sized comparison is far tighter than any real error: a carry whose momentum differs in
+/// the third digit (0.9 against 0.89, 1 % of every update after the first) fails it.
+#[test]
+#[should_panic(expected = "raster entries differ")]
+fn a_wrong_carry_is_caught() {
+    compare_models(
+        "[784, 100, 10]",
+        2,
+        ("first_layer", "Direct", "Gram"),
+        ", momentum: 0.89",
+        50,
+        1,
+        784,
+        MNIST_SIZED,
+    );
+}
+
 #[test]
 fn gram_carry_equals_direct_updates_small_network() {
-    compare("[40, 30, 10]", 12, 3, 40);
+    compare("[40, 30, 10]", 12, 3, 40, Agreement::Exact);
 }
 
 /// Without a hidden layer the carried layer is the output itself (its σ and μ^k must advance once per step).
 #[test]
 fn gram_carry_equals_direct_updates_without_hidden_layer() {
-    compare("[40, 10]", 12, 4, 40);
+    compare("[40, 10]", 12, 4, 40, Agreement::Exact);
 }
 
 #[test]
 fn gram_carry_equals_direct_updates_mnist_sized_input() {
-    compare("[784, 100, 10]", 50, 1, 784);
+    compare("[784, 100, 10]", 50, 1, 784, MNIST_SIZED);
 }
 
 /// Two hidden layers: the second sums active inputs over the first's four blocks; all three layers learn.
@@ -140,6 +223,7 @@ fn active_input_rows_equal_the_dense_product() {
         12,
         3,
         30,
+        Agreement::Exact,
     );
     assert!(!plain.sums_active_inputs(1) && fast.sums_active_inputs(1));
 }
@@ -154,6 +238,7 @@ fn active_input_rows_equal_the_dense_product_in_a_deep_network() {
         10,
         2,
         20,
+        Agreement::Exact,
     );
     assert!(fast.sums_active_inputs(1) && fast.sums_active_inputs(2) && !fast.sums_active_inputs(3));
 }
