@@ -84,6 +84,12 @@ impl Projection {
     /// One three-factor update with momentum (module docs): `iota` is `[examples, post]`, `a_pre` is
     /// `[examples, pre]`.
     pub fn learn(&mut self, iota: ArrayView2<'_, f32>, a_pre: ArrayView2<'_, f32>, update: Update) {
+        self.learn_weights(iota, a_pre, update);
+        learn_biases(&mut self.db, &mut self.b, iota, update);
+    }
+
+    /// The weight half of [`Self::learn`]: the biases are left as they are (units without biases, SPEC §5.1).
+    pub fn learn_weights(&mut self, iota: ArrayView2<'_, f32>, a_pre: ArrayView2<'_, f32>, update: Update) {
         assert_eq!(iota.dim(), (a_pre.nrows(), self.post()), "teaching signal shape");
         assert_eq!(a_pre.ncols(), self.pre(), "input width must match the fan-in");
         self.dw
@@ -96,7 +102,6 @@ impl Projection {
                 update.decay_into(&mut dw, w.view());
                 w += &dw;
             });
-        learn_biases(&mut self.db, &mut self.b, iota, update);
     }
 
     /// True if every weight, bias and momentum entry, and the scale, is finite.

@@ -10,8 +10,44 @@ use snn_sim::alignment::AlignmentPoint;
 use snn_sim::metrics::read_alignment;
 use std::path::{Path, PathBuf};
 
-/// One line per (group, hidden population), points at the training examples every run of the group has.
-pub fn groups(runs: &[RunFolder], each: bool) -> Result<Vec<CurveGroup>, PlotError> {
+/// Which angle of `alignment.csv` a figure shows (SPEC §4).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Angle {
+    /// θ(δ, δ_BP), 0–180° (`angle_deg`): the default, as Akrout et al. and Samadi et al. plot it.
+    #[default]
+    Signed,
+    /// θ_fold = min(θ, 180° − θ), 0–90° (`folded_deg`): as Lillicrap et al. 2016 plot it (Figs 2b, 3b).
+    Folded,
+    /// θ(Wᵀ, B) of the flattened matrices (`weight_angle_deg`).
+    Weight,
+    /// The mean per-unit angle θ(W[:, j], B[j, :]) (`unit_angle_deg`, Lillicrap et al. 2016 Fig 5a).
+    Unit,
+}
+
+impl Angle {
+    fn of(self, p: &AlignmentPoint) -> f64 {
+        match self {
+            Angle::Signed => p.angle_deg,
+            Angle::Folded => p.folded_deg,
+            Angle::Weight => p.weight_angle_deg,
+            Angle::Unit => p.unit_angle_deg,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Angle::Signed => "angle to backprop's teaching signal",
+            Angle::Folded => "folded angle to backprop's teaching signal",
+            Angle::Weight => "angle between W^T and B",
+            Angle::Unit => "mean per-unit angle between W and B",
+        }
+    }
+}
+
+/// One line per (group, hidden population), points at the training examples every run of the group has. With
+/// `spread`, a group of one run is drawn with a band of ±2 SD of the teaching-signal angle over the examples of each
+/// measuring window (Lillicrap et al. 2016, Fig 2b); groups of several runs have their ±2 SEM band across runs.
+pub fn groups(runs: &[RunFolder], each: bool, angle: Angle, spread: bool) -> Result<Vec<CurveGroup>, PlotError> {
     let mut out = Vec::new();
     for (label, members) in group_runs(runs, each) {
         let series: Vec<Vec<AlignmentPoint>> = members
@@ -38,7 +74,8 @@ pub fn groups(runs: &[RunFolder], each: bool) -> Result<Vec<CurveGroup>, PlotErr
             let at = |s: &[AlignmentPoint], x: u64| {
                 s.iter()
                     .find(|p| p.population == pop && p.examples == x)
-                    .map(|p| p.angle_deg)
+                    .map(|p| angle.of(p))
+                    .filter(|a| a.is_finite())
             };
             let examples: Vec<u64> = series[0]
                 .iter()
@@ -47,11 +84,18 @@ pub fn groups(runs: &[RunFolder], each: bool) -> Result<Vec<CurveGroup>, PlotErr
                 .filter(|&x| series.iter().all(|s| at(s, x).is_some()))
                 .collect();
             let (mut mean, mut sem) = (Vec::new(), Vec::new());
+            let within = spread && series.len() == 1;
             for &x in &examples {
                 let ys: Vec<f64> = series.iter().filter_map(|s| at(s, x)).collect();
                 let (m, e) = mean_sem(&ys);
                 mean.push(m);
-                sem.push(e);
+                sem.push(match within {
+                    true => series[0]
+                        .iter()
+                        .find(|p| p.population == pop && p.examples == x)
+                        .map_or(0.0, |p| p.angle_sd_deg),
+                    false => e,
+                });
             }
             out.push(CurveGroup {
                 label: format!(
@@ -63,26 +107,47 @@ pub fn groups(runs: &[RunFolder], each: bool) -> Result<Vec<CurveGroup>, PlotErr
                 mean,
                 sem,
                 runs: members.len(),
+                band: members.len() > 1 || (within && angle != Angle::Weight && angle != Angle::Unit),
             });
         }
     }
     if out.iter().all(|g| g.examples.is_empty()) {
         return Err(PlotError::BadFile {
             path: runs[0].path.join("alignment.csv"),
-            reason: "no alignment measurements: no hidden layer learns (learning depth 1), or protocol.curve_every = 0"
-                .into(),
+            reason: format!(
+                "no {}: no hidden layer learns (learning depth 1), protocol.curve_every = 0, or the run has no such \
+                 angle (weight angles need a feedback matrix; runs made before they were recorded have none)",
+                angle.name()
+            ),
         });
     }
     Ok(out)
 }
 
-/// Draws the alignment of `runs` into `<stem>.png` and `<stem>.svg`.
-pub fn plot(runs: &[PathBuf], each: bool, title: Option<&str>, stem: &Path) -> Result<Vec<PathBuf>, PlotError> {
+/// Draws the alignment of `runs` into `<stem>.png` and `<stem>.svg`: the chosen `angle`, with the spread within
+/// each window when `spread` is set (see [`groups`]), on a logarithmic x axis with `log_x`.
+pub fn plot(
+    runs: &[PathBuf],
+    each: bool,
+    angle: Angle,
+    spread: bool,
+    log_x: bool,
+    title: Option<&str>,
+    stem: &Path,
+) -> Result<Vec<PathBuf>, PlotError> {
     let folders: Vec<RunFolder> = runs.iter().map(|p| RunFolder::open(p)).collect::<Result<_, _>>()?;
-    let groups = groups(&folders, each)?;
-    let title = title
-        .unwrap_or("Alignment with backprop (mean ± 2 SEM across runs)")
-        .to_string();
+    let groups = groups(&folders, each, angle, spread)?;
+    let band = match (folders.len(), spread) {
+        (1, true) => "mean ± 2 SD over each window's examples",
+        _ => "mean ± 2 SEM across runs",
+    };
+    let title = match title {
+        Some(t) => t.to_string(),
+        None => {
+            let name = angle.name();
+            format!("{}{} ({band})", name[..1].to_uppercase(), &name[1..])
+        }
+    };
     crate::write_png_and_svg(
         stem,
         crate::SIZE,
@@ -90,7 +155,10 @@ pub fn plot(runs: &[PathBuf], each: bool, title: Option<&str>, stem: &Path) -> R
             groups,
             title,
             measure: Measure::Alignment,
-            style: CurveStyle::default(),
+            style: CurveStyle {
+                log_x,
+                ..CurveStyle::default()
+            },
         },
     )
 }

@@ -27,6 +27,8 @@ pub struct CurveGroup {
     pub sem: Vec<f64>,
     /// Number of runs (trials).
     pub runs: usize,
+    /// Whether to draw the band mean ± 2 `sem` (across runs, or the spread within one run's windows).
+    pub band: bool,
 }
 
 /// What the y axis shows.
@@ -38,6 +40,10 @@ pub enum Measure {
     Error,
     /// Angle between a layer's teaching signal and backprop's, degrees (`alignment.csv`, SPEC §4).
     Alignment,
+    /// The normalised squared error of a regression task (SPEC §4) on a log₁₀ axis: the curve of a group is the
+    /// mean of its runs' log₁₀ NSE (the geometric mean), with ±2 SEM of log₁₀ NSE (Lillicrap et al. 2016, Figs
+    /// 2a, 3d, 5).
+    Nse,
 }
 
 /// How a learning-curve figure is drawn, beyond what it shows. The default draws every point on linear axes.
@@ -114,6 +120,12 @@ pub fn groups(
                     reason: "no learning-curve points (protocol.curve_every = 0?)".into(),
                 });
             }
+            if measure == Measure::Nse && curves.iter().flatten().all(|p| p.test_nse.is_nan()) {
+                return Err(PlotError::BadFile {
+                    path: members[0].path.join("curve.csv"),
+                    reason: "no normalised squared error: not a regression task (plot its accuracy or error)".into(),
+                });
+            }
             let xs: Vec<f64> = examples.iter().map(|&x| x as f64).collect();
             // Each run's values at the common points, smoothed along its own curve.
             let values: Vec<Vec<f64>> = curves
@@ -122,10 +134,12 @@ pub fn groups(
                     let ys: Vec<f64> = examples
                         .iter()
                         .map(|x| {
-                            let acc = 100.0 * c.iter().find(|p| p.examples == *x).expect("aligned").test_accuracy;
+                            let point = c.iter().find(|p| p.examples == *x).expect("aligned");
+                            let acc = 100.0 * point.test_accuracy;
                             match measure {
                                 Measure::Accuracy => acc,
                                 Measure::Error => 100.0 - acc,
+                                Measure::Nse => point.test_nse.log10(),
                                 Measure::Alignment => unreachable!("alignment groups are made in crate::alignment"),
                             }
                         })
@@ -150,6 +164,7 @@ pub fn groups(
                 mean,
                 sem,
                 runs: curves.len(),
+                band: curves.len() > 1,
             })
         })
         .collect()
@@ -213,10 +228,32 @@ pub struct CurveFigure {
 }
 
 impl CurveFigure {
+    /// The default y axis: 0 to 102 % for accuracy and error, 0 to the largest angle (at least 90°) plus a margin
+    /// for angles, whole decades around the curves for the NSE.
+    fn y_axis(&self) -> (f64, f64) {
+        let values = || {
+            self.groups
+                .iter()
+                .flat_map(|g| g.mean.iter().copied())
+                .filter(|y| y.is_finite())
+        };
+        match self.measure {
+            Measure::Nse => {
+                let lo = values().fold(f64::INFINITY, f64::min);
+                let hi = values().fold(f64::NEG_INFINITY, f64::max);
+                match lo.is_finite() {
+                    true => (lo.floor() - 0.5, hi.ceil().max(lo.floor() + 1.0) + 0.5),
+                    false => (-1.0, 1.0),
+                }
+            }
+            _ => (0.0, self.y_max()),
+        }
+    }
+
     /// Top of the y axis: 102 % for accuracy and error, the largest angle (at least 90°) plus a margin for angles.
     fn y_max(&self) -> f64 {
         match self.measure {
-            Measure::Accuracy | Measure::Error => 102.0,
+            Measure::Accuracy | Measure::Error | Measure::Nse => 102.0,
             Measure::Alignment => {
                 let top = self
                     .groups
@@ -234,7 +271,7 @@ impl Figure for CurveFigure {
         root.fill(&WHITE).map_err(text_err)?;
         let xs = || self.groups.iter().flat_map(|g| g.examples.iter().copied());
         let x_max = xs().fold(1.0, f64::max);
-        let (y_min, y_max) = self.style.y_range.unwrap_or((0.0, self.y_max()));
+        let (y_min, y_max) = self.style.y_range.unwrap_or_else(|| self.y_axis());
         let mut builder = ChartBuilder::on(root);
         builder
             .caption(&self.title, ("sans-serif", 24))
@@ -274,17 +311,21 @@ impl CurveFigure {
             .y_desc(match self.measure {
                 Measure::Accuracy => "test accuracy (%)",
                 Measure::Error => "test error (%)",
-                Measure::Alignment => "angle to backprop's teaching signal (degrees)",
+                Measure::Alignment => "angle (degrees)",
+                Measure::Nse => "test NSE (log10)",
             })
             .x_label_formatter(&|x| format!("{x:.0}"))
-            .y_label_formatter(&|y| format!("{y:.0}"))
+            .y_label_formatter(&|y| match self.measure {
+                Measure::Nse => format!("1e{y:.0}"),
+                _ => format!("{y:.0}"),
+            })
             .label_style(("sans-serif", 15))
             .axis_desc_style(("sans-serif", 18))
             .draw()
             .map_err(text_err)?;
         for (i, g) in self.groups.iter().enumerate() {
             let color = Palette99::pick(i).to_rgba();
-            if g.runs > 1 {
+            if g.band {
                 let upper = g
                     .examples
                     .iter()
@@ -321,7 +362,7 @@ impl CurveFigure {
             .configure_series_labels()
             .position(match self.measure {
                 Measure::Accuracy => SeriesLabelPosition::LowerRight,
-                Measure::Error | Measure::Alignment => SeriesLabelPosition::UpperRight,
+                Measure::Error | Measure::Alignment | Measure::Nse => SeriesLabelPosition::UpperRight,
             })
             .label_font(("sans-serif", 15))
             .background_style(WHITE.mix(0.85))
@@ -347,6 +388,9 @@ pub fn plot(
     let groups = groups(&folders, each, measure, style.smooth)?;
     let title = match title {
         Some(t) => t.to_string(),
+        None if measure == Measure::Nse && groups.iter().any(|g| g.runs > 1) => {
+            "Normalised squared error (geometric mean ± 2 SEM of log10 across runs)".to_string()
+        }
         None if groups.iter().any(|g| g.runs > 1) => "Learning curves (mean ± 2 SEM across runs)".to_string(),
         None => "Learning curve".to_string(),
     };
@@ -393,6 +437,7 @@ mod tests {
                 threads: 1,
                 trials: 1,
                 test_accuracy_sem: None,
+                test_nse: None,
             },
         }
     }

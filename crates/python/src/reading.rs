@@ -16,7 +16,7 @@ use snn_sim::model::ModelFile;
 use snn_sim::onsets::Onsets;
 use std::path::{Path, PathBuf};
 
-/// `curve.csv` as columns: `{examples, epoch, test_accuracy, test_examples, train_accuracy, elapsed_s}`.
+/// `curve.csv` as columns: `{examples, epoch, test_accuracy, test_examples, train_accuracy, elapsed_s, test_nse}`.
 #[pyfunction]
 pub fn read_curve<'py>(py: Python<'py>, path: PathBuf) -> PyResult<Bound<'py, PyDict>> {
     let points = snn_sim::metrics::read_curve(&path).map_err(to_py)?;
@@ -29,10 +29,12 @@ pub fn read_curve<'py>(py: Python<'py>, path: PathBuf) -> PyResult<Bound<'py, Py
     columns.set_item("test_examples", col_u(|p| p.test_examples as u64).into_pyarray(py))?;
     columns.set_item("train_accuracy", col_f(|p| p.train_accuracy).into_pyarray(py))?;
     columns.set_item("elapsed_s", col_f(|p| p.elapsed_s).into_pyarray(py))?;
+    columns.set_item("test_nse", col_f(|p| p.test_nse).into_pyarray(py))?;
     Ok(columns)
 }
 
-/// `alignment.csv` as columns: `{examples, population, angle_deg, samples}`.
+/// `alignment.csv` as columns: `{examples, population, angle_deg, samples, angle_sd_deg, folded_deg,
+/// weight_angle_deg, unit_angle_deg}`.
 #[pyfunction]
 pub fn read_alignment<'py>(py: Python<'py>, path: PathBuf) -> PyResult<Bound<'py, PyDict>> {
     let points = snn_sim::metrics::read_alignment(&path).map_err(to_py)?;
@@ -45,6 +47,11 @@ pub fn read_alignment<'py>(py: Python<'py>, path: PathBuf) -> PyResult<Bound<'py
     columns.set_item("population", PyList::new(py, populations)?)?;
     columns.set_item("angle_deg", angles.into_pyarray(py))?;
     columns.set_item("samples", samples.into_pyarray(py))?;
+    let col_f = |f: fn(&snn_sim::alignment::AlignmentPoint) -> f64| points.iter().map(f).collect::<Vec<f64>>();
+    columns.set_item("angle_sd_deg", col_f(|p| p.angle_sd_deg).into_pyarray(py))?;
+    columns.set_item("folded_deg", col_f(|p| p.folded_deg).into_pyarray(py))?;
+    columns.set_item("weight_angle_deg", col_f(|p| p.weight_angle_deg).into_pyarray(py))?;
+    columns.set_item("unit_angle_deg", col_f(|p| p.unit_angle_deg).into_pyarray(py))?;
     Ok(columns)
 }
 

@@ -180,6 +180,7 @@ impl Observer for Callback<'_> {
             point.set_item("test_examples", p.test_examples)?;
             point.set_item("train_accuracy", p.train_accuracy)?;
             point.set_item("elapsed_s", p.elapsed_s)?;
+            point.set_item("test_nse", p.test_nse)?;
             f.call1(py, (point,))?;
             Ok(())
         });

@@ -91,12 +91,22 @@ def test_weights_are_the_weights_file_exactly_and_named(small_run):
 @needs_data
 def test_tables_are_structured_arrays(small_run):
     curve = small_run.curve
-    assert curve.dtype.names == ("examples", "epoch", "test_accuracy", "test_examples", "train_accuracy", "elapsed_s")
+    assert curve.dtype.names == (
+        "examples",
+        "epoch",
+        "test_accuracy",
+        "test_examples",
+        "train_accuracy",
+        "elapsed_s",
+        "test_nse",
+    )
+    assert np.isnan(curve["test_nse"]).all(), "no NSE for classes"
     assert curve["examples"].tolist() == [0, 50, 100]
     assert np.isnan(curve["train_accuracy"][0])
     alignment = small_run.alignment
     assert set(alignment["population"]) == {"hidden1"}
     assert ((alignment["angle_deg"] > 0) & (alignment["angle_deg"] < 180)).all()
+    assert (alignment["folded_deg"] <= 90).all() and (alignment["folded_deg"] <= alignment["angle_deg"] + 1e-3).all()
     pandas = pytest.importorskip("pandas")
     assert list(pandas.DataFrame(curve).columns)[:2] == ["examples", "epoch"]
 

@@ -8,7 +8,7 @@
 //! `protocol.reset_between_examples: false` is refused), except in engines whose cells carry their state from
 //! image to image (SPEC §5.4): their training state is saved with the rest.
 
-use crate::alignment::AlignmentPoint;
+use crate::alignment::{AlignmentMeter, AlignmentPoint};
 use crate::engine::CellState;
 use crate::error::SimError;
 use crate::metrics::CurvePoint;
@@ -22,9 +22,10 @@ use std::path::Path;
 /// marker, its length and its SHA-256, so that a damaged file is named as such (formats 1 and 2 were the bare
 /// encoding), and holds the network's feedback as pathways (`Network { forward, feedback }`) and the presentation
 /// noise stream among the streams.
-/// Format 4 adds the cells' state (engines whose cells carry it from image to image) and each projection's scale;
-/// format 3 files are still read.
-pub const FORMAT: u32 = 4;
+/// Format 4 adds the cells' state (engines whose cells carry it from image to image) and each projection's scale.
+/// Format 5 adds the learning curve's NSE, the alignment's spread, folded and weight angles, and the angles
+/// measured so far in an alignment window. Formats 3 and 4 are still read.
+pub const FORMAT: u32 = 5;
 
 /// The first bytes of every checkpoint file (format 3 on).
 const MAGIC: &[u8; 8] = b"SNNSIMCK";
@@ -58,6 +59,8 @@ pub struct Progress {
     pub alignment: Vec<AlignmentPoint>,
     /// Seconds of training before this process (earlier processes of a resumed run).
     pub train_s: f64,
+    /// The angles measured so far in the alignment window in progress (`protocol.alignment_window`).
+    pub meter: Option<AlignmentMeter>,
 }
 
 impl Progress {
@@ -75,6 +78,7 @@ impl Progress {
             curve: Vec::new(),
             alignment: Vec::new(),
             train_s: 0.0,
+            meter: None,
         }
     }
 }
@@ -108,7 +112,7 @@ mod format3 {
         model: String,
         network: Network,
         streams: Streams,
-        progress: Progress,
+        progress: super::format4::Progress,
     }
 
     #[derive(Serialize, Deserialize)]
@@ -148,7 +152,7 @@ mod format3 {
                     feedback: c.network.feedback.clone(),
                 },
                 streams: c.streams.clone(),
-                progress: c.progress.clone(),
+                progress: super::format4::Progress::downgrade(&c.progress),
             }
         }
 
@@ -172,7 +176,165 @@ mod format3 {
                 },
                 streams: self.streams,
                 cells: None,
-                progress: self.progress,
+                progress: self.progress.upgrade(),
+            }
+        }
+    }
+}
+
+/// The layout of format 4, read and converted to the current one: curve and alignment points without the columns
+/// added since, and no alignment window in progress.
+mod format4 {
+    use super::*;
+
+    #[derive(Serialize, Deserialize)]
+    pub struct Checkpoint {
+        format: u32,
+        model: String,
+        network: Network,
+        streams: Streams,
+        cells: Option<CellState>,
+        progress: Progress,
+    }
+
+    #[derive(Serialize, Deserialize)]
+    pub struct Progress {
+        epoch: usize,
+        batch: usize,
+        order: Vec<usize>,
+        seen: u64,
+        next_curve: u64,
+        next_checkpoint: u64,
+        window_correct: usize,
+        window_total: usize,
+        curve: Vec<Curve>,
+        alignment: Vec<Alignment>,
+        train_s: f64,
+    }
+
+    #[derive(Serialize, Deserialize)]
+    struct Curve {
+        examples: u64,
+        epoch: usize,
+        test_accuracy: f64,
+        test_examples: usize,
+        train_accuracy: f64,
+        elapsed_s: f64,
+    }
+
+    #[derive(Serialize, Deserialize)]
+    struct Alignment {
+        examples: u64,
+        population: String,
+        angle_deg: f64,
+        samples: u64,
+    }
+
+    impl Progress {
+        /// The progress as format 4 wrote it (for the tests that old files are still read).
+        #[cfg(test)]
+        pub fn downgrade(p: &super::Progress) -> Self {
+            Self {
+                epoch: p.epoch,
+                batch: p.batch,
+                order: p.order.clone(),
+                seen: p.seen,
+                next_curve: p.next_curve,
+                next_checkpoint: p.next_checkpoint,
+                window_correct: p.window_correct,
+                window_total: p.window_total,
+                curve: p
+                    .curve
+                    .iter()
+                    .map(|c| Curve {
+                        examples: c.examples,
+                        epoch: c.epoch,
+                        test_accuracy: c.test_accuracy,
+                        test_examples: c.test_examples,
+                        train_accuracy: c.train_accuracy,
+                        elapsed_s: c.elapsed_s,
+                    })
+                    .collect(),
+                alignment: p
+                    .alignment
+                    .iter()
+                    .map(|a| Alignment {
+                        examples: a.examples,
+                        population: a.population.clone(),
+                        angle_deg: a.angle_deg,
+                        samples: a.samples,
+                    })
+                    .collect(),
+                train_s: p.train_s,
+            }
+        }
+
+        /// The current progress: the columns format 4 did not have are NaN.
+        pub fn upgrade(self) -> super::Progress {
+            super::Progress {
+                epoch: self.epoch,
+                batch: self.batch,
+                order: self.order,
+                seen: self.seen,
+                next_curve: self.next_curve,
+                next_checkpoint: self.next_checkpoint,
+                window_correct: self.window_correct,
+                window_total: self.window_total,
+                curve: self
+                    .curve
+                    .into_iter()
+                    .map(|c| CurvePoint {
+                        examples: c.examples,
+                        epoch: c.epoch,
+                        test_accuracy: c.test_accuracy,
+                        test_examples: c.test_examples,
+                        train_accuracy: c.train_accuracy,
+                        elapsed_s: c.elapsed_s,
+                        test_nse: f64::NAN,
+                    })
+                    .collect(),
+                alignment: self
+                    .alignment
+                    .into_iter()
+                    .map(|a| AlignmentPoint {
+                        examples: a.examples,
+                        population: a.population,
+                        angle_deg: a.angle_deg,
+                        samples: a.samples,
+                        angle_sd_deg: f64::NAN,
+                        folded_deg: f64::NAN,
+                        weight_angle_deg: f64::NAN,
+                        unit_angle_deg: f64::NAN,
+                    })
+                    .collect(),
+                train_s: self.train_s,
+                meter: None,
+            }
+        }
+    }
+
+    impl Checkpoint {
+        /// The checkpoint as format 4 wrote it (for the test that it is still read).
+        #[cfg(test)]
+        pub fn downgrade(c: &super::Checkpoint) -> Self {
+            Self {
+                format: 4,
+                model: c.model.clone(),
+                network: c.network.clone(),
+                streams: c.streams.clone(),
+                cells: c.cells.clone(),
+                progress: Progress::downgrade(&c.progress),
+            }
+        }
+
+        pub fn upgrade(self) -> super::Checkpoint {
+            super::Checkpoint {
+                format: self.format,
+                model: self.model,
+                network: self.network,
+                streams: self.streams,
+                cells: self.cells,
+                progress: self.progress.upgrade(),
             }
         }
     }
@@ -217,7 +379,7 @@ impl Checkpoint {
             ));
         }
         let format = u32::from_le_bytes(bytes[8..12].try_into().expect("4 bytes"));
-        if format != FORMAT && format != 3 {
+        if format != FORMAT && format != 3 && format != 4 {
             return Err(format!(
                 "checkpoint format {format} but this snnsim reads format {FORMAT}"
             ));
@@ -251,6 +413,9 @@ impl Checkpoint {
         let corrupt = |e: postcard::Error| format!("{UNREADABLE}: it is corrupt (its contents do not decode: {e})");
         let mut checkpoint: Self = match format {
             3 => postcard::from_bytes::<format3::Checkpoint>(payload)
+                .map_err(corrupt)?
+                .upgrade(),
+            4 => postcard::from_bytes::<format4::Checkpoint>(payload)
                 .map_err(corrupt)?
                 .upgrade(),
             _ => postcard::from_bytes(payload).map_err(corrupt)?,
@@ -356,19 +521,46 @@ mod tests {
         }
     }
 
+    /// The bytes of a checkpoint file of format `format` around `payload`.
+    fn framed(format: u32, payload: &[u8]) -> Vec<u8> {
+        use sha2::{Digest, Sha256};
+        let mut bytes = MAGIC.to_vec();
+        bytes.extend_from_slice(&format.to_le_bytes());
+        bytes.extend_from_slice(&(payload.len() as u64).to_le_bytes());
+        bytes.extend_from_slice(&Sha256::digest(payload));
+        bytes.extend_from_slice(payload);
+        bytes
+    }
+
     /// A checkpoint of format 3 (before cell states and projection scales) is read, as the same training state.
     #[test]
     fn a_format_3_checkpoint_is_still_read() {
-        use sha2::{Digest, Sha256};
         let ck = checkpoint();
-        let old = format3::Checkpoint::downgrade(&ck);
-        let payload = postcard::to_stdvec(&old).unwrap();
-        let mut bytes = MAGIC.to_vec();
-        bytes.extend_from_slice(&3u32.to_le_bytes());
-        bytes.extend_from_slice(&(payload.len() as u64).to_le_bytes());
-        bytes.extend_from_slice(&Sha256::digest(&payload));
-        bytes.extend_from_slice(&payload);
-        assert_eq!(Checkpoint::from_bytes(&bytes).unwrap(), ck);
+        let payload = postcard::to_stdvec(&format3::Checkpoint::downgrade(&ck)).unwrap();
+        assert_eq!(Checkpoint::from_bytes(&framed(3, &payload)).unwrap(), ck);
+    }
+
+    /// A checkpoint of format 4 (before the NSE and the alignment's further angles) is read; its curve and alignment
+    /// points have NaN in the new columns.
+    #[test]
+    fn a_format_4_checkpoint_is_still_read() {
+        let mut ck = checkpoint();
+        let point = CurvePoint {
+            examples: 10,
+            epoch: 0,
+            test_accuracy: 0.5,
+            test_examples: 100,
+            train_accuracy: 0.25,
+            elapsed_s: 1.5,
+            test_nse: 0.125,
+        };
+        ck.progress.curve.push(point);
+        let payload = postcard::to_stdvec(&format4::Checkpoint::downgrade(&ck)).unwrap();
+        let mut back = Checkpoint::from_bytes(&framed(4, &payload)).unwrap();
+        assert_eq!(back.progress.curve.len(), 1);
+        assert!(back.progress.curve[0].test_nse.is_nan(), "no NSE in format 4");
+        back.progress.curve[0].test_nse = 0.125;
+        assert_eq!(back, ck);
     }
 
     fn refusal(bytes: &[u8]) -> String {
@@ -476,12 +668,12 @@ mod tests {
     #[test]
     fn another_format_is_named_with_both_numbers() {
         let mut bytes = checkpoint().to_bytes().unwrap();
-        bytes[8..12].copy_from_slice(&5u32.to_le_bytes());
-        assert_eq!(refusal(&bytes), "checkpoint format 5 but this snnsim reads format 4");
+        bytes[8..12].copy_from_slice(&6u32.to_le_bytes());
+        assert_eq!(refusal(&bytes), "checkpoint format 6 but this snnsim reads format 5");
         // A format-2 file: the bare postcard encoding, the format number first.
         let mut old = checkpoint();
         old.format = 2;
         let old = postcard::to_stdvec(&old).unwrap();
-        assert_eq!(refusal(&old), "checkpoint format 2 but this snnsim reads format 4");
+        assert_eq!(refusal(&old), "checkpoint format 2 but this snnsim reads format 5");
     }
 }

@@ -18,6 +18,11 @@ pub struct Prepared {
     pub test_x: Array2<f32>,
     /// Test labels.
     pub test_y: Vec<u8>,
+    /// Real-valued training targets `[examples, outputs]` of a regression task (SPEC §5), `None` for classes.
+    /// The labels of a regression task are all 0.
+    pub train_t: Option<Array2<f32>>,
+    /// Real-valued test targets.
+    pub test_t: Option<Array2<f32>>,
 }
 
 impl Prepared {
@@ -29,6 +34,9 @@ impl Prepared {
     /// standardised in the same way.
     pub fn load(model: &Model) -> Result<Self, SimError> {
         let d = model.data();
+        if let Some(task) = d.dataset.regression() {
+            return Self::regression(model, &task);
+        }
         let (Some(kind), Some(dir)) = (d.dataset.files(), model.data_dir()) else {
             return Self::teacher(model);
         };
@@ -80,6 +88,29 @@ impl Prepared {
             train_y: train.labels,
             test_x,
             test_y: test.labels,
+            train_t: None,
+            test_t: None,
+        })
+    }
+
+    /// A regression task (SPEC §5), drawn from `data.seed` (or the run's seed), inputs as drawn, then limited.
+    fn regression(model: &Model, task: &snn_data::RegressionTask<'_>) -> Result<Self, SimError> {
+        let d = model.data();
+        let mut rng = Streams::from_seed(d.seed.unwrap_or(model.seed())).data;
+        let set = task.generate(&mut rng)?;
+        let limit = |x: Array2<f32>, n: Option<usize>| match n {
+            Some(n) if n < x.nrows() => x.slice(s![..n, ..]).to_owned(),
+            _ => x,
+        };
+        let (train_x, train_t) = (limit(set.train_x, d.train_limit), limit(set.train_t, d.train_limit));
+        let (test_x, test_t) = (limit(set.test_x, d.test_limit), limit(set.test_t, d.test_limit));
+        Ok(Self {
+            train_y: vec![0; train_x.nrows()],
+            test_y: vec![0; test_x.nrows()],
+            train_x,
+            test_x,
+            train_t: Some(train_t),
+            test_t: Some(test_t),
         })
     }
 
@@ -88,7 +119,7 @@ impl Prepared {
         let Dataset::Teacher(params) = &d.dataset else {
             unreachable!("only a teacher task has no data folder")
         };
-        let mut rng = Streams::from_seed(model.seed()).data;
+        let mut rng = Streams::from_seed(d.seed.unwrap_or(model.seed())).data;
         let task = snn_data::teacher::generate(params, &mut rng)?;
         let limit = |x: Array2<f32>, y: Vec<u8>, n: Option<usize>| match n {
             Some(n) if n < y.len() => (x.slice(s![..n, ..]).to_owned(), y[..n].to_vec()),
@@ -113,6 +144,8 @@ impl Prepared {
             train_y,
             test_x: st.apply(test_x.view()),
             test_y,
+            train_t: None,
+            test_t: None,
         })
     }
 
@@ -134,7 +167,34 @@ impl Prepared {
             train_y,
             test_x,
             test_y,
+            train_t: None,
+            test_t: None,
         })
+    }
+
+    /// The normalised squared error (SPEC §4) of outputs whose summed squared error is `squared_error`, over the
+    /// test examples `indices`: `Σ (y* − y)² / Σ_t Σ_i (y*_ti − ȳ*_i)²`, ȳ* the mean target over `indices`. `None`
+    /// for a classification task.
+    pub fn nse(&self, squared_error: f64, indices: &[usize]) -> Option<f64> {
+        let t = self.test_t.as_ref()?;
+        let n = indices.len().max(1) as f64;
+        let mut mean = vec![0.0f64; t.ncols()];
+        for &i in indices {
+            for (m, &v) in mean.iter_mut().zip(t.row(i)) {
+                *m += f64::from(v) / n;
+            }
+        }
+        let spread: f64 = indices
+            .iter()
+            .map(|&i| {
+                t.row(i)
+                    .iter()
+                    .zip(&mean)
+                    .map(|(&v, m)| (f64::from(v) - m).powi(2))
+                    .sum::<f64>()
+            })
+            .sum();
+        Some(squared_error / spread)
     }
 
     /// Test inputs `[start, end)`.

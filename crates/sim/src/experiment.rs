@@ -5,7 +5,7 @@
 //! (on `curve_test_examples` test images drawn at random, learning off), and finally tests on every test image.
 //! Progress bars, metric files and checkpoints plug in as [`Observer`]s; rasters go to an optional [`RasterFile`].
 
-use crate::alignment::{AlignmentMeter, AlignmentPoint};
+use crate::alignment::{AlignmentMeter, AlignmentPoint, weight_angles};
 use crate::answers::Answers;
 use crate::checkpoint::{Checkpoint, Checkpoints, NoCheckpoints, Progress};
 use crate::dataset::Prepared;
@@ -38,7 +38,7 @@ pub trait Observer {
         Ok(())
     }
     /// The alignment of a learning hidden layer's teaching signal with backprop's was measured (one point per layer,
-    /// on the minibatch that completes each learning-curve interval).
+    /// over the window of `protocol.alignment_window` examples that completes each learning-curve interval).
     fn alignment_point(&mut self, _point: &AlignmentPoint) -> Result<(), SimError> {
         Ok(())
     }
@@ -69,6 +69,8 @@ pub struct Outcome {
     pub test_correct: usize,
     /// Images in the final test.
     pub test_total: usize,
+    /// The normalised squared error of the final test (SPEC §4), for a regression task.
+    pub test_nse: Option<f64>,
     /// Seconds spent training (curve points included).
     pub train_s: f64,
     /// Seconds spent on the final test.
@@ -82,6 +84,15 @@ impl Outcome {
     }
 }
 
+/// What a test pass measured.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Score {
+    /// Examples answered right (the most active output unit names the label).
+    pub correct: usize,
+    /// Σ (y* − y)² over the examples and outputs, for a regression task (0 otherwise).
+    pub squared_error: f64,
+}
+
 /// A network, its random streams and simulators, driven through the protocol.
 pub struct Experiment {
     model: Model,
@@ -89,6 +100,8 @@ pub struct Experiment {
     streams: Streams,
     /// One engine per minibatch size met (the last minibatch of an epoch or a test pass may be smaller).
     engines: HashMap<usize, Box<dyn Engine>>,
+    /// The weight layers that learn in the current phase of `learning.schedule` (`None` without a schedule).
+    schedule: Option<Vec<usize>>,
 }
 
 impl Experiment {
@@ -101,7 +114,22 @@ impl Experiment {
             net,
             streams,
             engines: HashMap::new(),
+            schedule: None,
         })
+    }
+
+    /// The weight layers that learn after `seen` training examples under `learning.schedule` (`None` without one):
+    /// those of the phase in progress, or of the last phase once the schedule has run out.
+    pub fn scheduled_layers(&self, seen: u64) -> Option<&[usize]> {
+        let phases = &self.model.file().learning.schedule;
+        let mut end = 0u64;
+        for phase in phases {
+            end += phase.examples;
+            if seen < end {
+                return Some(&phase.layers);
+            }
+        }
+        phases.last().map(|p| p.layers.as_slice())
     }
 
     /// An experiment of `model` starting from the given network (e.g. a trained one from a checkpoint), with the
@@ -144,11 +172,25 @@ impl Experiment {
     /// Presents one minibatch (inputs `[examples, features]`) in `phase` to the engine of its size, watched by
     /// `watch`, and returns the answers.
     pub fn present(&mut self, x: ArrayView2<'_, f32>, labels: &[u8], phase: Phase, watch: &mut Watch<'_>) -> Answers {
+        self.present_targets(x, labels, None, phase, watch)
+    }
+
+    /// [`Self::present`] with regression targets (`[examples, outputs]`) in place of the labels' one-hot vectors.
+    pub fn present_targets(
+        &mut self,
+        x: ArrayView2<'_, f32>,
+        labels: &[u8],
+        targets: Option<ArrayView2<'_, f32>>,
+        phase: Phase,
+        watch: &mut Watch<'_>,
+    ) -> Answers {
         let engine = engine_of(&mut self.engines, &self.model, x.nrows());
         let mut presentation = Presentation {
             inputs: x,
             labels,
+            targets,
             phase,
+            learning_layers: self.schedule.as_deref(),
             noise: &mut self.streams.noise,
         };
         engine.present(&mut self.net, &mut presentation, watch)
@@ -168,6 +210,7 @@ impl Experiment {
         &mut self,
         x: ArrayView2<'_, f32>,
         labels: &[u8],
+        targets: Option<ArrayView2<'_, f32>>,
         phase: Phase,
         slots: &[usize],
         rasters: Option<&RasterFile>,
@@ -175,9 +218,10 @@ impl Experiment {
         name: impl Fn(usize) -> (&'static str, u64, usize),
     ) -> Result<Answers, SimError> {
         let Some(file) = rasters.filter(|_| !slots.is_empty()) else {
-            let answers = self.present(
+            let answers = self.present_targets(
                 x,
                 labels,
+                targets,
                 phase,
                 &mut Watch {
                     probe: &mut NoProbe,
@@ -187,7 +231,7 @@ impl Experiment {
             return self.checked(answers, &name);
         };
         let mut cap = RasterCapture::new(&self.model, slots, self.model.steps_per_presentation(phase.learns()));
-        let answers = self.present(x, labels, phase, &mut Watch { probe: &mut cap, meter });
+        let answers = self.present_targets(x, labels, targets, phase, &mut Watch { probe: &mut cap, meter });
         let answers = self.checked(answers, &name)?;
         for (slot, capture) in cap.into_captures() {
             let (phase, ordinal, index) = name(slot);
@@ -225,32 +269,57 @@ impl Experiment {
         data: &Prepared,
         indices: &[usize],
         rasters: Option<&RasterFile>,
-        mut progress: impl FnMut(usize, usize) -> Result<(), SimError>,
+        progress: impl FnMut(usize, usize) -> Result<(), SimError>,
     ) -> Result<usize, SimError> {
+        Ok(self.test_scored(data, indices, rasters, progress)?.correct)
+    }
+
+    /// [`Self::test`], returning the number correct and, for a regression task, the summed squared error.
+    pub fn test_scored(
+        &mut self,
+        data: &Prepared,
+        indices: &[usize],
+        rasters: Option<&RasterFile>,
+        mut progress: impl FnMut(usize, usize) -> Result<(), SimError>,
+    ) -> Result<Score, SimError> {
         let b = self.model.protocol().batch_size;
         let record = self.model.record().test_examples.clone();
         if self.model.carries_cell_state() {
             self.engine_for(b).begin_test();
         }
         let mut correct = 0;
+        let mut squared_error = 0.0f64;
         let mut x = Array2::<f32>::zeros((0, data.test_x.ncols()));
+        let mut t = Array2::<f32>::zeros((0, 0));
         for (done, chunk) in indices.chunks(b).scan(0, |d, c| {
             *d += c.len();
             Some((*d, c))
         }) {
             gather(&data.test_x, chunk, &mut x);
+            let targets = data.test_t.as_ref().map(|all| {
+                gather(all, chunk, &mut t);
+                t.view()
+            });
             let labels: Vec<u8> = chunk.iter().map(|&i| data.test_y[i]).collect();
             let slots: Vec<usize> = match rasters {
                 Some(_) => (0..chunk.len()).filter(|&s| record.contains(&chunk[s])).collect(),
                 None => Vec::new(),
             };
-            let answers = self.present_recorded(x.view(), &labels, Phase::Test, &slots, rasters, None, |slot| {
-                ("test", chunk[slot] as u64, chunk[slot])
-            })?;
+            let answers =
+                self.present_recorded(x.view(), &labels, targets, Phase::Test, &slots, rasters, None, |slot| {
+                    ("test", chunk[slot] as u64, chunk[slot])
+                })?;
+            if let Some(t) = targets {
+                squared_error += t
+                    .iter()
+                    .zip(&answers.counts)
+                    .map(|(&t, &y)| f64::from(t - y).powi(2))
+                    .sum::<f64>();
+            }
             correct += answers.correct(&labels);
             progress(done, correct)?;
         }
-        Ok(correct)
+        Ok(Score { correct, squared_error })
     }
 
     /// Runs the whole protocol: training with learning-curve points, then the final test on every test image.
@@ -302,6 +371,7 @@ impl Experiment {
             net: checkpoint.network,
             streams: checkpoint.streams,
             engines: HashMap::new(),
+            schedule: None,
         };
         if model.carries_cell_state() {
             let Some(cells) = &checkpoint.cells else {
@@ -357,6 +427,7 @@ impl Experiment {
             prog.curve.push(point);
         }
         let mut x = Array2::<f32>::zeros((0, data.train_x.ncols()));
+        let mut t = Array2::<f32>::zeros((0, 0));
         while prog.epoch < p.epochs && n > 0 {
             if prog.batch == 0 {
                 prog.order = (0..n).collect();
@@ -368,38 +439,40 @@ impl Experiment {
             let start = prog.batch * p.batch_size;
             let chunk: Vec<usize> = prog.order[start..(start + p.batch_size).min(n)].to_vec();
             gather(&data.train_x, &chunk, &mut x);
+            let targets = data.train_t.as_ref().map(|all| {
+                gather(all, &chunk, &mut t);
+                t.view()
+            });
             let labels: Vec<u8> = chunk.iter().map(|&i| data.train_y[i]).collect();
             let seen = prog.seen;
+            self.schedule = self.scheduled_layers(seen).map(<[usize]>::to_vec);
             let slots: Vec<usize> = (0..chunk.len())
                 .filter(|&s| rasters.is_some() && record.contains(&(seen + s as u64)))
                 .collect();
-            // The minibatch that completes a learning-curve interval also measures the alignment of the teaching
-            // signals with backprop's (SPEC §4).
+            // The minibatches of the last `alignment_window` examples before a learning-curve point (at least the
+            // one that completes the interval) also measure the alignment of the teaching signals with backprop's
+            // (SPEC §4).
             let hidden = self.model.plan().learning_hidden_layers();
-            let due = p.curve_every > 0 && seen + chunk.len() as u64 >= prog.next_curve && !hidden.is_empty();
-            let mut meter = due.then(|| AlignmentMeter::new(self.model.plan().layers().len()));
+            let end = seen + chunk.len() as u64;
+            let from = prog.next_curve.saturating_sub((p.alignment_window as u64).max(1));
+            let due = p.curve_every > 0 && end > from && !hidden.is_empty();
+            if due && prog.meter.is_none() {
+                prog.meter = Some(AlignmentMeter::new(self.model.plan().layers().len()));
+            }
             let answers = self.present_recorded(
                 x.view(),
                 &labels,
+                targets,
                 Phase::Train,
                 &slots,
                 rasters,
-                meter.as_mut(),
+                if due { prog.meter.as_mut() } else { None },
                 |slot| ("train", seen + slot as u64, chunk[slot]),
             )?;
-            if let Some(meter) = meter {
-                let roster = self.model.roster();
-                for &l in &hidden {
-                    if let Some((angle_deg, samples)) = meter.mean(l) {
-                        let point = AlignmentPoint {
-                            examples: seen + chunk.len() as u64,
-                            population: roster.get(roster.post_of(l)).name.clone(),
-                            angle_deg,
-                            samples,
-                        };
-                        observer.alignment_point(&point)?;
-                        prog.alignment.push(point);
-                    }
+            if let Some(done) = prog.meter.take_if(|_| end >= prog.next_curve) {
+                for point in self.alignment_points(&done, &hidden, end) {
+                    observer.alignment_point(&point)?;
+                    prog.alignment.push(point);
                 }
             }
             // A scan of every weight costs what a step of a stochastic binary network costs; its engine reports a
@@ -457,7 +530,7 @@ impl Experiment {
         let test_started = Instant::now();
         let all: Vec<usize> = (0..data.test_x.nrows()).collect();
         observer.test_started(all.len())?;
-        let test_correct = self.test(data, &all, rasters, |done, correct| {
+        let score = self.test_scored(data, &all, rasters, |done, correct| {
             if checkpoints.stop_requested() {
                 return Err(SimError::Interrupted {
                     seen: prog.seen,
@@ -467,10 +540,11 @@ impl Experiment {
             observer.test_progress(done, correct)
         })?;
         Ok(Outcome {
+            test_nse: data.nse(score.squared_error, &all),
             curve: prog.curve,
             alignment: prog.alignment,
             train_examples_seen: prog.seen,
-            test_correct,
+            test_correct: score.correct,
             test_total: all.len(),
             train_s,
             test_s: test_started.elapsed().as_secs_f64(),
@@ -493,6 +567,35 @@ impl Experiment {
         }
     }
 
+    /// The points of `alignment.csv` for the learning hidden layers `hidden` after `examples` training examples:
+    /// the teaching-signal angles `meter` measured, and the angles of the feedback weights to the forward weights
+    /// as they are now.
+    fn alignment_points(&self, meter: &AlignmentMeter, hidden: &[usize], examples: u64) -> Vec<AlignmentPoint> {
+        let roster = self.model.roster();
+        let net = self.network();
+        hidden
+            .iter()
+            .filter_map(|&l| {
+                let stats = meter.stats(l)?;
+                let angles = net.feedback.get(l).and_then(|f| f.matrix()).and_then(|b| {
+                    let above = net.forward.get(l + 1)?;
+                    weight_angles(above.w.view(), b.view())
+                });
+                let (weight_angle_deg, unit_angle_deg) = angles.unwrap_or((f64::NAN, f64::NAN));
+                Some(AlignmentPoint {
+                    examples,
+                    population: roster.get(roster.post_of(l)).name.clone(),
+                    angle_deg: stats.mean_deg,
+                    samples: stats.samples,
+                    angle_sd_deg: stats.sd_deg,
+                    folded_deg: stats.folded_deg,
+                    weight_angle_deg,
+                    unit_angle_deg,
+                })
+            })
+            .collect()
+    }
+
     fn curve_point(
         &mut self,
         data: &Prepared,
@@ -504,11 +607,12 @@ impl Experiment {
         let total = data.test_x.nrows();
         let k = self.model.protocol().curve_test_examples.min(total);
         let picks = sample(&mut self.streams.curve, total, k).into_vec();
-        let correct = self.test(data, &picks, None, |_, _| Ok(()))?;
+        let score = self.test_scored(data, &picks, None, |_, _| Ok(()))?;
         Ok(CurvePoint {
             examples: seen,
             epoch,
-            test_accuracy: correct as f64 / k.max(1) as f64,
+            test_accuracy: score.correct as f64 / k.max(1) as f64,
+            test_nse: data.nse(score.squared_error, &picks).unwrap_or(f64::NAN),
             test_examples: k,
             train_accuracy,
             elapsed_s,

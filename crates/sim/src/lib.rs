@@ -19,6 +19,7 @@ pub mod recorder;
 pub mod roster;
 pub mod run;
 pub mod seeds;
+pub mod sparsity;
 pub mod threads;
 pub mod trials;
 

@@ -21,6 +21,14 @@ pub struct CurvePoint {
     pub train_accuracy: f64,
     /// Seconds since training started.
     pub elapsed_s: f64,
+    /// Normalised squared error on the sampled test examples (SPEC §4) for a regression task; NaN otherwise (and
+    /// in files written before the column existed).
+    #[serde(default = "nan")]
+    pub test_nse: f64,
+}
+
+fn nan() -> f64 {
+    f64::NAN
 }
 
 /// A record that is one line of a CSV log, written through the `csv` crate.
@@ -39,6 +47,7 @@ impl CsvRow for CurvePoint {
         "test_examples",
         "train_accuracy",
         "elapsed_s",
+        "test_nse",
     ];
     fn fields(&self) -> Vec<String> {
         vec![
@@ -48,18 +57,32 @@ impl CsvRow for CurvePoint {
             self.test_examples.to_string(),
             format!("{:.6}", self.train_accuracy),
             format!("{:.3}", self.elapsed_s),
+            format!("{:.6e}", self.test_nse),
         ]
     }
 }
 
 impl CsvRow for AlignmentPoint {
-    const HEADER: &'static [&'static str] = &["examples", "population", "angle_deg", "samples"];
+    const HEADER: &'static [&'static str] = &[
+        "examples",
+        "population",
+        "angle_deg",
+        "samples",
+        "angle_sd_deg",
+        "folded_deg",
+        "weight_angle_deg",
+        "unit_angle_deg",
+    ];
     fn fields(&self) -> Vec<String> {
         vec![
             self.examples.to_string(),
             self.population.clone(),
             format!("{:.4}", self.angle_deg),
             self.samples.to_string(),
+            format!("{:.4}", self.angle_sd_deg),
+            format!("{:.4}", self.folded_deg),
+            format!("{:.4}", self.weight_angle_deg),
+            format!("{:.4}", self.unit_angle_deg),
         ]
     }
 }
@@ -138,11 +161,13 @@ fn csv_line(fields: &[&str]) -> String {
     line.trim_end_matches('\n').to_string()
 }
 
-/// Reads the CSV file `path`, whose first record must be `header`, and turns every further record into a `T` with
-/// `parse`; a record `parse` rejects is an error naming its line and `expected`.
+/// Reads the CSV file `path`, whose first record must be `header` (or, for files written before its last `newer`
+/// columns were added, `header` without them), and turns every further record into a `T` with `parse`; a record
+/// `parse` rejects is an error naming its line and `expected`.
 fn read_records<T>(
     path: &Path,
     header: &[&str],
+    newer: usize,
     expected: &str,
     mut parse: impl FnMut(&csv::StringRecord) -> Option<T>,
 ) -> Result<Vec<T>, SimError> {
@@ -155,6 +180,7 @@ fn read_records<T>(
     let bad_header = || SimError::output(path, format!("expected the header `{}`", csv_line(header)));
     match records.next() {
         Some(Ok(first)) if first.iter().eq(header.iter().copied()) => {}
+        Some(Ok(first)) if first.iter().eq(header[..header.len() - newer].iter().copied()) => {}
         Some(Err(e)) => return Err(SimError::output(path, e)),
         _ => return Err(bad_header()),
     }
@@ -169,9 +195,15 @@ fn read_records<T>(
         .collect()
 }
 
+/// Columns of `curve.csv` added since its first layout (`test_nse`): older files lack them.
+const CURVE_NEWER: usize = 1;
+/// Columns of `alignment.csv` added since its first layout (the spread, folded, weight and per-unit angles).
+const ALIGNMENT_NEWER: usize = 4;
+
 /// Parses the fields of one `curve.csv` data record (the columns of [`CurvePoint`]'s [`CsvRow::HEADER`]).
 pub fn parse_curve_row(fields: &csv::StringRecord) -> Option<CurvePoint> {
-    if fields.len() != CurvePoint::HEADER.len() {
+    let n = CurvePoint::HEADER.len();
+    if fields.len() != n && fields.len() != n - CURVE_NEWER {
         return None;
     }
     fields.deserialize(None).ok()
@@ -179,7 +211,13 @@ pub fn parse_curve_row(fields: &csv::StringRecord) -> Option<CurvePoint> {
 
 /// Reads a `curve.csv` back.
 pub fn read_curve(path: &Path) -> Result<Vec<CurvePoint>, SimError> {
-    read_records(path, CurveWriter::HEADER, "6 comma-separated numbers", parse_curve_row)
+    read_records(
+        path,
+        CurveWriter::HEADER,
+        CURVE_NEWER,
+        "7 comma-separated numbers",
+        parse_curve_row,
+    )
 }
 
 /// Reads a `trial_curves.csv` back: one learning curve per trial, in trial order.
@@ -187,7 +225,7 @@ pub fn read_trial_curves(path: &Path) -> Result<Vec<Vec<CurvePoint>>, SimError> 
     let header: Vec<&str> = std::iter::once("trial")
         .chain(CurveWriter::HEADER.iter().copied())
         .collect();
-    let rows = read_records(path, &header, "a trial index and 6 numbers", |r| {
+    let rows = read_records(path, &header, CURVE_NEWER, "a trial index and 7 numbers", |r| {
         let trial: usize = r.get(0)?.parse().ok()?;
         let point = parse_curve_row(&r.iter().skip(1).collect())?;
         Some((trial, point))
@@ -205,8 +243,9 @@ pub fn read_trial_curves(path: &Path) -> Result<Vec<Vec<CurvePoint>>, SimError> 
 /// Reads an `alignment.csv` back.
 pub fn read_alignment(path: &Path) -> Result<Vec<AlignmentPoint>, SimError> {
     let expected = csv_line(AlignmentPoint::HEADER);
-    read_records(path, AlignmentPoint::HEADER, &expected, |r| {
-        if r.len() != AlignmentPoint::HEADER.len() {
+    read_records(path, AlignmentPoint::HEADER, ALIGNMENT_NEWER, &expected, |r| {
+        let n = AlignmentPoint::HEADER.len();
+        if r.len() != n && r.len() != n - ALIGNMENT_NEWER {
             return None;
         }
         r.deserialize(None).ok()
@@ -257,6 +296,10 @@ pub struct Summary {
     /// Standard error of the mean of the trials' test accuracies (runs of 2 or more trials).
     #[serde(default)]
     pub test_accuracy_sem: Option<f64>,
+    /// The normalised squared error of the final test (SPEC §4) for a regression task (the mean over trials);
+    /// `None` for classes.
+    #[serde(default)]
+    pub test_nse: Option<f64>,
 }
 
 fn one() -> usize {
@@ -275,6 +318,7 @@ mod tests {
             test_examples: 100,
             train_accuracy,
             elapsed_s: 1.25,
+            test_nse: 0.25,
         }
     }
 
@@ -287,14 +331,23 @@ mod tests {
         for p in &curve {
             log.push(p).unwrap();
         }
-        let text = "examples,epoch,test_accuracy,test_examples,train_accuracy,elapsed_s\n\
-                    0,0,0.500000,100,NaN,1.250\n\
-                    50,0,0.500000,100,0.400000,1.250\n";
+        let text = "examples,epoch,test_accuracy,test_examples,train_accuracy,elapsed_s,test_nse\n\
+                    0,0,0.500000,100,NaN,1.250,2.500000e-1\n\
+                    50,0,0.500000,100,0.400000,1.250,2.500000e-1\n";
         assert_eq!(std::fs::read_to_string(&path).unwrap(), text);
         assert_eq!(CurveWriter::render(&curve), text);
         let back = read_curve(&path).unwrap();
         assert!(back[0].train_accuracy.is_nan());
         assert_eq!(back[1], curve[1]);
+        // A file of the first layout, without test_nse, is read with NaN there.
+        let old = dir.path().join("old_curve.csv");
+        std::fs::write(
+            &old,
+            "examples,epoch,test_accuracy,test_examples,train_accuracy,elapsed_s\n50,0,0.5,100,0.4,1.25\n",
+        )
+        .unwrap();
+        let back = read_curve(&old).unwrap();
+        assert!(back[0].test_nse.is_nan() && back[0].train_accuracy == 0.4);
 
         let path = dir.path().join("alignment.csv");
         let points = vec![AlignmentPoint {
@@ -302,14 +355,27 @@ mod tests {
             population: "hidden1".into(),
             angle_deg: 89.09314,
             samples: 10568,
+            angle_sd_deg: 3.5,
+            folded_deg: 80.25,
+            weight_angle_deg: f64::NAN,
+            unit_angle_deg: 45.0,
         }];
         std::fs::write(&path, CsvLog::render(&points)).unwrap();
         let text = std::fs::read_to_string(&path).unwrap();
         assert_eq!(
             text,
-            "examples,population,angle_deg,samples\n50,hidden1,89.0931,10568\n"
+            "examples,population,angle_deg,samples,angle_sd_deg,folded_deg,weight_angle_deg,unit_angle_deg\n\
+             50,hidden1,89.0931,10568,3.5000,80.2500,NaN,45.0000\n"
         );
-        assert_eq!(read_alignment(&path).unwrap()[0].angle_deg, 89.0931);
+        let back = read_alignment(&path).unwrap();
+        assert_eq!((back[0].angle_deg, back[0].folded_deg), (89.0931, 80.25));
+        assert!(back[0].weight_angle_deg.is_nan());
+        std::fs::write(&path, "examples,population,angle_deg,samples\n50,hidden1,89.1,7\n").unwrap();
+        let back = read_alignment(&path).unwrap();
+        assert!(
+            back[0].angle_deg == 89.1 && back[0].unit_angle_deg.is_nan(),
+            "the first layout is read"
+        );
 
         let path = dir.path().join("trial_curves.csv");
         std::fs::write(
@@ -320,7 +386,11 @@ mod tests {
         .unwrap();
         let curves = read_trial_curves(&path).unwrap();
         assert_eq!(curves.len(), 2);
-        assert_eq!(curves[1], vec![curve[1].clone()]);
+        assert!(curves[1][0].test_nse.is_nan(), "a file of the first layout has no NSE");
+        let mut want = curve[1].clone();
+        want.test_nse = curves[1][0].test_nse;
+        assert_eq!(curves[1][0].examples, want.examples);
+        assert_eq!(format!("{:?}", curves[1]), format!("{:?}", vec![want]));
     }
 
     #[test]
@@ -332,29 +402,29 @@ mod tests {
         assert!(
             e.contains("curve.csv")
                 && e.contains(
-                    "expected the header `examples,epoch,test_accuracy,test_examples,train_accuracy,elapsed_s`"
+                    "expected the header `examples,epoch,test_accuracy,test_examples,train_accuracy,elapsed_s,test_nse`"
                 ),
             "{e}"
         );
         let header = "examples,epoch,test_accuracy,test_examples,train_accuracy,elapsed_s";
         std::fs::write(&path, format!("{header}\n0,0,0.5,100,NaN,0.0\n50,0,x,100,0.4,1.0\n")).unwrap();
         let e = read_curve(&path).unwrap_err().to_string();
-        assert!(e.contains("line 3: expected 6 comma-separated numbers"), "{e}");
+        assert!(e.contains("line 3: expected 7 comma-separated numbers"), "{e}");
         std::fs::write(&path, format!("{header}\n0,0,0.5,100,NaN\n")).unwrap();
         let e = read_curve(&path).unwrap_err().to_string();
-        assert!(e.contains("line 2: expected 6 comma-separated numbers"), "{e}");
+        assert!(e.contains("line 2: expected 7 comma-separated numbers"), "{e}");
 
         let path = dir.path().join("alignment.csv");
         std::fs::write(&path, "examples,population,angle_deg,samples\n50,hidden1,89.1\n").unwrap();
         let e = read_alignment(&path).unwrap_err().to_string();
         assert!(
-            e.contains("line 2: expected examples,population,angle_deg,samples"),
+            e.contains("line 2: expected examples,population,angle_deg,samples,angle_sd_deg"),
             "{e}"
         );
 
         let path = dir.path().join("trial_curves.csv");
         std::fs::write(&path, format!("trial,{header}\nfirst,0,0,0.5,100,NaN,0.0\n")).unwrap();
         let e = read_trial_curves(&path).unwrap_err().to_string();
-        assert!(e.contains("line 2: expected a trial index and 6 numbers"), "{e}");
+        assert!(e.contains("line 2: expected a trial index and 7 numbers"), "{e}");
     }
 }

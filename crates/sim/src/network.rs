@@ -7,6 +7,7 @@
 
 use crate::model::{Model, WeightInit};
 use crate::seeds::Streams;
+use crate::sparsity::Masks;
 use ndarray::Array1;
 use ndarray::Array2;
 use rand::RngExt;
@@ -23,11 +24,12 @@ pub struct Network {
 }
 
 impl Network {
-    /// Initialises weights (Appendix B or `init.weights: Uniform(r)`; biases b̄) from `streams.weights`, then draws
+    /// Initialises weights (Appendix B or `init.weights: Uniform(r)`; biases b̄, or U[b̄ − r, b̄ + r] with
+    /// `init.bias_range: r`) from `streams.weights`, then draws
     /// B_FA (eq A.5 or `init.feedback: Uniform(r)`) from `streams.feedback`
     /// (for every model, so that the other streams never depend on the algorithm) and gives each hidden layer the
     /// pathway its plan asks for: B_FA(n) chained, B_BA(n) = γ^D B_FA(n) ⋯ broadcast (eq A.6), or the forward
-    /// weights.
+    /// weights. Last, the synapses `init.sparsity` removes are zeroed ([`Masks`]).
     pub fn init(model: &Model, streams: &mut Streams) -> Result<Self, InitError> {
         let sizes = model.layers();
         let init = model.init();
@@ -40,7 +42,15 @@ impl Network {
                     WeightInit::AppendixB => init.uniform_matrix(post, pre, pre, &mut streams.weights)?,
                     WeightInit::Uniform(r) => symmetric_uniform(post, pre, r, &mut streams.weights),
                 };
-                Ok(Projection::new(weights, Array1::from_elem(post, init.b_mean as f32)))
+                // Drawn only when asked for, so that every other model's weight stream is unchanged.
+                let biases = match spec.bias_range {
+                    r if r > 0.0 => {
+                        let (lo, hi) = ((init.b_mean - r) as f32, (init.b_mean + r) as f32);
+                        Array1::from_shape_simple_fn(post, || streams.weights.random_range(lo..hi))
+                    }
+                    _ => Array1::from_elem(post, init.b_mean as f32),
+                };
+                Ok(Projection::new(weights, biases))
             })
             .collect::<Result<Vec<_>, InitError>>()?;
         let b_fa = match spec.feedback {
@@ -67,7 +77,19 @@ impl Network {
                 rule: plan.rule,
             })
             .collect();
-        Ok(Self { forward, feedback })
+        let mut net = Self { forward, feedback };
+        let masks = Masks::of(model);
+        if !masks.is_empty() {
+            for (l, proj) in net.forward.iter_mut().enumerate() {
+                masks.apply_forward(l, proj);
+            }
+            for (h, pathway) in net.feedback.iter_mut().enumerate() {
+                if let Carrier::Matrix(b) = &mut pathway.carrier {
+                    masks.apply_feedback(h, b);
+                }
+            }
+        }
+        Ok(net)
     }
 
     /// Position of the first projection holding a NaN or infinite weight, bias or momentum, if any.

@@ -7,7 +7,8 @@
 //!                    accuracy, times
 //!     checkpoint.bin the full training state (every protocol.checkpoint_every examples, on SIGINT/SIGTERM, at the
 //!                    end of training): `snnsim run --resume <folder>` continues from it
-//!     curve.csv      learning curve (examples, epoch, test_accuracy, test_examples, train_accuracy, elapsed_s)
+//!     curve.csv      learning curve (examples, epoch, test_accuracy, test_examples, train_accuracy, elapsed_s,
+//!                    test_nse)
 //!     alignment.csv  angle between each learning hidden layer's teaching signal and backprop's (examples,
 //!                    population, angle_deg, samples), measured on the minibatch that ends each curve interval
 //!     weights.h5     the trained network by population name, written with the checkpoint at the end of training
@@ -360,6 +361,7 @@ pub fn execute(request: &RunRequest, observer: &mut dyn Observer, stop: &AtomicB
         threads: rayon::current_num_threads(),
         trials: model.trials(),
         test_accuracy_sem: None,
+        test_nse: None,
     };
     write_summary(&dir, &summary)?;
     if model.trials() > 1 {
@@ -570,6 +572,7 @@ fn conclude(
             summary.status = "finished".into();
             summary.train_examples_seen = outcome.train_examples_seen;
             summary.test_accuracy = Some(outcome.test_accuracy());
+            summary.test_nse = outcome.test_nse;
             summary.test_examples = outcome.test_total;
             summary.train_s = outcome.train_s;
             summary.test_s = outcome.test_s;

@@ -38,6 +38,7 @@ impl CsvRow for TrialRow<'_> {
         "test_examples",
         "train_examples",
         "train_s",
+        "test_nse",
     ];
     fn fields(&self) -> Vec<String> {
         let (t, o) = (self.0, &self.0.outcome);
@@ -48,6 +49,7 @@ impl CsvRow for TrialRow<'_> {
             o.test_total.to_string(),
             o.train_examples_seen.to_string(),
             format!("{:.3}", o.train_s),
+            format!("{:.6e}", o.test_nse.unwrap_or(f64::NAN)),
         ]
     }
 }
@@ -64,6 +66,7 @@ impl CsvRow for TrialCurveRow<'_> {
         "test_examples",
         "train_accuracy",
         "elapsed_s",
+        "test_nse",
     ];
     fn fields(&self) -> Vec<String> {
         let mut f = vec![self.0.to_string()];
@@ -142,6 +145,7 @@ pub fn mean_outcome(trials: &[Trial]) -> Outcome {
                 test_examples: trials.iter().map(|t| t.outcome.curve[i].test_examples).sum(),
                 train_accuracy: at(|q| q.train_accuracy),
                 elapsed_s: at(|q| q.elapsed_s),
+                test_nse: at(|q| q.test_nse),
             }
         })
         .collect();
@@ -151,11 +155,17 @@ pub fn mean_outcome(trials: &[Trial]) -> Outcome {
         .enumerate()
         .map(|(i, p)| {
             let here: Vec<&AlignmentPoint> = trials.iter().filter_map(|t| t.outcome.alignment.get(i)).collect();
+            let mean = |f: &dyn Fn(&AlignmentPoint) -> f64| here.iter().map(|q| f(q)).sum::<f64>() / here.len() as f64;
             AlignmentPoint {
                 examples: p.examples,
                 population: p.population.clone(),
-                angle_deg: here.iter().map(|q| q.angle_deg).sum::<f64>() / here.len() as f64,
+                angle_deg: mean(&|q| q.angle_deg),
                 samples: here.iter().map(|q| q.samples).sum(),
+                // The spread across all trials' samples is not kept: the mean of the trials' spreads.
+                angle_sd_deg: mean(&|q| q.angle_sd_deg),
+                folded_deg: mean(&|q| q.folded_deg),
+                weight_angle_deg: mean(&|q| q.weight_angle_deg),
+                unit_angle_deg: mean(&|q| q.unit_angle_deg),
             }
         })
         .collect();
@@ -164,6 +174,7 @@ pub fn mean_outcome(trials: &[Trial]) -> Outcome {
         alignment,
         train_examples_seen: trials.iter().map(|t| t.outcome.train_examples_seen).sum(),
         test_correct: trials.iter().map(|t| t.outcome.test_correct).sum(),
+        test_nse: (trials.iter().map(|t| t.outcome.test_nse).sum::<Option<f64>>()).map(|s| s / n),
         test_total: trials.iter().map(|t| t.outcome.test_total).sum(),
         train_s: trials.iter().map(|t| t.outcome.train_s).sum(),
         test_s: trials.iter().map(|t| t.outcome.test_s).sum(),

@@ -379,7 +379,9 @@ fn present(
     let mut p = Presentation {
         inputs: x,
         labels,
+        targets: None,
         phase,
+        learning_layers: None,
         noise: &mut noise,
     };
     engine.present(net, &mut p, &mut Watch::with(&mut NoProbe))
@@ -416,7 +418,9 @@ fn the_rate_engine_shows_its_populations_to_probes() {
     let mut p = Presentation {
         inputs: x.view(),
         labels: &[1, 0],
+        targets: None,
         phase: Phase::Train,
+        learning_layers: None,
         noise: &mut noise,
     };
     engine.present(&mut net, &mut p, &mut Watch::with(&mut seen));

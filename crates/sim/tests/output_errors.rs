@@ -41,6 +41,7 @@ fn a_csv_log_on_a_full_disk_says_the_disk_is_full() {
         test_examples: 100,
         train_accuracy: 0.4,
         elapsed_s: 1.0,
+        test_nse: f64::NAN,
     };
     let e = log.push(&point).unwrap_err();
     assert!(e.is_disk_full(), "{e}");

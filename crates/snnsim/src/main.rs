@@ -164,6 +164,15 @@ enum ExportCommand {
     },
 }
 
+/// The angles `snnsim plot alignment` can draw (`snn_plot::alignment::Angle`).
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum AngleArg {
+    Signed,
+    Folded,
+    Weight,
+    Unit,
+}
+
 #[derive(Subcommand)]
 enum PlotCommand {
     /// Learning curves of one or many runs: runs of the same model (seeds aside) are averaged, with a ±2 SEM band.
@@ -175,8 +184,11 @@ enum PlotCommand {
         #[arg(long)]
         each: bool,
         /// Plot the test error (100 − accuracy, %) instead of the accuracy, as in Samadi Figs 3–4.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "nse")]
         error: bool,
+        /// Plot the normalised squared error of a regression task on a log axis (Lillicrap et al. 2016 Figs 2a, 3d).
+        #[arg(long)]
+        nse: bool,
         /// Trailing moving average over this many training examples, applied to each run before the mean and band
         /// (e.g. 10000 for a curve sampled every 100 images).
         #[arg(long, value_name = "EXAMPLES")]
@@ -202,6 +214,17 @@ enum PlotCommand {
         /// One line per run instead of one per model.
         #[arg(long)]
         each: bool,
+        /// Which angle: signed (θ of the teaching signals, 0-180°), folded (min(θ, 180° − θ), as Lillicrap et al.
+        /// 2016 plot it), weight (∠(Wᵀ, B)) or unit (the mean per-unit angle of Lillicrap Fig 5a).
+        #[arg(long, value_enum, default_value_t = AngleArg::Signed)]
+        angle: AngleArg,
+        /// For a single run: a band of ±2 SD of the angle over the examples of each window
+        /// (protocol.alignment_window), as in Lillicrap Fig 2b.
+        #[arg(long)]
+        spread: bool,
+        /// Logarithmic x axis (training examples).
+        #[arg(long)]
+        log_x: bool,
         /// Title of the figure.
         #[arg(long)]
         title: Option<String>,
@@ -391,14 +414,23 @@ fn run(cli: Cli) -> Result<()> {
             display.finish();
             let report = report?;
             let o = &report.outcome;
-            out!(
-                "test accuracy: {:.2}% ({} of {} test images), {} training examples, {:.1} s",
-                100.0 * o.test_accuracy(),
-                o.test_correct,
-                o.test_total,
-                o.train_examples_seen,
-                report.summary.wall_s
-            );
+            match o.test_nse {
+                Some(nse) => out!(
+                    "test NSE: {nse:.3e} (normalised squared error on {} held-out examples), {} training examples, \
+                     {:.1} s",
+                    o.test_total,
+                    o.train_examples_seen,
+                    report.summary.wall_s
+                ),
+                None => out!(
+                    "test accuracy: {:.2}% ({} of {} test images), {} training examples, {:.1} s",
+                    100.0 * o.test_accuracy(),
+                    o.test_correct,
+                    o.test_total,
+                    o.train_examples_seen,
+                    report.summary.wall_s
+                ),
+            }
             out!("run folder: {}", report.dir.display());
             Ok(())
         }
@@ -413,6 +445,16 @@ fn run(cli: Cli) -> Result<()> {
                     m.protocol().batch_size,
                     b.train_steps,
                     b.test_steps,
+                    algorithm,
+                    learning
+                );
+            } else if let Some(g) = m.graded() {
+                eprintln!(
+                    "ok: graded cells ({:?} hidden, {:?} output), one step per minibatch of {}, algorithm {:?}, \
+                     weight layers learning: {:?}",
+                    g.hidden,
+                    g.output,
+                    m.protocol().batch_size,
                     algorithm,
                     learning
                 );
@@ -493,6 +535,7 @@ fn run(cli: Cli) -> Result<()> {
                     runs,
                     each,
                     error,
+                    nse,
                     smooth,
                     log_x,
                     y_range,
@@ -503,20 +546,34 @@ fn run(cli: Cli) -> Result<()> {
                         [one] => one.join("plots").join("curve"),
                         _ => PathBuf::from("curve"),
                     });
-                    let measure = if error {
-                        snn_plot::curve::Measure::Error
-                    } else {
-                        snn_plot::curve::Measure::Accuracy
+                    let measure = match (error, nse) {
+                        (true, _) => snn_plot::curve::Measure::Error,
+                        (_, true) => snn_plot::curve::Measure::Nse,
+                        _ => snn_plot::curve::Measure::Accuracy,
                     };
                     let style = snn_plot::curve::CurveStyle { smooth, log_x, y_range };
                     snn_plot::curve::plot(&runs, each, measure, style, title.as_deref(), &stem)?
                 }
-                PlotCommand::Alignment { runs, each, title, out } => {
+                PlotCommand::Alignment {
+                    runs,
+                    each,
+                    angle,
+                    spread,
+                    log_x,
+                    title,
+                    out,
+                } => {
                     let stem = out.unwrap_or_else(|| match runs.as_slice() {
                         [one] => one.join("plots").join("alignment"),
                         _ => PathBuf::from("alignment"),
                     });
-                    snn_plot::alignment::plot(&runs, each, title.as_deref(), &stem)?
+                    let angle = match angle {
+                        AngleArg::Signed => snn_plot::alignment::Angle::Signed,
+                        AngleArg::Folded => snn_plot::alignment::Angle::Folded,
+                        AngleArg::Weight => snn_plot::alignment::Angle::Weight,
+                        AngleArg::Unit => snn_plot::alignment::Angle::Unit,
+                    };
+                    snn_plot::alignment::plot(&runs, each, angle, spread, log_x, title.as_deref(), &stem)?
                 }
                 PlotCommand::Raster {
                     run,

@@ -57,13 +57,19 @@ impl Observer for Display {
     }
 
     fn curve_point(&mut self, p: &CurvePoint) -> Result<(), SimError> {
-        self.line(format!(
-            "test acc {:.1}% on {} images after {} examples ({:.0} s)",
-            100.0 * p.test_accuracy,
-            p.test_examples,
-            p.examples,
-            p.elapsed_s
-        ));
+        self.line(match p.test_nse.is_nan() {
+            true => format!(
+                "test acc {:.1}% on {} images after {} examples ({:.0} s)",
+                100.0 * p.test_accuracy,
+                p.test_examples,
+                p.examples,
+                p.elapsed_s
+            ),
+            false => format!(
+                "test NSE {:.3e} on {} examples after {} examples ({:.0} s)",
+                p.test_nse, p.test_examples, p.examples, p.elapsed_s
+            ),
+        });
         Ok(())
     }
 

@@ -11,7 +11,7 @@
 
 mod common;
 
-use common::{data_root, repo};
+use common::{curve_without_elapsed, data_root, repo};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -108,12 +108,8 @@ fn summary(dir: &Path) -> serde_json::Value {
 }
 
 /// The columns of `curve.csv` other than its wall times.
-fn curve(dir: &Path) -> Vec<String> {
-    std::fs::read_to_string(dir.join("curve.csv"))
-        .unwrap()
-        .lines()
-        .map(|l| l.rsplit_once(',').unwrap().0.to_string())
-        .collect()
+fn curve(dir: &Path) -> Vec<Vec<String>> {
+    curve_without_elapsed(dir)
 }
 
 /// Rasters of every training example fill a 3.5 MiB disk a little after the first checkpoint (100 examples): the

@@ -123,7 +123,44 @@ fn plots_are_drawn_from_run_folders() {
     assert!(o.status.success(), "{:?}", text(&o));
     assert_figure(
         &stem.with_extension("png"),
-        &["teaching signal (degrees)", ": hidden1 (2 runs)"],
+        &[
+            "Angle to backprop",
+            "teaching signal",
+            "angle (degrees)",
+            ": hidden1 (2 runs)",
+        ],
+    );
+    // The folded angle of the same runs, and the weight angle, which broadcast alignment's B_BA (shaped like the
+    // output's Wᵀ for the one hidden layer) has.
+    for (angle, title) in [
+        ("folded", "Folded angle to backprop"),
+        ("weight", "Angle between W^T and B"),
+    ] {
+        let stem = tmp.path().join(format!("figs/alignment_{angle}"));
+        let o = snnsim(
+            &[
+                "plot",
+                "alignment",
+                runs[0].to_str().unwrap(),
+                "--angle",
+                angle,
+                "-o",
+                stem.to_str().unwrap(),
+            ],
+            None,
+        );
+        assert!(o.status.success(), "{:?}", text(&o));
+        assert_figure(&stem.with_extension("png"), &[title, ": hidden1 (1 run)"]);
+    }
+    // A classification run has no normalised squared error to plot.
+    let o = snnsim(&["plot", "curve", "--nse", runs[0].to_str().unwrap()], None);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        text(&o)
+            .1
+            .contains("no normalised squared error: not a regression task"),
+        "{}",
+        text(&o).1
     );
 
     let o = snnsim(

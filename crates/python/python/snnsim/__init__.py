@@ -180,6 +180,7 @@ _CURVE_DTYPE = [
     ("test_examples", "u8"),
     ("train_accuracy", "f8"),
     ("elapsed_s", "f8"),
+    ("test_nse", "f8"),
 ]
 
 
@@ -225,17 +226,30 @@ class Run:
     @property
     def curve(self) -> np.ndarray:
         """The learning curve (``curve.csv``) as a numpy structured array with fields ``examples``, ``epoch``,
-        ``test_accuracy``, ``test_examples``, ``train_accuracy`` (NaN at the first point) and ``elapsed_s``."""
+        ``test_accuracy``, ``test_examples``, ``train_accuracy`` (NaN at the first point), ``elapsed_s`` and ``test_nse``
+        (the normalised squared error of a regression task, NaN for classes)."""
         return _structured(_snnsim.read_curve(os.fspath(self.path / "curve.csv")), _CURVE_DTYPE)
 
     @property
     def alignment(self) -> np.ndarray:
         """The angle of each learning hidden layer's teaching signal to backprop's (``alignment.csv``): a structured
-        array with fields ``examples``, ``population``, ``angle_deg``, ``samples``."""
+        array with fields ``examples``, ``population``, ``angle_deg``, ``samples``, ``angle_sd_deg`` (the spread over
+        the examples measured), ``folded_deg`` (min(θ, 180° − θ)), ``weight_angle_deg`` (∠(Wᵀ, B)) and
+        ``unit_angle_deg`` (the mean per-unit angle); NaN where a run did not record them."""
         columns = _snnsim.read_alignment(os.fspath(self.path / "alignment.csv"))
         width = max([len(p) for p in columns["population"]] + [1])
         return _structured(
-            columns, [("examples", "u8"), ("population", f"U{width}"), ("angle_deg", "f8"), ("samples", "u8")]
+            columns,
+            [
+                ("examples", "u8"),
+                ("population", f"U{width}"),
+                ("angle_deg", "f8"),
+                ("samples", "u8"),
+                ("angle_sd_deg", "f8"),
+                ("folded_deg", "f8"),
+                ("weight_angle_deg", "f8"),
+                ("unit_angle_deg", "f8"),
+            ],
         )
 
     def weights(self) -> List[Tuple[np.ndarray, np.ndarray]]:

@@ -7,5 +7,5 @@
 pub mod meter;
 pub mod reference;
 
-pub use meter::{AlignmentMeter, AlignmentPoint, angle_deg};
+pub use meter::{AlignmentMeter, AlignmentPoint, AngleStats, angle_deg, weight_angles};
 pub(crate) use reference::Reference;

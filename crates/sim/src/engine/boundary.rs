@@ -33,8 +33,15 @@ pub struct Presentation<'a> {
     pub inputs: ArrayView2<'a, f32>,
     /// Labels, one per example.
     pub labels: &'a [u8],
+    /// Regression targets y*, one row per example (`None`: the target is the one-hot vector of the label). Only
+    /// engines that learn from squared error read them ([`crate::engine::graded`]).
+    pub targets: Option<ArrayView2<'a, f32>>,
     /// Test or training.
     pub phase: Phase,
+    /// The weight layers allowed to learn in this presentation, when a phase of `learning.schedule` restricts them
+    /// (`None`: every layer the plan lets learn). Only engines that accept a schedule read it
+    /// ([`crate::engine::graded`]).
+    pub learning_layers: Option<&'a [usize]>,
     /// Random numbers drawn during the presentation.
     pub noise: &'a mut Xoshiro256PlusPlus,
 }

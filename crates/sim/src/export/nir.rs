@@ -37,6 +37,11 @@ pub fn unsupported(model: &Model) -> Option<String> {
              export its weights with `snnsim export weights` instead"
                 .into(),
         ),
+        CellKind::Graded(_) => Some(
+            "its cells are graded units (a = f(v), linear, tanh or sigmoid), and NIR's graphs are written here for \
+             LIF networks only; export its weights with `snnsim export weights` instead"
+                .into(),
+        ),
         CellKind::Bernoulli(_) => Some(
             "its cells are stochastic binary units (spike with probability σ(u)), which NIR has no node for; \
              export its weights with `snnsim export weights` instead"

@@ -3,8 +3,8 @@
 
 use super::error::{ModelError, invalid};
 use super::file::{
-    Algorithm, BernoulliSpec, CellKind, DataSpec, ErrorPoolSpec, ErrorPools, FirstLayer, InputScaling, ModelFile,
-    ProtocolSpec, RecordSpec, SpikeInput, WeightInit,
+    Algorithm, BernoulliSpec, CellKind, DataSpec, ErrorPoolSpec, ErrorPools, FirstLayer, GradedSpec, InputScaling,
+    ModelFile, ProtocolSpec, RecordSpec, SpikeInput, WeightInit,
 };
 use super::plan::{FeedbackPlan, LayerPlan, Plan};
 use crate::answers::Readout;
@@ -259,7 +259,16 @@ impl ModelFile {
         if !(l.c2.is_finite() && l.c2 > 0.0) {
             return Err(invalid("learning.c2", l.c2, "c2 > 0 (0.08)"));
         }
-        let rate = matches!(f.network.cells, CellKind::Rate { .. });
+        let nonspiking = matches!(f.network.cells, CellKind::Rate { .. } | CellKind::Graded(_));
+        if matches!(l.algorithm, Algorithm::Shallow | Algorithm::NP) && !matches!(f.network.cells, CellKind::Graded(_))
+        {
+            return Err(invalid(
+                "learning.algorithm",
+                format!("{:?}", l.algorithm),
+                "BP, FA, BA or DF for these cells: Shallow and NP are learners of Graded cells (SPEC §5.1); \
+                 learning.depth: 1 makes any algorithm shallow",
+            ));
+        }
         match f.network.cells {
             CellKind::Rate { c1, steps } => {
                 if !(c1.is_finite() && c1 > 0.0) {
@@ -283,6 +292,22 @@ impl ModelFile {
             }
             CellKind::Lif => {}
             CellKind::Bernoulli(b) => check_bernoulli(&b, f)?,
+            CellKind::Graded(g) => check_graded(&g, f)?,
+        }
+        if !matches!(f.network.cells, CellKind::Graded(_)) {
+            let sparse = &f.init.sparsity;
+            let refused = [
+                ("learning.schedule", !f.learning.schedule.is_empty()),
+                ("init.sparsity.forward", !sparse.forward.is_empty()),
+                ("init.sparsity.feedback", !sparse.feedback.is_empty()),
+            ];
+            if let Some((field, _)) = refused.iter().find(|(_, set)| *set) {
+                return Err(invalid(
+                    field,
+                    "non-empty",
+                    "[] for these cells: phases of learning and removed synapses are options of Graded cells (SPEC §5)",
+                ));
+            }
         }
         if !(f.learning.weight_decay.is_finite() && (0.0..1.0).contains(&f.learning.weight_decay)) {
             return Err(invalid(
@@ -319,6 +344,33 @@ impl ModelFile {
                 "[] (and record.test_examples: []) for a run of several trials: trials record no rasters",
             ));
         }
+        if let Some(task) = f.data.dataset.regression() {
+            task.check().map_err(|e| match e {
+                snn_data::DataError::Format { path, reason } => {
+                    invalid(&path.display().to_string(), "out of range", reason)
+                }
+                other => invalid("data.dataset", task.name(), other.to_string()),
+            })?;
+            if !matches!(f.network.cells, CellKind::Graded(_)) {
+                return Err(invalid(
+                    "data.dataset",
+                    task.name(),
+                    "a classification dataset for these cells: only Graded cells learn real-valued targets (SPEC §5)",
+                ));
+            }
+            let (inputs, outputs) = task.shape();
+            let (first, last) = (layers[0], *layers.last().expect("checked: an output layer"));
+            if (first, last) != (inputs, outputs) {
+                return Err(invalid(
+                    "network.layers",
+                    format!("{layers:?}"),
+                    format!(
+                        "{inputs} inputs and {outputs} outputs, those of data.dataset {}",
+                        task.name()
+                    ),
+                ));
+            }
+        }
         if let super::file::Dataset::Teacher(t) = &f.data.dataset {
             t.check().map_err(|e| match e {
                 snn_data::DataError::Format { path, reason } => {
@@ -327,7 +379,7 @@ impl ModelFile {
                 other => invalid("data.dataset", "Teacher", other.to_string()),
             })?;
         }
-        if rate && (!f.record.train_examples.is_empty() || !f.record.test_examples.is_empty()) {
+        if nonspiking && (!f.record.train_examples.is_empty() || !f.record.test_examples.is_empty()) {
             let field = if f.record.train_examples.is_empty() {
                 "record.test_examples"
             } else {
@@ -336,7 +388,7 @@ impl ModelFile {
             return Err(invalid(
                 field,
                 "non-empty",
-                "[] for a Rate network: nonspiking cells take one step per example and have no spike raster or \
+                "[] for a nonspiking network (Rate or Graded cells): they take one step per example and have no spike raster or \
                  time course to record",
             ));
         }
@@ -364,6 +416,13 @@ impl ModelFile {
         if !init.b_mean.is_finite() {
             return Err(invalid("init.b_mean", init.b_mean, "a finite bias"));
         }
+        if !(f.init.bias_range.is_finite() && f.init.bias_range >= 0.0) {
+            return Err(invalid(
+                "init.bias_range",
+                f.init.bias_range,
+                "a half-width r >= 0 of U[b_mean − r, b_mean + r] (0: every bias is b_mean)",
+            ));
+        }
         for (i, &n) in layers[..weight_layers].iter().enumerate() {
             init.weight_moments(n)
                 .map_err(|e| invalid("init", format!("layer {}", i + 2), e.to_string()))?;
@@ -388,7 +447,7 @@ impl ModelFile {
         // overridden to `Rate`.
         let roster = match f.network.cells {
             CellKind::Bernoulli(_) => Roster::bernoulli(layers),
-            CellKind::Lif | CellKind::Rate { .. } => Roster::lif(layers),
+            CellKind::Lif | CellKind::Rate { .. } | CellKind::Graded(_) => Roster::lif(layers),
         };
         let names = roster.names();
         for (i, name) in f.record.populations.iter().enumerate() {
@@ -469,7 +528,7 @@ impl ModelFile {
         let c1 = match f.network.cells {
             CellKind::Rate { c1, .. } => c1,
             // The fit of E(a) (eq 2.10): LIF cells' rate approximation. Bernoulli networks use neither derivative.
-            CellKind::Lif | CellKind::Bernoulli(_) => 0.82,
+            CellKind::Lif | CellKind::Bernoulli(_) | CellKind::Graded(_) => 0.82,
         };
         let c2 = l.c2;
         let (own, chain_derivative) = if l.rectified_derivative {
@@ -479,14 +538,20 @@ impl ModelFile {
         };
         let derivative = match l.algorithm {
             Algorithm::BP | Algorithm::FA | Algorithm::BA => own,
-            Algorithm::DF => Derivative::One,
+            // Graded cells' learners take their slopes from the activation functions, not from the plan.
+            Algorithm::DF | Algorithm::Shallow | Algorithm::NP => Derivative::One,
         };
+        let perturbation = (l.algorithm == Algorithm::NP).then_some(l.node_perturbation.sigma);
         let layer_plans = layers[..weight_layers]
             .iter()
             .enumerate()
             .map(|(i, &fan_in)| LayerPlan {
                 learns: i >= weight_layers - l.depth,
-                eta: l.learning_rate.eta(fan_in),
+                // Node perturbation's hidden layers learn at η_NP = rate_scale · η (SPEC §5.1).
+                eta: match perturbation {
+                    Some(_) if i + 1 < weight_layers => l.learning_rate.eta(fan_in) * l.node_perturbation.rate_scale,
+                    _ => l.learning_rate.eta(fan_in),
+                },
                 derivative,
             })
             .collect();
@@ -496,7 +561,7 @@ impl ModelFile {
             } else {
                 Reach::Broadcast
             },
-            own_matrix: l.algorithm != Algorithm::BP,
+            own_matrix: matches!(l.algorithm, Algorithm::FA | Algorithm::BA | Algorithm::DF),
             gamma: l.gamma,
             rule: FeedbackRule::Fixed,
         };
@@ -508,9 +573,11 @@ impl ModelFile {
             decay: l.weight_decay as f32,
             reference_derivative: own,
             chain_derivative,
+            perturbation,
         };
         let (steps, settle_steps) = match f.network.cells {
             CellKind::Bernoulli(b) => (b.train_steps, 0),
+            CellKind::Graded(_) => (1, 0),
             CellKind::Lif | CellKind::Rate { .. } => (steps, settle_steps),
         };
         Ok(Model {
@@ -520,7 +587,7 @@ impl ModelFile {
             steps,
             settle_steps,
             plan,
-            roster: if rate { Roster::rate(layers) } else { roster },
+            roster: if nonspiking { Roster::rate(layers) } else { roster },
         })
     }
 }
@@ -573,6 +640,106 @@ fn check_bernoulli(b: &BernoulliSpec, f: &ModelFile) -> Result<(), ModelError> {
     Ok(())
 }
 
+/// The fields of a network of graded units (SPEC §5) and what they need of the rest of the file.
+fn check_graded(g: &GradedSpec, f: &ModelFile) -> Result<(), ModelError> {
+    let l = &f.learning;
+    if !matches!(
+        l.algorithm,
+        Algorithm::BP | Algorithm::FA | Algorithm::Shallow | Algorithm::NP
+    ) {
+        return Err(invalid(
+            "learning.algorithm",
+            format!("{:?}", l.algorithm),
+            "BP, FA, Shallow or NP for Graded cells (SPEC §5.1); BA and DF are the learners of Rate and LIF cells",
+        ));
+    }
+    if l.algorithm == Algorithm::Shallow && l.depth != 1 {
+        return Err(invalid(
+            "learning.depth",
+            l.depth,
+            "1 with algorithm Shallow: only the output layer learns",
+        ));
+    }
+    let np = &l.node_perturbation;
+    if l.algorithm == Algorithm::NP {
+        if !(np.sigma.is_finite() && np.sigma > 0.0) {
+            return Err(invalid(
+                "learning.node_perturbation.sigma",
+                np.sigma,
+                "a positive, finite standard deviation σ (0.1)",
+            ));
+        }
+        if !(np.rate_scale.is_finite() && np.rate_scale > 0.0) {
+            return Err(invalid(
+                "learning.node_perturbation.rate_scale",
+                np.rate_scale,
+                "a positive, finite η_NP / η (1/3)",
+            ));
+        }
+    }
+    let weight_layers = f.network.layers.len() - 1;
+    for (i, phase) in l.schedule.iter().enumerate() {
+        let field = format!("learning.schedule[{i}]");
+        if phase.examples == 0 {
+            return Err(invalid(&format!("{field}.examples"), 0, "at least 1 training example"));
+        }
+        if let Some(&bad) = phase
+            .layers
+            .iter()
+            .find(|&&w| w >= weight_layers || w + l.depth < weight_layers)
+        {
+            return Err(invalid(
+                &format!("{field}.layers"),
+                bad,
+                format!(
+                    "weight layers that learn: {} to {} (learning.depth {} of {weight_layers} layers)",
+                    weight_layers - l.depth,
+                    weight_layers - 1,
+                    l.depth
+                ),
+            ));
+        }
+    }
+    let sparsity = &f.init.sparsity;
+    for (field, fractions, wanted) in [
+        ("init.sparsity.forward", &sparsity.forward, weight_layers),
+        ("init.sparsity.feedback", &sparsity.feedback, weight_layers - 1),
+    ] {
+        if !fractions.is_empty() && fractions.len() != wanted {
+            return Err(invalid(
+                field,
+                format!("{fractions:?}"),
+                format!("[] or one fraction per matrix: {wanted} of them"),
+            ));
+        }
+        if let Some(bad) = fractions.iter().find(|r| !(0.0..1.0).contains(*r)) {
+            return Err(invalid(field, bad, "fractions of removed synapses in [0, 1)"));
+        }
+    }
+    if sparsity.feedback.iter().any(|&r| r > 0.0) && l.algorithm != Algorithm::FA {
+        return Err(invalid(
+            "init.sparsity.feedback",
+            format!("{:?}", sparsity.feedback),
+            format!(
+                "[] with algorithm {:?}: only FA has feedback matrices of its own",
+                l.algorithm
+            ),
+        ));
+    }
+    if !g.biases && (f.init.b_mean != 0.0 || f.init.bias_range != 0.0) {
+        let (field, value) = match f.init.b_mean != 0.0 {
+            true => ("init.b_mean", f.init.b_mean),
+            false => ("init.bias_range", f.init.bias_range),
+        };
+        return Err(invalid(
+            field,
+            value,
+            "0 with network.cells.Graded.biases: false (units without biases)",
+        ));
+    }
+    Ok(())
+}
+
 fn whole_steps(ms: f32, dt: f32, field: &str) -> Result<usize, ModelError> {
     let ratio = f64::from(ms) / f64::from(dt);
     let n = ratio.round();
@@ -595,7 +762,7 @@ impl Model {
             CellKind::Bernoulli(b) if learn => b.train_steps,
             CellKind::Bernoulli(b) => b.test_steps,
             CellKind::Rate { steps, .. } if learn => steps,
-            CellKind::Rate { .. } => 1,
+            CellKind::Rate { .. } | CellKind::Graded(_) => 1,
         }
     }
 
@@ -635,9 +802,17 @@ impl Model {
         }
     }
 
-    /// Whether the cells are nonspiking rate cells.
+    /// Whether the cells are nonspiking (`Rate` or `Graded`): one step per example, no rasters.
     pub fn is_rate(&self) -> bool {
-        matches!(self.file.network.cells, CellKind::Rate { .. })
+        matches!(self.file.network.cells, CellKind::Rate { .. } | CellKind::Graded(_))
+    }
+
+    /// The graded units and their learning choices, if the cells are graded (SPEC §5).
+    pub fn graded(&self) -> Option<&GradedSpec> {
+        match &self.file.network.cells {
+            CellKind::Graded(g) => Some(g),
+            _ => None,
+        }
     }
 
     /// Cells per layer, input first.

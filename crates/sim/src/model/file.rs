@@ -3,7 +3,8 @@
 use super::error::ModelError;
 use crate::roster::Variable;
 use serde::{Deserialize, Serialize};
-use snn_data::{DatasetKind, TeacherParams};
+use snn_data::{DatasetKind, LinearTeacherParams, QuadraticParams, RegressionTask, TanhTeacherParams, TeacherParams};
+use snn_neuron::Activation;
 use snn_plasticity::{BatchReduction, LearningRate};
 use std::path::{Path, PathBuf};
 
@@ -21,6 +22,13 @@ pub enum Algorithm {
     BA,
     /// Derivative-free: δ_(n) = B_BA(n) e, ι = η δ.
     DF,
+    /// Shallow learning (Lillicrap et al. 2016, SPEC §5.1): the output layer learns alone, the hidden weights keep
+    /// their initial values (`learning.depth` 1). Graded cells only.
+    Shallow,
+    /// Node perturbation (SPEC §5.1 \[choice\]; Werfel, Xie & Seung 2005): the output layer learns as in BP; every
+    /// hidden layer learns from a second, perturbed forward pass, `ΔW = −η_NP (L̃ − L) ξ a_preᵀ / σ²`, with ξ ~
+    /// N(0, σ² I) added to the drives (`learning.node_perturbation`). Graded cells only.
+    NP,
 }
 
 impl Algorithm {
@@ -108,8 +116,13 @@ pub enum FirstLayer {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct DataSpec {
-    /// Which dataset: `Mnist`, `FashionMnist`, or `Teacher(...)`, the deep-narrow teacher task (SPEC §3).
+    /// Which dataset: `Mnist`, `FashionMnist`, `Teacher(...)`, the deep-narrow teacher task (SPEC §3), or one of
+    /// the regression tasks `LinearTeacher(...)`, `TanhTeacher(...)`, `Quadratic(...)` (SPEC §5).
     pub dataset: Dataset,
+    /// Seed of a generated dataset (`None`: the run's seed, so that each trial has its own task). A seed of its
+    /// own gives every learner and every trial of a comparison the same function and the same data stream (SPEC
+    /// §5.0, §5.2: one teacher for all runs).
+    pub seed: Option<u64>,
     /// Folder holding one sub-folder per dataset (`mnist/`, `fashion-mnist/`); relative paths are relative to the
     /// working directory. The environment variable `SNNSIM_DATA_DIR` overrides it.
     pub root: PathBuf,
@@ -146,6 +159,7 @@ impl Default for DataSpec {
     fn default() -> Self {
         Self {
             dataset: Dataset::Mnist,
+            seed: None,
             root: PathBuf::from("data"),
             download: true,
             url: None,
@@ -170,6 +184,15 @@ pub enum Dataset {
     /// A random teacher network labels random inputs (SPEC §3, `snn_data::teacher`), drawn from the run's seed:
     /// `Teacher(inputs: 2, hidden_layers: 8, width: 2, train_examples: 10000, test_examples: 2000, ...)`.
     Teacher(TeacherParams),
+    /// Lillicrap et al.'s linear task (SPEC §5.1): `y* = T x`, x ~ N(0, I), real-valued targets;
+    /// `LinearTeacher(inputs: 30, outputs: 10, teacher_range: 1.0, train_examples: 20000, test_examples: 1000)`.
+    LinearTeacher(LinearTeacherParams),
+    /// The 30-20-10-10 tanh teacher of SPEC §5.2: `TanhTeacher(layers: [30, 20, 10, 10], weight_range: 0.5,
+    /// bias_range: 0.5, train_examples: 400000, test_examples: 5000)`.
+    TanhTeacher(TanhTeacherParams),
+    /// The quadratic task of SPEC §5.5, `y*_k = xᵀ Q_k x`: `Quadratic(inputs: 20, outputs: 20, input_range: 2.0,
+    /// q_range: 0.5, train_examples: 100000, test_examples: 2000)`.
+    Quadratic(QuadraticParams),
 }
 
 impl Dataset {
@@ -178,7 +201,17 @@ impl Dataset {
         match self {
             Dataset::Mnist => Some(DatasetKind::Mnist),
             Dataset::FashionMnist => Some(DatasetKind::FashionMnist),
-            Dataset::Teacher(_) => None,
+            _ => None,
+        }
+    }
+
+    /// The regression task, if this is one (real-valued targets, learned from squared error; SPEC §5).
+    pub fn regression(&self) -> Option<RegressionTask<'_>> {
+        match self {
+            Dataset::LinearTeacher(p) => Some(RegressionTask::Linear(p)),
+            Dataset::TanhTeacher(p) => Some(RegressionTask::Tanh(p)),
+            Dataset::Quadratic(p) => Some(RegressionTask::Quadratic(p)),
+            _ => None,
         }
     }
 }
@@ -223,6 +256,53 @@ pub enum CellKind {
     /// `protocol.batch_size` is the number K of streams side by side; `protocol.dt`, `present_ms` and
     /// `settle_ms` do not apply.
     Bernoulli(BernoulliSpec),
+    /// Graded (nonspiking) units of Lillicrap et al. 2016 (SPEC §5): `a = f(v)` with a linear, tanh or sigmoid f,
+    /// optional biases, one step per example, squared error `L = ½‖y* − y‖²` with `e = y* − y`, updates
+    /// `ΔW = +η d a_preᵀ − αW`. With `protocol.batch_size: 1` learning is online (SPEC §5.0); a larger minibatch
+    /// combines its examples' updates by `learning.batch_reduction`. `protocol.dt`, `present_ms` and `settle_ms`
+    /// do not apply.
+    Graded(GradedSpec),
+}
+
+/// The graded units of SPEC §5 and the open choices of their learning rules, with SPEC's defaults.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct GradedSpec {
+    /// Activation of every hidden layer (`Tanh`; `Linear` in SPEC §5.1, `Sigmoid` in §5.3).
+    pub hidden: Activation,
+    /// Activation of the output layer (`Linear`; `Sigmoid` in §5.3).
+    pub output: Activation,
+    /// Whether every unit has a bias that learns (true; false in the linear net of §5.1, whose biases stay 0).
+    pub biases: bool,
+    /// What FA's matrix B of the top hidden layer carries (SPEC §5.3 \[choice\]): `Error`, the output error e
+    /// (`δ = B e`, Nature's and arXiv's text; default), or `Delta`, e ∘ y′ (`δ = B (e ∘ y′)`, as §2 and §6). The
+    /// two agree for linear outputs.
+    pub top_feedback: TopFeedback,
+    /// How `learning.weight_decay` α enters: `PerStep` (−αW per update, SPEC §5.0; default) or `ScaledByEta`
+    /// (−ηαW).
+    pub decay: DecayScaling,
+}
+
+impl Default for GradedSpec {
+    fn default() -> Self {
+        Self {
+            hidden: Activation::Tanh,
+            output: Activation::Linear,
+            biases: true,
+            top_feedback: TopFeedback::Error,
+            decay: DecayScaling::PerStep,
+        }
+    }
+}
+
+/// The signal that FA's feedback matrix of the top hidden layer carries (SPEC §5.3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum TopFeedback {
+    /// The output error e = y* − y.
+    #[default]
+    Error,
+    /// The output error times the output units' slope, e ∘ y′ (what backprop sends).
+    Delta,
 }
 
 /// The stochastic binary network of SPEC §5.4. Every field is a \[choice\] of SPEC's table, with its default.
@@ -379,11 +459,30 @@ pub struct InitSpec {
     pub b_mean: f64,
     /// Slope α of the linearised activation (c1 c2 = 0.0656).
     pub alpha: f64,
+    /// Half-width r of the initial biases: every bias is drawn from U[b_mean − r, b_mean + r] (0, the default:
+    /// every bias is b_mean; SPEC §5.2 and §5.5 draw them from U[−0.1, 0.1]).
+    pub bias_range: f64,
     /// How forward weights are drawn: `AppendixB` (default: the moments above) or `Uniform(r)`, U[−r, r]
     /// (Lillicrap 2016: 0.05 in the network of Fig 4).
     pub weights: WeightInit,
     /// How the feedback matrices B are drawn: `AppendixB` (eq A.5, default) or `Uniform(r)` (0.1 in Fig 4).
     pub feedback: WeightInit,
+    /// Synapses removed for good (Lillicrap et al. 2016's sparse FA, SPEC §5.3): each weight is removed with the
+    /// given probability, independently, and stays 0 all run. Empty lists (the default) remove nothing.
+    pub sparsity: SparsitySpec,
+}
+
+/// The fractions of synapses removed from each matrix (SPEC §5.3: "remove 50 % of the elements of W and of B").
+/// The masks are drawn from the run's seed (a stream of their own, so that no other draw changes) and are the same
+/// whenever the model and seed are.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SparsitySpec {
+    /// One fraction in [0, 1) per forward weight layer, input side first (`[]`: dense). `[0.0, 0.5]` removes half
+    /// of the hidden-to-output weights of a 784-1000-10 network.
+    pub forward: Vec<f64>,
+    /// One fraction in [0, 1) per hidden layer's feedback matrix B, first hidden layer first (`[]`: dense).
+    pub feedback: Vec<f64>,
 }
 
 /// How a weight matrix is drawn.
@@ -403,8 +502,10 @@ impl Default for InitSpec {
             v_std: 10.0,
             b_mean: 0.8,
             alpha: 0.82 * 0.08,
+            bias_range: 0.0,
             weights: WeightInit::AppendixB,
             feedback: WeightInit::AppendixB,
+            sparsity: SparsitySpec::default(),
         }
     }
 }
@@ -414,7 +515,8 @@ impl Default for InitSpec {
 #[serde(deny_unknown_fields, default)]
 pub struct LearningSpec {
     /// `BA` (broadcast alignment, eq 2.7–2.8), `DF` (derivative-free), and with `Rate` cells also `FA` (feedback
-    /// alignment, eq 2.6) and `BP` (backprop, eq 2.5).
+    /// alignment, eq 2.6) and `BP` (backprop, eq 2.5). `Graded` cells learn by `BP`, `FA`, `Shallow` or `NP`
+    /// (SPEC §5.1).
     pub algorithm: Algorithm,
     /// Learning depth: only the last `depth` weight layers learn (1 ..= layers − 1).
     pub depth: usize,
@@ -435,6 +537,44 @@ pub struct LearningSpec {
     /// Weight decay of the forward weights and biases (0: none). In LIF and rate networks λ of
     /// `ΔW ← μ ΔW − s ιᵀ a − λ W`; in Bernoulli networks γ of `W += η g sᵀ − γ W` per step (SPEC §5.4: 1e-8).
     pub weight_decay: f64,
+    /// The perturbation of `algorithm: NP` (SPEC §5.1).
+    pub node_perturbation: NodePerturbationSpec,
+    /// Phases of training in which only some weight layers learn (Lillicrap et al. 2016 Fig 5c, SPEC §5.5):
+    /// `[(examples: 20000, layers: [0]), (examples: 20000, layers: [1]), (examples: 20000, layers: [0])]` lets
+    /// W₀ learn with W frozen, then W with W₀ frozen, then W₀ again. Each phase lasts `examples` training
+    /// examples, counted at the start of each minibatch; after the last phase, its layers go on learning. Layers
+    /// are numbered from 0 (input to the first hidden layer) and must be among the layers `depth` lets learn.
+    /// Empty (the default): every learning layer learns throughout. Graded cells only.
+    pub schedule: Vec<PhaseSpec>,
+}
+
+/// One phase of `learning.schedule`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PhaseSpec {
+    /// Training examples the phase lasts (at least 1).
+    pub examples: u64,
+    /// The weight layers that learn in it (0 = input to the first hidden layer).
+    pub layers: Vec<usize>,
+}
+
+/// Node perturbation's constants (SPEC §5.1 \[choice\]: "its variance was tuned by hand").
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NodePerturbationSpec {
+    /// Standard deviation σ of the noise ξ added to every hidden drive (0.1).
+    pub sigma: f32,
+    /// η_NP / η: the hidden layers' learning rate as a fraction of `learning.learning_rate` (1/3).
+    pub rate_scale: f32,
+}
+
+impl Default for NodePerturbationSpec {
+    fn default() -> Self {
+        Self {
+            sigma: 0.1,
+            rate_scale: 1.0 / 3.0,
+        }
+    }
 }
 
 impl Default for LearningSpec {
@@ -449,6 +589,8 @@ impl Default for LearningSpec {
             rectified_derivative: true,
             batch_reduction: BatchReduction::Mean,
             weight_decay: 0.0,
+            node_perturbation: NodePerturbationSpec::default(),
+            schedule: Vec::new(),
         }
     }
 }
@@ -478,6 +620,11 @@ pub struct ProtocolSpec {
     /// Write a checkpoint (`checkpoint.bin` in the run folder) every this many training examples; 0 for none. A
     /// checkpoint is also written when the run is interrupted (SIGINT, SIGTERM) and when training ends.
     pub checkpoint_every: usize,
+    /// Training examples before each learning-curve point whose teaching signals are compared with backprop's for
+    /// `alignment.csv` (0, the default: only the minibatch that completes the interval). Lillicrap et al. 2016
+    /// plot the mean ± 2 SD over windows of 10 examples (SPEC §5.1, Fig 2b): `curve_every: 10, alignment_window:
+    /// 10`.
+    pub alignment_window: usize,
 }
 
 impl Default for ProtocolSpec {
@@ -493,6 +640,7 @@ impl Default for ProtocolSpec {
             curve_every: 1000,
             curve_test_examples: 100,
             checkpoint_every: 10_000,
+            alignment_window: 0,
         }
     }
 }

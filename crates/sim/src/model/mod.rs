@@ -17,7 +17,9 @@ pub use check::Model;
 pub use error::ModelError;
 pub use file::{
     Algorithm, BernoulliReadout, BernoulliSpec, CellKind, DataSpec, Dataset, DecayScaling, EngineSpec, ErrorInput,
-    ErrorPoolSpec, ErrorPools, FeedbackSignal, FirstLayer, InitSpec, InputScaling, LearningSpec, LifSpec, ModelFile,
-    NetworkSpec, ProtocolSpec, RecordSpec, SpikeInput, ThirdFactor, TraceSpec, WeightInit,
+    ErrorPoolSpec, ErrorPools, FeedbackSignal, FirstLayer, GradedSpec, InitSpec, InputScaling, LearningSpec, LifSpec,
+    ModelFile, NetworkSpec, NodePerturbationSpec, PhaseSpec, ProtocolSpec, RecordSpec, SparsitySpec, SpikeInput,
+    ThirdFactor, TopFeedback, TraceSpec, WeightInit,
 };
 pub use plan::{FeedbackPlan, LayerPlan, Plan};
+pub use snn_neuron::Activation;

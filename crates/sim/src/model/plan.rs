@@ -38,6 +38,7 @@ pub struct Plan {
     pub(super) decay: f32,
     pub(super) reference_derivative: Derivative,
     pub(super) chain_derivative: Derivative,
+    pub(super) perturbation: Option<f32>,
 }
 
 impl Plan {
@@ -85,6 +86,12 @@ impl Plan {
     /// The update of a minibatch of `examples` examples: momentum, batch scale and decay.
     pub fn update(&self, examples: usize) -> Update {
         Update::new(self.momentum, self.reduction.scale(examples)).with_decay(self.decay)
+    }
+
+    /// The standard deviation σ of node perturbation's noise, when the hidden layers learn by node perturbation
+    /// rather than from a feedback pathway (SPEC §5.1).
+    pub fn perturbation(&self) -> Option<f32> {
+        self.perturbation
     }
 
     /// Whether the updates decay the weights (the exact carries of the LIF engine then do not apply).

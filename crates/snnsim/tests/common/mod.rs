@@ -81,17 +81,26 @@ pub fn assert_figure(png: &Path, labels: &[&str]) {
     }
 }
 
-/// The records of a run's `curve.csv`, header included, each without its last field (the elapsed time, which differs
-/// between runs that are otherwise identical).
+/// The records of a run's `curve.csv`, header included, each without its `elapsed_s` field (the elapsed time, which
+/// differs between runs that are otherwise identical).
 pub fn curve_without_elapsed(run: &Path) -> Vec<Vec<String>> {
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(false)
         .from_path(run.join("curve.csv"))
         .unwrap();
-    rdr.records()
+    let records: Vec<csv::StringRecord> = rdr.records().map(Result::unwrap).collect();
+    let elapsed = records[0]
+        .iter()
+        .position(|c| c == "elapsed_s")
+        .expect("an elapsed_s column");
+    records
+        .iter()
         .map(|r| {
-            let r = r.unwrap();
-            r.iter().take(r.len() - 1).map(String::from).collect()
+            r.iter()
+                .enumerate()
+                .filter(|&(i, _)| i != elapsed)
+                .map(|(_, f)| f.to_string())
+                .collect()
         })
         .collect()
 }
