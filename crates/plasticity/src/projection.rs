@@ -104,6 +104,28 @@ impl Projection {
             });
     }
 
+    /// [`Self::learn_weights`] without momentum (μ = 0), in one pass over W: `W ← (1 − λ) W − s ιᵀ a_pre`, one
+    /// matrix product accumulated into the weights instead of a ΔW formed, decayed and added. The momentum buffer
+    /// is left as it is (with μ = 0 nothing reads it). The online learners of SPEC §5 take this path: one example
+    /// per update makes the product a rank-1 update that moves every weight once.
+    pub fn learn_weights_without_momentum(
+        &mut self,
+        iota: ArrayView2<'_, f32>,
+        a_pre: ArrayView2<'_, f32>,
+        update: Update,
+    ) {
+        assert_eq!(update.momentum, 0.0, "an update without momentum");
+        assert_eq!(iota.dim(), (a_pre.nrows(), self.post()), "teaching signal shape");
+        assert_eq!(a_pre.ncols(), self.pre(), "input width must match the fan-in");
+        self.w
+            .axis_chunks_iter_mut(Axis(0), POST_BLOCK)
+            .into_par_iter()
+            .zip(iota.axis_chunks_iter(Axis(1), POST_BLOCK).into_par_iter())
+            .for_each(|(mut w, iota)| {
+                general_mat_mul(-update.scale, &iota.t(), &a_pre, 1.0 - update.decay, &mut w);
+            });
+    }
+
     /// True if every weight, bias and momentum entry, and the scale, is finite.
     pub fn is_finite(&self) -> bool {
         let finite = |x: &f32| x.is_finite();

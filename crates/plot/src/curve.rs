@@ -316,7 +316,8 @@ impl CurveFigure {
             })
             .x_label_formatter(&|x| format!("{x:.0}"))
             .y_label_formatter(&|y| match self.measure {
-                Measure::Nse => format!("1e{y:.0}"),
+                // Ticks fall between decades too: each is labelled with the value it stands for.
+                Measure::Nse => format!("{:.0e}", 10f64.powf(*y)),
                 _ => format!("{y:.0}"),
             })
             .label_style(("sans-serif", 15))

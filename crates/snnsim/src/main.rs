@@ -414,7 +414,15 @@ fn run(cli: Cli) -> Result<()> {
             display.finish();
             let report = report?;
             let o = &report.outcome;
+            let trials = report.summary.trials.max(1);
             match o.test_nse {
+                Some(nse) if trials > 1 => out!(
+                    "test NSE: {nse:.3e} (normalised squared error, mean of {trials} trials on {} held-out examples \
+                     each), {} training examples, {:.1} s",
+                    o.test_total / trials,
+                    o.train_examples_seen,
+                    report.summary.wall_s
+                ),
                 Some(nse) => out!(
                     "test NSE: {nse:.3e} (normalised squared error on {} held-out examples), {} training examples, \
                      {:.1} s",

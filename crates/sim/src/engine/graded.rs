@@ -170,13 +170,15 @@ impl GradedEngine {
             let pre = if l == 0 { inputs } else { self.act[l - 1].view() };
             let proj = &mut net.forward[l];
             let update = update.with_decay(decay);
+            match update.momentum == 0.0 {
+                true => proj.learn_weights_without_momentum(self.iota[l].view(), pre, update),
+                false => proj.learn_weights(self.iota[l].view(), pre, update),
+            }
             if self.spec.biases {
                 if decay != 0.0 {
                     proj.b.mapv_inplace(|b| b - decay * b);
                 }
-                proj.learn(self.iota[l].view(), pre, update);
-            } else {
-                proj.learn_weights(self.iota[l].view(), pre, update);
+                snn_plasticity::projection::learn_biases(&mut proj.db, &mut proj.b, self.iota[l].view(), update);
             }
             self.masks.apply_forward(l, proj);
             self.learned[l] = true;
@@ -255,6 +257,12 @@ impl Engine for GradedEngine {
 
     fn examples(&self) -> usize {
         self.examples
+    }
+
+    /// Every drive is a dense product of all of a layer's weights with the activity below (0 · NaN is NaN), and
+    /// every drive is checked before the answers are read: a non-finite weight or bias shows on the next step.
+    fn drives_show_every_weight(&self) -> bool {
+        true
     }
 
     /// One step: the forward pass, the answers, and in training one update of every learning layer.

@@ -226,6 +226,16 @@ impl ModelFile {
         if p.epochs > 100_000 {
             return Err(invalid("protocol.epochs", p.epochs, "at most 100000 passes"));
         }
+        if p.curve_every > 0 && p.alignment_window > p.curve_every {
+            return Err(invalid(
+                "protocol.alignment_window",
+                p.alignment_window,
+                format!(
+                    "at most protocol.curve_every = {} examples: a window lies within one learning-curve interval",
+                    p.curve_every
+                ),
+            ));
+        }
         if p.curve_every > 0 && p.curve_test_examples == 0 {
             return Err(invalid(
                 "protocol.curve_test_examples",

@@ -544,7 +544,9 @@ pub struct LearningSpec {
     /// W₀ learn with W frozen, then W with W₀ frozen, then W₀ again. Each phase lasts `examples` training
     /// examples, counted at the start of each minibatch; after the last phase, its layers go on learning. Layers
     /// are numbered from 0 (input to the first hidden layer) and must be among the layers `depth` lets learn.
-    /// Empty (the default): every learning layer learns throughout. Graded cells only.
+    /// Empty (the default): every learning layer learns throughout. Graded cells only. A frozen layer keeps its
+    /// momentum buffer as it was and takes it up again when a later phase lets it learn (SPEC §5.5 learns without
+    /// momentum).
     pub schedule: Vec<PhaseSpec>,
 }
 
@@ -621,7 +623,8 @@ pub struct ProtocolSpec {
     /// checkpoint is also written when the run is interrupted (SIGINT, SIGTERM) and when training ends.
     pub checkpoint_every: usize,
     /// Training examples before each learning-curve point whose teaching signals are compared with backprop's for
-    /// `alignment.csv` (0, the default: only the minibatch that completes the interval). Lillicrap et al. 2016
+    /// `alignment.csv` (0, the default: only the minibatch that completes the interval; at most `curve_every`; whole
+    /// minibatches, so the window is rounded up to them). Lillicrap et al. 2016
     /// plot the mean ± 2 SD over windows of 10 examples (SPEC §5.1, Fig 2b): `curve_every: 10, alignment_window:
     /// 10`.
     pub alignment_window: usize,
