@@ -8,6 +8,7 @@ pub mod matmul;
 pub mod online;
 pub mod projection;
 pub mod readout;
+pub mod rows;
 pub mod rule;
 pub mod spike_input;
 pub mod update;

@@ -29,7 +29,8 @@ use rand::RngExt;
 use rand_distr::StandardNormal;
 use rand_xoshiro::Xoshiro256PlusPlus;
 use snn_neuron::Activation;
-use snn_plasticity::Carrier;
+use snn_plasticity::rows::ROWS_MAX_EXAMPLES;
+use snn_plasticity::{Carrier, Projection};
 
 /// A graded network's simulator for minibatches of a fixed size, its buffers reused across minibatches.
 pub struct GradedEngine {
@@ -170,9 +171,10 @@ impl GradedEngine {
             let pre = if l == 0 { inputs } else { self.act[l - 1].view() };
             let proj = &mut net.forward[l];
             let update = update.with_decay(decay);
-            match update.momentum == 0.0 {
-                true => proj.learn_weights_without_momentum(self.iota[l].view(), pre, update),
-                false => proj.learn_weights(self.iota[l].view(), pre, update),
+            match (update.momentum == 0.0, self.examples <= ROWS_MAX_EXAMPLES) {
+                (true, true) => proj.learn_rows_without_momentum(self.iota[l].view(), pre, update),
+                (true, false) => proj.learn_weights_without_momentum(self.iota[l].view(), pre, update),
+                (false, _) => proj.learn_weights(self.iota[l].view(), pre, update),
             }
             if self.spec.biases {
                 if decay != 0.0 {
@@ -206,7 +208,7 @@ impl GradedEngine {
                 _ if l == first => self.act[l - 1].view(),
                 _ => done[l - 1].view(),
             };
-            net.forward[l].drive_into(pre, &mut self.noisy_drive[l]);
+            drive_into(&net.forward[l], pre, &mut self.noisy_drive[l]);
             if hidden.contains(&l) {
                 self.noisy_drive[l] += &self.noise[l];
             }
@@ -243,6 +245,15 @@ impl GradedEngine {
     }
 }
 
+/// `v = a_pre Wᵀ + b`: row by row for a few examples (online learning), as a matrix product for more
+/// ([`snn_plasticity::rows`]).
+fn drive_into(proj: &Projection, pre: ArrayView2<'_, f32>, v: &mut Array2<f32>) {
+    match pre.nrows() <= ROWS_MAX_EXAMPLES {
+        true => proj.drive_rows_into(pre, v),
+        false => proj.drive_into(pre, v),
+    }
+}
+
 /// `d ∘= f′(v)`, with the slope taken from the activity `a = f(v)`.
 fn times_slope(d: &mut Array2<f32>, act: &Array2<f32>, f: Activation) {
     if !f.is_linear() {
@@ -274,7 +285,7 @@ impl Engine for GradedEngine {
         for l in 0..nl {
             let (done, rest) = self.act.split_at_mut(l);
             let pre = if l == 0 { p.inputs } else { done[l - 1].view() };
-            net.forward[l].drive_into(pre, &mut self.drive[l]);
+            drive_into(&net.forward[l], pre, &mut self.drive[l]);
             if let Some(slot) = first_non_finite_row(self.drive[l].view()) {
                 let bad = NonFiniteDrive {
                     population: self.roster.post_of(l),
