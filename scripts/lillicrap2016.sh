@@ -83,7 +83,7 @@ fi
 mnist=()
 for l in shallow bp fa fa_sparse; do have "mnist_$l" && mnist+=("$OUT/mnist_$l"); done
 if ((${#mnist[@]})); then
-    figure lillicrap_fig3a curve --error --log-x "${mnist[@]}" \
+    figure lillicrap_fig3a curve --error --y-range 0:20 "${mnist[@]}" \
         --title "Lillicrap 2016 Fig 3a: MNIST 784-1000-10, test error"
 fi
 if have mnist_fa; then
