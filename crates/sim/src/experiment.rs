@@ -121,7 +121,7 @@ impl Experiment {
     /// The weight layers that learn after `seen` training examples under `learning.schedule` (`None` without one):
     /// those of the phase in progress, or of the last phase once the schedule has run out.
     pub fn scheduled_layers(&self, seen: u64) -> Option<&[usize]> {
-        let phases = &self.model.file().learning.schedule;
+        let phases = self.model.schedule();
         let mut end = 0u64;
         for phase in phases {
             end += phase.examples;

@@ -28,7 +28,7 @@ impl Masks {
     /// The masks of `model` (`init.sparsity`), drawn from its seed: the forward layers in order, then the feedback
     /// matrices, each row-major.
     pub fn of(model: &Model) -> Self {
-        let spec = &model.file().init.sparsity;
+        let spec = model.sparsity();
         let sizes = model.layers();
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(model.seed().wrapping_add(MASK_STREAM));
         let mut draw = |shape: (usize, usize), removed: f64| -> Option<Array2<f32>> {

@@ -776,6 +776,16 @@ impl Model {
         }
     }
 
+    /// The phases of `learning.schedule` (empty: every learning layer learns throughout).
+    pub fn schedule(&self) -> &[super::file::PhaseSpec] {
+        &self.file.learning.schedule
+    }
+
+    /// The fractions of synapses `init.sparsity` removes.
+    pub fn sparsity(&self) -> &super::file::SparsitySpec {
+        &self.file.init.sparsity
+    }
+
     /// The weight decay of `learning.weight_decay` (γ of a Bernoulli network, λ elsewhere), in full precision.
     pub fn weight_decay(&self) -> f64 {
         self.file.learning.weight_decay
