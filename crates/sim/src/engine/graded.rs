@@ -55,6 +55,10 @@ pub struct GradedEngine {
     noisy_drive: Vec<Array2<f32>>,
     noisy_act: Vec<Array2<f32>>,
     learned: Vec<bool>,
+    /// The learning hidden layers, top down (the plan's, formed once).
+    hidden: Vec<usize>,
+    /// η of each weight layer that learns (`None`: frozen), from the plan.
+    etas: Vec<Option<f32>>,
     /// Synapses removed for good (`init.sparsity`), kept at zero after every update.
     masks: Masks,
     model: Model,
@@ -91,6 +95,13 @@ impl GradedEngine {
             noisy_drive: np(zeros()),
             noisy_act: np(zeros()),
             learned: vec![false; sizes.len()],
+            hidden: (0..sizes.len() - 1)
+                .rev()
+                .take_while(|&l| model.plan().learns(l))
+                .collect(),
+            etas: (0..sizes.len())
+                .map(|l| model.plan().learns(l).then(|| model.plan().layer(l).eta))
+                .collect(),
             masks: Masks::of(model),
             model: model.clone(),
         }
@@ -121,7 +132,6 @@ impl GradedEngine {
         meter: Option<&mut AlignmentMeter>,
         only: Option<&[usize]>,
     ) {
-        let plan = self.model.plan().clone();
         let nl = self.drive.len();
         let top = nl - 1;
         Zip::from(&mut self.error)
@@ -132,8 +142,8 @@ impl GradedEngine {
             .and(&self.error)
             .and(&self.act[top])
             .for_each(|d, &e, &y| *d = e * self.activation[top].slope_at(y));
-        let hidden: Vec<usize> = (0..top).rev().take_while(|&l| plan.learns(l)).collect();
-        match plan.perturbation() {
+        let hidden = std::mem::take(&mut self.hidden);
+        match self.model.plan().perturbation() {
             Some(sigma) => self.perturb(net, inputs, &hidden, sigma, noise),
             None => {
                 for &l in &hidden {
@@ -156,11 +166,14 @@ impl GradedEngine {
         if let Some(meter) = meter {
             self.measure_alignment(net, &hidden, meter);
         }
-        let update = plan.update(self.examples);
+        self.hidden = hidden;
+        let update = self.model.plan().update(self.examples);
         let alpha = self.model.weight_decay() as f32;
         let in_phase = |l: usize| only.is_none_or(|layers| layers.contains(&l));
-        for l in (0..nl).filter(|&l| plan.learns(l) && in_phase(l)) {
-            let eta = plan.layer(l).eta;
+        for l in 0..nl {
+            let Some(eta) = self.etas[l].filter(|_| in_phase(l)) else {
+                continue;
+            };
             let decay = match self.spec.decay {
                 DecayScaling::PerStep => alpha,
                 DecayScaling::ScaledByEta => eta * alpha,
