@@ -164,7 +164,8 @@ def report(out):
         p, band = papers[n]
         label = n.removeprefix("mnist_").replace("_", " ")
         epochs = r.summary["train_examples_seen"] // max(len(errs), 1) // 60000
-        ours = f"{errors[n]:.2f} % ({len(errs)} run{'s' if len(errs) > 1 else ''}, {epochs} epochs)"
+        spread = f" ± {statistics.stdev(errs):.2f}" if len(errs) > 1 else ""
+        ours = f"{errors[n]:.2f}{spread} % ({len(errs)} run{'s' if len(errs) > 1 else ''}, {epochs} epochs)"
         row("L3", f"MNIST test error, {label}", ours, f"{p} % (20 runs)", f"{p} ± {band} %",
             abs(errors[n] - p) <= band, [n])
     if "mnist_bp" in errors and "mnist_fa" in errors:
