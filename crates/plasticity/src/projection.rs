@@ -114,9 +114,7 @@ impl Projection {
         a_pre: ArrayView2<'_, f32>,
         update: Update,
     ) {
-        assert_eq!(update.momentum, 0.0, "an update without momentum");
-        assert_eq!(iota.dim(), (a_pre.nrows(), self.post()), "teaching signal shape");
-        assert_eq!(a_pre.ncols(), self.pre(), "input width must match the fan-in");
+        self.assert_update_without_momentum(iota, a_pre, update);
         self.w
             .axis_chunks_iter_mut(Axis(0), POST_BLOCK)
             .into_par_iter()
@@ -124,6 +122,18 @@ impl Projection {
             .for_each(|(mut w, iota)| {
                 general_mat_mul(-update.scale, &iota.t(), &a_pre, 1.0 - update.decay, &mut w);
             });
+    }
+
+    /// The shapes and the momentum an update without momentum needs (both of its paths check them).
+    pub(crate) fn assert_update_without_momentum(
+        &self,
+        iota: ArrayView2<'_, f32>,
+        a_pre: ArrayView2<'_, f32>,
+        update: Update,
+    ) {
+        assert_eq!(update.momentum, 0.0, "an update without momentum");
+        assert_eq!(iota.dim(), (a_pre.nrows(), self.post()), "teaching signal shape");
+        assert_eq!(a_pre.ncols(), self.pre(), "input width must match the fan-in");
     }
 
     /// True if every weight, bias and momentum entry, and the scale, is finite.

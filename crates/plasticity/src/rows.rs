@@ -36,16 +36,16 @@ fn dot(a: &[f32], b: &[f32]) -> f32 {
     acc.iter().sum()
 }
 
+/// A row of an input batch as a slice (the engines' input buffers are standard-layout arrays).
+fn contiguous<'a>(row: &'a ndarray::ArrayView1<'_, f32>) -> &'a [f32] {
+    row.as_slice().expect("contiguous input rows")
+}
+
 impl Projection {
     /// [`Self::drive_into`] row by row: `v_ki = w_i · a_k + b_i` (module docs).
     pub fn drive_rows_into(&self, a_pre: ArrayView2<'_, f32>, v: &mut Array2<f32>) {
         assert_eq!(a_pre.ncols(), self.pre(), "input width must match the fan-in");
         assert_eq!(v.dim(), (a_pre.nrows(), self.post()), "drive buffer shape");
-        let inputs: Vec<&[f32]> = a_pre
-            .rows()
-            .into_iter()
-            .map(|r| r.to_slice().expect("contiguous input rows"))
-            .collect();
         v.axis_chunks_iter_mut(Axis(1), POST_BLOCK)
             .into_par_iter()
             .zip(self.w.axis_chunks_iter(Axis(0), POST_BLOCK).into_par_iter())
@@ -53,8 +53,8 @@ impl Projection {
             .for_each(|((mut v, w), b)| {
                 for (i, (row, &bias)) in w.rows().into_iter().zip(b).enumerate() {
                     let row = row.to_slice().expect("contiguous weight rows");
-                    for (k, input) in inputs.iter().enumerate() {
-                        v[[k, i]] = dot(row, input) + bias;
+                    for (k, input) in a_pre.rows().into_iter().enumerate() {
+                        v[[k, i]] = dot(row, contiguous(&input)) + bias;
                     }
                 }
             });
@@ -68,14 +68,7 @@ impl Projection {
         a_pre: ArrayView2<'_, f32>,
         update: Update,
     ) {
-        assert_eq!(update.momentum, 0.0, "an update without momentum");
-        assert_eq!(iota.dim(), (a_pre.nrows(), self.post()), "teaching signal shape");
-        assert_eq!(a_pre.ncols(), self.pre(), "input width must match the fan-in");
-        let inputs: Vec<&[f32]> = a_pre
-            .rows()
-            .into_iter()
-            .map(|r| r.to_slice().expect("contiguous input rows"))
-            .collect();
+        self.assert_update_without_momentum(iota, a_pre, update);
         let keep = 1.0 - update.decay;
         self.w
             .axis_chunks_iter_mut(Axis(0), POST_BLOCK)
@@ -87,10 +80,10 @@ impl Projection {
                     if keep != 1.0 {
                         row.iter_mut().for_each(|x| *x *= keep);
                     }
-                    for (k, input) in inputs.iter().enumerate() {
+                    for (k, input) in a_pre.rows().into_iter().enumerate() {
                         let c = -update.scale * iota[[k, i]];
                         if c != 0.0 {
-                            row.iter_mut().zip(*input).for_each(|(x, &a)| *x += c * a);
+                            row.iter_mut().zip(contiguous(&input)).for_each(|(x, &a)| *x += c * a);
                         }
                     }
                 }

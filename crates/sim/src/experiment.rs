@@ -445,7 +445,9 @@ impl Experiment {
             });
             let labels: Vec<u8> = chunk.iter().map(|&i| data.train_y[i]).collect();
             let seen = prog.seen;
-            self.schedule = self.scheduled_layers(seen).map(<[usize]>::to_vec);
+            if self.scheduled_layers(seen) != self.schedule.as_deref() {
+                self.schedule = self.scheduled_layers(seen).map(<[usize]>::to_vec);
+            }
             let slots: Vec<usize> = (0..chunk.len())
                 .filter(|&s| rasters.is_some() && record.contains(&(seen + s as u64)))
                 .collect();
