@@ -36,11 +36,67 @@ pub enum Carrier {
     Matrix(Array2<f32>),
 }
 
-/// How a pathway's carrier changes while the network learns.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// How a pathway's carrier changes while the network learns (Akrout et al. 2019, SPEC §6). The updates themselves
+/// are in [`crate::feedback_learning`].
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub enum FeedbackRule {
     /// It never changes (feedback alignment, broadcast alignment; backprop's carrier is the forward weights).
     Fixed,
+    /// Kolen-Pollack (SPEC §6.1, eqs 16–17): whenever the forward weights above learn, B takes the same increment
+    /// transposed, and both decay by λ per update, so that `W − Bᵀ` shrinks as `(1 − λ)ᵗ`.
+    KolenPollack {
+        /// λ, the decay of W and B per update (0: the reference code's; W − Bᵀ then never changes).
+        decay: f32,
+        /// B's learning rate; `None` for the forward weights' η, so that B takes the same increment (SPEC §6.1).
+        eta: Option<f32>,
+    },
+    /// Weight mirror (SPEC §6.2): between engaged minibatches, mirror batches of noise teach B the transpose of
+    /// the forward weights above.
+    WeightMirror(MirrorRule),
+    /// Sign symmetry (SPEC §6.3): `B = scale · sign(W)ᵀ`, refreshed from the forward weights above before every
+    /// learning step.
+    SignSymmetry {
+        /// The magnitude of every feedback weight; `None` until the network is initialised, which sets it to the
+        /// RMS of the forward weights above (unless the model file gave it).
+        scale: Option<f32>,
+    },
+}
+
+impl FeedbackRule {
+    /// Whether the carrier changes during training.
+    pub fn learns(&self) -> bool {
+        !matches!(self, FeedbackRule::Fixed)
+    }
+}
+
+/// The weight mirror's constants (SPEC §6.2).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MirrorRule {
+    /// η_B, the rate of B's mirror update.
+    pub eta: f32,
+    /// λ_WM, B's decay per mirror batch (η_B σ² makes B → Wᵀ in the clean form).
+    pub decay: f32,
+    /// σ, the noise's standard deviation (clean form) or its amplitude (reference form: ξ = σ (U[0, 1) − ½)).
+    pub sigma: f32,
+    /// M, noise samples per mirror batch.
+    pub batch: usize,
+    /// Mirror batches before training starts.
+    pub before: usize,
+    /// Mirror batches after every engaged (training) minibatch.
+    pub after: usize,
+    /// The clean form of SPEC §6.2 or the reference code's.
+    pub form: MirrorForm,
+}
+
+/// The two forms of the weight mirror's update (SPEC §6.2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum MirrorForm {
+    /// Gaussian noise ξ ~ N(0, σ²) in each layer, linear response `y = W ξ` without bias,
+    /// `B += (η_B / M) ξ yᵀ − λ_WM B`.
+    Clean,
+    /// The reference code's (`fcnn/FCNN_WM.py`): uniform noise ξ = σ (U[0, 1) − ½), `y = sigmoid(W ξ + b)`,
+    /// `B += η_B ξ yᵀ` summed over the batch, then the decay (0 in the reference).
+    Reference,
 }
 
 /// The feedback of one hidden layer.

@@ -2,6 +2,7 @@
 
 pub mod chain;
 pub mod feedback;
+pub mod feedback_learning;
 pub mod gram;
 pub mod init;
 pub mod matmul;
@@ -14,7 +15,9 @@ pub mod spike_input;
 pub mod update;
 
 pub use chain::chain_delta_into;
-pub use feedback::{Carrier, FeedbackRule, Pathway, Reach, broadcast_matrices, feedback_alignment_matrices};
+pub use feedback::{
+    Carrier, FeedbackRule, MirrorForm, MirrorRule, Pathway, Reach, broadcast_matrices, feedback_alignment_matrices,
+};
 pub use gram::{GramCarry, GramDriveBlock, GramLearnBlock};
 pub use init::{InitError, InitParams, WeightMoments};
 pub use projection::{PostBlock, PreBlock, Projection};

@@ -34,7 +34,7 @@ pub fn read_curve<'py>(py: Python<'py>, path: PathBuf) -> PyResult<Bound<'py, Py
 }
 
 /// `alignment.csv` as columns: `{examples, population, angle_deg, samples, angle_sd_deg, folded_deg,
-/// weight_angle_deg, unit_angle_deg}`.
+/// weight_angle_deg, unit_angle_deg, probe_first_deg, probe_mean_deg}`.
 #[pyfunction]
 pub fn read_alignment<'py>(py: Python<'py>, path: PathBuf) -> PyResult<Bound<'py, PyDict>> {
     let points = snn_sim::metrics::read_alignment(&path).map_err(to_py)?;
@@ -52,6 +52,8 @@ pub fn read_alignment<'py>(py: Python<'py>, path: PathBuf) -> PyResult<Bound<'py
     columns.set_item("folded_deg", col_f(|p| p.folded_deg).into_pyarray(py))?;
     columns.set_item("weight_angle_deg", col_f(|p| p.weight_angle_deg).into_pyarray(py))?;
     columns.set_item("unit_angle_deg", col_f(|p| p.unit_angle_deg).into_pyarray(py))?;
+    columns.set_item("probe_first_deg", col_f(|p| p.probe_first_deg).into_pyarray(py))?;
+    columns.set_item("probe_mean_deg", col_f(|p| p.probe_mean_deg).into_pyarray(py))?;
     Ok(columns)
 }
 

@@ -24,8 +24,9 @@ use std::path::Path;
 /// noise stream among the streams.
 /// Format 4 adds the cells' state (engines whose cells carry it from image to image) and each projection's scale.
 /// Format 5 adds the learning curve's NSE, the alignment's spread, folded and weight angles, and the angles
-/// measured so far in an alignment window. Formats 3 and 4 are still read.
-pub const FORMAT: u32 = 5;
+/// measured so far in an alignment window. Format 6 adds the alignment probe's angles (`protocol.alignment_probe`).
+/// Formats 3 to 5 are still read.
+pub const FORMAT: u32 = 6;
 
 /// The first bytes of every checkpoint file (format 3 on).
 const MAGIC: &[u8; 8] = b"SNNSIMCK";
@@ -305,6 +306,8 @@ mod format4 {
                         folded_deg: f64::NAN,
                         weight_angle_deg: f64::NAN,
                         unit_angle_deg: f64::NAN,
+                        probe_first_deg: f64::NAN,
+                        probe_mean_deg: f64::NAN,
                     })
                     .collect(),
                 train_s: self.train_s,
@@ -335,6 +338,132 @@ mod format4 {
                 streams: self.streams,
                 cells: self.cells,
                 progress: self.progress.upgrade(),
+            }
+        }
+    }
+}
+
+/// The layout of format 5, read and converted to the current one: alignment points without the probe's columns.
+mod format5 {
+    use super::*;
+
+    #[derive(Serialize, Deserialize)]
+    pub struct Checkpoint {
+        format: u32,
+        model: String,
+        network: Network,
+        streams: Streams,
+        cells: Option<CellState>,
+        progress: Progress,
+    }
+
+    #[derive(Serialize, Deserialize)]
+    struct Progress {
+        epoch: usize,
+        batch: usize,
+        order: Vec<usize>,
+        seen: u64,
+        next_curve: u64,
+        next_checkpoint: u64,
+        window_correct: usize,
+        window_total: usize,
+        curve: Vec<CurvePoint>,
+        alignment: Vec<Alignment>,
+        train_s: f64,
+        meter: Option<AlignmentMeter>,
+    }
+
+    #[derive(Serialize, Deserialize)]
+    struct Alignment {
+        examples: u64,
+        population: String,
+        angle_deg: f64,
+        samples: u64,
+        angle_sd_deg: f64,
+        folded_deg: f64,
+        weight_angle_deg: f64,
+        unit_angle_deg: f64,
+    }
+
+    impl Checkpoint {
+        /// The checkpoint as format 5 wrote it (for the test that it is still read).
+        #[cfg(test)]
+        pub fn downgrade(c: &super::Checkpoint) -> Self {
+            let p = &c.progress;
+            Self {
+                format: 5,
+                model: c.model.clone(),
+                network: c.network.clone(),
+                streams: c.streams.clone(),
+                cells: c.cells.clone(),
+                progress: Progress {
+                    epoch: p.epoch,
+                    batch: p.batch,
+                    order: p.order.clone(),
+                    seen: p.seen,
+                    next_curve: p.next_curve,
+                    next_checkpoint: p.next_checkpoint,
+                    window_correct: p.window_correct,
+                    window_total: p.window_total,
+                    curve: p.curve.clone(),
+                    alignment: p
+                        .alignment
+                        .iter()
+                        .map(|a| Alignment {
+                            examples: a.examples,
+                            population: a.population.clone(),
+                            angle_deg: a.angle_deg,
+                            samples: a.samples,
+                            angle_sd_deg: a.angle_sd_deg,
+                            folded_deg: a.folded_deg,
+                            weight_angle_deg: a.weight_angle_deg,
+                            unit_angle_deg: a.unit_angle_deg,
+                        })
+                        .collect(),
+                    train_s: p.train_s,
+                    meter: p.meter.clone(),
+                },
+            }
+        }
+
+        /// The current checkpoint: the probe's columns, which format 5 did not have, are NaN.
+        pub fn upgrade(self) -> super::Checkpoint {
+            let p = self.progress;
+            super::Checkpoint {
+                format: self.format,
+                model: self.model,
+                network: self.network,
+                streams: self.streams,
+                cells: self.cells,
+                progress: super::Progress {
+                    epoch: p.epoch,
+                    batch: p.batch,
+                    order: p.order,
+                    seen: p.seen,
+                    next_curve: p.next_curve,
+                    next_checkpoint: p.next_checkpoint,
+                    window_correct: p.window_correct,
+                    window_total: p.window_total,
+                    curve: p.curve,
+                    alignment: p
+                        .alignment
+                        .into_iter()
+                        .map(|a| AlignmentPoint {
+                            examples: a.examples,
+                            population: a.population,
+                            angle_deg: a.angle_deg,
+                            samples: a.samples,
+                            angle_sd_deg: a.angle_sd_deg,
+                            folded_deg: a.folded_deg,
+                            weight_angle_deg: a.weight_angle_deg,
+                            unit_angle_deg: a.unit_angle_deg,
+                            probe_first_deg: f64::NAN,
+                            probe_mean_deg: f64::NAN,
+                        })
+                        .collect(),
+                    train_s: p.train_s,
+                    meter: p.meter,
+                },
             }
         }
     }
@@ -379,7 +508,7 @@ impl Checkpoint {
             ));
         }
         let format = u32::from_le_bytes(bytes[8..12].try_into().expect("4 bytes"));
-        if format != FORMAT && format != 3 && format != 4 {
+        if !(3..=FORMAT).contains(&format) {
             return Err(format!(
                 "checkpoint format {format} but this snnsim reads format {FORMAT}"
             ));
@@ -416,6 +545,9 @@ impl Checkpoint {
                 .map_err(corrupt)?
                 .upgrade(),
             4 => postcard::from_bytes::<format4::Checkpoint>(payload)
+                .map_err(corrupt)?
+                .upgrade(),
+            5 => postcard::from_bytes::<format5::Checkpoint>(payload)
                 .map_err(corrupt)?
                 .upgrade(),
             _ => postcard::from_bytes(payload).map_err(corrupt)?,
@@ -560,6 +692,34 @@ mod tests {
         assert_eq!(back.progress.curve.len(), 1);
         assert!(back.progress.curve[0].test_nse.is_nan(), "no NSE in format 4");
         back.progress.curve[0].test_nse = 0.125;
+        assert_eq!(back, ck);
+    }
+
+    /// A checkpoint of format 5 (before the alignment probe) is read; its alignment points have NaN in the probe's
+    /// columns.
+    #[test]
+    fn a_format_5_checkpoint_is_still_read() {
+        let mut ck = checkpoint();
+        ck.progress.alignment.push(AlignmentPoint {
+            examples: 10,
+            population: "hidden1".into(),
+            angle_deg: 40.0,
+            samples: 7,
+            angle_sd_deg: 2.0,
+            folded_deg: 39.0,
+            weight_angle_deg: 30.0,
+            unit_angle_deg: 35.0,
+            probe_first_deg: 1.0,
+            probe_mean_deg: 2.0,
+        });
+        let payload = postcard::to_stdvec(&format5::Checkpoint::downgrade(&ck)).unwrap();
+        let mut back = Checkpoint::from_bytes(&framed(5, &payload)).unwrap();
+        let point = &mut back.progress.alignment[0];
+        assert!(
+            point.probe_first_deg.is_nan() && point.probe_mean_deg.is_nan(),
+            "no probe in format 5"
+        );
+        (point.probe_first_deg, point.probe_mean_deg) = (1.0, 2.0);
         assert_eq!(back, ck);
     }
 

@@ -472,7 +472,8 @@ impl Experiment {
                 |slot| ("train", seen + slot as u64, chunk[slot]),
             )?;
             if let Some(done) = prog.meter.take_if(|_| end >= prog.next_curve) {
-                for point in self.alignment_points(&done, &hidden, end) {
+                let probe = self.probe_alignment(data);
+                for point in self.alignment_points(&done, probe.as_ref(), &hidden, end) {
                     observer.alignment_point(&point)?;
                     prog.alignment.push(point);
                 }
@@ -569,10 +570,43 @@ impl Experiment {
         }
     }
 
+    /// The angles of `protocol.alignment_probe`: each learning hidden layer's feedback signal against backprop's on
+    /// the first training image and on the first `alignment_probe` images (file order, learning off), measured into
+    /// two meters; `None` when the probe is off or the engine has no such measure.
+    fn probe_alignment(&mut self, data: &Prepared) -> Option<(AlignmentMeter, AlignmentMeter)> {
+        let n = self.model.protocol().alignment_probe.min(data.train_x.nrows());
+        if n == 0 {
+            return None;
+        }
+        let layers = self.model.plan().layers().len();
+        let mut measure = |k: usize| -> Option<AlignmentMeter> {
+            let mut meter = AlignmentMeter::new(layers);
+            let targets = data.train_t.as_ref().map(|t| t.slice(ndarray::s![..k, ..]));
+            let mut presentation = Presentation {
+                inputs: data.train_x.slice(ndarray::s![..k, ..]),
+                labels: &data.train_y[..k],
+                targets,
+                phase: Phase::Test,
+                learning_layers: None,
+                noise: &mut self.streams.noise,
+            };
+            engine_of(&mut self.engines, &self.model, k)
+                .probe_alignment(&mut self.net, &mut presentation, &mut meter)
+                .then_some(meter)
+        };
+        Some((measure(1)?, measure(n)?))
+    }
+
     /// The points of `alignment.csv` for the learning hidden layers `hidden` after `examples` training examples:
-    /// the teaching-signal angles `meter` measured, and the angles of the feedback weights to the forward weights
-    /// as they are now.
-    fn alignment_points(&self, meter: &AlignmentMeter, hidden: &[usize], examples: u64) -> Vec<AlignmentPoint> {
+    /// the teaching-signal angles `meter` measured, the probe's (first image, mean), and the angles of the feedback
+    /// weights to the forward weights as they are now.
+    fn alignment_points(
+        &self,
+        meter: &AlignmentMeter,
+        probe: Option<&(AlignmentMeter, AlignmentMeter)>,
+        hidden: &[usize],
+        examples: u64,
+    ) -> Vec<AlignmentPoint> {
         let roster = self.model.roster();
         let net = self.network();
         hidden
@@ -584,6 +618,9 @@ impl Experiment {
                     weight_angles(above.w.view(), b.view())
                 });
                 let (weight_angle_deg, unit_angle_deg) = angles.unwrap_or((f64::NAN, f64::NAN));
+                let probed = |m: &AlignmentMeter| m.stats(l).map_or(f64::NAN, |s| s.mean_deg);
+                let (probe_first_deg, probe_mean_deg) =
+                    probe.map_or((f64::NAN, f64::NAN), |(first, all)| (probed(first), probed(all)));
                 Some(AlignmentPoint {
                     examples,
                     population: roster.get(roster.post_of(l)).name.clone(),
@@ -593,6 +630,8 @@ impl Experiment {
                     folded_deg: stats.folded_deg,
                     weight_angle_deg,
                     unit_angle_deg,
+                    probe_first_deg,
+                    probe_mean_deg,
                 })
             })
             .collect()

@@ -72,6 +72,8 @@ impl CsvRow for AlignmentPoint {
         "folded_deg",
         "weight_angle_deg",
         "unit_angle_deg",
+        "probe_first_deg",
+        "probe_mean_deg",
     ];
     fn fields(&self) -> Vec<String> {
         vec![
@@ -83,6 +85,8 @@ impl CsvRow for AlignmentPoint {
             format!("{:.4}", self.folded_deg),
             format!("{:.4}", self.weight_angle_deg),
             format!("{:.4}", self.unit_angle_deg),
+            format!("{:.4}", self.probe_first_deg),
+            format!("{:.4}", self.probe_mean_deg),
         ]
     }
 }
@@ -359,13 +363,16 @@ mod tests {
             folded_deg: 80.25,
             weight_angle_deg: f64::NAN,
             unit_angle_deg: 45.0,
+            probe_first_deg: 12.5,
+            probe_mean_deg: f64::NAN,
         }];
         std::fs::write(&path, CsvLog::render(&points)).unwrap();
         let text = std::fs::read_to_string(&path).unwrap();
         assert_eq!(
             text,
-            "examples,population,angle_deg,samples,angle_sd_deg,folded_deg,weight_angle_deg,unit_angle_deg\n\
-             50,hidden1,89.0931,10568,3.5000,80.2500,NaN,45.0000\n"
+            "examples,population,angle_deg,samples,angle_sd_deg,folded_deg,weight_angle_deg,unit_angle_deg,\
+             probe_first_deg,probe_mean_deg\n\
+             50,hidden1,89.0931,10568,3.5000,80.2500,NaN,45.0000,12.5000,NaN\n"
         );
         let back = read_alignment(&path).unwrap();
         assert_eq!((back[0].angle_deg, back[0].folded_deg), (89.0931, 80.25));

@@ -5,14 +5,18 @@
 //! Populations (the cells' state) belong to the engines ([`crate::engine`]); this struct holds only what persists
 //! across presentations and is shared by all the examples of a minibatch.
 
-use crate::model::{Model, WeightInit};
+use crate::model::{BiasInit, Model, WeightInit};
 use crate::seeds::Streams;
 use crate::sparsity::Masks;
 use ndarray::Array1;
 use ndarray::Array2;
 use rand::RngExt;
+use rand_distr::StandardNormal;
 use rand_xoshiro::Xoshiro256PlusPlus;
-use snn_plasticity::{Carrier, InitError, Pathway, Projection, Reach, broadcast_matrices, feedback_alignment_matrices};
+use snn_plasticity::feedback_learning::{MirrorBuffers, mirror_batch, sign_symmetry};
+use snn_plasticity::{
+    Carrier, FeedbackRule, InitError, Pathway, Projection, Reach, broadcast_matrices, feedback_alignment_matrices,
+};
 
 /// Weights and feedback of a layered network.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -41,9 +45,13 @@ impl Network {
                 let weights = match spec.weights {
                     WeightInit::AppendixB => init.uniform_matrix(post, pre, pre, &mut streams.weights)?,
                     WeightInit::Uniform(r) => symmetric_uniform(post, pre, r, &mut streams.weights),
+                    WeightInit::Glorot => glorot(post, pre, pre + post, &mut streams.weights),
                 };
                 // Drawn only when asked for, so that every other model's weight stream is unchanged.
                 let biases = match spec.bias_range {
+                    _ if spec.biases == BiasInit::Glorot => glorot(1, post, pre + post, &mut streams.weights)
+                        .into_shape_with_order(post)
+                        .expect("one row"),
                     r if r > 0.0 => {
                         let (lo, hi) = ((init.b_mean - r) as f32, (init.b_mean + r) as f32);
                         Array1::from_shape_simple_fn(post, || streams.weights.random_range(lo..hi))
@@ -57,6 +65,9 @@ impl Network {
             WeightInit::AppendixB => feedback_alignment_matrices(sizes, init, &mut streams.feedback)?,
             WeightInit::Uniform(r) => (1..sizes.len().saturating_sub(1))
                 .map(|n| symmetric_uniform(sizes[n], sizes[n + 1], r, &mut streams.feedback))
+                .collect(),
+            WeightInit::Glorot => (1..sizes.len().saturating_sub(1))
+                .map(|n| glorot(sizes[n], sizes[n + 1], sizes[n] + sizes[n + 1], &mut streams.feedback))
                 .collect(),
         };
         let plans = model.plan().feedback_plans();
@@ -78,6 +89,7 @@ impl Network {
             })
             .collect();
         let mut net = Self { forward, feedback };
+        net.start_feedback_rules(&mut streams.noise);
         let masks = Masks::of(model);
         if !masks.is_empty() {
             for (l, proj) in net.forward.iter_mut().enumerate() {
@@ -92,10 +104,79 @@ impl Network {
         Ok(net)
     }
 
+    /// What the feedback rules do before training (SPEC §6): sign symmetry resolves its scale (the RMS of the forward
+    /// weights above, unless the model set it) and sets B from the signs; the weight mirror runs its mirror batches
+    /// before training, with noise from `noise`.
+    fn start_feedback_rules(&mut self, noise: &mut Xoshiro256PlusPlus) {
+        for h in 0..self.feedback.len() {
+            if let FeedbackRule::SignSymmetry { scale: scale @ None } = &mut self.feedback[h].rule {
+                let w = &self.forward[h + 1].w;
+                let mean_square = w.iter().map(|&x| f64::from(x) * f64::from(x)).sum::<f64>() / w.len().max(1) as f64;
+                *scale = Some(mean_square.sqrt() as f32);
+            }
+        }
+        self.refresh_sign_symmetry();
+        let mut buffers = self.mirror_buffers();
+        if let Some(before) = self.feedback.iter().find_map(|p| match p.rule {
+            FeedbackRule::WeightMirror(m) => Some(m.before),
+            _ => None,
+        }) {
+            self.mirror(before, noise, &mut buffers);
+        }
+    }
+
+    /// Sets every sign-symmetric pathway's B to `scale · sign(W_above)ᵀ` (SPEC §6.3).
+    pub fn refresh_sign_symmetry(&mut self) {
+        for (h, pathway) in self.feedback.iter_mut().enumerate() {
+            if let (FeedbackRule::SignSymmetry { scale: Some(scale) }, Carrier::Matrix(b)) =
+                (pathway.rule, &mut pathway.carrier)
+            {
+                sign_symmetry(b, self.forward[h + 1].w.view(), scale);
+            }
+        }
+    }
+
+    /// Buffers for the mirror batches of every weight-mirror pathway (none for other rules), hidden layer by hidden
+    /// layer.
+    pub fn mirror_buffers(&self) -> Vec<Option<MirrorBuffers>> {
+        self.feedback
+            .iter()
+            .enumerate()
+            .map(|(h, p)| match p.rule {
+                FeedbackRule::WeightMirror(m) => {
+                    let w = &self.forward[h + 1].w;
+                    Some(MirrorBuffers::new(m.batch, w.ncols(), w.nrows()))
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// `batches` mirror batches of every weight-mirror pathway (SPEC §6.2), hidden layer after hidden layer within a
+    /// batch, noise from `noise`; `buffers` from [`Self::mirror_buffers`].
+    pub fn mirror(&mut self, batches: usize, noise: &mut Xoshiro256PlusPlus, buffers: &mut [Option<MirrorBuffers>]) {
+        for _ in 0..batches {
+            for (h, (pathway, buffers)) in self.feedback.iter_mut().zip(buffers.iter_mut()).enumerate() {
+                if let (FeedbackRule::WeightMirror(rule), Carrier::Matrix(b), Some(buffers)) =
+                    (pathway.rule, &mut pathway.carrier, buffers)
+                {
+                    let above = &self.forward[h + 1];
+                    mirror_batch(b, above.w.view(), above.b.view(), &rule, noise, buffers);
+                }
+            }
+        }
+    }
+
     /// Position of the first projection holding a NaN or infinite weight, bias or momentum, if any.
     pub fn first_non_finite(&self) -> Option<usize> {
         self.forward.iter().position(|p| !p.is_finite())
     }
+}
+
+/// A `[rows, cols]` matrix drawn from N(0, 1/fans), row-major (`WeightInit::Glorot`, SPEC §6.4).
+fn glorot(rows: usize, cols: usize, fans: usize, rng: &mut Xoshiro256PlusPlus) -> Array2<f32> {
+    let sd = (1.0 / fans as f64).sqrt() as f32;
+    Array2::from_shape_simple_fn((rows, cols), || sd * rng.sample::<f32, _>(StandardNormal))
 }
 
 /// A `[rows, cols]` matrix drawn from U[−r, r], row-major (`init.weights: Uniform(r)`, Lillicrap et al. 2016).

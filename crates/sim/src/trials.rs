@@ -166,6 +166,8 @@ pub fn mean_outcome(trials: &[Trial]) -> Outcome {
                 folded_deg: mean(&|q| q.folded_deg),
                 weight_angle_deg: mean(&|q| q.weight_angle_deg),
                 unit_angle_deg: mean(&|q| q.unit_angle_deg),
+                probe_first_deg: mean(&|q| q.probe_first_deg),
+                probe_mean_deg: mean(&|q| q.probe_mean_deg),
             }
         })
         .collect();

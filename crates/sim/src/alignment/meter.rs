@@ -171,6 +171,15 @@ pub struct AlignmentPoint {
     /// degrees; NaN where the weight angle is.
     #[serde(default = "nan")]
     pub unit_angle_deg: f64,
+    /// The angle between the layer's feedback signal and backprop's on the first training image, learning off
+    /// (`protocol.alignment_probe`; Akrout et al. 2019's reference code logs this one, SPEC §6.4), degrees; NaN
+    /// when not measured.
+    #[serde(default = "nan")]
+    pub probe_first_deg: f64,
+    /// The mean of that angle over the first `protocol.alignment_probe` training images, degrees; NaN when not
+    /// measured.
+    #[serde(default = "nan")]
+    pub probe_mean_deg: f64,
 }
 
 fn nan() -> f64 {

@@ -94,6 +94,18 @@ pub trait Engine: Send {
     /// A test pass starts: an engine that carries cell state starts its test stream from a copy of the training
     /// state (and training later resumes from its own).
     fn begin_test(&mut self) {}
+
+    /// Measures, learning off, the angle between each learning hidden layer's feedback signal and backprop's on the
+    /// examples of `presentation` into `meter` (`protocol.alignment_probe`, SPEC §6.4); `false` where this engine
+    /// has no such measure (the default) or its learner no feedback signal.
+    fn probe_alignment(
+        &mut self,
+        _net: &mut Network,
+        _presentation: &mut Presentation<'_>,
+        _meter: &mut AlignmentMeter,
+    ) -> bool {
+        false
+    }
 }
 
 /// Cell state an engine carries across presentations, as named `[streams, cells]` arrays (for checkpoints).

@@ -13,13 +13,19 @@
 //!      `network.cells: Graded(top_feedback: Delta)` (SPEC §5.2, §5.3);
 //!    - node perturbation (SPEC §5.1): a second forward pass with ξ ~ N(0, σ² I) added to the drive of every
 //!      learning hidden layer; `d = −(L̃ − L) ξ / σ²`, whose expectation is BP's d to O(σ²);
-//! 4. then the updates `ΔW = η s Σ_examples d a_preᵀ − αW`, `Δb = η s Σ d − αb` of every learning layer (s: the
-//!    batch reduction; α is `learning.weight_decay`, per update or times η).
+//! 4. then the updates `ΔW = η s Σ_examples d a_preᵀ − αW`, `Δb = η_b s Σ d − αb` of every learning layer (s: the
+//!    batch reduction; α is `learning.weight_decay`, per update or times η; η_b = `learning.bias_rate` · η);
+//! 5. the feedback rules (Akrout et al. 2019, SPEC §6; `learning.feedback`): sign symmetry sets B from the signs of
+//!    the weights above before step 3; Kolen-Pollack adds the increment of the weights above, transposed, to B in
+//!    step 4 (and decays W and B by λ); the weight mirror runs its mirror batches after step 4.
+//!
+//! With `network.cells: Graded(loss: CrossEntropy)` and sigmoid outputs the output's modulator is `d = e`
+//! (SPEC §6.4).
 
 use crate::alignment::AlignmentMeter;
 use crate::answers::{Answers, NonFiniteDrive, Readout, first_non_finite_row, one_hot_into};
 use crate::engine::boundary::{Engine, Presentation, Watch};
-use crate::model::{DecayScaling, GradedSpec, Model, TopFeedback};
+use crate::model::{DecayScaling, GradedSpec, Loss, Model, TopFeedback};
 use crate::network::Network;
 use crate::probe::{StepView, Values};
 use crate::roster::{PopId, Role, Roster, Variable};
@@ -29,8 +35,9 @@ use rand::RngExt;
 use rand_distr::StandardNormal;
 use rand_xoshiro::Xoshiro256PlusPlus;
 use snn_neuron::Activation;
+use snn_plasticity::feedback_learning::{MirrorBuffers, kolen_pollack};
 use snn_plasticity::rows::ROWS_MAX_EXAMPLES;
-use snn_plasticity::{Carrier, Projection};
+use snn_plasticity::{Carrier, FeedbackRule, Projection, Update};
 
 /// A graded network's simulator for minibatches of a fixed size, its buffers reused across minibatches.
 pub struct GradedEngine {
@@ -61,6 +68,10 @@ pub struct GradedEngine {
     etas: Vec<Option<f32>>,
     /// Synapses removed for good (`init.sparsity`), kept at zero after every update.
     masks: Masks,
+    /// The weight mirror's buffers, per hidden layer (`None` for other rules).
+    mirror: Vec<Option<MirrorBuffers>>,
+    /// η_b / η (`learning.bias_rate`).
+    bias_rate: f32,
     model: Model,
 }
 
@@ -103,6 +114,8 @@ impl GradedEngine {
                 .map(|l| model.plan().learns(l).then(|| model.plan().layer(l).eta))
                 .collect(),
             masks: Masks::of(model),
+            mirror: Vec::new(),
+            bias_rate: model.file().learning.bias_rate,
             model: model.clone(),
         }
     }
@@ -122,7 +135,36 @@ impl GradedEngine {
         self.delta[layer].view()
     }
 
-    /// The learning half of a step (module docs, 3–4); `only`, when given, names the weight layers updated in this
+    /// The forward pass (module docs, 1) over `inputs`; the first non-finite drive, if any, ends it.
+    fn forward(&mut self, net: &Network, inputs: ArrayView2<'_, f32>) -> Option<NonFiniteDrive> {
+        for l in 0..self.drive.len() {
+            let (done, rest) = self.act.split_at_mut(l);
+            let pre = if l == 0 { inputs } else { done[l - 1].view() };
+            drive_into(&net.forward[l], pre, &mut self.drive[l]);
+            if let Some(slot) = first_non_finite_row(self.drive[l].view()) {
+                return Some(NonFiniteDrive {
+                    population: self.roster.post_of(l),
+                    step: 0,
+                    slot,
+                });
+            }
+            let f = self.activation[l];
+            Zip::from(&mut rest[0])
+                .and(&self.drive[l])
+                .for_each(|a, &v| *a = f.apply(v));
+        }
+        None
+    }
+
+    /// The target of the last forward pass: the regression targets, or the labels' one-hot vectors.
+    fn set_target(&mut self, targets: Option<ArrayView2<'_, f32>>, labels: &[u8]) {
+        match targets {
+            Some(t) => self.target.assign(&t),
+            None => one_hot_into(&mut self.target, labels),
+        }
+    }
+
+    /// The learning half of a step (module docs, 3–5); `only`, when given, names the weight layers updated in this
     /// phase of `learning.schedule` (the modulators of every learning layer are still formed).
     fn learn(
         &mut self,
@@ -132,16 +174,40 @@ impl GradedEngine {
         meter: Option<&mut AlignmentMeter>,
         only: Option<&[usize]>,
     ) {
-        let nl = self.drive.len();
-        let top = nl - 1;
+        net.refresh_sign_symmetry();
+        self.modulators(net, inputs, noise);
+        if let Some(meter) = meter {
+            let hidden = std::mem::take(&mut self.hidden);
+            self.measure_alignment(net, &hidden, meter);
+            self.hidden = hidden;
+        }
+        self.update(net, inputs, only);
+        if self.mirror.is_empty() {
+            self.mirror = net.mirror_buffers();
+        }
+        let after = net.feedback.iter().find_map(|p| match p.rule {
+            FeedbackRule::WeightMirror(m) => Some(m.after),
+            _ => None,
+        });
+        if let Some(after) = after {
+            net.mirror(after, noise, &mut self.mirror);
+        }
+    }
+
+    /// Every learning layer's modulator d from the weights as they are (module docs, 3).
+    fn modulators(&mut self, net: &Network, inputs: ArrayView2<'_, f32>, noise: &mut Xoshiro256PlusPlus) {
+        let top = self.drive.len() - 1;
         Zip::from(&mut self.error)
             .and(&self.target)
             .and(&self.act[top])
             .for_each(|e, &t, &y| *e = t - y);
-        Zip::from(&mut self.delta[top])
-            .and(&self.error)
-            .and(&self.act[top])
-            .for_each(|d, &e, &y| *d = e * self.activation[top].slope_at(y));
+        match self.spec.loss {
+            Loss::SquaredError => Zip::from(&mut self.delta[top])
+                .and(&self.error)
+                .and(&self.act[top])
+                .for_each(|d, &e, &y| *d = e * self.activation[top].slope_at(y)),
+            Loss::CrossEntropy => self.delta[top].assign(&self.error),
+        }
         let hidden = std::mem::take(&mut self.hidden);
         match self.model.plan().perturbation() {
             Some(sigma) => self.perturb(net, inputs, &hidden, sigma, noise),
@@ -163,10 +229,12 @@ impl GradedEngine {
                 }
             }
         }
-        if let Some(meter) = meter {
-            self.measure_alignment(net, &hidden, meter);
-        }
         self.hidden = hidden;
+    }
+
+    /// The updates of every learning layer in this phase (module docs, 4), and Kolen-Pollack's of B.
+    fn update(&mut self, net: &mut Network, inputs: ArrayView2<'_, f32>, only: Option<&[usize]>) {
+        let nl = self.drive.len();
         let update = self.model.plan().update(self.examples);
         let alpha = self.model.weight_decay() as f32;
         let in_phase = |l: usize| only.is_none_or(|layers| layers.contains(&l));
@@ -182,18 +250,47 @@ impl GradedEngine {
                 .and(&self.delta[l])
                 .for_each(|i, &d| *i = -eta * d);
             let pre = if l == 0 { inputs } else { self.act[l - 1].view() };
+            // Kolen-Pollack: the feedback matrix standing for this layer's weights takes their increment, and both
+            // decay by λ (the biases do not, SPEC §6.1).
+            let below = l.checked_sub(1).map(|h| &mut net.feedback[h]);
+            let kp_decay = match below {
+                Some(pathway) => match (pathway.rule, &mut pathway.carrier) {
+                    (
+                        FeedbackRule::KolenPollack {
+                            decay: lambda,
+                            eta: eta_b,
+                        },
+                        Carrier::Matrix(b),
+                    ) => {
+                        let step = eta_b.unwrap_or(eta) * update.scale;
+                        kolen_pollack(b, pre, self.delta[l].view(), step, lambda);
+                        self.masks.apply_feedback(l - 1, b);
+                        lambda
+                    }
+                    _ => 0.0,
+                },
+                None => 0.0,
+            };
             let proj = &mut net.forward[l];
-            let update = update.with_decay(decay);
+            let weights_update = update.with_decay(decay + kp_decay);
             match (update.momentum == 0.0, self.examples <= ROWS_MAX_EXAMPLES) {
-                (true, true) => proj.learn_rows_without_momentum(self.iota[l].view(), pre, update),
-                (true, false) => proj.learn_weights_without_momentum(self.iota[l].view(), pre, update),
-                (false, _) => proj.learn_weights(self.iota[l].view(), pre, update),
+                (true, true) => proj.learn_rows_without_momentum(self.iota[l].view(), pre, weights_update),
+                (true, false) => proj.learn_weights_without_momentum(self.iota[l].view(), pre, weights_update),
+                (false, _) => proj.learn_weights(self.iota[l].view(), pre, weights_update),
             }
             if self.spec.biases {
                 if decay != 0.0 {
                     proj.b.mapv_inplace(|b| b - decay * b);
                 }
-                snn_plasticity::projection::learn_biases(&mut proj.db, &mut proj.b, self.iota[l].view(), update);
+                let bias_update = update.with_decay(decay);
+                let bias_update = match self.bias_rate {
+                    1.0 => bias_update,
+                    r => Update {
+                        scale: bias_update.scale * r,
+                        ..bias_update
+                    },
+                };
+                snn_plasticity::projection::learn_biases(&mut proj.db, &mut proj.b, self.iota[l].view(), bias_update);
             }
             self.masks.apply_forward(l, proj);
             self.learned[l] = true;
@@ -289,40 +386,40 @@ impl Engine for GradedEngine {
         true
     }
 
+    /// A forward pass, learning off, the modulators from the weights as they are, and their angles to backprop's
+    /// (`protocol.alignment_probe`); `false` for node perturbation, which has no feedback signal, or a non-finite
+    /// drive.
+    fn probe_alignment(&mut self, net: &mut Network, p: &mut Presentation<'_>, meter: &mut AlignmentMeter) -> bool {
+        if self.model.plan().perturbation().is_some() || self.hidden.is_empty() || self.forward(net, p.inputs).is_some()
+        {
+            return false;
+        }
+        self.set_target(p.targets, p.labels);
+        net.refresh_sign_symmetry();
+        self.modulators(net, p.inputs, p.noise);
+        let hidden = std::mem::take(&mut self.hidden);
+        self.measure_alignment(net, &hidden, meter);
+        self.hidden = hidden;
+        true
+    }
+
     /// One step: the forward pass, the answers, and in training one update of every learning layer.
     fn present(&mut self, net: &mut Network, p: &mut Presentation<'_>, watch: &mut Watch<'_>) -> Answers {
         assert_eq!(p.inputs.nrows(), self.examples, "input batch size");
         assert_eq!(p.labels.len(), self.examples, "one label per example");
         let nl = self.drive.len();
         self.learned.fill(false);
-        for l in 0..nl {
-            let (done, rest) = self.act.split_at_mut(l);
-            let pre = if l == 0 { p.inputs } else { done[l - 1].view() };
-            drive_into(&net.forward[l], pre, &mut self.drive[l]);
-            if let Some(slot) = first_non_finite_row(self.drive[l].view()) {
-                let bad = NonFiniteDrive {
-                    population: self.roster.post_of(l),
-                    step: 0,
-                    slot,
-                };
-                let counts = Array2::zeros((self.examples, self.model.layers()[nl]));
-                return Answers {
-                    counts,
-                    predicted: vec![None; self.examples],
-                    non_finite: Some(bad),
-                };
-            }
-            let f = self.activation[l];
-            Zip::from(&mut rest[0])
-                .and(&self.drive[l])
-                .for_each(|a, &v| *a = f.apply(v));
+        if let Some(bad) = self.forward(net, p.inputs) {
+            let counts = Array2::zeros((self.examples, self.model.layers()[nl]));
+            return Answers {
+                counts,
+                predicted: vec![None; self.examples],
+                non_finite: Some(bad),
+            };
         }
         let answers = Answers::read(Readout::ONE_CELL_PER_CLASS, self.act[nl - 1].clone(), None);
         if p.phase.learns() && self.model.plan().layers().iter().any(|l| l.learns) {
-            match p.targets {
-                Some(t) => self.target.assign(&t),
-                None => one_hot_into(&mut self.target, p.labels),
-            }
+            self.set_target(p.targets, p.labels);
             self.learn(net, p.inputs, p.noise, watch.meter.as_deref_mut(), p.learning_layers);
         }
         watch.probe.after_step(

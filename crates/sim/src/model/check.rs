@@ -3,14 +3,14 @@
 
 use super::error::{ModelError, invalid};
 use super::file::{
-    Algorithm, BernoulliSpec, CellKind, DataSpec, ErrorPoolSpec, ErrorPools, FirstLayer, GradedSpec, InputScaling,
-    ModelFile, ProtocolSpec, RecordSpec, SpikeInput, WeightInit,
+    Algorithm, BernoulliSpec, BiasInit, CellKind, DataSpec, ErrorPoolSpec, ErrorPools, FeedbackLearning, FirstLayer,
+    GradedSpec, InputScaling, Loss, ModelFile, ProtocolSpec, RecordSpec, SpikeInput, WeightInit,
 };
 use super::plan::{FeedbackPlan, LayerPlan, Plan};
 use crate::answers::Readout;
 use crate::roster::{Role, Roster};
 use snn_neuron::LifParams;
-use snn_plasticity::{Derivative, FeedbackRule, InitParams, LearningRate, Reach};
+use snn_plasticity::{Derivative, FeedbackRule, InitParams, LearningRate, MirrorForm, MirrorRule, Reach};
 
 /// A checked model: the file it came from plus everything derived from it. Its fields are private: engines and the
 /// executor read the derived quantities (the learning [`Plan`], the [`Roster`], steps) and the sections they need
@@ -304,6 +304,7 @@ impl ModelFile {
             CellKind::Bernoulli(b) => check_bernoulli(&b, f)?,
             CellKind::Graded(g) => check_graded(&g, f)?,
         }
+        check_feedback_learning(f)?;
         if !matches!(f.network.cells, CellKind::Graded(_)) {
             let sparse = &f.init.sparsity;
             let refused = [
@@ -573,7 +574,26 @@ impl ModelFile {
             },
             own_matrix: matches!(l.algorithm, Algorithm::FA | Algorithm::BA | Algorithm::DF),
             gamma: l.gamma,
-            rule: FeedbackRule::Fixed,
+            rule: match l.feedback {
+                FeedbackLearning::Fixed => FeedbackRule::Fixed,
+                FeedbackLearning::KolenPollack(kp) => FeedbackRule::KolenPollack {
+                    decay: kp.decay,
+                    eta: kp.eta,
+                },
+                FeedbackLearning::WeightMirror(wm) => FeedbackRule::WeightMirror(MirrorRule {
+                    eta: wm.eta,
+                    decay: wm.decay.unwrap_or(match wm.form {
+                        MirrorForm::Clean => wm.eta * wm.sigma * wm.sigma,
+                        MirrorForm::Reference => 0.0,
+                    }),
+                    sigma: wm.sigma,
+                    batch: wm.batch,
+                    before: wm.schedule.before,
+                    after: wm.schedule.after,
+                    form: wm.form,
+                }),
+                FeedbackLearning::SignSymmetry(ss) => FeedbackRule::SignSymmetry { scale: ss.scale },
+            },
         };
         let plan = Plan {
             layers: layer_plans,
@@ -745,6 +765,148 @@ fn check_graded(g: &GradedSpec, f: &ModelFile) -> Result<(), ModelError> {
             field,
             value,
             "0 with network.cells.Graded.biases: false (units without biases)",
+        ));
+    }
+    Ok(())
+}
+
+/// The fields of Akrout et al. 2019 (SPEC §6): how feedback learns, the cross-entropy loss, the biases' rate and the
+/// alignment probe, and what they need of the rest of the file.
+fn check_feedback_learning(f: &ModelFile) -> Result<(), ModelError> {
+    let l = &f.learning;
+    let graded = matches!(f.network.cells, CellKind::Graded(_));
+    let rate = |field: &str, x: f32, what: &str| match x.is_finite() && x > 0.0 {
+        true => Ok(()),
+        false => Err(invalid(field, x, what)),
+    };
+    let decay = |field: &str, x: f32| match (0.0..1.0).contains(&x) {
+        true => Ok(()),
+        false => Err(invalid(field, x, "a decay λ with 0 <= λ < 1 per update")),
+    };
+    if l.feedback != FeedbackLearning::Fixed {
+        if !graded || l.algorithm != Algorithm::FA {
+            return Err(invalid(
+                "learning.feedback",
+                format!("{:?}", l.feedback),
+                "Fixed for these cells and this algorithm: learning feedback acts on FA's matrices B of Graded cells \
+                 (algorithm: FA, network.cells: Graded(..), SPEC §6)",
+            ));
+        }
+        if f.network.layers.len() < 3 {
+            return Err(invalid(
+                "learning.feedback",
+                format!("{:?}", l.feedback),
+                "Fixed for a network without hidden layers: it has no feedback matrix to learn",
+            ));
+        }
+    }
+    match l.feedback {
+        FeedbackLearning::Fixed => {}
+        FeedbackLearning::KolenPollack(kp) => {
+            decay("learning.feedback.KolenPollack.decay", kp.decay)?;
+            if let Some(eta) = kp.eta {
+                rate(
+                    "learning.feedback.KolenPollack.eta",
+                    eta,
+                    "a positive, finite learning rate of B",
+                )?;
+            }
+            if l.momentum != 0.0 {
+                return Err(invalid(
+                    "learning.momentum",
+                    l.momentum,
+                    "0 with KolenPollack on Graded cells: B takes the increment of W itself (SPEC §6.1)",
+                ));
+            }
+        }
+        FeedbackLearning::WeightMirror(wm) => {
+            rate(
+                "learning.feedback.WeightMirror.eta",
+                wm.eta,
+                "a positive, finite η_B (0.1)",
+            )?;
+            rate(
+                "learning.feedback.WeightMirror.sigma",
+                wm.sigma,
+                "a positive, finite noise scale σ (1)",
+            )?;
+            if let Some(d) = wm.decay {
+                decay("learning.feedback.WeightMirror.decay", d)?;
+            }
+            if wm.batch == 0 || wm.batch > 100_000 {
+                return Err(invalid(
+                    "learning.feedback.WeightMirror.batch",
+                    wm.batch,
+                    "1 to 100000 noise samples per mirror batch (128)",
+                ));
+            }
+            if wm.schedule.before == 0 && wm.schedule.after == 0 {
+                return Err(invalid(
+                    "learning.feedback.WeightMirror.schedule",
+                    "(before: 0, after: 0)",
+                    "mirror batches before training or after each minibatch: with neither, B never learns",
+                ));
+            }
+        }
+        FeedbackLearning::SignSymmetry(ss) => {
+            if let Some(scale) = ss.scale {
+                rate(
+                    "learning.feedback.SignSymmetry.scale",
+                    scale,
+                    "a positive, finite magnitude",
+                )?;
+            }
+        }
+    }
+    if !(l.bias_rate.is_finite() && l.bias_rate >= 0.0) {
+        return Err(invalid("learning.bias_rate", l.bias_rate, "a finite fraction >= 0 (1)"));
+    }
+    if l.bias_rate != 1.0 && !graded {
+        return Err(invalid(
+            "learning.bias_rate",
+            l.bias_rate,
+            "1 for these cells: a separate rate of the biases is an option of Graded cells",
+        ));
+    }
+    if let CellKind::Graded(g) = f.network.cells {
+        if g.loss == Loss::CrossEntropy && g.output != snn_neuron::Activation::Sigmoid {
+            return Err(invalid(
+                "network.cells.Graded.loss",
+                "CrossEntropy",
+                format!(
+                    "SquaredError with {:?} outputs: the cross-entropy is that of sigmoid outputs",
+                    g.output
+                ),
+            ));
+        }
+        if g.loss == Loss::CrossEntropy && l.algorithm == Algorithm::NP {
+            return Err(invalid(
+                "network.cells.Graded.loss",
+                "CrossEntropy",
+                "SquaredError with algorithm NP: node perturbation measures the squared error",
+            ));
+        }
+        if f.init.biases == BiasInit::Glorot && !g.biases {
+            return Err(invalid(
+                "init.biases",
+                "Glorot",
+                "Mean with network.cells.Graded.biases: false (units without biases)",
+            ));
+        }
+    }
+    let probe = f.protocol.alignment_probe;
+    if probe > 0 && !graded {
+        return Err(invalid(
+            "protocol.alignment_probe",
+            probe,
+            "0 for these cells: the probe of fixed training images is an option of Graded cells",
+        ));
+    }
+    if probe > 100_000 {
+        return Err(invalid(
+            "protocol.alignment_probe",
+            probe,
+            "at most 100000 training images",
         ));
     }
     Ok(())

@@ -281,6 +281,10 @@ pub struct GradedSpec {
     /// How `learning.weight_decay` α enters: `PerStep` (−αW per update, SPEC §5.0; default) or `ScaledByEta`
     /// (−ηαW).
     pub decay: DecayScaling,
+    /// The loss the output learns from: `SquaredError` (½‖y* − y‖², SPEC §5; default), or `CrossEntropy`, the
+    /// sigmoid cross-entropy of Akrout et al. 2019 (SPEC §6.4; sigmoid outputs only), whose output modulator is
+    /// e = y* − y itself, without the slope.
+    pub loss: Loss,
 }
 
 impl Default for GradedSpec {
@@ -291,8 +295,19 @@ impl Default for GradedSpec {
             biases: true,
             top_feedback: TopFeedback::Error,
             decay: DecayScaling::PerStep,
+            loss: Loss::SquaredError,
         }
     }
+}
+
+/// The loss a graded network's output learns from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum Loss {
+    /// ½‖y* − y‖²: output modulator `d = (y* − y) ∘ f′(v)`.
+    #[default]
+    SquaredError,
+    /// Σ_k −y*_k ln y_k − (1 − y*_k) ln(1 − y_k) with sigmoid outputs: output modulator `d = y* − y`.
+    CrossEntropy,
 }
 
 /// The signal that FA's feedback matrix of the top hidden layer carries (SPEC §5.3).
@@ -465,8 +480,11 @@ pub struct InitSpec {
     /// How forward weights are drawn: `AppendixB` (default: the moments above) or `Uniform(r)`, U[−r, r]
     /// (Lillicrap 2016: 0.05 in the network of Fig 4).
     pub weights: WeightInit,
-    /// How the feedback matrices B are drawn: `AppendixB` (eq A.5, default) or `Uniform(r)` (0.1 in Fig 4).
+    /// How the feedback matrices B are drawn: `AppendixB` (eq A.5, default), `Uniform(r)` (0.1 in Fig 4) or
+    /// `Glorot` (SPEC §6.4).
     pub feedback: WeightInit,
+    /// How the biases are drawn: `Mean` (`b_mean` and `bias_range`, default) or `Glorot` (SPEC §6.4).
+    pub biases: BiasInit,
     /// Synapses removed for good (Lillicrap et al. 2016's sparse FA, SPEC §5.3): each weight is removed with the
     /// given probability, independently, and stays 0 all run. Empty lists (the default) remove nothing.
     pub sparsity: SparsitySpec,
@@ -493,6 +511,19 @@ pub enum WeightInit {
     AppendixB,
     /// Uniform on [−r, r].
     Uniform(f64),
+    /// Normal N(0, 1/(fan_in + fan_out)) (Akrout et al. 2019's reference code, SPEC §6.4), the fans of the forward
+    /// matrix (a feedback matrix B takes those of the forward matrix it stands for).
+    Glorot,
+}
+
+/// How the biases are drawn.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum BiasInit {
+    /// Every bias is `init.b_mean`, or drawn from U[b_mean − r, b_mean + r] with `init.bias_range: r` (default).
+    #[default]
+    Mean,
+    /// Normal N(0, 1/(fan_in + fan_out)), like `WeightInit::Glorot` (SPEC §6.4).
+    Glorot,
 }
 
 impl Default for InitSpec {
@@ -505,6 +536,7 @@ impl Default for InitSpec {
             bias_range: 0.0,
             weights: WeightInit::AppendixB,
             feedback: WeightInit::AppendixB,
+            biases: BiasInit::Mean,
             sparsity: SparsitySpec::default(),
         }
     }
@@ -548,6 +580,104 @@ pub struct LearningSpec {
     /// momentum buffer as it was and takes it up again when a later phase lets it learn (SPEC §5.5 learns without
     /// momentum).
     pub schedule: Vec<PhaseSpec>,
+    /// How the feedback matrices learn (Akrout et al. 2019, SPEC §6): `Fixed` (default), `KolenPollack(..)`,
+    /// `WeightMirror(..)` or `SignSymmetry(..)`. They act on FA's matrices B, which stand for the transposed forward
+    /// weights of the layer above: `algorithm: FA` with Graded cells.
+    pub feedback: FeedbackLearning,
+    /// The biases' learning rate as a fraction of the weights' (1). Akrout et al.'s reference code lets the biases
+    /// learn at lr/128 (SPEC §6.4): 0.0078125. Graded cells only.
+    pub bias_rate: f32,
+}
+
+/// How the feedback matrices learn (SPEC §6). Every rule keeps B shaped like the transposed forward weights of the
+/// layer above.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize, Default)]
+pub enum FeedbackLearning {
+    /// B never changes: feedback alignment.
+    #[default]
+    Fixed,
+    /// Kolen-Pollack (SPEC §6.1): B takes the forward weights' increment, transposed, and both decay by λ.
+    KolenPollack(KolenPollackSpec),
+    /// Weight mirror (SPEC §6.2): mirror batches of noise between the training minibatches teach B the transposed
+    /// forward weights.
+    WeightMirror(WeightMirrorSpec),
+    /// Sign symmetry (SPEC §6.3): B = scale · sign(W)ᵀ, refreshed before every training minibatch.
+    SignSymmetry(SignSymmetrySpec),
+}
+
+/// Kolen-Pollack's constants (SPEC §6.1).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct KolenPollackSpec {
+    /// λ: W and B both decay by λ per update, so W − Bᵀ shrinks as (1 − λ)ᵗ (0: the reference code's, where the
+    /// difference never changes; the biases never decay).
+    pub decay: f32,
+    /// B's learning rate, `None` (default) for the forward weights' η (SPEC §6.1: the same η).
+    pub eta: Option<f32>,
+}
+
+impl Default for KolenPollackSpec {
+    fn default() -> Self {
+        Self { decay: 0.0, eta: None }
+    }
+}
+
+/// The weight mirror's constants (SPEC §6.2), with SPEC's defaults for the clean form.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WeightMirrorSpec {
+    /// η_B, the rate of B's mirror update (0.1; the reference code's 0.01).
+    pub eta: f32,
+    /// λ_WM, B's decay per mirror batch; `None` (default) for η_B σ², which makes B → Wᵀ in the clean form (the
+    /// reference code has none: `Some(0.0)`).
+    pub decay: Option<f32>,
+    /// σ, the noise's standard deviation (1; in the reference form the amplitude of uniform noise, 0.1).
+    pub sigma: f32,
+    /// M, noise samples per mirror batch (128).
+    pub batch: usize,
+    /// When mirror batches run: (before: 468, after: 1), the reference code's schedule.
+    pub schedule: MirrorScheduleSpec,
+    /// `Clean` (SPEC §6.2's form, default) or `Reference` (the reference code's: uniform noise, sigmoid response
+    /// with bias, no decay unless given).
+    pub form: snn_plasticity::MirrorForm,
+}
+
+impl Default for WeightMirrorSpec {
+    fn default() -> Self {
+        Self {
+            eta: 0.1,
+            decay: None,
+            sigma: 1.0,
+            batch: 128,
+            schedule: MirrorScheduleSpec::default(),
+            form: snn_plasticity::MirrorForm::Clean,
+        }
+    }
+}
+
+/// When the weight mirror's mirror batches run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MirrorScheduleSpec {
+    /// Mirror batches before training (468 = int(60000/128), the reference code's).
+    pub before: usize,
+    /// Mirror batches after every training minibatch (1).
+    pub after: usize,
+}
+
+impl Default for MirrorScheduleSpec {
+    fn default() -> Self {
+        Self { before: 468, after: 1 }
+    }
+}
+
+/// Sign symmetry's constant (SPEC §6.3).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct SignSymmetrySpec {
+    /// The magnitude s of every feedback weight; `None` (default) for the RMS of the forward weights above at
+    /// initialisation (1/√(fan_in + fan_out) with `init.weights: Glorot`).
+    pub scale: Option<f32>,
 }
 
 /// One phase of `learning.schedule`.
@@ -593,6 +723,8 @@ impl Default for LearningSpec {
             weight_decay: 0.0,
             node_perturbation: NodePerturbationSpec::default(),
             schedule: Vec::new(),
+            feedback: FeedbackLearning::Fixed,
+            bias_rate: 1.0,
         }
     }
 }
@@ -628,6 +760,11 @@ pub struct ProtocolSpec {
     /// plot the mean ± 2 SD over windows of 10 examples (SPEC §5.1, Fig 2b): `curve_every: 10, alignment_window:
     /// 10`.
     pub alignment_window: usize,
+    /// At every learning-curve point, the angle between each hidden layer's feedback signal and backprop's is also
+    /// measured on the first this many training images, in file order, learning off (0, the default: not measured;
+    /// Akrout et al. 2019's reference code logs the first image's, SPEC §6.4): `alignment.csv` columns
+    /// `probe_first_deg` (the first image) and `probe_mean_deg` (the mean over them). Graded cells only.
+    pub alignment_probe: usize,
 }
 
 impl Default for ProtocolSpec {
@@ -644,6 +781,7 @@ impl Default for ProtocolSpec {
             curve_test_examples: 100,
             checkpoint_every: 10_000,
             alignment_window: 0,
+            alignment_probe: 0,
         }
     }
 }

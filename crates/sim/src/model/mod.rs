@@ -16,10 +16,11 @@ mod plan;
 pub use check::Model;
 pub use error::ModelError;
 pub use file::{
-    Algorithm, BernoulliReadout, BernoulliSpec, CellKind, DataSpec, Dataset, DecayScaling, EngineSpec, ErrorInput,
-    ErrorPoolSpec, ErrorPools, FeedbackSignal, FirstLayer, GradedSpec, InitSpec, InputScaling, LearningSpec, LifSpec,
-    ModelFile, NetworkSpec, NodePerturbationSpec, PhaseSpec, ProtocolSpec, RecordSpec, SparsitySpec, SpikeInput,
-    ThirdFactor, TopFeedback, TraceSpec, WeightInit,
+    Algorithm, BernoulliReadout, BernoulliSpec, BiasInit, CellKind, DataSpec, Dataset, DecayScaling, EngineSpec,
+    ErrorInput, ErrorPoolSpec, ErrorPools, FeedbackLearning, FeedbackSignal, FirstLayer, GradedSpec, InitSpec,
+    InputScaling, KolenPollackSpec, LearningSpec, LifSpec, Loss, MirrorScheduleSpec, ModelFile, NetworkSpec,
+    NodePerturbationSpec, PhaseSpec, ProtocolSpec, RecordSpec, SignSymmetrySpec, SparsitySpec, SpikeInput, ThirdFactor,
+    TopFeedback, TraceSpec, WeightInit, WeightMirrorSpec,
 };
 pub use plan::{FeedbackPlan, LayerPlan, Plan};
 pub use snn_neuron::Activation;
