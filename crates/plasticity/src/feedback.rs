@@ -56,8 +56,9 @@ pub enum FeedbackRule {
     /// Sign symmetry (SPEC §6.3): `B = scale · sign(W)ᵀ`, refreshed from the forward weights above before every
     /// learning step.
     SignSymmetry {
-        /// The magnitude of every feedback weight; `None` until the network is initialised, which sets it to the
-        /// RMS of the forward weights above (unless the model file gave it).
+        /// The magnitude of every weight of the pathway's matrix; `None` until the network is initialised, which
+        /// sets it to s, the model file's scale or the RMS of the forward weights above, times γ for a broadcast
+        /// pathway (B_BA = γ B_FA).
         scale: Option<f32>,
     },
 }

@@ -89,7 +89,7 @@ impl Network {
             })
             .collect();
         let mut net = Self { forward, feedback };
-        net.start_feedback_rules(&mut streams.noise);
+        net.start_feedback_rules(gamma, &mut streams.noise);
         let masks = Masks::of(model);
         if !masks.is_empty() {
             for (l, proj) in net.forward.iter_mut().enumerate() {
@@ -104,15 +104,21 @@ impl Network {
         Ok(net)
     }
 
-    /// What the feedback rules do before training (SPEC §6): sign symmetry resolves its scale (the RMS of the forward
-    /// weights above, unless the model set it) and sets B from the signs; the weight mirror runs its mirror batches
-    /// before training, with noise from `noise`.
-    fn start_feedback_rules(&mut self, noise: &mut Xoshiro256PlusPlus) {
+    /// What the feedback rules do before training (SPEC §6): sign symmetry resolves the magnitude of its matrix's
+    /// weights, s = the model's scale or the RMS of the forward weights above (SPEC §6.3, §6.6), times γ for a
+    /// broadcast pathway (B_BA = γ B_FA of the last hidden layer, eq A.6), and sets B from the signs; the weight
+    /// mirror runs its mirror batches before training, with noise from `noise`.
+    fn start_feedback_rules(&mut self, gamma: f32, noise: &mut Xoshiro256PlusPlus) {
         for h in 0..self.feedback.len() {
-            if let FeedbackRule::SignSymmetry { scale: scale @ None } = &mut self.feedback[h].rule {
+            let pathway = &mut self.feedback[h];
+            if let FeedbackRule::SignSymmetry { scale } = &mut pathway.rule {
                 let w = &self.forward[h + 1].w;
                 let mean_square = w.iter().map(|&x| f64::from(x) * f64::from(x)).sum::<f64>() / w.len().max(1) as f64;
-                *scale = Some(mean_square.sqrt() as f32);
+                let s = scale.unwrap_or(mean_square.sqrt() as f32);
+                *scale = Some(match pathway.reach {
+                    Reach::Broadcast => gamma * s,
+                    Reach::Chained => s,
+                });
             }
         }
         self.refresh_sign_symmetry();

@@ -784,19 +784,34 @@ fn check_feedback_learning(f: &ModelFile) -> Result<(), ModelError> {
         false => Err(invalid(field, x, "a decay λ with 0 <= λ < 1 per update")),
     };
     if l.feedback != FeedbackLearning::Fixed {
-        if !graded || l.algorithm != Algorithm::FA {
+        let lif = matches!(f.network.cells, CellKind::Lif);
+        let hidden = f.network.layers.len().saturating_sub(2);
+        let fits = match (graded, lif) {
+            (true, _) => l.algorithm == Algorithm::FA,
+            (_, true) => matches!(l.algorithm, Algorithm::BA | Algorithm::DF) && hidden == 1,
+            _ => false,
+        };
+        if !fits {
             return Err(invalid(
                 "learning.feedback",
                 format!("{:?}", l.feedback),
-                "Fixed for these cells and this algorithm: learning feedback acts on FA's matrices B of Graded cells \
-                 (algorithm: FA, network.cells: Graded(..), SPEC §6)",
+                "Fixed for these cells and this algorithm: feedback learns on FA's matrices B of Graded cells \
+                 (algorithm: FA) and on the broadcast matrix of LIF networks with one hidden layer (algorithm: BA or \
+                 DF; SPEC §6.6)",
             ));
         }
-        if f.network.layers.len() < 3 {
+        if hidden == 0 {
             return Err(invalid(
                 "learning.feedback",
                 format!("{:?}", l.feedback),
                 "Fixed for a network without hidden layers: it has no feedback matrix to learn",
+            ));
+        }
+        if lif && matches!(l.feedback, FeedbackLearning::WeightMirror(_)) {
+            return Err(invalid(
+                "learning.feedback",
+                "WeightMirror",
+                "KolenPollack or SignSymmetry for LIF cells: the spiking mirror phase of SPEC §6.6 is not built yet",
             ));
         }
     }
@@ -811,7 +826,7 @@ fn check_feedback_learning(f: &ModelFile) -> Result<(), ModelError> {
                     "a positive, finite learning rate of B",
                 )?;
             }
-            if l.momentum != 0.0 {
+            if l.momentum != 0.0 && graded {
                 return Err(invalid(
                     "learning.momentum",
                     l.momentum,

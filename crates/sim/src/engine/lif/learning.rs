@@ -8,7 +8,8 @@ use super::buffers::{LifEngine, optional};
 use crate::alignment::{AlignmentMeter, Reference};
 use crate::network::Network;
 use ndarray::parallel::prelude::*;
-use ndarray::{Axis, s};
+use ndarray::{Axis, Zip, s};
+use snn_plasticity::FeedbackRule;
 use snn_plasticity::projection::learn_biases;
 use snn_plasticity::{broadcast_teaching_block, broadcast_teaching_rows, teaching_signal_into};
 
@@ -53,6 +54,9 @@ impl LifEngine {
                 .form_rows(m.plan(), net, &self.drive, &self.error, &self.active, learns);
         }
         self.learn_hidden_layers(net, learns, use_gram);
+        if out > 0 && learns[out] {
+            self.kolen_pollack_step(net);
+        }
         if let (Some(meter), Some(reference)) = (meter, &mut self.reference) {
             // Against the compacted ι the updates used (the same values as the whole arrays' rows).
             reference.compare_blocks(&self.iota_rows, self.active.len(), learns, meter);
@@ -62,6 +66,30 @@ impl LifEngine {
         }
         if use_gram && let Some(g) = &mut self.gram {
             g.advance(); // one step of σ and μ^k, whichever layer the carry serves
+        }
+    }
+
+    /// Kolen-Pollack in a network with one hidden layer (SPEC §6.6): B_FA = B_BA / γ takes the output weights'
+    /// increment ΔW of this step (the momentum update of §2.2), transposed, and both decay by λ:
+    /// `B_BA ← (1 − λ) B_BA + γ (η_B / η) ΔWᵀ` and `W ← (1 − λ) W_before + ΔW`, so that `W − B_FAᵀ` shrinks as
+    /// `(1 − λ)ᵗ`. The broadcast matrix is the engine's transposed copy; the network's is written at the end of the
+    /// presentation.
+    fn kolen_pollack_step(&mut self, net: &mut Network) {
+        let out = self.layers.len() - 1;
+        let top = out - 1;
+        let FeedbackRule::KolenPollack { decay, eta } = net.feedback[top].rule else {
+            return;
+        };
+        let plan = self.model.plan();
+        let rate = plan.feedback(top).gamma * eta.map_or(1.0, |eta_b| eta_b / plan.layer(out).eta);
+        let proj = &mut net.forward[out];
+        Zip::from(&mut self.broadcast_t[top])
+            .and(&proj.dw)
+            .for_each(|b, &dw| *b = (1.0 - decay) * *b + rate * dw);
+        if decay != 0.0 {
+            Zip::from(&mut proj.w)
+                .and(&proj.dw)
+                .for_each(|w, &dw| *w -= decay * (*w - dw));
         }
     }
 

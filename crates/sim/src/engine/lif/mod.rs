@@ -11,6 +11,11 @@
 //!
 //! There is no separate backward phase: feedback uses this step's output. The state buffers are in `buffers`;
 //! what probes see, in `view`.
+//!
+//! Feedback that learns (SPEC §6.6, networks with one hidden layer, where B_BA = γ B_FA): with Kolen-Pollack the
+//! broadcast matrix takes, after every learning step, the output weights' increment of that step, transposed
+//! (`learning::kolen_pollack_step`); with sign symmetry it is set from the signs of the output weights at the start
+//! of every training presentation.
 
 mod buffers;
 mod error_pools;
@@ -25,6 +30,7 @@ use crate::engine::boundary::{Engine, Presentation, Watch};
 use crate::network::Network;
 use crate::roster::Roster;
 use snn_neuron::LifColumns;
+use snn_plasticity::{Carrier, FeedbackRule};
 
 impl Engine for LifEngine {
     fn roster(&self) -> &Roster {
@@ -43,6 +49,9 @@ impl Engine for LifEngine {
         let learns: Vec<bool> = self.model.plan().layers().iter().map(|l| l.learns && learn).collect();
         let any_learns = learns.iter().any(|&l| l);
         let observe = watch.probe.wants_teaching();
+        if any_learns {
+            net.refresh_sign_symmetry();
+        }
         let use_gram = self.begin(net, p, &learns);
         let out = self.layers.len() - 1;
         let mut non_finite = None;
@@ -115,8 +124,16 @@ impl LifEngine {
         watch.probe.after_step(s, &self.view());
     }
 
-    /// Ends a presentation: the carried weights written back into the network.
+    /// Ends a presentation: the carried weights written back into the network, and the broadcast matrices that
+    /// learned during it (Kolen-Pollack).
     fn end(&mut self, net: &mut Network, learns: &[bool], use_gram: bool) {
+        if learns.iter().any(|&l| l) {
+            for (b_t, pathway) in self.broadcast_t.iter().zip(&mut net.feedback) {
+                if let (FeedbackRule::KolenPollack { .. }, Carrier::Matrix(b)) = (pathway.rule, &mut pathway.carrier) {
+                    b.assign(&b_t.t());
+                }
+            }
+        }
         if use_gram && let Some(g) = &mut self.gram {
             g.finish(&mut net.forward[0]);
         }
