@@ -12,6 +12,7 @@ pub mod readout;
 pub mod rows;
 pub mod rule;
 pub mod spike_input;
+pub mod spiking_mirror;
 pub mod update;
 
 pub use chain::chain_delta_into;

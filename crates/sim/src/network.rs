@@ -14,6 +14,7 @@ use rand::RngExt;
 use rand_distr::StandardNormal;
 use rand_xoshiro::Xoshiro256PlusPlus;
 use snn_plasticity::feedback_learning::{MirrorBuffers, mirror_batch, sign_symmetry};
+use snn_plasticity::spiking_mirror::{SpikingMirror, SpikingMirrorRule};
 use snn_plasticity::{
     Carrier, FeedbackRule, InitError, Pathway, Projection, Reach, broadcast_matrices, feedback_alignment_matrices,
 };
@@ -89,7 +90,7 @@ impl Network {
             })
             .collect();
         let mut net = Self { forward, feedback };
-        net.start_feedback_rules(gamma, &mut streams.noise);
+        net.start_feedback_rules(model, gamma, &mut streams.noise);
         let masks = Masks::of(model);
         if !masks.is_empty() {
             for (l, proj) in net.forward.iter_mut().enumerate() {
@@ -108,7 +109,7 @@ impl Network {
     /// weights, s = the model's scale or the RMS of the forward weights above (SPEC §6.3, §6.6), times γ for a
     /// broadcast pathway (B_BA = γ B_FA of the last hidden layer, eq A.6), and sets B from the signs; the weight
     /// mirror runs its mirror batches before training, with noise from `noise`.
-    fn start_feedback_rules(&mut self, gamma: f32, noise: &mut Xoshiro256PlusPlus) {
+    fn start_feedback_rules(&mut self, model: &Model, gamma: f32, noise: &mut Xoshiro256PlusPlus) {
         for h in 0..self.feedback.len() {
             let pathway = &mut self.feedback[h];
             if let FeedbackRule::SignSymmetry { scale } = &mut pathway.rule {
@@ -122,6 +123,17 @@ impl Network {
             }
         }
         self.refresh_sign_symmetry();
+        if let Some(rule) = model.spiking_mirror() {
+            let phases = match self.feedback[0].rule {
+                FeedbackRule::WeightMirror(m) => m.before,
+                _ => 0,
+            };
+            let mut mirror = self.spiking_mirror_buffers(model.protocol().batch_size);
+            for _ in 0..phases {
+                self.spiking_mirror_phase(&mut mirror, &model.lif(), &rule, noise);
+            }
+            return;
+        }
         let mut buffers = self.mirror_buffers();
         if let Some(before) = self.feedback.iter().find_map(|p| match p.rule {
             FeedbackRule::WeightMirror(m) => Some(m.before),
@@ -170,6 +182,27 @@ impl Network {
                     mirror_batch(b, above.w.view(), above.b.view(), &rule, noise, buffers);
                 }
             }
+        }
+    }
+
+    /// Buffers for the spiking mirror phase of a LIF network with one hidden layer, for `examples` copies.
+    pub fn spiking_mirror_buffers(&self, examples: usize) -> SpikingMirror {
+        let w = &self.forward[1].w;
+        SpikingMirror::new(examples, w.ncols(), w.nrows())
+    }
+
+    /// One mirror phase of a LIF network with one hidden layer (SPEC §6.6): the broadcast matrix learns from the
+    /// hidden cells driven by noise from `noise` and the output's synaptic drive.
+    pub fn spiking_mirror_phase(
+        &mut self,
+        buffers: &mut SpikingMirror,
+        lif: &snn_neuron::LifParams,
+        rule: &SpikingMirrorRule,
+        noise: &mut Xoshiro256PlusPlus,
+    ) {
+        if let Carrier::Matrix(b) = &mut self.feedback[0].carrier {
+            let above = &self.forward[1];
+            buffers.phase(b, above.w.view(), above.b.view(), lif, rule, noise);
         }
     }
 

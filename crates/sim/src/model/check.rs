@@ -103,6 +103,26 @@ impl Model {
         self.lif
     }
 
+    /// The weight mirror's mirror phase of a LIF network (SPEC §6.6), when its feedback learns by the weight mirror:
+    /// `learning.feedback.WeightMirror`'s η and λ, a phase as long as a presentation, the noise drive N(init.v_mean,
+    /// init.v_std²) redrawn every 10 ms, and γ.
+    pub fn spiking_mirror(&self) -> Option<snn_plasticity::spiking_mirror::SpikingMirrorRule> {
+        let (CellKind::Lif, FeedbackRule::WeightMirror(rule)) =
+            (self.file.network.cells, self.plan.feedback.first()?.rule)
+        else {
+            return None;
+        };
+        Some(snn_plasticity::spiking_mirror::SpikingMirrorRule {
+            eta: rule.eta,
+            decay: rule.decay,
+            steps: self.steps,
+            redraw: (10.0 / self.lif.dt).round().max(1.0) as usize,
+            mean: self.file.init.v_mean as f32,
+            sd: self.file.init.v_std as f32,
+            gamma: self.plan.feedback(0).gamma,
+        })
+    }
+
     /// Initialisation statistics (Appendix B).
     pub fn init(&self) -> &InitParams {
         &self.init
@@ -807,12 +827,28 @@ fn check_feedback_learning(f: &ModelFile) -> Result<(), ModelError> {
                 "Fixed for a network without hidden layers: it has no feedback matrix to learn",
             ));
         }
-        if lif && matches!(l.feedback, FeedbackLearning::WeightMirror(_)) {
-            return Err(invalid(
-                "learning.feedback",
-                "WeightMirror",
-                "KolenPollack or SignSymmetry for LIF cells: the spiking mirror phase of SPEC §6.6 is not built yet",
-            ));
+        if lif && let FeedbackLearning::WeightMirror(wm) = l.feedback {
+            let defaults = super::file::WeightMirrorSpec::default();
+            let refused = [
+                (
+                    "sigma",
+                    wm.sigma != 1.0,
+                    "1 for LIF cells: the noise is the drive N(init.v_mean, init.v_std²)",
+                ),
+                (
+                    "batch",
+                    wm.batch != defaults.batch,
+                    "128 for LIF cells: the phase uses the minibatch's copies",
+                ),
+                ("form", wm.form != MirrorForm::Clean, "Clean for LIF cells (SPEC §6.6)"),
+            ];
+            if let Some((field, _, expected)) = refused.into_iter().find(|r| r.1) {
+                return Err(invalid(
+                    &format!("learning.feedback.WeightMirror.{field}"),
+                    format!("{wm:?}"),
+                    expected,
+                ));
+            }
         }
     }
     match l.feedback {

@@ -57,6 +57,8 @@ pub struct LifEngine {
     pub(super) pre_rows: Vec<Array2<f32>>,
     /// B_BAᵀ of every hidden layer (`[outputs, cells]`), copied from the network at each presentation.
     pub(super) broadcast_t: Vec<Array2<f32>>,
+    /// The weight mirror's buffers (SPEC §6.6), made at the first mirror phase.
+    pub(super) mirror: Option<snn_plasticity::spiking_mirror::SpikingMirror>,
     /// Each block's share of the output drive, `[examples, outputs]` per block of the last hidden layer.
     pub(super) partials: Vec<Array2<f32>>,
     /// Output spikes counted over t > settle.
@@ -147,6 +149,7 @@ impl LifEngine {
                     },
                 )
                 .collect(),
+            mirror: None,
             broadcast_t: lif_sizes[..lif_sizes.len() - 1]
                 .iter()
                 .map(|&n| Array2::zeros((out, n)))

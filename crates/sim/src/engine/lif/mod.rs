@@ -15,7 +15,8 @@
 //! Feedback that learns (SPEC §6.6, networks with one hidden layer, where B_BA = γ B_FA): with Kolen-Pollack the
 //! broadcast matrix takes, after every learning step, the output weights' increment of that step, transposed
 //! (`learning::kolen_pollack_step`); with sign symmetry it is set from the signs of the output weights at the start
-//! of every training presentation.
+//! of every training presentation; with the weight mirror, mirror phases follow every training presentation
+//! ([`snn_plasticity::spiking_mirror`]).
 
 mod buffers;
 mod error_pools;
@@ -71,6 +72,9 @@ impl Engine for LifEngine {
             self.show(s, s >= settle, &learns, watch);
         }
         self.end(net, &learns, use_gram);
+        if any_learns && non_finite.is_none() {
+            self.mirror_phases(net, p);
+        }
         self.answers(non_finite)
     }
 }
@@ -141,6 +145,18 @@ impl LifEngine {
             if let (Some(c), true) = (carry, learns[l]) {
                 c.store(&mut net.forward[l]);
             }
+        }
+    }
+
+    /// The weight mirror's phases after a training presentation (SPEC §6.6), noise from the presentation's stream.
+    fn mirror_phases(&mut self, net: &mut Network, p: &mut Presentation<'_>) {
+        let (Some(rule), FeedbackRule::WeightMirror(m)) = (self.model.spiking_mirror(), net.feedback[0].rule) else {
+            return;
+        };
+        let examples = self.examples;
+        let mirror = self.mirror.get_or_insert_with(|| net.spiking_mirror_buffers(examples));
+        for _ in 0..m.after {
+            net.spiking_mirror_phase(mirror, &self.lif, &rule, p.noise);
         }
     }
 
