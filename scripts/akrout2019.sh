@@ -48,10 +48,12 @@ runs=()
 for learner in $LEARNERS; do [[ -f "$OUT/$learner/curve.csv" ]] && runs+=("$OUT/$learner"); done
 if (( ${#runs[@]} )); then
     figure akrout_accuracy curve "${runs[@]}" --y-range 95:99
+    # The angles of the learners with a feedback matrix (backprop's are 0): the hidden delta's angle to backprop's on
+    # the first training image, as the reference logs it, and the angle between W2^T and B.
     aligned=()
-    for r in "${runs[@]}"; do [[ -s "$r/alignment.csv" ]] && aligned+=("$r"); done
+    for r in "${runs[@]}"; do [[ -s "$r/alignment.csv" && "$r" != */bp ]] && aligned+=("$r"); done
     if (( ${#aligned[@]} )); then
-        figure akrout_delta_angle alignment "${aligned[@]}" --log-x
+        figure akrout_delta_angle alignment "${aligned[@]}" --angle probe --log-x
         figure akrout_weight_angle alignment "${aligned[@]}" --angle weight --log-x
     fi
 fi

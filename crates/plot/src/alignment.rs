@@ -22,6 +22,11 @@ pub enum Angle {
     Weight,
     /// The mean per-unit angle θ(W[:, j], B[j, :]) (`unit_angle_deg`, Lillicrap et al. 2016 Fig 5a).
     Unit,
+    /// θ(δ, δ_BP) on the first training image, learning off (`probe_first_deg`, `protocol.alignment_probe`): the
+    /// δ angle Akrout et al. 2019's reference code logs (SPEC §6.4).
+    Probe,
+    /// θ(δ, δ_BP) averaged over the first `protocol.alignment_probe` training images (`probe_mean_deg`).
+    ProbeMean,
 }
 
 impl Angle {
@@ -31,6 +36,8 @@ impl Angle {
             Angle::Folded => p.folded_deg,
             Angle::Weight => p.weight_angle_deg,
             Angle::Unit => p.unit_angle_deg,
+            Angle::Probe => p.probe_first_deg,
+            Angle::ProbeMean => p.probe_mean_deg,
         }
     }
 
@@ -40,6 +47,8 @@ impl Angle {
             Angle::Folded => "folded angle to backprop's teaching signal",
             Angle::Weight => "angle between W^T and B",
             Angle::Unit => "mean per-unit angle between W and B",
+            Angle::Probe => "angle to backprop's delta, first training image",
+            Angle::ProbeMean => "angle to backprop's delta, mean over the probe images",
         }
     }
 }
@@ -107,7 +116,7 @@ pub fn groups(runs: &[RunFolder], each: bool, angle: Angle, spread: bool) -> Res
                 mean,
                 sem,
                 runs: members.len(),
-                band: members.len() > 1 || (within && angle != Angle::Weight && angle != Angle::Unit),
+                band: members.len() > 1 || (within && angle == Angle::Signed) || (within && angle == Angle::Folded),
             });
         }
     }

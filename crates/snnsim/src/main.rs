@@ -91,10 +91,12 @@ enum Command {
     },
     /// Measure simulation speed: ms per minibatch, cell updates/s, synaptic events/s, at each thread count, for
     /// training (`train`), training that also measures the alignment with backprop (`align`: the last minibatch of
-    /// each learning-curve interval) and testing (`test`).
+    /// each learning-curve interval) and testing (`test`). Several model files are measured in alternating rounds
+    /// on the same machine, each against the first (ratios of the medians).
     Bench {
-        /// The model file.
-        model: PathBuf,
+        /// The model files (the first is the baseline of the ratios).
+        #[arg(required = true, num_args = 1..)]
+        models: Vec<PathBuf>,
         /// Override a model field (repeatable).
         #[arg(long = "set", value_name = "PATH=VALUE")]
         overrides: Vec<String>,
@@ -110,6 +112,10 @@ enum Command {
         /// Unmeasured warm-up minibatches per mode.
         #[arg(long, default_value_t = 1)]
         warmup: usize,
+        /// Rounds over the model files, alternating (each round measures every model, mode and thread count once;
+        /// the medians are over all rounds).
+        #[arg(long, default_value_t = 1)]
+        rounds: usize,
         /// Start from the network in this checkpoint (a run folder's checkpoint.bin) instead of the model's initial
         /// one: the speed late in training, when most error pools are silent
         #[arg(long, value_name = "CHECKPOINT")]
@@ -171,6 +177,8 @@ enum AngleArg {
     Folded,
     Weight,
     Unit,
+    Probe,
+    ProbeMean,
 }
 
 #[derive(Subcommand)]
@@ -215,7 +223,8 @@ enum PlotCommand {
         #[arg(long)]
         each: bool,
         /// Which angle: signed (θ of the teaching signals, 0-180°), folded (min(θ, 180° − θ), as Lillicrap et al.
-        /// 2016 plot it), weight (∠(Wᵀ, B)) or unit (the mean per-unit angle of Lillicrap Fig 5a).
+        /// 2016 plot it), weight (∠(Wᵀ, B)), unit (the mean per-unit angle of Lillicrap Fig 5a), probe (the δ angle
+        /// on the first training image, as Akrout et al. 2019 log it) or probe-mean (over the probe images).
         #[arg(long, value_enum, default_value_t = AngleArg::Signed)]
         angle: AngleArg,
         /// For a single run: a band of ±2 SD of the angle over the examples of each window
@@ -483,14 +492,26 @@ fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Bench {
-            model,
+            models,
             overrides,
             threads,
             idle,
             batches,
             warmup,
             weights,
-        } => bench(model, overrides, &threads, idle, batches, warmup, weights),
+            rounds,
+        } => bench(
+            models,
+            overrides,
+            &threads,
+            idle,
+            Repeats {
+                batches,
+                warmup,
+                rounds,
+            },
+            weights,
+        ),
         Command::Collect { dirs, out } => {
             let runs = snn_sim::collect::find(&dirs)?;
             let csv = snn_sim::collect::to_csv(&runs)?;
@@ -580,6 +601,8 @@ fn run(cli: Cli) -> Result<()> {
                         AngleArg::Folded => snn_plot::alignment::Angle::Folded,
                         AngleArg::Weight => snn_plot::alignment::Angle::Weight,
                         AngleArg::Unit => snn_plot::alignment::Angle::Unit,
+                        AngleArg::Probe => snn_plot::alignment::Angle::Probe,
+                        AngleArg::ProbeMean => snn_plot::alignment::Angle::ProbeMean,
                     };
                     snn_plot::alignment::plot(&runs, each, angle, spread, log_x, title.as_deref(), &stem)?
                 }
@@ -665,64 +688,132 @@ fn run(cli: Cli) -> Result<()> {
     }
 }
 
+/// How often `snnsim bench` measures.
+struct Repeats {
+    batches: usize,
+    warmup: usize,
+    rounds: usize,
+}
+
+/// `snnsim bench`: every model, mode and thread count timed once per round, rounds alternating over the models, then
+/// one table of medians per model and, with several models, each one's ratio to the first.
 fn bench(
-    model: PathBuf,
+    paths: Vec<PathBuf>,
     overrides: Vec<String>,
     threads: &[usize],
     idle: IdleWait,
-    batches: usize,
-    warmup: usize,
+    repeats: Repeats,
     weights: Option<PathBuf>,
 ) -> Result<()> {
+    let Repeats {
+        batches,
+        warmup,
+        rounds,
+    } = repeats;
     anyhow::ensure!(batches > 0, "--batches must be at least 1");
-    let m = RunRequest::new(model, overrides).resolve()?;
-    let start = match &weights {
-        None => None,
-        Some(path) => {
-            let net = snn_sim::checkpoint::Checkpoint::read(path)?.network;
-            // Checked here so that a wrong file is named before any data are loaded.
-            snn_sim::experiment::Experiment::with_network(&m, net.clone())
-                .with_context(|| format!("{}: cannot start the benchmark from this checkpoint", path.display()))?;
-            Some(net)
-        }
-    };
-    let data = snn_sim::dataset::Prepared::load(&m)?;
-    out!(
-        "{}: layers {:?}, batch {}, {} steps/presentation when training ({} when testing), learning depth {}, commit {}",
-        m.name(),
-        m.layers(),
-        m.protocol().batch_size,
-        m.steps_per_presentation(true),
-        m.steps_per_presentation(false),
-        m.plan().learning_flags().iter().filter(|&&l| l).count(),
-        snn_sim::run::COMMIT.unwrap_or("unknown")
+    anyhow::ensure!(rounds > 0, "--rounds must be at least 1");
+    anyhow::ensure!(
+        weights.is_none() || paths.len() == 1,
+        "--weights starts one model from a checkpoint: give one model file with it"
     );
-    out!("mode   threads  ms/minibatch (median, min-max)   cell updates/s   synaptic events/s");
-    for &n in threads {
-        anyhow::ensure!(n > 0, "--threads values must be at least 1");
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(n)
-            .build()
-            .context("cannot start the thread pool")?;
-        for mode in snn_sim::bench::Mode::ALL {
-            let t = run_in_pool(&pool, idle, || {
-                snn_sim::bench::time_presentations(&m, &data, mode, warmup, batches, start.as_ref())
-            })?;
-            let (lo, hi) = t.ms.iter().fold((f64::MAX, 0f64), |(a, b), &x| (a.min(x), b.max(x)));
-            out!(
-                "{:<6} {:>7}  {:>9.1} ({:.1}-{:.1}){:>12}   {:>14.3e}   {:>17.3e}",
-                t.mode,
-                t.threads,
-                t.median_ms,
-                lo,
-                hi,
-                "",
-                t.cell_updates_per_s,
-                t.synaptic_events_per_s
-            );
+    anyhow::ensure!(threads.iter().all(|&n| n > 0), "--threads values must be at least 1");
+    let mut models = Vec::new();
+    for path in paths {
+        let m = RunRequest::new(path, overrides.clone()).resolve()?;
+        let start = match &weights {
+            None => None,
+            Some(path) => {
+                let net = snn_sim::checkpoint::Checkpoint::read(path)?.network;
+                // Checked here so that a wrong file is named before any data are loaded.
+                snn_sim::experiment::Experiment::with_network(&m, net.clone())
+                    .with_context(|| format!("{}: cannot start the benchmark from this checkpoint", path.display()))?;
+                Some(net)
+            }
+        };
+        let data = snn_sim::dataset::Prepared::load(&m)?;
+        models.push((m, data, start));
+    }
+    let pools = threads
+        .iter()
+        .map(|&n| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(n)
+                .build()
+                .context("cannot start the thread pool")
+        })
+        .collect::<Result<Vec<_>>>()?;
+    // timings[model][thread count][mode]: every round's measurements.
+    let modes = snn_sim::bench::Mode::ALL;
+    let mut timings = vec![vec![vec![Vec::new(); modes.len()]; threads.len()]; models.len()];
+    for _ in 0..rounds {
+        for ((m, data, start), per_model) in models.iter().zip(&mut timings) {
+            for (pool, per_threads) in pools.iter().zip(per_model.iter_mut()) {
+                for (&mode, per_mode) in modes.iter().zip(per_threads.iter_mut()) {
+                    per_mode.push(run_in_pool(pool, idle, || {
+                        snn_sim::bench::time_presentations(m, data, mode, warmup, batches, start.as_ref())
+                    })?);
+                }
+            }
+        }
+    }
+    let median_of =
+        |t: &[snn_sim::bench::Timing]| -> Vec<f64> { t.iter().flat_map(|t| t.ms.iter().copied()).collect() };
+    let baseline: Vec<Vec<f64>> = timings[0]
+        .iter()
+        .map(|per_threads| per_threads.iter().map(|t| median(median_of(t))).collect())
+        .collect();
+    for ((m, _, _), per_model) in models.iter().zip(&timings) {
+        out!(
+            "{}: layers {:?}, batch {}, {} steps/presentation when training ({} when testing), learning depth {}, commit {}",
+            m.name(),
+            m.layers(),
+            m.protocol().batch_size,
+            m.steps_per_presentation(true),
+            m.steps_per_presentation(false),
+            m.plan().learning_flags().iter().filter(|&&l| l).count(),
+            snn_sim::run::COMMIT.unwrap_or("unknown")
+        );
+        let ratio_to = (models.len() > 1).then(|| models[0].0.name().to_string());
+        out!(
+            "mode   threads  ms/minibatch (median, min-max)   cell updates/s   synaptic events/s{}",
+            ratio_to
+                .as_ref()
+                .map_or(String::new(), |name| format!("   ratio to {name}"))
+        );
+        for (ti, per_threads) in per_model.iter().enumerate() {
+            for (mi, t) in per_threads.iter().enumerate() {
+                let ms = median_of(t);
+                let (lo, hi) = ms.iter().fold((f64::MAX, 0f64), |(a, b), &x| (a.min(x), b.max(x)));
+                let med = median(ms);
+                let rate = |f: fn(&snn_sim::bench::Timing) -> f64| t.iter().map(f).sum::<f64>() / t.len() as f64;
+                out!(
+                    "{:<6} {:>7}  {:>9.1} ({:.1}-{:.1}){:>12}   {:>14.3e}   {:>17.3e}{}",
+                    t[0].mode,
+                    t[0].threads,
+                    med,
+                    lo,
+                    hi,
+                    "",
+                    rate(|t| t.cell_updates_per_s),
+                    rate(|t| t.synaptic_events_per_s),
+                    ratio_to
+                        .as_ref()
+                        .map_or(String::new(), |_| format!("   {:>8.3}", med / baseline[ti][mi]))
+                );
+            }
         }
     }
     Ok(())
+}
+
+/// The median of `values` (the mean of the middle two for an even count; NaN for none).
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    match values.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => values[n / 2],
+        n => 0.5 * (values[n / 2 - 1] + values[n / 2]),
+    }
 }
 
 /// `LOW:HIGH` as two numbers (the y range of `plot curve`).
