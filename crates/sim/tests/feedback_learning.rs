@@ -308,13 +308,12 @@ fn kolen_pollack_shrinks_w_minus_bt_as_one_minus_lambda_to_the_t() {
                 continue;
             }
             let net = exp.network();
-            for h in 0..2 {
-                let want = (1.0 - lambda).powi(t as i32) * initial[h];
+            for (h, &first) in initial.iter().enumerate() {
+                let want = (1.0 - lambda).powi(t as i32) * first;
                 let got = w_minus_bt(net, h);
                 assert!(
                     (got - want).abs() <= 1e-4 * want,
-                    "λ = {lambda}, hidden layer {h}, t = {t}: ‖W − Bᵀ‖ = {got}, (1 − λ)^t · {} = {want}",
-                    initial[h]
+                    "λ = {lambda}, hidden layer {h}, t = {t}: ‖W − Bᵀ‖ = {got}, (1 − λ)^t · {first} = {want}"
                 );
                 // What W learned (beyond its decay) is far larger than the tolerance: a B that missed the
                 // increment would show.
@@ -488,8 +487,8 @@ fn mirror_batches_before_training_and_after_each_minibatch() {
     let b_start: Vec<Array2<f32>> = (0..2).map(|h| b_of(exp.network(), h).clone()).collect();
     let mut batches = Batches::of(&before);
     batches.train(&mut exp);
-    for h in 0..2 {
-        assert_eq!(b_of(exp.network(), h), &b_start[h], "after: 0 leaves B alone");
+    for (h, b) in b_start.iter().enumerate() {
+        assert_eq!(b_of(exp.network(), h), b, "after: 0 leaves B alone");
     }
     assert_ne!(
         exp.network().forward[1].w,
@@ -542,16 +541,15 @@ fn sign_symmetry_sets_b_from_the_signs_of_the_weights_before_each_step() {
                 other => panic!("an unresolved rule {other:?}"),
             })
             .collect();
-        for h in 0..2 {
+        for (h, &scale) in scales.iter().enumerate() {
             let want = given.unwrap_or_else(|| rms(&start.forward[h + 1].w));
             assert!(
-                (scales[h] - want).abs() <= 1e-6 * want,
-                "layer {h}: scale {} against {want}",
-                scales[h]
+                (scale - want).abs() <= 1e-6 * want,
+                "layer {h}: scale {scale} against {want}"
             );
             assert_eq!(
                 b_of(&start, h),
-                &scaled_signs_t(&start.forward[h + 1].w, scales[h]),
+                &scaled_signs_t(&start.forward[h + 1].w, scale),
                 "at init"
             );
         }
@@ -791,8 +789,11 @@ impl Checkpoints for Memory {
     }
 }
 
+/// The curve (examples, accuracies and NSE), the alignment points (examples, population, angles) and the test NSE.
+type OutcomeBits = (Vec<(u64, [u64; 3])>, Vec<(u64, String, [u64; 3])>, Option<u64>);
+
 /// Every column of the curve but its wall-clock time, and of the alignment points, floats as bits.
-fn outcome_bits(o: &Outcome) -> (Vec<(u64, [u64; 3])>, Vec<(u64, String, [u64; 3])>, Option<u64>) {
+fn outcome_bits(o: &Outcome) -> OutcomeBits {
     let curve = o
         .curve
         .iter()

@@ -489,6 +489,10 @@ fn run(cli: Cli) -> Result<()> {
                     learning
                 );
             }
+            let feedback = m.file().learning.feedback;
+            if feedback != snn_sim::model::FeedbackLearning::Fixed {
+                eprintln!("feedback matrices learn (SPEC §6): {feedback:?}");
+            }
             Ok(())
         }
         Command::Bench {

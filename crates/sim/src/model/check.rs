@@ -833,19 +833,26 @@ fn check_feedback_learning(f: &ModelFile) -> Result<(), ModelError> {
                 (
                     "sigma",
                     wm.sigma != 1.0,
+                    wm.sigma.to_string(),
                     "1 for LIF cells: the noise is the drive N(init.v_mean, init.v_std²)",
                 ),
                 (
                     "batch",
                     wm.batch != defaults.batch,
+                    wm.batch.to_string(),
                     "128 for LIF cells: the phase uses the minibatch's copies",
                 ),
-                ("form", wm.form != MirrorForm::Clean, "Clean for LIF cells (SPEC §6.6)"),
+                (
+                    "form",
+                    wm.form != MirrorForm::Clean,
+                    format!("{:?}", wm.form),
+                    "Clean for LIF cells (SPEC §6.6)",
+                ),
             ];
-            if let Some((field, _, expected)) = refused.into_iter().find(|r| r.1) {
+            if let Some((field, _, value, expected)) = refused.into_iter().find(|r| r.1) {
                 return Err(invalid(
                     &format!("learning.feedback.WeightMirror.{field}"),
-                    format!("{wm:?}"),
+                    value,
                     expected,
                 ));
             }
