@@ -828,12 +828,12 @@ mod tests {
     #[test]
     fn another_format_is_named_with_both_numbers() {
         let mut bytes = checkpoint().to_bytes().unwrap();
-        bytes[8..12].copy_from_slice(&6u32.to_le_bytes());
-        assert_eq!(refusal(&bytes), "checkpoint format 6 but this snnsim reads format 5");
+        bytes[8..12].copy_from_slice(&7u32.to_le_bytes());
+        assert_eq!(refusal(&bytes), "checkpoint format 7 but this snnsim reads format 6");
         // A format-2 file: the bare postcard encoding, the format number first.
         let mut old = checkpoint();
         old.format = 2;
         let old = postcard::to_stdvec(&old).unwrap();
-        assert_eq!(refusal(&old), "checkpoint format 2 but this snnsim reads format 5");
+        assert_eq!(refusal(&old), "checkpoint format 2 but this snnsim reads format 6");
     }
 }

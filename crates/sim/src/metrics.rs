@@ -171,7 +171,7 @@ fn csv_line(fields: &[&str]) -> String {
 fn read_records<T>(
     path: &Path,
     header: &[&str],
-    newer: usize,
+    older: &[usize],
     expected: &str,
     mut parse: impl FnMut(&csv::StringRecord) -> Option<T>,
 ) -> Result<Vec<T>, SimError> {
@@ -184,7 +184,10 @@ fn read_records<T>(
     let bad_header = || SimError::output(path, format!("expected the header `{}`", csv_line(header)));
     match records.next() {
         Some(Ok(first)) if first.iter().eq(header.iter().copied()) => {}
-        Some(Ok(first)) if first.iter().eq(header[..header.len() - newer].iter().copied()) => {}
+        Some(Ok(first))
+            if older
+                .iter()
+                .any(|&k| first.iter().eq(header[..header.len() - k].iter().copied())) => {}
         Some(Err(e)) => return Err(SimError::output(path, e)),
         _ => return Err(bad_header()),
     }
@@ -201,8 +204,9 @@ fn read_records<T>(
 
 /// Columns of `curve.csv` added since its first layout (`test_nse`): older files lack them.
 const CURVE_NEWER: usize = 1;
-/// Columns of `alignment.csv` added since its first layout (the spread, folded, weight and per-unit angles).
-const ALIGNMENT_NEWER: usize = 4;
+/// Columns of `alignment.csv` that its older layouts lack: the probe's two (`probe_first_deg`, `probe_mean_deg`),
+/// and in the first layout also the spread, folded, weight and per-unit angles.
+const ALIGNMENT_OLDER: [usize; 2] = [2, 6];
 
 /// Parses the fields of one `curve.csv` data record (the columns of [`CurvePoint`]'s [`CsvRow::HEADER`]).
 pub fn parse_curve_row(fields: &csv::StringRecord) -> Option<CurvePoint> {
@@ -218,7 +222,7 @@ pub fn read_curve(path: &Path) -> Result<Vec<CurvePoint>, SimError> {
     read_records(
         path,
         CurveWriter::HEADER,
-        CURVE_NEWER,
+        &[CURVE_NEWER],
         "7 comma-separated numbers",
         parse_curve_row,
     )
@@ -229,7 +233,7 @@ pub fn read_trial_curves(path: &Path) -> Result<Vec<Vec<CurvePoint>>, SimError> 
     let header: Vec<&str> = std::iter::once("trial")
         .chain(CurveWriter::HEADER.iter().copied())
         .collect();
-    let rows = read_records(path, &header, CURVE_NEWER, "a trial index and 7 numbers", |r| {
+    let rows = read_records(path, &header, &[CURVE_NEWER], "a trial index and 7 numbers", |r| {
         let trial: usize = r.get(0)?.parse().ok()?;
         let point = parse_curve_row(&r.iter().skip(1).collect())?;
         Some((trial, point))
@@ -247,9 +251,9 @@ pub fn read_trial_curves(path: &Path) -> Result<Vec<Vec<CurvePoint>>, SimError> 
 /// Reads an `alignment.csv` back.
 pub fn read_alignment(path: &Path) -> Result<Vec<AlignmentPoint>, SimError> {
     let expected = csv_line(AlignmentPoint::HEADER);
-    read_records(path, AlignmentPoint::HEADER, ALIGNMENT_NEWER, &expected, |r| {
+    read_records(path, AlignmentPoint::HEADER, &ALIGNMENT_OLDER, &expected, |r| {
         let n = AlignmentPoint::HEADER.len();
-        if r.len() != n && r.len() != n - ALIGNMENT_NEWER {
+        if r.len() != n && !ALIGNMENT_OLDER.iter().any(|&k| r.len() == n - k) {
             return None;
         }
         r.deserialize(None).ok()
@@ -382,6 +386,17 @@ mod tests {
         assert!(
             back[0].angle_deg == 89.1 && back[0].unit_angle_deg.is_nan(),
             "the first layout is read"
+        );
+        std::fs::write(
+            &path,
+            "examples,population,angle_deg,samples,angle_sd_deg,folded_deg,weight_angle_deg,unit_angle_deg\n\
+             50,hidden1,89.1,7,3.5,80.25,NaN,45.0\n",
+        )
+        .unwrap();
+        let back = read_alignment(&path).unwrap();
+        assert!(
+            back[0].unit_angle_deg == 45.0 && back[0].probe_first_deg.is_nan() && back[0].probe_mean_deg.is_nan(),
+            "the layout before the probe is read"
         );
 
         let path = dir.path().join("trial_curves.csv");

@@ -150,7 +150,10 @@ impl LifEngine {
 
     /// The weight mirror's phases after a training presentation (SPEC §6.6), noise from the presentation's stream.
     fn mirror_phases(&mut self, net: &mut Network, p: &mut Presentation<'_>) {
-        let (Some(rule), FeedbackRule::WeightMirror(m)) = (self.model.spiking_mirror(), net.feedback[0].rule) else {
+        let Some(rule) = self.model.spiking_mirror() else {
+            return;
+        };
+        let Some(FeedbackRule::WeightMirror(m)) = net.feedback.first().map(|p| p.rule) else {
             return;
         };
         let examples = self.examples;
