@@ -234,8 +234,10 @@ class Run:
     def alignment(self) -> np.ndarray:
         """The angle of each learning hidden layer's teaching signal to backprop's (``alignment.csv``): a structured
         array with fields ``examples``, ``population``, ``angle_deg``, ``samples``, ``angle_sd_deg`` (the spread over
-        the examples measured), ``folded_deg`` (min(θ, 180° − θ)), ``weight_angle_deg`` (∠(Wᵀ, B)) and
-        ``unit_angle_deg`` (the mean per-unit angle); NaN where a run did not record them."""
+        the examples measured), ``folded_deg`` (min(θ, 180° − θ)), ``weight_angle_deg`` (∠(Wᵀ, B)),
+        ``unit_angle_deg`` (the mean per-unit angle), ``probe_first_deg`` and ``probe_mean_deg`` (the δ angle on the
+        first training image and over the first ``protocol.alignment_probe`` images, learning off); NaN where a run
+        did not record them."""
         columns = _snnsim.read_alignment(os.fspath(self.path / "alignment.csv"))
         width = max([len(p) for p in columns["population"]] + [1])
         return _structured(
@@ -249,6 +251,8 @@ class Run:
                 ("folded_deg", "f8"),
                 ("weight_angle_deg", "f8"),
                 ("unit_angle_deg", "f8"),
+                ("probe_first_deg", "f8"),
+                ("probe_mean_deg", "f8"),
             ],
         )
 
