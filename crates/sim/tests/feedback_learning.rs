@@ -3,20 +3,25 @@
 //! refresh before every learning step, the cross-entropy output modulator, `learning.bias_rate`, bit-identical runs
 //! on 1 and 2 threads and after a resume, and the refusals of `check`. Every task is generated (no data files).
 
-use ndarray::{Array1, Array2, ArrayView1, ArrayView2, array, s};
+mod exact;
+
+use exact::{
+    Memory, assert_resumes_exactly, assert_same_arrays, assert_same_network, f64s, frobenius, outcome_bits, rms,
+    scaled_signs_t,
+};
+
+use ndarray::{Array1, Array2, ArrayView1, array, s};
 use rand::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
-use snn_plasticity::{Carrier, FeedbackRule};
-use snn_sim::checkpoint::{Checkpoint, Checkpoints, NoCheckpoints};
+use snn_plasticity::FeedbackRule;
 use snn_sim::dataset::Prepared;
 use snn_sim::engine::graded::GradedEngine;
 use snn_sim::engine::{Engine, Phase, Presentation, Watch};
-use snn_sim::experiment::{Experiment, Outcome, Silent};
+use snn_sim::experiment::{Experiment, Silent};
 use snn_sim::network::Network;
 use snn_sim::probe::NoProbe;
 use snn_sim::seeds::Streams;
-use snn_sim::{Model, ModelFile, SimError};
-use std::cell::Cell;
+use snn_sim::{Model, ModelFile};
 use std::path::Path;
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -35,16 +40,8 @@ fn b_of(net: &Network, h: usize) -> &Array2<f32> {
     net.feedback[h].matrix().expect("a feedback matrix of its own")
 }
 
-fn f64s(a: ArrayView2<'_, f32>) -> Array2<f64> {
-    a.mapv(f64::from)
-}
-
 fn f64v(a: ArrayView1<'_, f32>) -> Array1<f64> {
     a.mapv(f64::from)
-}
-
-fn frobenius(a: &Array2<f64>) -> f64 {
-    a.iter().map(|x| x * x).sum::<f64>().sqrt()
 }
 
 /// ‖W_(h+1) − B_hᵀ‖_F in f64.
@@ -63,56 +60,6 @@ fn angle_to_wt(net: &Network, h: usize) -> f64 {
         .clamp(-1.0, 1.0)
         .acos()
         .to_degrees()
-}
-
-/// `scale · sign(w)ᵀ` (0 for a zero weight), as sign symmetry sets B.
-fn scaled_signs_t(w: &Array2<f32>, scale: f32) -> Array2<f32> {
-    w.t().mapv(|x| match x {
-        x if x > 0.0 => scale,
-        x if x < 0.0 => -scale,
-        _ => 0.0,
-    })
-}
-
-/// Every weight, bias, momentum entry, feedback matrix and rule of a network, floats as bits.
-fn bits(net: &Network) -> (Vec<Vec<u32>>, Vec<String>) {
-    let floats = |a: &mut dyn Iterator<Item = &f32>| a.map(|x| x.to_bits()).collect::<Vec<u32>>();
-    let mut all = Vec::new();
-    for p in &net.forward {
-        all.push(floats(&mut p.w.iter()));
-        all.push(floats(&mut p.b.iter()));
-        all.push(floats(&mut p.dw.iter()));
-        all.push(floats(&mut p.db.iter()));
-        all.push(vec![(p.scale.to_bits() >> 32) as u32, p.scale.to_bits() as u32]);
-    }
-    for pathway in &net.feedback {
-        if let Carrier::Matrix(b) = &pathway.carrier {
-            all.push(floats(&mut b.iter()));
-        }
-    }
-    let rules = net
-        .feedback
-        .iter()
-        .map(|p| match p.rule {
-            FeedbackRule::SignSymmetry { scale } => format!("SignSymmetry({:?})", scale.map(f32::to_bits)),
-            rule => format!("{rule:?}"),
-        })
-        .collect();
-    (all, rules)
-}
-
-fn assert_same_network(a: &Network, b: &Network, what: &str) {
-    assert_eq!(bits(a).1, bits(b).1, "{what}: feedback rules");
-    assert_same_arrays(a, b, what);
-}
-
-/// [`assert_same_network`] without the rules (for models that differ only in them).
-fn assert_same_arrays(a: &Network, b: &Network, what: &str) {
-    let (x, y) = (bits(a).0, bits(b).0);
-    assert_eq!(x.len(), y.len(), "{what}: shapes");
-    for (i, (p, q)) in x.iter().zip(&y).enumerate() {
-        assert!(p == q, "{what}: array {i} differs in its bits");
-    }
 }
 
 /// `got` equals `want` within `abs + rel · max|want|`, and the change is visible.
@@ -514,10 +461,6 @@ fn mirror_batches_before_training_and_after_each_minibatch() {
 // 4. Sign symmetry (SPEC §6.3)
 // ---------------------------------------------------------------------------------------------------------------
 
-fn rms(w: &Array2<f32>) -> f32 {
-    (w.iter().map(|&x| f64::from(x) * f64::from(x)).sum::<f64>() / w.len() as f64).sqrt() as f32
-}
-
 /// Sign symmetry on a 10-16-12-5 net (η 0.5, large enough that weights change sign): the scale resolves to the RMS
 /// of W_above at initialisation (or stays the given 0.5) and never changes; at init and after each of 30 training
 /// minibatches B_h == scale · sign(W_(h+1))ᵀ exactly, for the weights as they were before that minibatch (the refresh
@@ -754,67 +697,6 @@ fn one_and_two_threads_give_identical_networks_with_each_rule() {
     }
 }
 
-/// Keeps every checkpoint (encoded, as a file would hold it) and asks to stop at the `stop_at`-th minibatch.
-struct Memory {
-    saved: Vec<Vec<u8>>,
-    asked: Cell<u64>,
-    stop_at: u64,
-}
-
-impl Memory {
-    fn new(stop_at: u64) -> Self {
-        Self {
-            saved: Vec::new(),
-            asked: Cell::new(0),
-            stop_at,
-        }
-    }
-
-    fn checkpoints(&self) -> Vec<Checkpoint> {
-        self.saved.iter().map(|b| Checkpoint::from_bytes(b).unwrap()).collect()
-    }
-}
-
-impl Checkpoints for Memory {
-    fn enabled(&self) -> bool {
-        true
-    }
-    fn save(&mut self, c: &Checkpoint) -> Result<(), SimError> {
-        self.saved.push(c.to_bytes().unwrap());
-        Ok(())
-    }
-    fn stop_requested(&self) -> bool {
-        self.asked.set(self.asked.get() + 1);
-        self.asked.get() == self.stop_at
-    }
-}
-
-/// The curve (examples, accuracies and NSE), the alignment points (examples, population, angles) and the test NSE.
-type OutcomeBits = (Vec<(u64, [u64; 3])>, Vec<(u64, String, [u64; 3])>, Option<u64>);
-
-/// Every column of the curve but its wall-clock time, and of the alignment points, floats as bits.
-fn outcome_bits(o: &Outcome) -> OutcomeBits {
-    let curve = o
-        .curve
-        .iter()
-        .map(|p| {
-            (
-                p.examples,
-                [p.test_accuracy, p.test_nse, p.train_accuracy].map(f64::to_bits),
-            )
-        })
-        .collect();
-    let alignment = o
-        .alignment
-        .iter()
-        .map(|p| {
-            let f = [p.angle_deg, p.weight_angle_deg, p.unit_angle_deg].map(f64::to_bits);
-            (p.examples, p.population.clone(), f)
-        })
-        .collect();
-    (curve, alignment, o.test_nse.map(f64::to_bits))
-}
-
 /// A 10-16-12-5 sigmoid net with cross-entropy learning by FA with the rule `learning`, 2 shuffled epochs of 60
 /// examples in minibatches of 4, a curve point (with the alignment probe on 3 images) every 20 examples and a
 /// checkpoint every 12.
@@ -846,34 +728,9 @@ fn a_resumed_run_equals_the_uninterrupted_one_with_each_rule() {
         assert!(!expected.alignment.is_empty(), "{name}: alignment points");
         assert_ne!(b_of(whole.network(), 1), b_of(&start, 1), "{name}: B learned");
         let want = outcome_bits(&expected);
-        let mut periodic = sink.checkpoints();
-        periodic.pop(); // the end of training
-        assert!(periodic.len() >= 5, "{name}: {} periodic checkpoints", periodic.len());
-        let resume = |ck: Checkpoint, from: &str| {
-            let (mut exp, progress) = Experiment::restore(&model, ck).unwrap();
-            let outcome = exp
-                .run_from(&data, &mut Silent, None, Some(progress), &mut NoCheckpoints)
-                .unwrap();
-            assert_eq!(
-                outcome_bits(&outcome),
-                want,
-                "{name}, resumed from {from}: curve, alignment, NSE"
-            );
-            assert_same_network(exp.network(), whole.network(), &format!("{name}, resumed from {from}"));
-        };
-        for ck in periodic {
-            let seen = ck.progress.seen;
-            resume(ck, &format!("the checkpoint at {seen}"));
-        }
-        let mut first = Experiment::new(&model).unwrap();
-        let mut sink = Memory::new(7);
-        match first.run_from(&data, &mut Silent, None, None, &mut sink) {
-            Err(SimError::Interrupted { seen, .. }) => assert_eq!(seen, 28),
-            other => panic!("{name}: expected an interruption after 28 examples, got {other:?}"),
-        }
-        let ck = sink.checkpoints().pop().unwrap();
-        assert_eq!(ck.progress.seen, 28);
-        resume(ck, "the interruption at 28");
+        assert_resumes_exactly(&model, &data, &sink, 5, (7, 28), &want, |net, from| {
+            assert_same_network(net, whole.network(), &format!("{name}, {from}"))
+        });
     }
 }
 

@@ -5,19 +5,24 @@
 //! generated with the statistics of standardised MNIST pixels (no data files); the networks are tiny and the
 //! presentations short (25 ms, learning after 5 ms).
 
-use ndarray::{Array2, ArrayView2};
+mod exact;
+
+use exact::{
+    Memory, assert_resumes_exactly, assert_same_arrays, assert_same_network, f64s, frobenius, outcome_bits, rms,
+    scaled_signs_t,
+};
+
+use ndarray::Array2;
 use rand::{RngExt, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
-use snn_plasticity::{Carrier, FeedbackRule};
-use snn_sim::checkpoint::{Checkpoint, Checkpoints, NoCheckpoints};
+use snn_plasticity::FeedbackRule;
 use snn_sim::dataset::Prepared;
 use snn_sim::engine::{Phase, Watch};
-use snn_sim::experiment::{Experiment, Outcome, Silent};
+use snn_sim::experiment::{Experiment, Silent};
 use snn_sim::network::Network;
 use snn_sim::probe::NoProbe;
 use snn_sim::seeds::Streams;
-use snn_sim::{Model, ModelFile, SimError};
-use std::cell::Cell;
+use snn_sim::{Model, ModelFile};
 use std::path::Path;
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -97,14 +102,6 @@ fn gamma(model: &Model) -> f32 {
     model.file().learning.gamma
 }
 
-fn f64s(a: ArrayView2<'_, f32>) -> Array2<f64> {
-    a.mapv(f64::from)
-}
-
-fn frobenius(a: &Array2<f64>) -> f64 {
-    a.iter().map(|x| x * x).sum::<f64>().sqrt()
-}
-
 /// ‖W_out − B_FAᵀ‖_F with B_FA = B_BA / γ, in f64.
 fn w_minus_b_fa_t(net: &Network, gamma: f32) -> f64 {
     let w = f64s(w_out(net).view());
@@ -121,61 +118,6 @@ fn angle_to_wt(net: &Network) -> f64 {
         .clamp(-1.0, 1.0)
         .acos()
         .to_degrees()
-}
-
-/// `scale · sign(w)ᵀ` (0 for a zero weight), as sign symmetry sets B.
-fn scaled_signs_t(w: &Array2<f32>, scale: f32) -> Array2<f32> {
-    w.t().mapv(|x| match x {
-        x if x > 0.0 => scale,
-        x if x < 0.0 => -scale,
-        _ => 0.0,
-    })
-}
-
-/// The RMS of `w`, as `Network::init` computes sign symmetry's scale (f64, then f32).
-fn rms(w: &Array2<f32>) -> f32 {
-    (w.iter().map(|&x| f64::from(x) * f64::from(x)).sum::<f64>() / w.len() as f64).sqrt() as f32
-}
-
-/// Every weight, bias, momentum entry, feedback matrix and rule of a network, floats as bits.
-fn bits(net: &Network) -> (Vec<Vec<u32>>, Vec<String>) {
-    let floats = |a: &mut dyn Iterator<Item = &f32>| a.map(|x| x.to_bits()).collect::<Vec<u32>>();
-    let mut all = Vec::new();
-    for p in &net.forward {
-        all.push(floats(&mut p.w.iter()));
-        all.push(floats(&mut p.b.iter()));
-        all.push(floats(&mut p.dw.iter()));
-        all.push(floats(&mut p.db.iter()));
-        all.push(vec![(p.scale.to_bits() >> 32) as u32, p.scale.to_bits() as u32]);
-    }
-    for pathway in &net.feedback {
-        if let Carrier::Matrix(b) = &pathway.carrier {
-            all.push(floats(&mut b.iter()));
-        }
-    }
-    let rules = net
-        .feedback
-        .iter()
-        .map(|p| match p.rule {
-            FeedbackRule::SignSymmetry { scale } => format!("SignSymmetry({:?})", scale.map(f32::to_bits)),
-            rule => format!("{rule:?}"),
-        })
-        .collect();
-    (all, rules)
-}
-
-fn assert_same_network(a: &Network, b: &Network, what: &str) {
-    assert_eq!(bits(a).1, bits(b).1, "{what}: feedback rules");
-    assert_same_arrays(a, b, what);
-}
-
-/// [`assert_same_network`] without the rules (for models that differ only in them).
-fn assert_same_arrays(a: &Network, b: &Network, what: &str) {
-    let (x, y) = (bits(a).0, bits(b).0);
-    assert_eq!(x.len(), y.len(), "{what}: shapes");
-    for (i, (p, q)) in x.iter().zip(&y).enumerate() {
-        assert!(p == q, "{what}: array {i} differs in its bits");
-    }
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -438,67 +380,6 @@ fn lif_one_and_two_threads_give_identical_networks_with_each_rule() {
     }
 }
 
-/// Keeps every checkpoint (encoded, as a file would hold it) and asks to stop at the `stop_at`-th minibatch.
-struct Memory {
-    saved: Vec<Vec<u8>>,
-    asked: Cell<u64>,
-    stop_at: u64,
-}
-
-impl Memory {
-    fn new(stop_at: u64) -> Self {
-        Self {
-            saved: Vec::new(),
-            asked: Cell::new(0),
-            stop_at,
-        }
-    }
-
-    fn checkpoints(&self) -> Vec<Checkpoint> {
-        self.saved.iter().map(|b| Checkpoint::from_bytes(b).unwrap()).collect()
-    }
-}
-
-impl Checkpoints for Memory {
-    fn enabled(&self) -> bool {
-        true
-    }
-    fn save(&mut self, c: &Checkpoint) -> Result<(), SimError> {
-        self.saved.push(c.to_bytes().unwrap());
-        Ok(())
-    }
-    fn stop_requested(&self) -> bool {
-        self.asked.set(self.asked.get() + 1);
-        self.asked.get() == self.stop_at
-    }
-}
-
-/// The curve (examples, accuracies and NSE), the alignment points (examples, population, angles) and the test NSE.
-type OutcomeBits = (Vec<(u64, [u64; 3])>, Vec<(u64, String, [u64; 3])>, Option<u64>);
-
-/// Every column of the curve but its wall-clock time, and of the alignment points, floats as bits.
-fn outcome_bits(o: &Outcome) -> OutcomeBits {
-    let curve = o
-        .curve
-        .iter()
-        .map(|p| {
-            (
-                p.examples,
-                [p.test_accuracy, p.test_nse, p.train_accuracy].map(f64::to_bits),
-            )
-        })
-        .collect();
-    let alignment = o
-        .alignment
-        .iter()
-        .map(|p| {
-            let f = [p.angle_deg, p.weight_angle_deg, p.unit_angle_deg].map(f64::to_bits);
-            (p.examples, p.population.clone(), f)
-        })
-        .collect();
-    (curve, alignment, o.test_nse.map(f64::to_bits))
-}
-
 /// 60 generated training examples and 10 test examples of 100 features.
 fn resume_data() -> Prepared {
     let (train_x, train_y) = examples(60, 100, 5);
@@ -544,34 +425,9 @@ fn lif_a_resumed_run_equals_the_uninterrupted_one_with_each_rule() {
             assert_ne!(b_ba(whole.network()), b_ba(&start), "{name}: B learned");
         }
         let want = outcome_bits(&expected);
-        let mut periodic = sink.checkpoints();
-        periodic.pop(); // the end of training
-        assert!(periodic.len() >= 4, "{name}: {} periodic checkpoints", periodic.len());
-        let resume = |ck: Checkpoint, from: &str| {
-            let (mut exp, progress) = Experiment::restore(&model, ck).unwrap();
-            let outcome = exp
-                .run_from(&data, &mut Silent, None, Some(progress), &mut NoCheckpoints)
-                .unwrap();
-            assert_eq!(
-                outcome_bits(&outcome),
-                want,
-                "{name}, resumed from {from}: curve, alignment, test"
-            );
-            assert_same_network(exp.network(), whole.network(), &format!("{name}, resumed from {from}"));
-        };
-        for ck in periodic {
-            let seen = ck.progress.seen;
-            resume(ck, &format!("the checkpoint at {seen}"));
-        }
-        let mut first = Experiment::new(&model).unwrap();
-        let mut sink = Memory::new(4);
-        match first.run_from(&data, &mut Silent, None, None, &mut sink) {
-            Err(SimError::Interrupted { seen, .. }) => assert_eq!(seen, 40),
-            other => panic!("{name}: expected an interruption after 40 examples, got {other:?}"),
-        }
-        let ck = sink.checkpoints().pop().unwrap();
-        assert_eq!(ck.progress.seen, 40);
-        resume(ck, "the interruption at 40");
+        assert_resumes_exactly(&model, &data, &sink, 4, (4, 40), &want, |net, from| {
+            assert_same_network(net, whole.network(), &format!("{name}, {from}"))
+        });
     }
 }
 

@@ -4,10 +4,14 @@
 //! before each learning-curve point (SPEC §4, §5.1 Fig 2b, §5.5 Fig 5a: `protocol.alignment_window`), also across
 //! an interruption and resume from a checkpoint.
 
+mod exact;
+
+use exact::Memory;
+
 use ndarray::{Array1, Array2, s};
 use snn_plasticity::Carrier;
 use snn_sim::alignment::AlignmentPoint;
-use snn_sim::checkpoint::{Checkpoint, Checkpoints, NoCheckpoints};
+use snn_sim::checkpoint::{Checkpoint, NoCheckpoints};
 use snn_sim::dataset::Prepared;
 use snn_sim::engine::{Phase, Watch};
 use snn_sim::experiment::{Experiment, Outcome, Silent};
@@ -15,7 +19,6 @@ use snn_sim::network::Network;
 use snn_sim::probe::NoProbe;
 use snn_sim::sparsity::Masks;
 use snn_sim::{Model, ModelFile, SimError};
-use std::cell::Cell;
 use std::path::Path;
 
 fn checked(text: &str) -> Model {
@@ -32,41 +35,6 @@ fn b_matrix(net: &Network, hidden: usize) -> &Array2<f32> {
 fn angle(a: &Array1<f64>, b: &Array1<f64>) -> Option<f64> {
     let (aa, bb) = (a.dot(a), b.dot(b));
     (aa > 0.0 && bb > 0.0).then(|| (a.dot(b) / (aa * bb).sqrt()).clamp(-1.0, 1.0).acos().to_degrees())
-}
-
-/// Keeps every checkpoint (encoded, as a file would hold it) and asks to stop at the `stop_at`-th minibatch.
-struct Memory {
-    saved: Vec<Vec<u8>>,
-    asked: Cell<u64>,
-    stop_at: u64,
-}
-
-impl Memory {
-    fn new(stop_at: u64) -> Self {
-        Self {
-            saved: Vec::new(),
-            asked: Cell::new(0),
-            stop_at,
-        }
-    }
-
-    fn checkpoints(&self) -> Vec<Checkpoint> {
-        self.saved.iter().map(|b| Checkpoint::from_bytes(b).unwrap()).collect()
-    }
-}
-
-impl Checkpoints for Memory {
-    fn enabled(&self) -> bool {
-        true
-    }
-    fn save(&mut self, c: &Checkpoint) -> Result<(), SimError> {
-        self.saved.push(c.to_bytes().unwrap());
-        Ok(())
-    }
-    fn stop_requested(&self) -> bool {
-        self.asked.set(self.asked.get() + 1);
-        self.asked.get() == self.stop_at
-    }
 }
 
 // ---------------------------------------------------------------------------------------------------------------
