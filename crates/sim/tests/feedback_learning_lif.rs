@@ -251,13 +251,9 @@ fn mirror_model(schedule: &str, protocol: &str) -> Model {
 
 /// Mirror phases alone (`Network::spiking_mirror_phase`, 10 copies, phases of SPEC's 100 ms = 400 steps) on a
 /// 100-30-10 net: B_BA starts far from W_outᵀ (> 60°, an independent draw) and after 100 phases with κ = 0.1 lies
-/// within 10° of it (measured: ≈ 6° from the 40th phase on, for three noise seeds), with ⟨B_BA, W_outᵀ⟩ / ‖W_outᵀ‖²
+/// within 10° of it, with ⟨B_BA, W_outᵀ⟩ / ‖W_outᵀ‖²
 /// within 20 % of γ (B_FA → W_outᵀ up to the spread of the cells' variances); the forward weights do not change.
-///
-/// The phases are as long as a presentation. With the 25 ms presentations of the other tests the angle levels off
-/// near 16° instead, with 10 copies as with 40 (so it is no sampling noise): the cells start every phase from rest,
-/// and the onset of their firing, common to all of them, correlates them (Cov(a) is not diagonal over so short a
-/// phase).
+
 #[test]
 fn lif_mirror_phases_bring_b_to_gamma_times_the_transposed_output_weights() {
     let model = mirror_model(
