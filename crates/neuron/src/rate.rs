@@ -35,9 +35,28 @@ pub fn rate_closed_form(v: f64, p: &LifParams) -> f64 {
     t_ref / (t_ref + f64::from(p.tau) * (v / (v - h_th)).ln())
 }
 
-/// The paper's fit of E(a): `max(0, c1 tanh(c2 v))` (eq 2.10), c1 = 0.82, c2 = 0.08.
+/// The paper's fit of E(a): `max(0, c1 tanh(c2 v))` (eq 2.10), c1 = 0.82, c2 = 0.08, with the branch-free
+/// [`tanh`] so that a loop over a layer vectorises (libm's `tanhf` was 60 % of a stepped rate network's time).
+#[inline(always)]
 pub fn tanh_fit(v: f32, c1: f32, c2: f32) -> f32 {
-    (c1 * (c2 * v).tanh()).max(0.0)
+    (c1 * tanh(c2 * v)).max(0.0)
+}
+
+/// tanh(x), branch-free: Cephes' single-precision `tanhf` (an odd degree-11 polynomial for |x| < 0.625, else
+/// `(1 − e)/(1 + e)` with e = e^(−2|x|) from [`exp_nonpositive`]), both computed and one selected. Relative error
+/// below 5e-7 over the whole f32 range (tested against f64).
+#[inline(always)]
+pub fn tanh(x: f32) -> f32 {
+    let z = x * x;
+    let mut p = -5.704_988_7e-3_f32;
+    p = p.mul_add(z, 2.063_909e-2);
+    p = p.mul_add(z, -5.373_971_6e-2);
+    p = p.mul_add(z, 1.333_144_2e-1);
+    p = p.mul_add(z, -3.333_328e-1);
+    let small = (p * z).mul_add(x, x);
+    let e = exp_nonpositive(-2.0 * x.abs());
+    let large = ((1.0 - e) / (1.0 + e)).copysign(x);
+    if x.abs() < 0.625 { small } else { large }
 }
 
 /// Derivative of [`tanh_fit`]: `c1 c2 sech²(c2 v)` for v > 0, else 0 (eq 2.11 before dropping c1 c2).
@@ -164,6 +183,26 @@ mod tests {
         }
         assert_eq!(tanh_fit_derivative(0.0, 0.82, 0.08), 0.0);
         assert_eq!(tanh_fit_derivative(-1.0, 0.82, 0.08), 0.0);
+    }
+
+    #[test]
+    fn tanh_matches_f64_to_float_precision() {
+        let mut worst = (0.0f64, 0.0f64);
+        for i in 0..=400_000 {
+            let x = (-20.0 + 40.0 * f64::from(i) / 400_000.0) as f32;
+            let exact = f64::from(x).tanh();
+            let rel = (f64::from(tanh(x)) - exact).abs() / exact.abs().max(1e-30);
+            if rel > worst.0 {
+                worst = (rel, f64::from(x));
+            }
+        }
+        assert!(worst.0 < 5e-7, "tanh relative error {} at x = {}", worst.0, worst.1);
+        for x in [1e-30_f32, 1e-6, 0.3, 0.624_999_9, 0.625, 3.0, 50.0, f32::MAX] {
+            let exact = f64::from(x).tanh();
+            assert!((f64::from(tanh(x)) - exact).abs() <= 5e-7 * exact, "tanh({x})");
+            assert_eq!(tanh(-x), -tanh(x), "odd at {x}");
+        }
+        assert_eq!(tanh(0.0), 0.0);
     }
 
     #[test]

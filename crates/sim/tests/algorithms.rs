@@ -342,11 +342,14 @@ fn lif_networks_record_the_alignment_of_their_broadcast_signal() {
 
 #[test]
 fn several_steps_per_minibatch_are_repeated_updates_on_it() {
-    // network.cells: Rate(steps: k) presents a minibatch for k learning steps, like a LIF presentation.
+    // network.cells: Rate(steps: k) presents a minibatch for k learning steps, like a LIF presentation. Computed
+    // directly (engine.first_layer: Direct), they are the same bits as k presentations; the Gram carry's equivalence
+    // is tests/stepped_rate.rs.
     let x = array![[1.5f32, -0.25], [0.3, 0.9]];
     let once = tiny_model("BA", 2, 0.9);
     let mut file = once.file().clone();
     file.set("network.cells=Rate(c1: 0.82, steps: 3)").unwrap();
+    file.set("engine.first_layer=Direct").unwrap();
     let thrice = file.check().unwrap();
     let (mut a, mut b) = (tiny_network("BA"), tiny_network("BA"));
     let mut sim = RateEngine::new(&once, 2);

@@ -476,9 +476,17 @@ fn run(cli: Cli) -> Result<()> {
                     learning
                 );
             } else if m.is_rate() {
+                let b = m.protocol().batch_size;
+                let carry = match m.rate_gram_layer(b) {
+                    Some(l) => format!(", weight layer {} carried through the Gram matrix of its input", l + 1),
+                    None => String::new(),
+                };
                 eprintln!(
-                    "ok: nonspiking rate cells, one step per example, algorithm {:?}, weight layers learning: {:?}",
-                    algorithm, learning
+                    "ok: nonspiking rate cells, {} learning step(s) per minibatch{carry}, algorithm {:?}, weight \
+                     layers learning: {:?}",
+                    m.steps_per_presentation(true),
+                    algorithm,
+                    learning
                 );
             } else {
                 eprintln!(

@@ -1,13 +1,21 @@
 //! Nonspiking networks (Samadi §3.1, §3.3; SPEC §2.5): the same synapses, initialisation, learning rates and
 //! momentum as the LIF networks, with rate cells `a = f(v) = max(0, c1 tanh(c2 v))` (eq 2.10).
 //!
-//! Per step (one per minibatch, or `k` with `network.cells: Rate(steps: k)` when learning):
+//! Per step (one per minibatch, or `k` with `network.cells: Rate(steps: k)` when learning, SPEC §2.5's stepped
+//! presentation with k = 320):
 //! 1. forward, layer by layer: `v = a_below Wᵀ + b`, `a = f(v)`;
 //! 2. answer: the most active output cell (`None` on a tie, as in the LIF networks);
 //! 3. when learning, with `e = a_out − y*` (one-hot y*): δ = e at the output; each hidden layer's δ through its
 //!    feedback pathway (chained: `δ_(n) = B (f'(v_(n+1)) ⊙ δ_(n+1))` with B = W_(n+1)ᵀ for BP or B_FA(n) for FA;
 //!    broadcast: `δ_(n) = B_BA(n) e`), `ι = η f'(v) δ` with the layer's derivative term, all signals formed before
 //!    any weight changes; then the momentum update of every learning projection (`ΔW ← μ ΔW − s ιᵀ a_pre`).
+//!
+//! A learning presentation of k steps changes only the learning layers, and the first of them sees the same input on
+//! every step (the data, or the activity of the fixed layers below it): the layers below are computed once per
+//! presentation, and the first learning layer's drive is carried forward through the Gram matrix of its input
+//! ([`snn_plasticity::gram`], exact algebra; `engine.first_layer` chooses, [`Model::rate_gram_layer`]), its
+//! weights materialised once at the end of the presentation. Nothing else reads that layer's weights during the
+//! presentation: the δ chain stops at the first learning layer.
 //!
 //! With BP every layer's ι is exactly `η / (c1 c2)` times the gradient of `½ Σ e²` with respect to its drive, so BP is
 //! gradient descent with momentum at learning rate `η / (c1 c2)` per layer (see `snn_plasticity::chain`).
@@ -21,7 +29,8 @@ use crate::probe::{Probe, StepView, Values};
 use crate::roster::{PopId, Role, Roster, Variable};
 use ndarray::{Array2, ArrayView2, Zip, linalg::general_mat_mul};
 use snn_neuron::rate::tanh_fit;
-use snn_plasticity::{Carrier, Derivative, Reach, chain_delta_into, teaching_signal_into};
+use snn_plasticity::projection::POST_BLOCK;
+use snn_plasticity::{Carrier, Derivative, GramCarry, Reach, chain_delta_into, teaching_signal_into};
 
 /// A nonspiking network's simulator for minibatches of a fixed size, its buffers reused across minibatches.
 pub struct RateEngine {
@@ -40,6 +49,10 @@ pub struct RateEngine {
     /// Per layer, whether its δ and ι were formed on the last step.
     learned: Vec<bool>,
     reference: Option<Reference>,
+    /// The first learning layer: the layers below it keep their values through a presentation.
+    first_learning: usize,
+    /// That layer's drive carried through the Gram matrix of its constant input in learning presentations.
+    gram: Option<GramCarry>,
 }
 
 impl RateEngine {
@@ -67,6 +80,13 @@ impl RateEngine {
             scratch: sizes.iter().map(zeros).collect(),
             learned: vec![false; sizes.len()],
             reference: None,
+            first_learning: (0..sizes.len())
+                .find(|&l| model.plan().learns(l))
+                .unwrap_or(sizes.len()),
+            gram: model.rate_gram_layer(examples).map(|l| {
+                let layers = model.layers();
+                GramCarry::new(examples, layers[l], layers[l + 1], POST_BLOCK)
+            }),
         }
     }
 
@@ -85,9 +105,10 @@ impl RateEngine {
         self.iota[layer].view()
     }
 
-    /// One step: forward pass, answers, and (if `learn`) one update of every learning layer; with a `meter`, also
-    /// the alignment of each learning hidden layer's teaching signal with backprop's. Shown to `probe` as step
-    /// `s`.
+    /// Step `s` of a presentation: forward pass, answers, and (if `learn`) one update of every learning layer; with
+    /// a `meter`, also the alignment of each learning hidden layer's teaching signal with backprop's. Shown to
+    /// `probe` as step `s`. After the first step only the learning layers are computed again; in a learning
+    /// presentation the Gram carry, if any, begins on the first step and must be finished by the caller.
     #[allow(clippy::too_many_arguments)]
     fn step(
         &mut self,
@@ -104,10 +125,19 @@ impl RateEngine {
         let nl = self.drive.len();
         let (c1, c2) = (self.c1, self.c2);
         self.learned.fill(false);
-        for l in 0..nl {
+        let unchanged = if s == 0 { 0 } else { self.first_learning };
+        for l in unchanged..nl {
             let (done, rest) = self.act.split_at_mut(l);
             let pre = if l == 0 { inputs } else { done[l - 1].view() };
-            net.forward[l].drive_into(pre, &mut self.drive[l]);
+            match &mut self.gram {
+                Some(carry) if learn && l == self.first_learning => {
+                    if s == 0 {
+                        carry.begin(&net.forward[l], pre, self.model.plan().update(self.examples));
+                    }
+                    carry.drive_into(&net.forward[l], &mut self.drive[l]);
+                }
+                _ => net.forward[l].drive_into(pre, &mut self.drive[l]),
+            }
             if let Some(slot) = first_non_finite_row(self.drive[l].view()) {
                 let counts = Array2::zeros((self.examples, self.model.layers()[nl]));
                 let bad = NonFiniteDrive {
@@ -205,8 +235,16 @@ impl RateEngine {
         }
         let update = plan.update(self.examples);
         for l in (0..nl).filter(|&l| plan.learns(l)) {
-            let pre = if l == 0 { inputs } else { self.act[l - 1].view() };
-            net.forward[l].learn(self.iota[l].view(), pre, update);
+            match &mut self.gram {
+                Some(carry) if l == self.first_learning => {
+                    carry.learn(&mut net.forward[l], self.iota[l].view());
+                    carry.advance();
+                }
+                _ => {
+                    let pre = if l == 0 { inputs } else { self.act[l - 1].view() };
+                    net.forward[l].learn(self.iota[l].view(), pre, update);
+                }
+            }
         }
     }
 }
@@ -229,15 +267,18 @@ impl Engine for RateEngine {
             _ => 1,
         };
         let meter = watch.meter.as_deref_mut();
-        let answers = self.step(net, p.inputs, p.labels, learn, meter, &mut *watch.probe, 0);
+        let mut answers = self.step(net, p.inputs, p.labels, learn, meter, &mut *watch.probe, 0);
         for s in 1..steps {
             if answers.non_finite.is_some() {
                 break;
             }
             let later = self.step(net, p.inputs, p.labels, learn, None, &mut *watch.probe, s);
             if later.non_finite.is_some() {
-                return later;
+                answers = later;
             }
+        }
+        if let (true, Some(carry)) = (learn, &mut self.gram) {
+            carry.finish(&mut net.forward[self.first_learning]);
         }
         answers
     }

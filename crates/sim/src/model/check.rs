@@ -159,6 +159,25 @@ impl Model {
         }
     }
 
+    /// The weight layer that a rate network carries through the Gram matrix of its input while a minibatch of
+    /// `examples` is presented for learning ([`snn_plasticity::gram`]): the first learning layer, whose input (the
+    /// data, or the activity of layers that do not learn) is constant for the whole presentation. `None` for other
+    /// cells, with weight decay or `engine.first_layer: Direct`, and with `Auto` where the carry saves no work: one
+    /// learning step per presentation, or a batch at least twice the layer's fan-in.
+    pub fn rate_gram_layer(&self, examples: usize) -> Option<usize> {
+        let CellKind::Rate { steps, .. } = self.file.network.cells else {
+            return None;
+        };
+        let first = (0..self.layers().len() - 1).find(|&l| self.plan.learns(l))?;
+        let carried = match self.file.engine.first_layer {
+            _ if self.plan.decays() => false,
+            FirstLayer::Direct => false,
+            FirstLayer::Gram => true,
+            FirstLayer::Auto => steps > 1 && examples < 2 * self.layers()[first],
+        };
+        carried.then_some(first)
+    }
+
     /// Whether weight layer `l` feeds a hidden layer from another hidden layer's spikes and its drive sums the rows
     /// of its transposed weights for the active inputs (`engine.spike_input`).
     pub fn sums_active_inputs(&self, l: usize) -> bool {

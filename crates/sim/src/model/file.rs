@@ -239,15 +239,17 @@ pub enum CellKind {
     /// Leaky integrate-and-fire cells stepped every Δt for `protocol.present_ms` (SPEC §1). Default.
     #[default]
     Lif,
-    /// Nonspiking rate cells, one step per example: `a = f(v) = max(0, c1 tanh(c2 v))` (eq 2.10) with `c2` =
+    /// Nonspiking rate cells, `a = f(v) = max(0, c1 tanh(c2 v))` (eq 2.10) with `c2` =
     /// `learning.c2`, the same constant as the derivative term of ι. `protocol.dt`, `present_ms` and `settle_ms`
     /// do not apply.
     Rate {
         /// Saturation c1 of the activation (0.82).
         c1: f32,
-        /// Updates per minibatch (1, SPEC §2.5: one step per example). With k > 1 the minibatch is presented for
-        /// k steps, forward pass and learning on each, as a LIF presentation learns on its 320 steps after the settle
-        /// time (docs/results.md tests this reading of the paper's "same algorithm" with k = 320).
+        /// Learning steps per minibatch (default 1: one step per example, SPEC §2.5's option). With k > 1 the
+        /// minibatch is presented for k steps, forward pass and learning on each: k = 320 is SPEC §2.5's default
+        /// reading, a LIF presentation's (100 − 20 ms)/0.25 ms learning steps (`models/mnist_stepped_*.ron`). The
+        /// 80 settle steps are not computed: without dynamics or learning they would repeat the first forward pass.
+        /// A test presentation is one step.
         #[serde(default = "defaults::one")]
         steps: usize,
     },
