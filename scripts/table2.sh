@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
-# Reproduces Samadi et al. (2017) Table 2: every row of scripts/table2_rows.tsv with each seed, one run folder per
-# (row, seed) under $OUT, then writes the table (mean and range next to the paper's number, wall time, commit,
-# command) into docs/results.md between the `table2` markers, and Figure 5 (learning curves) into docs/figures/.
+# Reproduces Samadi et al. (2017) Table 2: every row of scripts/table2_rows.tsv (name, model file, overrides) with each
+# seed, one run folder $OUT/<name>-seed<N> per (row, seed), then writes the table (mean and range next to the paper's
+# number, epochs, wall time, commit, command) into docs/results.md between the `table2` markers, reading the runs
+# from $OUT and from docs/runs/table2 (the runs kept in the repository), and draws Figure 5 (learning curves of the
+# LIF rows) and the stepped nonspiking rows' curves into docs/figures/.
 #
-#   bash scripts/table2.sh                          # all 13 rows, seeds 1 2 3
-#   KIND=rate bash scripts/table2.sh                # the 10 nonspiking rows only (KIND=lif: the 3 LIF rows)
-#   ONLY=mnist_rate_bp SEEDS="1" bash scripts/table2.sh
-#   REPORT_ONLY=1 bash scripts/table2.sh            # rebuild the table and figure from the runs already there
+#   bash scripts/table2.sh                          # every row (paper's 13 and the variants), seeds 1 2 3
+#   KIND=rate bash scripts/table2.sh                # the paper's 10 nonspiking rows only (stepped nets)
+#   KIND=lif bash scripts/table2.sh                 # the paper's 3 LIF rows only
+#   KIND=variants bash scripts/table2.sh            # the variant rows (kinds *-variant and rate-onestep)
+#   ONLY="mnist_stepped_bp mnist_lif_ba" SEEDS="1" bash scripts/table2.sh   # rows by name
+#   REPORT_ONLY=1 bash scripts/table2.sh            # rebuild the table and figures from the runs already there
 #
 # Interrupt it at any time and start it again: finished runs are skipped, interrupted ones resumed from their
 # checkpoints (snnsim run --skip-finished).
@@ -14,46 +18,80 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 SNNSIM=${SNNSIM:-target/release/snnsim}
 OUT=${OUT:-output/table2}
+KEPT=docs/runs/table2
 SEEDS=${SEEDS:-"1 2 3"}
 KIND=${KIND:-all}
 ONLY=${ONLY:-}
 THREADS=${THREADS:-}
+ROWS=scripts/table2_rows.tsv
 mkdir -p "$OUT"
+
+case "$KIND" in
+    all | rate | lif | variants) ;;
+    *) echo "KIND must be all, rate, lif or variants (got $KIND)" >&2; exit 2 ;;
+esac
+selected() { # selected KIND_OF_ROW: does $KIND take a row of this kind?
+    case "$KIND" in
+        all) return 0 ;;
+        variants) [[ "$1" == *-variant || "$1" == rate-onestep ]] ;;
+        *) [[ "$1" == "$KIND" ]] ;;
+    esac
+}
 
 if [[ -z "${REPORT_ONLY:-}" ]]; then
     [[ -x "$SNNSIM" ]] || { echo "no snnsim at $SNNSIM: cargo build --release first (or set SNNSIM)" >&2; exit 2; }
-    while IFS=$'\t' read -r model paper range kind row; do
-        [[ -z "$model" || "$model" == \#* ]] && continue
-        [[ "$KIND" != all && "$KIND" != "$kind" ]] && continue
-        [[ -n "$ONLY" && " $ONLY " != *" $model "* ]] && continue
+    while IFS=$'\t' read -r name model overrides paper range kind row; do
+        [[ -z "$name" || "$name" == \#* ]] && continue
+        selected "$kind" || continue
+        [[ -n "$ONLY" && " $ONLY " != *" $name "* ]] && continue
+        sets=()
+        if [[ "$overrides" != - ]]; then
+            for o in $overrides; do sets+=(--set "$o"); done
+        fi
         for seed in $SEEDS; do
-            cmd=("$SNNSIM" run "models/$model.ron" --seed "$seed" --out "$OUT/$model-seed$seed" --skip-finished -q)
+            cmd=("$SNNSIM" run "models/$model.ron" ${sets[@]+"${sets[@]}"} --seed "$seed" --out "$OUT/$name-seed$seed" --skip-finished -q)
             [[ -n "$THREADS" ]] && cmd+=(--threads "$THREADS")
             echo "[$(date +%H:%M:%S)] ${cmd[*]}"
-            "${cmd[@]}" || echo "run failed (exit $?): $model seed $seed; its summary.json says why" >&2
+            "${cmd[@]}" </dev/null || echo "run failed (exit $?): $name seed $seed; its summary.json says why" >&2
         done
-    done < scripts/table2_rows.tsv
+    done < "$ROWS"
 fi
 
-python3 scripts/table2_report.py "$OUT" scripts/table2_rows.tsv docs/results.md
-# Figure 5: the finished LIF rows' learning curves, seeds averaged, ±2 SEM.
-finished() { grep -q '"status": "finished"' "$1/summary.json" 2>/dev/null; }
-lif_runs=()
-for m in mnist_lif_ba_4layer mnist_lif_ba mnist_lif_ba_depth1; do
-    for d in "$OUT/$m"-seed*; do
-        finished "$d" && lif_runs+=("$d")
+python3 scripts/table2_report.py docs/results.md "$ROWS" "$OUT" "$KEPT"
+
+# The finished runs <name>-seed<N> of the given rows with a curve.csv, one per folder name: $OUT's copy, else the
+# kept one (the same choice as table2_report.py when both are finished).
+finished() { grep -q '"status": *"finished"' "$1/summary.json" 2>/dev/null && [[ -f "$1/curve.csv" ]]; }
+curve_runs() {
+    local name d base
+    declare -A seen=()
+    for name in "$@"; do
+        for d in "$OUT/$name"-seed* "$KEPT/$name"-seed*; do
+            base=${d##*/}
+            [[ "$base" =~ ^"$name"-seed[0-9]+$ ]] || continue
+            [[ -n "${seen[$base]:-}" ]] && continue
+            finished "$d" && { seen[$base]=1; echo "$d"; }
+        done
     done
-done
+}
+rows_of_kind() { awk -F'\t' -v k="$1" '!/^#/ && $6 == k { print $1 }' "$ROWS"; }
+
+# Figure 5: the paper's three LIF rows' learning curves, seeds averaged, ±2 SEM. 1800 points of 100-image accuracy per
+# run are a noise of ±3 points: a moving average over 30 000 examples (half an epoch) and the range where the three
+# rows differ make the bands readable.
+mapfile -t lif_runs < <(curve_runs mnist_lif_ba_4layer_gamma_alpha mnist_lif_ba mnist_lif_ba_depth1)
 if (( ${#lif_runs[@]} )); then
-    # 1800 points of 100-image accuracy per run are a noise of ±3 points: a moving average over 30 000 examples (half
-    # an epoch) and the range where the three rows differ make the bands readable.
     "$SNNSIM" plot curve "${lif_runs[@]}" --title "Figure 5: LIF-BA on MNIST (mean ± 2 SEM across seeds)" \
         --smooth 30000 --y-range 85:100 -o docs/figures/figure5_lif
 fi
-rate_runs=()
-for d in "$OUT"/mnist_rate_*-seed*; do
-    finished "$d" && rate_runs+=("$d")
-done
+# The paper's nonspiking rows (stepped like a LIF presentation).
+mapfile -t stepped_runs < <(curve_runs $(rows_of_kind rate))
+if (( ${#stepped_runs[@]} )); then
+    "$SNNSIM" plot curve "${stepped_runs[@]}" --title "Table 2 nonspiking rows, stepped (mean ± 2 SEM across seeds)" \
+        --smooth 30000 --y-range 80:100 -o docs/figures/table2_stepped_curves
+fi
+# The earlier one-step nonspiking nets, where their curve.csv is at hand (the kept copies have none).
+mapfile -t rate_runs < <(curve_runs $(rows_of_kind rate-onestep))
 if (( ${#rate_runs[@]} )); then
     "$SNNSIM" plot curve "${rate_runs[@]}" -o docs/figures/table2_rate_curves
 fi

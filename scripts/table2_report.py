@@ -1,29 +1,70 @@
 #!/usr/bin/env python3
 """Writes the Table 2 reproduction into docs/results.md (between the table2 markers) from the run folders of
-scripts/table2.sh.  Usage: table2_report.py OUT_DIR ROWS_TSV RESULTS_MD"""
+scripts/table2.sh.  Usage: table2_report.py RESULTS_MD ROWS_TSV ROOT [ROOT ...]
+
+Each row of ROWS_TSV (name, model, overrides, paper, range, kind, row) takes its runs from the folders
+<ROOT>/<name>-seed<N> of every ROOT. A folder name found under several roots counts once: the copy whose summary.json
+says "finished", else the one of the first root. The first ROOT is where scripts/table2.sh writes its runs ($OUT)."""
 import csv
-import glob
 import json
 import os
+import re
 import statistics
 import sys
 
 from results_md import write_section
 
 BEGIN, END = "<!-- table2:begin -->", "<!-- table2:end -->"
+PAPER_KINDS = ("rate", "lif")
+VARIANT_KINDS = ("rate-variant", "lif-variant", "rate-onestep")
+EPOCH = 60000  # MNIST training examples per epoch
+HEADER = [
+    "| Table 2 row | model file | paper | snnsim mean | snnsim range | seeds | finished | epochs | Δ mean "
+    "| wall per run | alignment at the end | commit |",
+    "|---|---|---|---|---|---|---|---|---|---|---|---|",
+]
 
 
-def runs_of(out, model):
-    runs = []
-    for d in sorted(glob.glob(os.path.join(out, f"{model}-seed*"))):
+def read_rows(rows_tsv):
+    rows = []
+    with open(rows_tsv, newline="") as f:
+        for row in csv.reader(f, delimiter="\t"):
+            if not row or row[0].startswith("#"):
+                continue
+            if len(row) != 7:
+                sys.exit(f"{rows_tsv}: expected 7 tab-separated columns, got {len(row)}: {row}")
+            name, model, overrides, paper, rng, kind, label = row
+            if kind not in PAPER_KINDS + VARIANT_KINDS:
+                sys.exit(f"{rows_tsv}: unknown kind {kind!r} in row {name}")
+            sets = [] if overrides.strip() in ("", "-") else overrides.split()
+            rows.append(dict(name=name, model=model, sets=sets, paper=paper, range=rng, kind=kind, label=label))
+    return rows
+
+
+def runs_of(roots, name):
+    """The runs <root>/<name>-seed<N> over all roots, one per folder name: the finished copy first, else the first
+    root's. Folders such as <name>-seed1.unfinished (set aside by --skip-finished) do not count."""
+    pattern = re.compile(re.escape(name) + r"-seed\d+")
+    chosen = {}
+    for root in roots:
         try:
-            with open(os.path.join(d, "summary.json")) as f:
-                s = json.load(f)
-        except (OSError, ValueError):
+            entries = sorted(os.listdir(root))
+        except OSError:
             continue
-        s["dir"] = d
-        runs.append(s)
-    return runs
+        for entry in entries:
+            d = os.path.join(root, entry)
+            if not pattern.fullmatch(entry) or not os.path.isdir(d):
+                continue
+            try:
+                with open(os.path.join(d, "summary.json")) as f:
+                    s = json.load(f)
+            except (OSError, ValueError):
+                continue
+            s["dir"], s["root"] = d, root
+            old = chosen.get(entry)
+            if old is None or (old.get("status") != "finished" and s.get("status") == "finished"):
+                chosen[entry] = s
+    return [chosen[k] for k in sorted(chosen, key=lambda e: (len(e), e))]
 
 
 def final_angles(run_dir, last=10):
@@ -38,53 +79,73 @@ def final_angles(run_dir, last=10):
     return {p: statistics.mean(v[-last:]) for p, v in by_pop.items()}
 
 
-def main(out, rows_tsv, results_md):
+def epochs_txt(done):
+    values = sorted({r.get("train_examples_seen", 0) / EPOCH for r in done})
+    return ", ".join(f"{e:g}" for e in values) if values else "—"
+
+
+def table_line(row, runs):
+    done = [r for r in runs if r.get("status") == "finished" and r.get("test_accuracy") is not None]
+    model_txt = f"`models/{row['model']}.ron`" + "".join(f" `--set {s}`" for s in row["sets"])
+    paper_txt = row["paper"] + ("" if row["range"] == "-" else f" ({row['range']})")
+    if not done:
+        return f"| {row['label']} | {model_txt} | {paper_txt} | — | — | — | 0/{len(runs)} | — | — | — | — | — |"
+    accs = [100 * r["test_accuracy"] for r in done]
+    mean = statistics.mean(accs)
+    span = f"{min(accs):.2f}–{max(accs):.2f}" if len(accs) > 1 else "—"
+    delta = f"{mean - float(row['paper']):+.2f}"
+    wall = statistics.mean(r["wall_s"] for r in done) / 60
+    commits = sorted({(r.get("commit") or "?")[:12] for r in done})
+    angles = {}
+    for r in done:
+        for p, a in final_angles(r["dir"]).items():
+            angles.setdefault(p, []).append(a)
+    angle_txt = ", ".join(f"{p} {statistics.mean(a):.0f}°" for p, a in sorted(angles.items())) or "—"
+    seeds = ",".join(str(r["seed"]) for r in done)
+    return (
+        f"| {row['label']} | {model_txt} | {paper_txt} | **{mean:.2f}** | {span} | {seeds} | {len(done)}/{len(runs)} "
+        f"| {epochs_txt(done)} | {delta} | {wall:.1f} min | {angle_txt} | {' '.join(commits)} |"
+    )
+
+
+def main(results_md, rows_tsv, *roots):
+    rows = read_rows(rows_tsv)
+    out = roots[0]
+    paper_lines, variant_lines, commands = [], [], []
+    used = {root: 0 for root in roots}
+    for row in rows:
+        runs = runs_of(roots, row["name"])
+        for r in runs:
+            used[r["root"]] += 1
+        (paper_lines if row["kind"] in PAPER_KINDS else variant_lines).append(table_line(row, runs))
+        sets = "".join(f" --set {s}" for s in row["sets"])
+        commands.append(
+            f"snnsim run models/{row['model']}.ron{sets} --seed N --out {out}/{row['name']}-seedN --skip-finished"
+        )
+    roots_txt = " and ".join(f"`{root}` ({used[root]} run folders used)" for root in roots)
     lines = [
         BEGIN,
         "",
-        "Generated by `scripts/table2.sh` (`scripts/table2_report.py`) from the run folders under "
-        f"`{out}`; each run repeats with `snnsim run <folder>/model.ron`.",
+        "Generated by `scripts/table2.sh` (`scripts/table2_report.py`) from the run folders `<name>-seed<N>` under "
+        f"{roots_txt}; a folder found under several of these counts once (the finished one, else the first "
+        "root's). Each run repeats with `snnsim run <folder>/model.ron`.",
         "",
-        "| Table 2 row | model file | paper | snnsim mean | snnsim range | seeds | finished | Δ mean | wall per run "
-        "| alignment at the end | commit |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
-    ]
-    commands = []
-    for row in csv.reader(open(rows_tsv), delimiter="\t"):
-        if not row or row[0].startswith("#"):
-            continue
-        model, paper, rng, _kind, label = row
-        runs = runs_of(out, model)
-        done = [r for r in runs if r.get("status") == "finished" and r.get("test_accuracy") is not None]
-        accs = [100 * r["test_accuracy"] for r in done]
-        paper_txt = paper + ("" if rng == "-" else f" ({rng})")
-        if accs:
-            mean = statistics.mean(accs)
-            span = f"{min(accs):.2f}–{max(accs):.2f}" if len(accs) > 1 else "—"
-            delta = f"{mean - float(paper):+.2f}"
-            wall = statistics.mean(r["wall_s"] for r in done) / 60
-            wall_txt = f"{wall:.1f} min"
-            commits = sorted({(r.get("commit") or "?")[:12] for r in done})
-            angles = {}
-            for r in done:
-                for p, a in final_angles(r["dir"]).items():
-                    angles.setdefault(p, []).append(a)
-            angle_txt = ", ".join(f"{p} {statistics.mean(a):.0f}°" for p, a in sorted(angles.items())) or "—"
-            seeds = ",".join(str(r["seed"]) for r in done)
-            lines.append(
-                f"| {label} | `models/{model}.ron` | {paper_txt} | **{mean:.2f}** | {span} | {seeds} | "
-                f"{len(done)}/{len(runs)} | {delta} | {wall_txt} | {angle_txt} | {' '.join(commits)} |"
-            )
-        else:
-            lines.append(
-                f"| {label} | `models/{model}.ron` | {paper_txt} | — | — | — | 0/{len(runs)} | — | — | — | — |"
-            )
-        commands.append(f"snnsim run models/{model}.ron --seed N --out {out}/{model}-seedN --skip-finished")
-    lines += [
+        "The paper's rows: the nonspiking nets are presented like the LIF ones (320 learning steps per minibatch) "
+        "with SPEC's rule (η = 1/fan-in, rectified derivative); the 4-layer LIF row uses γ = α.",
         "",
-        "Δ mean: snnsim's mean minus the paper's. Alignment: the angle between each learning hidden layer's teaching "
-        "signal and backprop's (`alignment.csv`, mean of the last 10 measurements, averaged over seeds; 0° for BP "
-        "itself). Every row was run with:",
+        *HEADER,
+        *paper_lines,
+        "",
+        "**Variants**: the nonspiking rows with the unrectified derivative, the 4-layer LIF row with the model file's "
+        "γ = 0.034, and the earlier one-step nonspiking nets (one update per minibatch, η = 30/fan-in, unrectified).",
+        "",
+        *HEADER,
+        *variant_lines,
+        "",
+        "Δ mean: snnsim's mean minus the paper's, over the finished runs only (finished: finished runs / run folders). "
+        "Epochs: the training examples of the finished runs / 60 000. Alignment: the angle between each learning "
+        "hidden layer's teaching signal and backprop's (`alignment.csv`, mean of the last 10 measurements, averaged "
+        "over seeds; 0° for BP itself). Every row was run with:",
         "",
         "```sh",
         *commands,
@@ -96,6 +157,6 @@ def main(out, rows_tsv, results_md):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 4:
+    if len(sys.argv) < 4:
         sys.exit(__doc__)
     main(*sys.argv[1:])
