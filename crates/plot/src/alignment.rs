@@ -3,7 +3,7 @@
 //! Near 90° the signal is unrelated to the gradient; feedback and broadcast alignment bring it below 90° as the
 //! forward weights come to agree with the fixed feedback (Lillicrap et al. 2016).
 
-use crate::curve::{CurveFigure, CurveGroup, CurveStyle, Measure, group_runs, mean_sem};
+use crate::curve::{CurveFigure, CurveGroup, CurveStyle, Grouping, Measure, group_runs, mean_sem};
 use crate::error::PlotError;
 use crate::run_folder::RunFolder;
 use snn_sim::alignment::AlignmentPoint;
@@ -56,9 +56,14 @@ impl Angle {
 /// One line per (group, hidden population), points at the training examples every run of the group has. With
 /// `spread`, a group of one run is drawn with a band of ±2 SD of the teaching-signal angle over the examples of each
 /// measuring window (Lillicrap et al. 2016, Fig 2b); groups of several runs have their ±2 SEM band across runs.
-pub fn groups(runs: &[RunFolder], each: bool, angle: Angle, spread: bool) -> Result<Vec<CurveGroup>, PlotError> {
+pub fn groups(
+    runs: &[RunFolder],
+    grouping: Grouping,
+    angle: Angle,
+    spread: bool,
+) -> Result<Vec<CurveGroup>, PlotError> {
     let mut out = Vec::new();
-    for (label, members) in group_runs(runs, each) {
+    for (label, members) in group_runs(runs, grouping) {
         let series: Vec<Vec<AlignmentPoint>> = members
             .iter()
             .map(|r| {
@@ -137,7 +142,7 @@ pub fn groups(runs: &[RunFolder], each: bool, angle: Angle, spread: bool) -> Res
 /// each window when `spread` is set (see [`groups`]), on a logarithmic x axis with `log_x`.
 pub fn plot(
     runs: &[PathBuf],
-    each: bool,
+    grouping: Grouping,
     angle: Angle,
     spread: bool,
     log_x: bool,
@@ -145,7 +150,7 @@ pub fn plot(
     stem: &Path,
 ) -> Result<Vec<PathBuf>, PlotError> {
     let folders: Vec<RunFolder> = runs.iter().map(|p| RunFolder::open(p)).collect::<Result<_, _>>()?;
-    let groups = groups(&folders, each, angle, spread)?;
+    let groups = groups(&folders, grouping, angle, spread)?;
     let band = match (folders.len(), spread) {
         (1, true) => "mean ± 2 SD over each window's examples",
         _ => "mean ± 2 SEM across runs",

@@ -96,15 +96,29 @@ pub fn moving_average(xs: &[f64], ys: &[f64], window: f64) -> Vec<f64> {
     out
 }
 
-/// Groups runs (model name and overrides other than the seed) and averages each group, each run's curve smoothed
+/// How runs are gathered into the lines of a figure.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Grouping {
+    /// Runs of the same model name and overrides, seeds aside, form one line (the default).
+    #[default]
+    Model,
+    /// Runs whose folder names are the same but for a trailing `-seed<N>` form one line, labelled with that name:
+    /// the rows of a table whose runs were made under different model names for the same network
+    /// (`scripts/table2.sh` names its folders `<row>-seed<N>`).
+    Folder,
+    /// Every run is a line of its own.
+    Each,
+}
+
+/// Groups runs by `grouping` and averages each group, each run's curve smoothed
 /// first over `smooth` examples if given ([`CurveStyle::smooth`]).
 pub fn groups(
     runs: &[RunFolder],
-    each: bool,
+    grouping: Grouping,
     measure: Measure,
     smooth: Option<f64>,
 ) -> Result<Vec<CurveGroup>, PlotError> {
-    group_runs(runs, each)
+    group_runs(runs, grouping)
         .into_iter()
         .map(|(label, members)| {
             let per_run: Vec<Vec<_>> = members.iter().map(|r| r.trial_curves()).collect::<Result<_, _>>()?;
@@ -170,10 +184,10 @@ pub fn groups(
         .collect()
 }
 
-/// Runs grouped by model name and overrides other than the seed (each run alone with `each`), in order of first
-/// appearance, with the group's label: the model name and the overrides that not every run shares (a sweep's common
-/// settings, such as `protocol.epochs=1`, would hide the one that differs in a legend of any width).
-pub fn group_runs(runs: &[RunFolder], each: bool) -> Vec<(String, Vec<&RunFolder>)> {
+/// Runs grouped by `grouping`, in order of first appearance, with the group's label. By model: the model name and
+/// the overrides that not every run shares (a sweep's common settings, such as `protocol.epochs=1`, would hide the
+/// one that differs in a legend of any width); by folder: the folder name without its `-seed<N>`.
+pub fn group_runs(runs: &[RunFolder], grouping: Grouping) -> Vec<(String, Vec<&RunFolder>)> {
     let own = |run: &RunFolder| -> Vec<String> {
         let o = &run.summary.overrides;
         o.iter().filter(|o| !o.starts_with("seed=")).cloned().collect()
@@ -192,8 +206,10 @@ pub fn group_runs(runs: &[RunFolder], each: bool) -> Vec<(String, Vec<&RunFolder
         if !rest.is_empty() {
             key = format!("{key} {}", rest.join(" "));
         }
-        if each {
-            key = format!("{key} (seed {})", run.summary.seed);
+        match grouping {
+            Grouping::Model => {}
+            Grouping::Folder => key = folder_stem(&run.path),
+            Grouping::Each => key = format!("{key} (seed {})", run.summary.seed),
         }
         match keys.iter_mut().find(|(k, _)| *k == key) {
             Some((_, v)) => v.push(run),
@@ -201,6 +217,18 @@ pub fn group_runs(runs: &[RunFolder], each: bool) -> Vec<(String, Vec<&RunFolder
         }
     }
     keys
+}
+
+/// A run folder's name without a trailing `-seed<N>`.
+fn folder_stem(path: &Path) -> String {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    match name.rsplit_once("-seed") {
+        Some((stem, seed)) if !seed.is_empty() && seed.bytes().all(|b| b.is_ascii_digit()) => stem.to_string(),
+        _ => name,
+    }
 }
 
 /// Mean and standard error of the mean of `ys`.
@@ -378,7 +406,7 @@ impl CurveFigure {
 /// `None`; a smoothed figure's title names its window).
 pub fn plot(
     runs: &[PathBuf],
-    each: bool,
+    grouping: Grouping,
     measure: Measure,
     style: CurveStyle,
     title: Option<&str>,
@@ -386,7 +414,7 @@ pub fn plot(
 ) -> Result<Vec<PathBuf>, PlotError> {
     style.check().map_err(PlotError::Option)?;
     let folders: Vec<RunFolder> = runs.iter().map(|p| RunFolder::open(p)).collect::<Result<_, _>>()?;
-    let groups = groups(&folders, each, measure, style.smooth)?;
+    let groups = groups(&folders, grouping, measure, style.smooth)?;
     let title = match title {
         Some(t) => t.to_string(),
         None if measure == Measure::Nse && groups.iter().any(|g| g.runs > 1) => {
@@ -452,15 +480,41 @@ mod tests {
             run("deep", 1, &["protocol.epochs=1", "learning.gamma=0.0656", "seed=1"]),
             run("shallow", 1, &["protocol.epochs=1", "seed=1"]),
         ];
-        let groups = group_runs(&runs, false);
+        let groups = group_runs(&runs, Grouping::Model);
         let labels: Vec<(&str, usize)> = groups.iter().map(|(l, m)| (l.as_str(), m.len())).collect();
         assert_eq!(labels, [("deep", 2), ("deep learning.gamma=0.0656", 1), ("shallow", 1)]);
-        let each = group_runs(&runs[..2], true);
+        let each = group_runs(&runs[..2], Grouping::Each);
         let labels: Vec<&str> = each.iter().map(|(l, _)| l.as_str()).collect();
         assert_eq!(labels, ["deep (seed 1)", "deep (seed 2)"]);
         // A single run keeps its overrides in the label.
-        let one = group_runs(&runs[2..3], false);
+        let one = group_runs(&runs[2..3], Grouping::Model);
         assert_eq!(one[0].0, "deep protocol.epochs=1 learning.gamma=0.0656");
+    }
+
+    /// By folder, the runs of one table row go together whatever model name or overrides each was made with.
+    #[test]
+    fn groups_by_folder_name_without_the_seed() {
+        let named = |model: &str, seed: u64, overrides: &[&str], folder: &str| {
+            let mut r = run(model, seed, overrides);
+            r.path = PathBuf::from("out").join(folder);
+            r
+        };
+        let runs = [
+            named(
+                "deep",
+                1,
+                &["learning.gamma=0.0656", "seed=1"],
+                "deep_gamma_alpha-seed1",
+            ),
+            named("deep_gamma_alpha", 2, &["seed=2"], "deep_gamma_alpha-seed2"),
+            named("deep", 1, &["seed=1"], "deep-seed1"),
+            named("deep", 3, &["seed=3"], "deep-seed-extra"),
+        ];
+        let groups = group_runs(&runs, Grouping::Folder);
+        let labels: Vec<(&str, usize)> = groups.iter().map(|(l, m)| (l.as_str(), m.len())).collect();
+        assert_eq!(labels, [("deep_gamma_alpha", 2), ("deep", 1), ("deep-seed-extra", 1)]);
+        let by_model = group_runs(&runs, Grouping::Model);
+        assert_eq!(by_model.len(), 3, "the same runs by model name and overrides");
     }
 
     /// With a window, each run is smoothed along its own curve before the mean and band across runs are taken.
@@ -482,13 +536,13 @@ mod tests {
                 r
             })
             .collect();
-        let raw = groups(&runs, false, Measure::Accuracy, None).unwrap();
+        let raw = groups(&runs, Grouping::Model, Measure::Accuracy, None).unwrap();
         let close = |a: &[f64], b: &[f64]| a.iter().zip(b).all(|(x, y)| (x - y).abs() < 1e-9);
         assert!(close(&raw[0].mean, &[20.0, 20.0, 70.0]), "{:?}", raw[0].mean);
         assert!(close(&raw[0].sem, &[10.0, 10.0, 20.0]), "{:?}", raw[0].sem);
         // Window of 150 examples: each point with the one before it. Run 1: 10, 20, 40; run 2: 30, 20, 50. The SEM
         // of two values a, b is |a − b| / 2: 10, 0, 5 (smoothing the raw band instead would give 10, 10, 15).
-        let smooth = groups(&runs, false, Measure::Accuracy, Some(150.0)).unwrap();
+        let smooth = groups(&runs, Grouping::Model, Measure::Accuracy, Some(150.0)).unwrap();
         assert!(close(&smooth[0].mean, &[20.0, 20.0, 45.0]), "{:?}", smooth[0].mean);
         assert!(close(&smooth[0].sem, &[10.0, 0.0, 5.0]), "{:?}", smooth[0].sem);
         assert_eq!(smooth[0].examples, [100.0, 200.0, 300.0]);

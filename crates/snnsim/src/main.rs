@@ -191,6 +191,11 @@ enum PlotCommand {
         /// One line per run instead of one per model.
         #[arg(long)]
         each: bool,
+        /// One line per folder name less its `-seed<N>` instead of one per model: the rows of a table whose runs
+        /// were made under different model names for the same network (scripts/table2.sh names folders
+        /// `<row>-seed<N>`).
+        #[arg(long, conflicts_with = "each")]
+        by_folder: bool,
         /// Plot the test error (100 − accuracy, %) instead of the accuracy, as in Samadi Figs 3–4.
         #[arg(long, conflicts_with = "nse")]
         error: bool,
@@ -222,6 +227,11 @@ enum PlotCommand {
         /// One line per run instead of one per model.
         #[arg(long)]
         each: bool,
+        /// One line per folder name less its `-seed<N>` instead of one per model: the rows of a table whose runs
+        /// were made under different model names for the same network (scripts/table2.sh names folders
+        /// `<row>-seed<N>`).
+        #[arg(long, conflicts_with = "each")]
+        by_folder: bool,
         /// Which angle: signed (θ of the teaching signals, 0-180°), folded (min(θ, 180° − θ), as Lillicrap et al.
         /// 2016 plot it), weight (∠(Wᵀ, B)), unit (the mean per-unit angle of Lillicrap Fig 5a), probe (the δ angle
         /// on the first training image, as Akrout et al. 2019 log it) or probe-mean (over the probe images).
@@ -575,6 +585,7 @@ fn run(cli: Cli) -> Result<()> {
                 PlotCommand::Curve {
                     runs,
                     each,
+                    by_folder,
                     error,
                     nse,
                     smooth,
@@ -593,11 +604,13 @@ fn run(cli: Cli) -> Result<()> {
                         _ => snn_plot::curve::Measure::Accuracy,
                     };
                     let style = snn_plot::curve::CurveStyle { smooth, log_x, y_range };
-                    snn_plot::curve::plot(&runs, each, measure, style, title.as_deref(), &stem)?
+                    let grouping = grouping(each, by_folder);
+                    snn_plot::curve::plot(&runs, grouping, measure, style, title.as_deref(), &stem)?
                 }
                 PlotCommand::Alignment {
                     runs,
                     each,
+                    by_folder,
                     angle,
                     spread,
                     log_x,
@@ -616,7 +629,8 @@ fn run(cli: Cli) -> Result<()> {
                         AngleArg::Probe => snn_plot::alignment::Angle::Probe,
                         AngleArg::ProbeMean => snn_plot::alignment::Angle::ProbeMean,
                     };
-                    snn_plot::alignment::plot(&runs, each, angle, spread, log_x, title.as_deref(), &stem)?
+                    let grouping = grouping(each, by_folder);
+                    snn_plot::alignment::plot(&runs, grouping, angle, spread, log_x, title.as_deref(), &stem)?
                 }
                 PlotCommand::Raster {
                     run,
@@ -829,6 +843,15 @@ fn median(mut values: Vec<f64>) -> f64 {
 }
 
 /// `LOW:HIGH` as two numbers (the y range of `plot curve`).
+/// The lines of a curve or alignment figure from the `--each` and `--by-folder` flags (clap refuses both at once).
+fn grouping(each: bool, by_folder: bool) -> snn_plot::curve::Grouping {
+    match (each, by_folder) {
+        (true, _) => snn_plot::curve::Grouping::Each,
+        (_, true) => snn_plot::curve::Grouping::Folder,
+        _ => snn_plot::curve::Grouping::Model,
+    }
+}
+
 fn parse_range(text: &str) -> Result<(f64, f64), String> {
     let (lo, hi) = text
         .split_once(':')
