@@ -345,6 +345,25 @@ impl TransposedBlock {
     }
 }
 
+impl TransposedBlock {
+    /// Kolen-Pollack after a learning step (SPEC §6.1, §6.6): the block's columns `b` of the feedback matrix that
+    /// stands for `W` (`[pre, width]`, the orientation of `Wᵀ`) take the step's increment, `b ← (1 − λ) b + rate ΔWᵀ`,
+    /// and the weights decay alike, `W ← (1 − λ) W_before + ΔW` (`Wᵀ −= λ (Wᵀ − ΔWᵀ)`, W already holding the
+    /// increment), so that `W − bᵀ` shrinks as `(1 − λ)ᵗ` when `rate` is 1.
+    pub fn kolen_pollack(&mut self, mut b: ArrayViewMut2<'_, f32>, rate: f32, decay: f32) {
+        let width = self.width;
+        assert_eq!(b.dim(), self.dwt.dim(), "feedback block shape");
+        ndarray::Zip::from(&mut b)
+            .and(&self.dwt)
+            .for_each(|b, &dw| *b = (1.0 - decay) * *b + rate * dw);
+        if decay != 0.0 {
+            ndarray::Zip::from(self.wt.slice_mut(s![.., ..width]))
+                .and(&self.dwt)
+                .for_each(|w, &dw| *w -= decay * (*w - dw));
+        }
+    }
+}
+
 /// `dst = srcᵀ`, by tiles of 16 × 16 (both arrays' rows stay in cache while a tile is copied).
 fn transpose_into(src: ArrayView2<'_, f32>, mut dst: ArrayViewMut2<'_, f32>) {
     const T: usize = 16;

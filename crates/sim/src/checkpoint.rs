@@ -25,8 +25,9 @@ use std::path::Path;
 /// Format 4 adds the cells' state (engines whose cells carry it from image to image) and each projection's scale.
 /// Format 5 adds the learning curve's NSE, the alignment's spread, folded and weight angles, and the angles
 /// measured so far in an alignment window. Format 6 adds the alignment probe's angles (`protocol.alignment_probe`).
-/// Formats 3 to 5 are still read.
-pub const FORMAT: u32 = 6;
+/// Format 7 adds the layer-wise feedback matrices of broadcast feedback that learns layer by layer
+/// (`Network::layerwise`). Formats 3 to 6 are still read.
+pub const FORMAT: u32 = 7;
 
 /// The first bytes of every checkpoint file (format 3 on).
 const MAGIC: &[u8; 8] = b"SNNSIMCK";
@@ -174,6 +175,7 @@ mod format3 {
                 network: super::Network {
                     forward,
                     feedback: self.network.feedback,
+                    layerwise: Vec::new(),
                 },
                 streams: self.streams,
                 cells: None,
@@ -192,7 +194,7 @@ mod format4 {
     pub struct Checkpoint {
         format: u32,
         model: String,
-        network: Network,
+        network: super::format6::Network,
         streams: Streams,
         cells: Option<CellState>,
         progress: Progress,
@@ -323,7 +325,7 @@ mod format4 {
             Self {
                 format: 4,
                 model: c.model.clone(),
-                network: c.network.clone(),
+                network: super::format6::Network::downgrade(&c.network),
                 streams: c.streams.clone(),
                 cells: c.cells.clone(),
                 progress: Progress::downgrade(&c.progress),
@@ -334,10 +336,79 @@ mod format4 {
             super::Checkpoint {
                 format: self.format,
                 model: self.model,
-                network: self.network,
+                network: self.network.upgrade(),
                 streams: self.streams,
                 cells: self.cells,
                 progress: self.progress.upgrade(),
+            }
+        }
+    }
+}
+
+/// The layout of format 6, read and converted to the current one: a network without layer-wise feedback matrices.
+mod format6 {
+    use super::*;
+    use snn_plasticity::{Pathway, Projection};
+
+    /// The network as formats 4 to 6 hold it.
+    #[derive(Serialize, Deserialize)]
+    pub struct Network {
+        forward: Vec<Projection>,
+        feedback: Vec<Pathway>,
+    }
+
+    impl Network {
+        /// The network as formats 4 to 6 wrote it (for the tests that they are still read).
+        #[cfg(test)]
+        pub fn downgrade(n: &super::Network) -> Self {
+            Self {
+                forward: n.forward.clone(),
+                feedback: n.feedback.clone(),
+            }
+        }
+
+        /// The current network: no layer-wise matrices (no format before 7 had feedback that learns layer by layer).
+        pub fn upgrade(self) -> super::Network {
+            super::Network {
+                forward: self.forward,
+                feedback: self.feedback,
+                layerwise: Vec::new(),
+            }
+        }
+    }
+
+    #[derive(Serialize, Deserialize)]
+    pub struct Checkpoint {
+        format: u32,
+        model: String,
+        network: Network,
+        streams: Streams,
+        cells: Option<CellState>,
+        progress: super::Progress,
+    }
+
+    impl Checkpoint {
+        /// The checkpoint as format 6 wrote it (for the test that it is still read).
+        #[cfg(test)]
+        pub fn downgrade(c: &super::Checkpoint) -> Self {
+            Self {
+                format: 6,
+                model: c.model.clone(),
+                network: Network::downgrade(&c.network),
+                streams: c.streams.clone(),
+                cells: c.cells.clone(),
+                progress: c.progress.clone(),
+            }
+        }
+
+        pub fn upgrade(self) -> super::Checkpoint {
+            super::Checkpoint {
+                format: self.format,
+                model: self.model,
+                network: self.network.upgrade(),
+                streams: self.streams,
+                cells: self.cells,
+                progress: self.progress,
             }
         }
     }
@@ -351,7 +422,7 @@ mod format5 {
     pub struct Checkpoint {
         format: u32,
         model: String,
-        network: Network,
+        network: super::format6::Network,
         streams: Streams,
         cells: Option<CellState>,
         progress: Progress,
@@ -393,7 +464,7 @@ mod format5 {
             Self {
                 format: 5,
                 model: c.model.clone(),
-                network: c.network.clone(),
+                network: super::format6::Network::downgrade(&c.network),
                 streams: c.streams.clone(),
                 cells: c.cells.clone(),
                 progress: Progress {
@@ -432,7 +503,7 @@ mod format5 {
             super::Checkpoint {
                 format: self.format,
                 model: self.model,
-                network: self.network,
+                network: self.network.upgrade(),
                 streams: self.streams,
                 cells: self.cells,
                 progress: super::Progress {
@@ -550,6 +621,9 @@ impl Checkpoint {
             5 => postcard::from_bytes::<format5::Checkpoint>(payload)
                 .map_err(corrupt)?
                 .upgrade(),
+            6 => postcard::from_bytes::<format6::Checkpoint>(payload)
+                .map_err(corrupt)?
+                .upgrade(),
             _ => postcard::from_bytes(payload).map_err(corrupt)?,
         };
         if checkpoint.format != format {
@@ -646,6 +720,7 @@ mod tests {
             network: Network {
                 forward: vec![Projection::new(weights, Array1::from_elem(3, 0.8))],
                 feedback: Vec::new(),
+                layerwise: Vec::new(),
             },
             streams: Streams::from_seed(5),
             cells: None,
@@ -721,6 +796,17 @@ mod tests {
         );
         (point.probe_first_deg, point.probe_mean_deg) = (1.0, 2.0);
         assert_eq!(back, ck);
+    }
+
+    #[test]
+    fn a_format_6_checkpoint_is_still_read() {
+        let ck = checkpoint();
+        let payload = postcard::to_stdvec(&format6::Checkpoint::downgrade(&ck)).unwrap();
+        assert_eq!(Checkpoint::from_bytes(&framed(6, &payload)).unwrap(), ck);
+        // Layer-wise matrices are in format 7 and read back.
+        let mut layered = checkpoint();
+        layered.network.layerwise = vec![Array2::from_elem((3, 2), 0.5)];
+        assert_eq!(Checkpoint::from_bytes(&layered.to_bytes().unwrap()).unwrap(), layered);
     }
 
     fn refusal(bytes: &[u8]) -> String {
@@ -828,12 +914,12 @@ mod tests {
     #[test]
     fn another_format_is_named_with_both_numbers() {
         let mut bytes = checkpoint().to_bytes().unwrap();
-        bytes[8..12].copy_from_slice(&7u32.to_le_bytes());
-        assert_eq!(refusal(&bytes), "checkpoint format 7 but this snnsim reads format 6");
+        bytes[8..12].copy_from_slice(&8u32.to_le_bytes());
+        assert_eq!(refusal(&bytes), "checkpoint format 8 but this snnsim reads format 7");
         // A format-2 file: the bare postcard encoding, the format number first.
         let mut old = checkpoint();
         old.format = 2;
         let old = postcard::to_stdvec(&old).unwrap();
-        assert_eq!(refusal(&old), "checkpoint format 2 but this snnsim reads format 6");
+        assert_eq!(refusal(&old), "checkpoint format 2 but this snnsim reads format 7");
     }
 }

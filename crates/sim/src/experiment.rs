@@ -613,7 +613,13 @@ impl Experiment {
             .iter()
             .filter_map(|&l| {
                 let stats = meter.stats(l)?;
-                let angles = net.feedback.get(l).and_then(|f| f.matrix()).and_then(|b| {
+                // B_FA(l) where it is kept (broadcast feedback that learns layer by layer), else the pathway's matrix
+                // (B_FA, or B_BA = γ B_FA of the last hidden layer: the angle does not see the scale).
+                let own = net
+                    .layerwise
+                    .get(l)
+                    .or_else(|| net.feedback.get(l).and_then(|f| f.matrix()));
+                let angles = own.and_then(|b| {
                     let above = net.forward.get(l + 1)?;
                     weight_angles(above.w.view(), b.view())
                 });

@@ -26,6 +26,11 @@ pub struct Network {
     pub forward: Vec<Projection>,
     /// `feedback[h]` carries δ to hidden layer h (0 = the first hidden layer, fed by `forward[0]`).
     pub feedback: Vec<Pathway>,
+    /// `layerwise[h]` is B_FA(h) of every hidden layer h below the last, kept where broadcast feedback learns layer by
+    /// layer (Kolen-Pollack in a network with several hidden layers, SPEC §6.6): each B_BA(h) is then rebuilt from
+    /// them by eq A.6 whenever they change. Empty otherwise (B_BA alone is kept, and B_FA of the last hidden layer is
+    /// B_BA / γ).
+    pub layerwise: Vec<Array2<f32>>,
 }
 
 impl Network {
@@ -76,6 +81,10 @@ impl Network {
         // without hidden layers has no feedback and no γ to read.
         let gamma = plans.first().map_or(1.0, |p| p.gamma);
         let b_ba = broadcast_matrices(&b_fa, gamma);
+        let layerwise = match plans.split_last() {
+            Some((_, below)) if learns_layer_by_layer(plans) => b_fa[..below.len()].to_vec(),
+            _ => Vec::new(),
+        };
         let feedback = plans
             .iter()
             .zip(b_fa.into_iter().zip(b_ba))
@@ -89,7 +98,11 @@ impl Network {
                 rule: plan.rule,
             })
             .collect();
-        let mut net = Self { forward, feedback };
+        let mut net = Self {
+            forward,
+            feedback,
+            layerwise,
+        };
         net.start_feedback_rules(model, gamma, &mut streams.noise);
         let masks = Masks::of(model);
         if !masks.is_empty() {
@@ -222,4 +235,14 @@ fn glorot(rows: usize, cols: usize, fans: usize, rng: &mut Xoshiro256PlusPlus) -
 fn symmetric_uniform(rows: usize, cols: usize, r: f64, rng: &mut Xoshiro256PlusPlus) -> Array2<f32> {
     let r = r as f32;
     Array2::from_shape_simple_fn((rows, cols), || rng.random_range(-r..r))
+}
+
+/// Whether the broadcast feedback of a network with `plans` learns layer by layer: Kolen-Pollack on broadcast pathways
+/// with more than one hidden layer, where B_BA(h) below the last is a product (eq A.6) that needs the B_FA(h) it is
+/// made of.
+pub fn learns_layer_by_layer(plans: &[crate::model::FeedbackPlan]) -> bool {
+    plans.len() > 1
+        && plans
+            .iter()
+            .all(|p| p.reach == Reach::Broadcast && p.own_matrix && matches!(p.rule, FeedbackRule::KolenPollack { .. }))
 }

@@ -52,6 +52,7 @@ fn tiny_network(algorithm: &str) -> Network {
             carrier,
             rule: FeedbackRule::Fixed,
         }],
+        layerwise: Vec::new(),
     }
 }
 

@@ -739,7 +739,7 @@ fn a_resumed_run_equals_the_uninterrupted_one_with_each_rule() {
 // ---------------------------------------------------------------------------------------------------------------
 
 /// `check` refuses, naming the field: KP with a negative decay or one of 1, KP with momentum; WM with no mirror batch
-/// at all; a learning feedback rule with BP, with Rate cells, or with LIF cells and two hidden layers; CrossEntropy
+/// at all; a learning feedback rule with BP, with Rate cells, or (WM, SS) with LIF cells and two hidden layers; CrossEntropy
 /// with Linear or Tanh outputs; `bias_rate` ≠ 1 with Rate or LIF cells (or < 0); `alignment_probe` > 0 with LIF
 /// cells. The same models with the field set right pass.
 #[test]
@@ -804,10 +804,14 @@ fn check_refuses_feedback_learning_where_it_does_not_apply_naming_the_field() {
             model("Rate(c1: 0.82)", &format!("algorithm: FA, feedback: {rule}"), ""),
             "learning.feedback",
         );
-        // LIF cells: refused with two hidden layers (SPEC §6.6 lets the rules act on the broadcast matrix of a
-        // LIF network with one hidden layer, commits 58c94f5 and e35f5c1, and on nothing else).
-        let lif = model("Lif", &format!("algorithm: BA, feedback: {rule}"), "");
-        refused(lif.replace("[3, 4, 2]", "[3, 4, 4, 2]"), "learning.feedback");
+        // LIF cells with two hidden layers: Kolen-Pollack learns layer by layer there; the weight mirror and sign
+        // symmetry act on the broadcast matrix of a LIF network with one hidden layer only.
+        let lif = model("Lif", &format!("algorithm: BA, feedback: {rule}"), "").replace("[3, 4, 2]", "[3, 4, 4, 2]");
+        if rule.starts_with("KolenPollack") {
+            accepted(lif);
+        } else {
+            refused(lif, "learning.feedback");
+        }
         accepted(model(graded, &format!("algorithm: FA, feedback: {rule}"), ""));
     }
 

@@ -1,5 +1,6 @@
-//! Feedback that learns in LIF networks with one hidden layer (SPEC §6.6), where the hidden layer's feedback is the
-//! broadcast matrix B_BA = γ B_FA: Kolen-Pollack's decay of W_out − B_FAᵀ over learning steps, sign symmetry's
+//! Feedback that learns in LIF networks (SPEC §6.6), where each hidden layer's feedback is a broadcast matrix (with one
+//! hidden layer B_BA = γ B_FA; with two, B_BA(1) = γ² B_FA(1) B_FA(2)): Kolen-Pollack's decay of W − B_FAᵀ over
+//! learning steps in every layer, sign symmetry's
 //! refresh at the start of every training presentation, the spiking weight mirror's approach to W_outᵀ and its
 //! schedule, bit-identical runs on 1 and 2 threads and after a resume, and the refusals of `check`. The inputs are
 //! generated with the statistics of standardised MNIST pixels (no data files); the networks are tiny and the
@@ -431,7 +432,8 @@ fn lif_a_resumed_run_equals_the_uninterrupted_one_with_each_rule() {
 // 6. Refusals
 // ---------------------------------------------------------------------------------------------------------------
 
-/// `check` refuses a feedback rule in a LIF network with two hidden layers (naming `learning.feedback`), and the
+/// `check` refuses the weight mirror and sign symmetry in a LIF network with two hidden layers (naming
+/// `learning.feedback`; Kolen-Pollack is accepted there), and the
 /// weight mirror's `form: Reference` in a LIF network (naming `learning.feedback.WeightMirror.form`); the same
 /// models with one hidden layer, BA or DF, and the clean form pass.
 #[test]
@@ -457,15 +459,15 @@ fn check_refuses_lif_feedback_learning_where_it_does_not_apply_naming_the_field(
             .check()
             .unwrap_or_else(|e| panic!("{text} should pass: {e}"));
     };
-    for rule in [
-        "KolenPollack(decay: 0.001)",
-        "WeightMirror(schedule: (before: 1, after: 1))",
-        "SignSymmetry()",
-    ] {
+    for rule in ["WeightMirror(schedule: (before: 1, after: 1))", "SignSymmetry()"] {
         for algorithm in ["BA", "DF"] {
             refused(model("[3, 4, 4, 2]", algorithm, rule), "learning.feedback");
             accepted(model("[3, 4, 2]", algorithm, rule));
         }
+    }
+    // Kolen-Pollack learns layer by layer with any number of hidden layers.
+    for layers in ["[3, 4, 2]", "[3, 4, 4, 2]", "[3, 4, 4, 4, 2]"] {
+        accepted(model(layers, "BA", "KolenPollack(decay: 0.001)"));
     }
     refused(
         model(
@@ -480,4 +482,114 @@ fn check_refuses_lif_feedback_learning_where_it_does_not_apply_naming_the_field(
         "BA",
         "WeightMirror(schedule: (before: 1, after: 1), form: Clean)",
     ));
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// 7. Kolen-Pollack with two hidden layers: B_FA of every layer, B_BA rebuilt by eq A.6
+// ---------------------------------------------------------------------------------------------------------------
+
+/// A 100-`h1`-`h2`-10 LIF network at learning depth 3 with the given rule and `engine.spike_input`.
+fn layered_model(h1: usize, h2: usize, rule: &str, spike_input: &str, protocol: &str) -> Model {
+    checked(&format!(
+        "(name: \"fb_lif_layered\", seed: 17, network: (layers: [100, {h1}, {h2}, 10], cells: Lif), \
+         learning: (algorithm: BA, depth: 3, gamma: 0.0656, feedback: {rule}), \
+         protocol: (batch_size: 10, {protocol}), engine: (spike_input: {spike_input}), \
+         record: (train_examples: [], test_examples: []))"
+    ))
+}
+
+/// ‖W_(h+1) − B_FA(h)ᵀ‖_F of hidden layer h in f64: B_FA(h) from `layerwise` below the last hidden layer, B_BA / γ
+/// at the last.
+fn layered_gap(net: &Network, h: usize, gamma: f32) -> f64 {
+    let w = f64s(net.forward[h + 1].w.view());
+    let b_fa = match net.layerwise.get(h) {
+        Some(b) => f64s(b.view()),
+        None => f64s(net.feedback[h].matrix().unwrap().view()) / f64::from(gamma),
+    };
+    frobenius(&(&w - &b_fa.t()))
+}
+
+/// LIF-KP on 100-30-20-10 at depth 3 (λ = 1e-3 and 0; both ways of computing the second hidden layer's drive, which
+/// learn its weights in different code): after each of 4 training presentations, for both hidden layers,
+/// ‖W_(h+1) − B_FA(h)ᵀ‖ is (1 − λ)ᵗ times its initial value within 1e-4 relative; B_FA(1) is the network's layer-wise
+/// matrix and differs from its initial value (it learned), and the first hidden layer's broadcast matrix is rebuilt
+/// from it, B_BA(1) = γ B_FA(1) B_BA(2) (eq A.6), within 1e-5 relative.
+#[test]
+fn lif_kolen_pollack_with_two_hidden_layers_shrinks_every_w_minus_b_fa_t() {
+    for (lambda, spike_input) in [(1e-3f64, "ActiveRows"), (1e-3, "Product"), (0.0, "ActiveRows")] {
+        let model = layered_model(30, 20, &format!("KolenPollack(decay: {lambda:?})"), spike_input, QUIET);
+        let gamma = gamma(&model);
+        let per_presentation = model.steps() - model.settle_steps();
+        let mut exp = Experiment::new(&model).unwrap();
+        let start = exp.network().clone();
+        assert_eq!(start.layerwise.len(), 1, "B_FA of the first hidden layer is kept");
+        assert_eq!(start.layerwise[0].dim(), (30, 20));
+        let first: Vec<f64> = (0..2).map(|h| layered_gap(&start, h, gamma)).collect();
+        for (k, (x, labels)) in minibatches(4, 100, 2).iter().enumerate() {
+            train(&mut exp, x, labels);
+            let t = (k + 1) * per_presentation;
+            let net = exp.network();
+            for (h, &first) in first.iter().enumerate() {
+                let want = (1.0 - lambda).powi(t as i32) * first;
+                let got = layered_gap(net, h, gamma);
+                let what = format!("λ = {lambda}, {spike_input}, hidden{}, presentation {}", h + 1, k + 1);
+                assert!(
+                    (got - want).abs() <= 1e-4 * want,
+                    "{what}: ‖W − B_FAᵀ‖ = {got}, (1 − λ)^t · {first} = {want}"
+                );
+            }
+            let b_ba2 = f64s(net.feedback[1].matrix().unwrap().view());
+            let want = f64s(net.layerwise[0].view()).dot(&b_ba2) * f64::from(gamma);
+            let got = f64s(net.feedback[0].matrix().unwrap().view());
+            let err = frobenius(&(&got - &want)) / frobenius(&want);
+            assert!(
+                err < 1e-5,
+                "λ = {lambda}, {spike_input}: B_BA(1) is γ B_FA(1) B_BA(2) within {err:e}"
+            );
+        }
+        let net = exp.network();
+        assert_ne!(net.layerwise[0], start.layerwise[0], "B_FA(1) learned");
+        assert_ne!(net.forward[1].w, start.forward[1].w, "the second hidden layer learned");
+    }
+}
+
+/// Kolen-Pollack on 100-300-200-10 (several blocks in each hidden layer) gives the same network bit for bit on 1 and
+/// 2 threads, layer-wise matrices included; and a run resumed from its checkpoints equals the uninterrupted one.
+#[test]
+fn lif_layered_kolen_pollack_is_the_same_at_any_thread_count_and_after_a_resume() {
+    let model = layered_model(300, 200, "KolenPollack(decay: 0.001)", "ActiveRows", QUIET);
+    let batches = minibatches(2, 100, 6);
+    let run = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        pool.install(|| {
+            let mut exp = Experiment::new(&model).unwrap();
+            for (x, labels) in &batches {
+                train(&mut exp, x, labels);
+            }
+            exp.network().clone()
+        })
+    };
+    let (one, two) = (run(1), run(2));
+    assert_same_network(&one, &two, "1 against 2 threads");
+    assert_eq!(one.layerwise, two.layerwise, "layer-wise B_FA on 1 and 2 threads");
+
+    let data = resume_data();
+    let model = layered_model(
+        30,
+        20,
+        "KolenPollack(decay: 0.001)",
+        "ActiveRows",
+        concat!(
+            short!(),
+            ", epochs: 2, shuffle: true, curve_every: 20, curve_test_examples: 5, checkpoint_every: 20"
+        ),
+    );
+    let mut whole = Experiment::new(&model).unwrap();
+    let mut sink = Memory::new(0);
+    let expected = whole.run_from(&data, &mut Silent, None, None, &mut sink).unwrap();
+    let want = outcome_bits(&expected);
+    assert_resumes_exactly(&model, &data, &sink, 4, (4, 40), &want, |net, from| {
+        assert_same_network(net, whole.network(), from);
+        assert_eq!(net.layerwise, whole.network().layerwise, "{from}: layer-wise B_FA");
+    });
 }

@@ -18,6 +18,7 @@ fn checkpoint() -> Checkpoint {
         network: Network {
             forward: vec![Projection::new(weights, Array1::from_elem(5, 0.8))],
             feedback: Vec::new(),
+            layerwise: Vec::new(),
         },
         streams: Streams::from_seed(3),
         cells: None,

@@ -825,9 +825,10 @@ fn check_feedback_learning(f: &ModelFile) -> Result<(), ModelError> {
     if l.feedback != FeedbackLearning::Fixed {
         let lif = matches!(f.network.cells, CellKind::Lif);
         let hidden = f.network.layers.len().saturating_sub(2);
+        let kolen_pollack = matches!(l.feedback, FeedbackLearning::KolenPollack(_));
         let fits = match (graded, lif) {
             (true, _) => l.algorithm == Algorithm::FA,
-            (_, true) => matches!(l.algorithm, Algorithm::BA | Algorithm::DF) && hidden == 1,
+            (_, true) => matches!(l.algorithm, Algorithm::BA | Algorithm::DF) && (hidden == 1 || kolen_pollack),
             _ => false,
         };
         if !fits {
@@ -835,8 +836,8 @@ fn check_feedback_learning(f: &ModelFile) -> Result<(), ModelError> {
                 "learning.feedback",
                 format!("{:?}", l.feedback),
                 "Fixed for these cells and this algorithm: feedback learns on FA's matrices B of Graded cells \
-                 (algorithm: FA) and on the broadcast matrix of LIF networks with one hidden layer (algorithm: BA or \
-                 DF; SPEC §6.6)",
+                 (algorithm: FA) and on the broadcast matrices of LIF networks (algorithm: BA or DF; SPEC §6.6): \
+                 KolenPollack with any number of hidden layers, WeightMirror and SignSymmetry with one",
             ));
         }
         if hidden == 0 {

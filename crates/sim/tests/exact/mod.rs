@@ -154,6 +154,9 @@ pub fn bits(net: &Network) -> (Vec<Vec<u32>>, Vec<String>) {
             all.push(floats(&mut b.iter()));
         }
     }
+    for b in &net.layerwise {
+        all.push(floats(&mut b.iter()));
+    }
     let rules = net
         .feedback
         .iter()

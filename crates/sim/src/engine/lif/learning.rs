@@ -7,6 +7,7 @@
 use super::buffers::{LifEngine, optional};
 use crate::alignment::{AlignmentMeter, Reference};
 use crate::network::Network;
+use ndarray::linalg::general_mat_mul;
 use ndarray::parallel::prelude::*;
 use ndarray::{Axis, Zip, s};
 use snn_plasticity::FeedbackRule;
@@ -57,6 +58,9 @@ impl LifEngine {
         if out > 0 && learns[out] {
             self.kolen_pollack_step(net);
         }
+        if !net.layerwise.is_empty() {
+            self.rebuild_broadcast(net);
+        }
         if let (Some(meter), Some(reference)) = (meter, &mut self.reference) {
             // Against the compacted ι the updates used (the same values as the whole arrays' rows).
             reference.compare_blocks(&self.iota_rows, self.active.len(), learns, meter);
@@ -93,6 +97,17 @@ impl LifEngine {
         }
     }
 
+    /// The broadcast matrices below the last hidden layer from the layer-wise B_FA(h), after Kolen-Pollack changed
+    /// them and the last one (eq A.6, `B_BA(h) = γ B_FA(h) B_BA(h + 1)`, here transposed: `B_BAᵀ(h) = γ B_BAᵀ(h + 1)
+    /// B_FA(h)ᵀ`, `[out, n_h]`), so that the next step's δ sees this step's feedback.
+    fn rebuild_broadcast(&mut self, net: &Network) {
+        for h in (0..net.layerwise.len()).rev() {
+            let gamma = self.model.plan().feedback(h).gamma;
+            let (below, above) = self.broadcast_t.split_at_mut(h + 1);
+            general_mat_mul(gamma, &above[0], &net.layerwise[h].t(), 0.0, &mut below[h]);
+        }
+    }
+
     /// [`Self::learn_hidden`] of every hidden layer, top down.
     fn learn_hidden_layers(&mut self, net: &mut Network, learns: &[bool], use_gram: bool) {
         for l in (0..self.layers.len() - 1).rev() {
@@ -122,7 +137,9 @@ impl LifEngine {
     /// A learning step of hidden layer `l` (if it learns) and of the output weights fed by it (if `l` is the last
     /// hidden layer and the output learns), in parallel over `l`'s blocks: `δ = e B_BAᵀ` and `ι = η f'(v) δ`
     /// (eq 2.11) of the examples with an error, then the momentum update of the block's rows of W (or its Gram
-    /// carry) and biases, and of the block's columns of the output weights.
+    /// carry) and biases, and of the block's columns of the output weights. Where feedback learns layer by layer
+    /// (Kolen-Pollack, several hidden layers), B_FA(l − 1), which stands for this layer's weights, takes each block's
+    /// increment transposed.
     fn learn_hidden(&mut self, net: &mut Network, l: usize, learns: &[bool], use_gram: bool) {
         let out = self.drive.len() - 1;
         let output_above = l + 1 == out && learns[out];
@@ -132,6 +149,13 @@ impl LifEngine {
         let plan = self.model.plan();
         let update = plan.update(self.examples);
         let (eta, derivative, learn_l) = (plan.layer(l).eta, plan.layer(l).derivative, learns[l]);
+        // (rate, decay) of Kolen-Pollack on B_FA(l − 1): the increment scaled by η_B / η of this layer.
+        let kolen_pollack = match net.feedback.get(l.wrapping_sub(1)).map(|p| p.rule) {
+            Some(FeedbackRule::KolenPollack { decay, eta: eta_b }) if learn_l && l > 0 && !net.layerwise.is_empty() => {
+                Some((eta_b.map_or(1.0, |e| e / eta), decay))
+            }
+            _ => None,
+        };
         let width = self.drive[l].width();
         let blocks = self.drive[l].blocks().len();
         let (active, n) = (&self.active[..], self.active.len());
@@ -161,6 +185,11 @@ impl LifEngine {
         let (lower, upper) = net.forward.split_at_mut(l + 1);
         let above = output_above.then(|| upper[0].pre_blocks_mut(width));
         let carry = self.carries[l].as_mut().map(|c| c.blocks_mut());
+        let feedback = kolen_pollack.map(|_| {
+            net.layerwise[l - 1]
+                .axis_chunks_iter_mut(Axis(1), width)
+                .into_par_iter()
+        });
         lower[l]
             .post_blocks_mut(width)
             .zip(self.iota_rows[l].par_blocks_mut())
@@ -170,21 +199,35 @@ impl LifEngine {
             .zip(optional(gram.map(|g| g.learn_blocks_mut()), blocks))
             .zip(optional(carry, blocks))
             .zip(optional(above, blocks))
-            .for_each(|(((((((mut proj, iota), v), b_t), a_here), gram), carry), above)| {
-                if learn_l {
-                    let mut iota = iota.slice_mut(s![..n, ..]);
-                    broadcast_teaching_rows(&mut iota, v.view(), error, active, b_t, eta, derivative);
-                    match (gram, carry) {
-                        (Some(mut g), _) => g.learn(iota.view()),
-                        (None, Some(c)) => c.learn(iota.view(), pre, update),
-                        (None, None) => proj.learn_weights(iota.view(), pre, update),
+            .zip(optional(feedback, blocks))
+            .for_each(
+                |((((((((mut proj, iota), v), b_t), a_here), gram), carry), above), feedback)| {
+                    if learn_l {
+                        let mut iota = iota.slice_mut(s![..n, ..]);
+                        broadcast_teaching_rows(&mut iota, v.view(), error, active, b_t, eta, derivative);
+                        let kp = feedback.zip(kolen_pollack);
+                        match (gram, carry) {
+                            (Some(mut g), _) => g.learn(iota.view()),
+                            (None, Some(c)) => {
+                                c.learn(iota.view(), pre, update);
+                                if let Some((b, (rate, decay))) = kp {
+                                    c.kolen_pollack(b, rate, decay);
+                                }
+                            }
+                            (None, None) => {
+                                proj.learn_weights(iota.view(), pre, update);
+                                if let Some((b, (rate, decay))) = kp {
+                                    proj.kolen_pollack(b, rate, decay);
+                                }
+                            }
+                        }
+                        proj.learn_biases(iota.view(), update);
                     }
-                    proj.learn_biases(iota.view(), update);
-                }
-                if let Some(mut above) = above {
-                    above.learn_weights(iota_out, a_here.view(), update);
-                }
-            });
+                    if let Some(mut above) = above {
+                        above.learn_weights(iota_out, a_here.view(), update);
+                    }
+                },
+            );
     }
 
     /// The output layer's learning step: its biases, and its weights too when it reads the input directly (no hidden
