@@ -95,6 +95,32 @@ pub fn strict_argmax(v: &[f32]) -> Option<usize> {
     if tie { None } else { at }
 }
 
+/// The most active of a rate network's output cells (`activity`, one row per example) whose activity `a = f(v)` is a
+/// nondecreasing function of the drive `v`, strictly increasing where it is positive: where several cells share the
+/// largest positive activity (f32 saturation: `c1 tanh(c2 v)` is 0.82 exactly for every v above ~110), the one with the
+/// largest drive, which exact arithmetic would make the most active. Cells tied at zero activity are tied in the model
+/// too (`max(0, ·)`): `None`, as for any other remaining tie.
+pub fn most_active(activity: ArrayView2<'_, f32>, drive: ArrayView2<'_, f32>) -> Vec<Option<usize>> {
+    assert_eq!(activity.dim(), drive.dim(), "one drive per output cell");
+    activity
+        .rows()
+        .into_iter()
+        .zip(drive.rows())
+        .map(|(a, v)| {
+            let best = a.iter().fold(f32::NEG_INFINITY, |m, &x| m.max(x));
+            if best <= 0.0 {
+                return strict_argmax(&a.to_vec());
+            }
+            let tied: Vec<f32> = a
+                .iter()
+                .zip(&v)
+                .map(|(&a, &v)| if a == best { v } else { f32::NEG_INFINITY })
+                .collect();
+            strict_argmax(&tied)
+        })
+        .collect()
+}
+
 /// One-hot targets y* of `labels` into `target` (`[examples, classes]`).
 pub(crate) fn one_hot_into(target: &mut Array2<f32>, labels: &[u8]) {
     target.fill(0.0);
@@ -151,5 +177,24 @@ mod tests {
         let pairs = Readout { cells_per_class: 2 };
         assert_eq!(pairs.predict(&[3.0, 0.0, 1.0, 1.0]), Some(0));
         assert_eq!(pairs.predict(&[1.0, 1.0, 2.0, 0.0]), None);
+    }
+
+    /// Rate outputs tied at a saturated activity go to the larger drive; ties at zero activity stay ties; a strict
+    /// maximum of the activity is the answer whatever the drives.
+    #[test]
+    fn the_most_active_rate_cell_breaks_saturation_ties_by_drive() {
+        let a = array![
+            [0.82f32, 0.3, 0.82],
+            [0.0, 0.0, 0.0],
+            [0.1, 0.5, 0.2],
+            [0.82, 0.82, 0.0]
+        ];
+        let v = array![
+            [150.0f32, 4.0, 200.0],
+            [-1.0, -3.0, -0.5],
+            [1.0, 9.0, 2.0],
+            [120.0, 120.0, -2.0]
+        ];
+        assert_eq!(most_active(a.view(), v.view()), [Some(2), None, Some(1), None]);
     }
 }

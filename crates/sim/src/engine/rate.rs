@@ -4,7 +4,9 @@
 //! Per step (one per minibatch, or `k` with `network.cells: Rate(steps: k)` when learning, SPEC §2.5's stepped
 //! presentation with k = 320):
 //! 1. forward, layer by layer: `v = a_below Wᵀ + b`, `a = f(v)`;
-//! 2. answer: the most active output cell (`None` on a tie, as in the LIF networks);
+//! 2. answer: the most active output cell; cells tied at a saturated activity (f32 rounds `c1 tanh(c2 v)` to c1 above
+//!    v ≈ 110) are told apart by their drives, as exact arithmetic would; a tie at zero activity is `None`
+//!    ([`crate::answers::most_active`]);
 //! 3. when learning, with `e = a_out − y*` (one-hot y*): δ = e at the output; each hidden layer's δ through its
 //!    feedback pathway (chained: `δ_(n) = B (f'(v_(n+1)) ⊙ δ_(n+1))` with B = W_(n+1)ᵀ for BP or B_FA(n) for FA;
 //!    broadcast: `δ_(n) = B_BA(n) e`), `ι = η f'(v) δ` with the layer's derivative term, all signals formed before
@@ -21,7 +23,7 @@
 //! gradient descent with momentum at learning rate `η / (c1 c2)` per layer (see `snn_plasticity::chain`).
 
 use crate::alignment::{AlignmentMeter, Reference};
-use crate::answers::{Answers, NonFiniteDrive, Readout, first_non_finite_row, one_hot_into};
+use crate::answers::{Answers, NonFiniteDrive, first_non_finite_row, most_active, one_hot_into};
 use crate::engine::boundary::{Engine, Presentation, Watch};
 use crate::model::{CellKind, Model};
 use crate::network::Network;
@@ -155,7 +157,11 @@ impl RateEngine {
                 .and(&self.drive[l])
                 .for_each(|a, &v| *a = tanh_fit(v, c1, c2));
         }
-        let answers = Answers::read(Readout::ONE_CELL_PER_CLASS, self.act[nl - 1].clone(), None);
+        let answers = Answers {
+            counts: self.act[nl - 1].clone(),
+            predicted: most_active(self.act[nl - 1].view(), self.drive[nl - 1].view()),
+            non_finite: None,
+        };
         let plan = self.model.plan();
         if learn && plan.layers().iter().any(|l| l.learns) {
             self.learn(net, inputs, labels, meter);
