@@ -102,6 +102,14 @@ pub struct Checkpoint {
     pub progress: Progress,
 }
 
+impl Checkpoint {
+    /// Whether the checkpoint was taken for `model`: its model text parsed and compared as a model file, so that a
+    /// checkpoint written before a field was added (which then takes its default) still fits the same model.
+    pub fn was_taken_for(&self, model: &crate::model::Model) -> bool {
+        crate::model::ModelFile::from_ron(&self.model, Path::new("checkpoint")).is_ok_and(|f| &f == model.file())
+    }
+}
+
 /// The layout of format 3, read and converted to the current one.
 mod format3 {
     use super::*;
@@ -796,6 +804,25 @@ mod tests {
         );
         (point.probe_first_deg, point.probe_mean_deg) = (1.0, 2.0);
         assert_eq!(back, ck);
+    }
+
+    /// A checkpoint fits its model however the model text was written, a field added since (at its default)
+    /// included; not another model's.
+    #[test]
+    fn a_checkpoint_fits_its_model_written_before_a_field_was_added() {
+        let model = crate::model::ModelFile::from_ron("(name: \"m\", network: (layers: [4, 3]))", Path::new("m.ron"))
+            .unwrap()
+            .check()
+            .unwrap();
+        let mut ck = checkpoint();
+        ck.model = model.to_ron();
+        assert!(ck.was_taken_for(&model));
+        let field = "        alignment_probe: 0,\n";
+        assert!(ck.model.contains(field), "{}", ck.model);
+        ck.model = ck.model.replace(field, "");
+        assert!(ck.was_taken_for(&model), "without a field at its default");
+        ck.model = ck.model.replace("seed: 1,", "seed: 2,");
+        assert!(!ck.was_taken_for(&model), "another seed is another model");
     }
 
     #[test]

@@ -350,11 +350,7 @@ impl Experiment {
 
     /// An experiment continuing from `checkpoint`, which must have been taken for this very model.
     pub fn restore(model: &Model, checkpoint: Checkpoint) -> Result<(Self, Progress), SimError> {
-        // Compared as parsed files, so that a checkpoint written before a new field (with its default) was added
-        // still fits the model.
-        let same = crate::model::ModelFile::from_ron(&checkpoint.model, std::path::Path::new("checkpoint"))
-            .is_ok_and(|f| &f == model.file());
-        if !same {
+        if !checkpoint.was_taken_for(model) {
             return Err(SimError::Mismatch(
                 "the checkpoint was taken for another model than the run folder's model.ron: refusing to resume".into(),
             ));

@@ -440,7 +440,7 @@ pub fn resume(run_dir: &Path, observer: &mut dyn Observer, stop: &AtomicBool) ->
     let model = ModelFile::from_path(&model_path)?.check()?;
     let checkpoint_path = run_dir.join("checkpoint.bin");
     let checkpoint = Checkpoint::read(&checkpoint_path)?;
-    if checkpoint.model != model.to_ron() {
+    if !checkpoint.was_taken_for(&model) {
         // An intact checkpoint (its SHA-256 checked) of a different model: the folder's files were mixed up.
         return Err(SimError::output(
             &checkpoint_path,

@@ -45,7 +45,7 @@ impl TrainedNetwork {
 
     /// The network of `checkpoint`, which must have been taken for `model` (`path` names it in errors).
     pub fn from_checkpoint(model: Model, checkpoint: Checkpoint, path: &Path) -> Result<Self, SimError> {
-        if checkpoint.model != model.to_ron() {
+        if !checkpoint.was_taken_for(&model) {
             return Err(SimError::output(
                 path,
                 "the checkpoint was taken for another model than the folder's model.ron",
