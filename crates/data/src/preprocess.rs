@@ -38,6 +38,23 @@ impl Standardiser {
         }
     }
 
+    /// Fits one mean and one standard deviation over every value of `train` (all features pooled) and uses them for
+    /// every feature: the map keeps the features' relative scale.
+    pub fn fit_global<T: Copy>(train: ArrayView2<'_, T>, target_mean: f64, target_std: f64) -> Self
+    where
+        f64: From<T>,
+    {
+        let n = train.len().max(1) as f64;
+        let mean = train.iter().map(|&x| f64::from(x)).sum::<f64>() / n;
+        let var = train.iter().map(|&x| (f64::from(x) - mean).powi(2)).sum::<f64>() / n;
+        Self {
+            mean: Array1::from_elem(train.ncols(), mean),
+            std: Array1::from_elem(train.ncols(), var.sqrt()),
+            target_mean,
+            target_std,
+        }
+    }
+
     /// Applies the map to `x`, giving f32 features ready for the simulator.
     pub fn apply<T: Copy>(&self, x: ArrayView2<'_, T>) -> Array2<f32>
     where
@@ -62,6 +79,21 @@ impl Standardiser {
 mod tests {
     use super::*;
     use ndarray::array;
+
+    /// The global map gives all values together the target mean and spread, and keeps a constant feature's offset
+    /// from the others (it is not set to the target mean).
+    #[test]
+    fn the_global_map_standardises_all_values_together() {
+        let train = array![[0u8, 10, 200], [0, 30, 100], [0, 20, 150]];
+        let s = Standardiser::fit_global(train.view(), 0.64, 0.8);
+        let out = s.apply(train.view()).mapv(f64::from);
+        let n = out.len() as f64;
+        let mean = out.sum() / n;
+        let sd = (out.mapv(|x| (x - mean).powi(2)).sum() / n).sqrt();
+        assert!((mean - 0.64).abs() < 1e-6 && (sd - 0.8).abs() < 1e-6, "{mean} {sd}");
+        assert!(out[[0, 0]] < out[[0, 1]] && out[[0, 1]] < out[[0, 2]]);
+        assert!((out[[0, 0]] - out[[1, 0]]).abs() < 1e-12 && out[[0, 0]] < 0.64);
+    }
 
     #[test]
     fn standardises_to_the_targets_and_pins_constant_features() {

@@ -121,6 +121,17 @@ pub fn most_active(activity: ArrayView2<'_, f32>, drive: ArrayView2<'_, f32>) ->
         .collect()
 }
 
+/// Index of the first of the largest values (an argmax that answers ties with the lowest index); `None` if empty.
+pub fn lowest_argmax(v: impl IntoIterator<Item = f32>) -> Option<usize> {
+    let mut best: Option<(usize, f32)> = None;
+    for (i, x) in v.into_iter().enumerate() {
+        if best.is_none_or(|(_, b)| x > b) {
+            best = Some((i, x));
+        }
+    }
+    best.map(|(i, _)| i)
+}
+
 /// One-hot targets y* of `labels` into `target` (`[examples, classes]`).
 pub(crate) fn one_hot_into(target: &mut Array2<f32>, labels: &[u8]) {
     target.fill(0.0);
@@ -196,5 +207,13 @@ mod tests {
             [120.0, 120.0, -2.0]
         ];
         assert_eq!(most_active(a.view(), v.view()), [Some(2), None, Some(1), None]);
+    }
+
+    #[test]
+    fn the_lowest_argmax_answers_a_tie_with_the_first_index() {
+        assert_eq!(lowest_argmax([1.0, 3.0, 3.0, 2.0]), Some(1));
+        assert_eq!(lowest_argmax([0.0, 0.0]), Some(0));
+        assert_eq!(lowest_argmax([2.0, 5.0]), Some(1));
+        assert_eq!(lowest_argmax(std::iter::empty()), None);
     }
 }

@@ -82,6 +82,10 @@ impl Prepared {
                 let unit = |x: &Array2<u8>| x.mapv(|p| f32::from(p) / 255.0);
                 (unit(&train.images), unit(&test.images))
             }
+            InputScaling::StandardiseGlobal => {
+                let st = Standardiser::fit_global(train.images.view(), d.input_mean, d.input_std);
+                (st.apply(train.images.view()), st.apply(test.images.view()))
+            }
         };
         Ok(Self {
             train_x,

@@ -152,6 +152,9 @@ fn write_to(path: &Path, model: &Model, weights: &Weights) -> Result<(), SimErro
         let scaling = match model.data().scaling {
             InputScaling::Standardise => "pixels standardised to the training set's mean and spread (SPEC §2.3)",
             InputScaling::UnitInterval => "pixels scaled to [0, 1]",
+            InputScaling::StandardiseGlobal => {
+                "pixels standardised to the training set's mean and spread over all pixels"
+            }
         };
         string(
             &meta,

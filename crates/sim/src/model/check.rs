@@ -22,6 +22,7 @@ pub struct Model {
     init: InitParams,
     steps: usize,
     settle_steps: usize,
+    count_from_steps: usize,
     plan: Plan,
     roster: Roster,
 }
@@ -139,6 +140,12 @@ impl Model {
         self.settle_steps
     }
 
+    /// The first step whose output spikes the answer counts (`protocol.count_from_ms`; the settle steps by
+    /// default): steps `count_from_steps..steps`.
+    pub fn count_from_steps(&self) -> usize {
+        self.count_from_steps
+    }
+
     /// What every weight layer and feedback pathway does when the network learns.
     pub fn plan(&self) -> &Plan {
         &self.plan
@@ -253,6 +260,32 @@ impl ModelFile {
                 "protocol.settle_ms",
                 p.settle_ms,
                 format!("less than protocol.present_ms = {}", p.present_ms),
+            ));
+        }
+        let count_from_steps = match p.count_from_ms {
+            None => settle_steps,
+            Some(ms) => {
+                let n = whole_steps(ms, p.dt, "protocol.count_from_ms")?;
+                if n >= steps {
+                    return Err(invalid(
+                        "protocol.count_from_ms",
+                        ms,
+                        format!("less than protocol.present_ms = {}", p.present_ms),
+                    ));
+                }
+                n
+            }
+        };
+        let lif_cells = matches!(f.network.cells, CellKind::Lif);
+        let answer_fields = [
+            ("protocol.count_from_ms", p.count_from_ms.is_some(), "None"),
+            ("protocol.ties", p.ties != super::file::Ties::Wrong, "Wrong"),
+        ];
+        if let Some((field, _, default)) = answer_fields.iter().find(|(_, set, _)| *set && !lif_cells) {
+            return Err(invalid(
+                field,
+                "set",
+                format!("{default} for these cells: the answer's counting window and ties are options of LIF networks"),
             ));
         }
         if p.batch_size == 0 || p.batch_size > 100_000 {
@@ -377,11 +410,11 @@ impl ModelFile {
                 ));
             }
         }
-        if f.data.scaling == InputScaling::UnitInterval && f.data.dataset.files().is_none() {
+        if f.data.scaling != InputScaling::Standardise && f.data.dataset.files().is_none() {
             return Err(invalid(
                 "data.scaling",
-                "UnitInterval",
-                "Standardise for a generated dataset: UnitInterval divides pixels by 255",
+                format!("{:?}", f.data.scaling),
+                "Standardise for a generated dataset: the other scalings are for the pixels of image files",
             ));
         }
         if f.trials == 0 || f.trials > 1_000_000 {
@@ -655,6 +688,7 @@ impl ModelFile {
             init,
             steps,
             settle_steps,
+            count_from_steps,
             plan,
             roster: if nonspiking { Roster::rate(layers) } else { roster },
         })

@@ -153,6 +153,10 @@ pub enum InputScaling {
     Standardise,
     /// pixel / 255.
     UnitInterval,
+    /// One affine map for every pixel: the training set's mean and spread over all pixels to `data.input_mean`,
+    /// `data.input_std` (a reading of Appendix B's "each input feature was standardised" that keeps the pixels'
+    /// relative scale: the border pixels, almost always 0, are not stretched).
+    StandardiseGlobal,
 }
 
 impl Default for DataSpec {
@@ -767,6 +771,23 @@ pub struct ProtocolSpec {
     /// Akrout et al. 2019's reference code logs the first image's, SPEC §6.4): `alignment.csv` columns
     /// `probe_first_deg` (the first image) and `probe_mean_deg` (the mean over them). Graded cells only.
     pub alignment_probe: usize,
+    /// When the answer starts counting output spikes, ms: `None` (the default) from `settle_ms`, SPEC §2.4's
+    /// 20–100 ms; `Some(0.0)` over the whole presentation. Learning still starts after `settle_ms`. LIF cells only
+    /// (the test-time window is one of the choices SPEC leaves open, issue 21).
+    pub count_from_ms: Option<f32>,
+    /// The answer when several output cells share the largest count: `Wrong` (the default: no strictly most active
+    /// cell, so no class) or `Lowest` (the lowest-numbered of them, as an argmax answers). LIF cells only.
+    pub ties: Ties,
+}
+
+/// What a LIF network answers when output cells tie for the most spikes (SPEC §2.4 leaves it open).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum Ties {
+    /// No class: the answer counts as wrong.
+    #[default]
+    Wrong,
+    /// The lowest-numbered of the tied cells.
+    Lowest,
 }
 
 impl Default for ProtocolSpec {
@@ -784,6 +805,8 @@ impl Default for ProtocolSpec {
             checkpoint_every: 10_000,
             alignment_window: 0,
             alignment_probe: 0,
+            count_from_ms: None,
+            ties: Ties::Wrong,
         }
     }
 }

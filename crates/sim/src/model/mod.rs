@@ -20,7 +20,7 @@ pub use file::{
     ErrorInput, ErrorPoolSpec, ErrorPools, FeedbackLearning, FeedbackSignal, FirstLayer, GradedSpec, InitSpec,
     InputScaling, KolenPollackSpec, LearningSpec, LifSpec, Loss, MirrorScheduleSpec, ModelFile, NetworkSpec,
     NodePerturbationSpec, PhaseSpec, ProtocolSpec, RecordSpec, SignSymmetrySpec, SparsitySpec, SpikeInput, ThirdFactor,
-    TopFeedback, TraceSpec, WeightInit, WeightMirrorSpec,
+    Ties, TopFeedback, TraceSpec, WeightInit, WeightMirrorSpec,
 };
 pub use plan::{FeedbackPlan, LayerPlan, Plan};
 pub use snn_neuron::Activation;

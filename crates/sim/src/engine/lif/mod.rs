@@ -26,8 +26,9 @@ mod view;
 
 pub use buffers::{LifEngine, MAX_BLOCK, block_width};
 
-use crate::answers::{Answers, NonFiniteDrive, Readout, one_hot_into};
+use crate::answers::{Answers, NonFiniteDrive, Readout, lowest_argmax, one_hot_into};
 use crate::engine::boundary::{Engine, Presentation, Watch};
+use crate::model::Ties;
 use crate::network::Network;
 use crate::roster::Roster;
 use snn_neuron::LifColumns;
@@ -45,7 +46,11 @@ impl Engine for LifEngine {
     fn present(&mut self, net: &mut Network, p: &mut Presentation<'_>, watch: &mut Watch<'_>) -> Answers {
         assert_eq!(p.inputs.dim(), self.input.dim(), "input batch shape");
         assert_eq!(p.labels.len(), self.examples, "one label per example");
-        let (steps, settle) = (self.model.steps(), self.model.settle_steps());
+        let (steps, settle, count_from) = (
+            self.model.steps(),
+            self.model.settle_steps(),
+            self.model.count_from_steps(),
+        );
         let learn = p.phase.learns();
         let learns: Vec<bool> = self.model.plan().layers().iter().map(|l| l.learns && learn).collect();
         let any_learns = learns.iter().any(|&l| l);
@@ -62,12 +67,12 @@ impl Engine for LifEngine {
                 break; // the run stops: no learning from a broken drive
             }
             self.error_pools();
-            if s >= settle {
+            if s >= count_from {
                 self.counts += self.layers[out].a.single();
-                if any_learns {
-                    self.error_and_active_examples();
-                    self.learn_step(net, &learns, use_gram, observe, watch.meter.as_deref_mut());
-                }
+            }
+            if s >= settle && any_learns {
+                self.error_and_active_examples();
+                self.learn_step(net, &learns, use_gram, observe, watch.meter.as_deref_mut());
             }
             self.show(s, s >= settle, &learns, watch);
         }
@@ -163,8 +168,18 @@ impl LifEngine {
         }
     }
 
-    /// The answers of the presentation: the output cell with strictly the most spikes.
+    /// The answers of the presentation: the output cell with strictly the most spikes, or with `protocol.ties:
+    /// Lowest` the lowest-numbered of those with the most.
     fn answers(&self, non_finite: Option<NonFiniteDrive>) -> Answers {
-        Answers::read(Readout::ONE_CELL_PER_CLASS, self.counts.clone(), non_finite)
+        let mut answers = Answers::read(Readout::ONE_CELL_PER_CLASS, self.counts.clone(), non_finite);
+        if self.model.protocol().ties == Ties::Lowest {
+            answers.predicted = self
+                .counts
+                .rows()
+                .into_iter()
+                .map(|r| lowest_argmax(r.iter().copied()))
+                .collect();
+        }
+        answers
     }
 }
