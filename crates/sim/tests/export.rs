@@ -90,6 +90,36 @@ fn weights_of_backprop_have_no_feedback_matrix_and_feedback_alignment_chains() {
     assert!(w.feedback.iter().all(|f| f.reach == "chained"));
 }
 
+/// Kolen-Pollack with two hidden layers: each feedback group names its rule, and the first hidden layer's holds the
+/// layer-wise B_FA its broadcast B is built from; written and read back.
+#[test]
+fn weights_of_layer_wise_kolen_pollack_hold_b_fa_and_name_the_rule() {
+    let m = model(
+        r#"(name: "export_kp", seed: 3, network: (layers: [12, 7, 5, 4]),
+        learning: (algorithm: BA, depth: 3, feedback: KolenPollack(decay: 0.0)))"#,
+    );
+    let net = network(&m);
+    let w = Weights::of(&m, &net, 0, true);
+    assert!(w.feedback.iter().all(|f| f.rule == "kolen_pollack"));
+    assert_eq!(w.feedback[0].layerwise.as_ref(), Some(&net.layerwise[0]));
+    assert_eq!(w.feedback[0].layerwise.as_ref().map(|b| b.dim()), Some((7, 5)));
+    assert_eq!(
+        w.feedback[1].layerwise, None,
+        "the last hidden layer's B_FA is B_BA / γ"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("weights.h5");
+    w.write(&path).unwrap();
+    assert_eq!(Weights::read(&path).unwrap(), w);
+    let fixed = Weights::of(&model(LIF), &network(&model(LIF)), 0, true);
+    assert!(
+        fixed
+            .feedback
+            .iter()
+            .all(|f| f.rule == "fixed" && f.layerwise.is_none())
+    );
+}
+
 #[test]
 fn a_file_that_is_not_a_weights_file_is_refused_by_name() {
     let dir = tempfile::tempdir().unwrap();

@@ -10,8 +10,11 @@
 //! /feedback/<hidden> one group per hidden population whose feedback has a matrix of its own (feedback and broadcast
 //!                   alignment, derivative-free learning; backprop's feedback is the forward weights and has none)
 //!     attrs: reach ("chained": δ from the population above; "broadcast": straight from the output error),
-//!            from (that population), rule ("fixed")
-//!     B   f32 [hidden cells, from cells]
+//!            from (that population), rule (how B learned: "fixed", "kolen_pollack", "weight_mirror",
+//!            "sign_symmetry")
+//!     B     f32 [hidden cells, from cells]
+//!     B_FA  f32 [hidden cells, next hidden cells]   only where broadcast feedback learns layer by layer (Kolen-Pollack
+//!           with several hidden layers): the layer-wise matrix B is built from (eq A.6)
 //! ```
 //!
 //! The weights are the ones the network computes with: where a decay is applied as a change of scale (stochastic
@@ -24,7 +27,7 @@ use crate::network::Network;
 use crate::recorder::{h5err, text};
 use hdf5::types::VarLenUnicode;
 use ndarray::{Array1, Array2};
-use snn_plasticity::Reach;
+use snn_plasticity::{FeedbackRule, Reach};
 use std::path::Path;
 
 /// The layout version written in the `format` attribute.
@@ -52,8 +55,12 @@ pub struct FeedbackWeights {
     pub from: String,
     /// `chained` or `broadcast`.
     pub reach: String,
+    /// How the matrix learned: `fixed`, `kolen_pollack`, `weight_mirror` or `sign_symmetry`.
+    pub rule: String,
     /// `[hidden cells, from cells]`.
     pub b: Array2<f32>,
+    /// The layer-wise B_FA the broadcast B is built from, where it is kept (`Network::layerwise`).
+    pub layerwise: Option<Array2<f32>>,
 }
 
 /// Everything `weights.h5` holds.
@@ -100,11 +107,19 @@ impl Weights {
                     Reach::Chained => ("chained", roster.post_of(h + 1)),
                     Reach::Broadcast => ("broadcast", output),
                 };
+                let rule = match pathway.rule {
+                    FeedbackRule::Fixed => "fixed",
+                    FeedbackRule::KolenPollack { .. } => "kolen_pollack",
+                    FeedbackRule::WeightMirror(_) => "weight_mirror",
+                    FeedbackRule::SignSymmetry { .. } => "sign_symmetry",
+                };
                 Some(FeedbackWeights {
                     hidden: name(roster.post_of(h)),
                     from: name(from),
                     reach: reach.into(),
+                    rule: rule.into(),
                     b: b.clone(),
+                    layerwise: network.layerwise.get(h).cloned(),
                 })
             })
             .collect();
@@ -185,8 +200,11 @@ impl Weights {
                     .write_scalar(&text(&f.from))?;
                 g.new_attr::<VarLenUnicode>()
                     .create("rule")?
-                    .write_scalar(&text("fixed"))?;
+                    .write_scalar(&text(&f.rule))?;
                 g.new_dataset_builder().with_data(&f.b).create("B")?;
+                if let Some(b_fa) = &f.layerwise {
+                    g.new_dataset_builder().with_data(b_fa).create("B_FA")?;
+                }
             }
             file.flush()
         };
@@ -237,7 +255,12 @@ impl Weights {
                         hidden: name.clone(),
                         from: attr("from")?,
                         reach: attr("reach")?,
+                        rule: attr("rule")?,
                         b: g.dataset("B")?.read_2d()?,
+                        layerwise: match g.link_exists("B_FA") {
+                            true => Some(g.dataset("B_FA")?.read_2d()?),
+                            false => None,
+                        },
                     })
                 })
                 .collect::<hdf5::Result<Vec<_>>>()?;
