@@ -7,7 +7,7 @@
 //! of the layer above, `a_pre` the activity below), as in the graded engine.
 
 use crate::feedback::{MirrorForm, MirrorRule};
-use ndarray::{Array2, ArrayView1, ArrayView2, Zip, linalg::general_mat_mul};
+use ndarray::{Array2, ArrayView1, ArrayView2, ArrayViewMut2, Zip, linalg::general_mat_mul};
 use rand::RngExt;
 use rand_distr::StandardNormal;
 use rand_xoshiro::Xoshiro256PlusPlus;
@@ -22,6 +22,30 @@ pub fn kolen_pollack(b: &mut Array2<f32>, a_pre: ArrayView2<'_, f32>, d: ArrayVi
         "B is shaped like the transposed forward weights"
     );
     general_mat_mul(step, &a_pre.t(), &d, 1.0 - decay, b);
+}
+
+/// Kolen-Pollack after a momentum step of W in a network that learns online (SPEC §6.1, §6.6), from the step's
+/// increment ΔW: `B ← (1 − λ) B + rate ΔWᵀ`, and the weights decay alike, `W ← (1 − λ) W_before + ΔW`, applied as
+/// `W −= λ (W − ΔW)` to W that already holds the increment, so that `W − Bᵀ` shrinks as `(1 − λ)ᵗ` when `rate` is 1.
+/// `b`, `w` and `dw` are given in one orientation (`w` and `dw` as transposed views where B is stored as Wᵀ, or `b`
+/// as Bᵀ where it is stored like W): the update is entry by entry.
+pub fn kolen_pollack_increment(
+    mut b: ArrayViewMut2<'_, f32>,
+    mut w: ArrayViewMut2<'_, f32>,
+    dw: ArrayView2<'_, f32>,
+    rate: f32,
+    decay: f32,
+) {
+    assert!(
+        b.dim() == dw.dim() && w.dim() == dw.dim(),
+        "B, W and ΔW in one orientation"
+    );
+    Zip::from(&mut b)
+        .and(&dw)
+        .for_each(|b, &dw| *b = (1.0 - decay) * *b + rate * dw);
+    if decay != 0.0 {
+        Zip::from(&mut w).and(&dw).for_each(|w, &dw| *w -= decay * (*w - dw));
+    }
 }
 
 /// Sign symmetry (SPEC §6.3): `B = scale · sign(W_above)ᵀ` (a zero weight gives a zero feedback weight).

@@ -214,16 +214,9 @@ impl PostBlock<'_> {
     /// Kolen-Pollack after a learning step of the block's weights (SPEC §6.1, §6.6): its columns `b` of the feedback
     /// matrix that stands for `W` (`[pre, block cells]`, the orientation of `Wᵀ`) take the increment,
     /// `b ← (1 − λ) b + rate ΔWᵀ`, and the weights decay alike, `W ← (1 − λ) W_before + ΔW`.
-    pub fn kolen_pollack(&mut self, mut b: ArrayViewMut2<'_, f32>, rate: f32, decay: f32) {
-        assert_eq!(b.dim(), (self.dw.ncols(), self.dw.nrows()), "feedback block shape");
-        Zip::from(&mut b)
-            .and(self.dw.t())
-            .for_each(|b, &dw| *b = (1.0 - decay) * *b + rate * dw);
-        if decay != 0.0 {
-            Zip::from(&mut self.w)
-                .and(&self.dw)
-                .for_each(|w, &dw| *w -= decay * (*w - dw));
-        }
+    pub fn kolen_pollack(&mut self, b: ArrayViewMut2<'_, f32>, rate: f32, decay: f32) {
+        let w_t = self.w.view_mut().reversed_axes();
+        crate::feedback_learning::kolen_pollack_increment(b, w_t, self.dw.t(), rate, decay);
     }
 
     /// The weight half of [`Projection::learn`] for the block's cells: `ΔW ← μ ΔW − s ιᵀ a_pre − λ W; W += ΔW`,

@@ -350,17 +350,9 @@ impl TransposedBlock {
     /// stands for `W` (`[pre, width]`, the orientation of `Wᵀ`) take the step's increment, `b ← (1 − λ) b + rate ΔWᵀ`,
     /// and the weights decay alike, `W ← (1 − λ) W_before + ΔW` (`Wᵀ −= λ (Wᵀ − ΔWᵀ)`, W already holding the
     /// increment), so that `W − bᵀ` shrinks as `(1 − λ)ᵗ` when `rate` is 1.
-    pub fn kolen_pollack(&mut self, mut b: ArrayViewMut2<'_, f32>, rate: f32, decay: f32) {
-        let width = self.width;
-        assert_eq!(b.dim(), self.dwt.dim(), "feedback block shape");
-        ndarray::Zip::from(&mut b)
-            .and(&self.dwt)
-            .for_each(|b, &dw| *b = (1.0 - decay) * *b + rate * dw);
-        if decay != 0.0 {
-            ndarray::Zip::from(self.wt.slice_mut(s![.., ..width]))
-                .and(&self.dwt)
-                .for_each(|w, &dw| *w -= decay * (*w - dw));
-        }
+    pub fn kolen_pollack(&mut self, b: ArrayViewMut2<'_, f32>, rate: f32, decay: f32) {
+        let wt = self.wt.slice_mut(s![.., ..self.width]);
+        crate::feedback_learning::kolen_pollack_increment(b, wt, self.dwt.view(), rate, decay);
     }
 }
 

@@ -9,8 +9,9 @@ use crate::alignment::{AlignmentMeter, Reference};
 use crate::network::Network;
 use ndarray::linalg::general_mat_mul;
 use ndarray::parallel::prelude::*;
-use ndarray::{Axis, Zip, s};
+use ndarray::{Axis, s};
 use snn_plasticity::FeedbackRule;
+use snn_plasticity::feedback_learning::kolen_pollack_increment;
 use snn_plasticity::projection::learn_biases;
 use snn_plasticity::{broadcast_teaching_block, broadcast_teaching_rows, teaching_signal_into};
 
@@ -87,14 +88,14 @@ impl LifEngine {
         let plan = self.model.plan();
         let rate = plan.feedback(top).gamma * eta.map_or(1.0, |eta_b| eta_b / plan.layer(out).eta);
         let proj = &mut net.forward[out];
-        Zip::from(&mut self.broadcast_t[top])
-            .and(&proj.dw)
-            .for_each(|b, &dw| *b = (1.0 - decay) * *b + rate * dw);
-        if decay != 0.0 {
-            Zip::from(&mut proj.w)
-                .and(&proj.dw)
-                .for_each(|w, &dw| *w -= decay * (*w - dw));
-        }
+        // The engine keeps B_BA transposed, shaped like W_out: the update entry by entry in W's orientation.
+        kolen_pollack_increment(
+            self.broadcast_t[top].view_mut(),
+            proj.w.view_mut(),
+            proj.dw.view(),
+            rate,
+            decay,
+        );
     }
 
     /// The broadcast matrices below the last hidden layer from the layer-wise B_FA(h), after Kolen-Pollack changed
