@@ -16,6 +16,7 @@ fn _snnsim(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(running::check, m)?)?;
     m.add_function(wrap_pyfunction!(running::run, m)?)?;
     m.add_function(wrap_pyfunction!(running::resume, m)?)?;
+    m.add_function(wrap_pyfunction!(running::retest, m)?)?;
     m.add_function(wrap_pyfunction!(reading::read_curve, m)?)?;
     m.add_function(wrap_pyfunction!(reading::read_alignment, m)?)?;
     m.add_function(wrap_pyfunction!(reading::weights, m)?)?;

@@ -69,6 +69,40 @@ pub fn resume(
     })
 }
 
+/// Tests the trained network of `run_dir` again under test-time `overrides`, as `snnsim test` does (a row is added
+/// to its `tests.csv`), with the GIL released: a dict of what `snn_sim::retest::Retest` holds.
+#[pyfunction]
+#[pyo3(signature = (run_dir, overrides, threads))]
+pub fn retest<'py>(
+    py: Python<'py>,
+    run_dir: PathBuf,
+    overrides: Vec<String>,
+    threads: Option<usize>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads.unwrap_or(0))
+        .build()
+        .map_err(|e| PyRuntimeError::new_err(format!("cannot start the thread pool: {e}")))?;
+    let overrides_given = overrides.clone();
+    let t = py
+        .detach(|| {
+            run_in_pool(&pool, IdleWait::Sleep, || {
+                snn_sim::retest::retest(&run_dir, &overrides, &mut snn_sim::experiment::Silent)
+            })
+        })
+        .map_err(to_py)?;
+    let out = PyDict::new(py);
+    out.set_item("overrides", overrides_given)?;
+    out.set_item("test_accuracy", t.accuracy())?;
+    out.set_item("correct", t.correct)?;
+    out.set_item("test_examples", t.test_examples)?;
+    out.set_item("test_nse", t.test_nse)?;
+    out.set_item("training_examples", t.training_examples)?;
+    out.set_item("training_done", t.training_done)?;
+    out.set_item("test_s", t.test_s)?;
+    Ok(out)
+}
+
 /// Runs `work` on a thread of its own in a pool of `threads` threads, with the GIL released, and returns the run
 /// folder with `None`, or, if the run was interrupted (its stop flag set from elsewhere), the folder with the
 /// interruption's message. The exception that stopped the run (a `KeyboardInterrupt`, the callback's own) is raised

@@ -206,3 +206,21 @@ def test_ctrl_c_stops_a_run_cleanly_and_the_command_line_resumes_it(tmp_path):
     assert 0 < run.summary["train_examples_seen"] < 3000
     cli("run", "--resume", str(folder), "-q")
     assert run.status == "finished" and run.summary["train_examples_seen"] == 3000
+
+
+@needs_data
+def test_a_run_tested_again_repeats_its_test_and_the_command_line_adds_to_the_same_table(tmp_path):
+    run = snnsim.run("models/small_lif_ba.ron", set=SMALL, out=tmp_path / "run", seed=5)
+    again = run.test()
+    assert again["correct"] == round(run.summary["test_accuracy"] * 100)
+    assert again["training_done"] and again["test_examples"] == 100
+    other = run.test(set={"protocol.ties": "Lowest", "data.test_limit": 40})
+    assert other["test_examples"] == 40 and other["overrides"] == ["protocol.ties=Lowest", "data.test_limit=40"]
+    cli("test", str(run.path), "-q", "--set", "data.test_limit=40", "--set", "protocol.ties=Lowest")
+    tests = run.tests()
+    assert list(tests["test_examples"]) == [100, 40, 40]
+    assert tests["correct"][1] == tests["correct"][2] == other["correct"]
+    assert tests["overrides"][1] == "protocol.ties=Lowest data.test_limit=40"
+    with pytest.raises(ValueError, match="learning.momentum"):
+        run.test(set={"learning.momentum": 0.5})
+    assert len(run.tests()) == 3

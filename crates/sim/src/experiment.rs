@@ -12,7 +12,7 @@ use crate::dataset::Prepared;
 use crate::engine::{Engine, Phase, Presentation, Watch, engine_for};
 use crate::error::SimError;
 use crate::metrics::CurvePoint;
-use crate::model::Model;
+use crate::model::{Model, ModelFile};
 use crate::network::Network;
 use crate::probe::NoProbe;
 use crate::recorder::{ExampleMeta, RasterCapture, RasterFile};
@@ -21,6 +21,7 @@ use ndarray::{Array2, ArrayView2, Axis};
 use rand::seq::{SliceRandom, index::sample};
 use snn_plasticity::{Carrier, Pathway};
 use std::collections::HashMap;
+use std::path::Path;
 use std::time::Instant;
 
 /// Watches a run; every method has a default that does nothing. An error stops the run.
@@ -355,6 +356,19 @@ impl Experiment {
                 "the checkpoint was taken for another model than the run folder's model.ron: refusing to resume".into(),
             ));
         }
+        Self::from_checkpoint(model, checkpoint)
+    }
+
+    /// The network and state of `checkpoint`, to be tested under `model`, which may differ from the model it was
+    /// trained with in test-time fields only ([`crate::model::TEST_TIME_FIELDS`]; the first other field that
+    /// differs is named in the error).
+    pub fn restore_for_test(model: &Model, checkpoint: Checkpoint) -> Result<(Self, Progress), SimError> {
+        let trained = ModelFile::from_ron(&checkpoint.model, Path::new("checkpoint.bin"))?;
+        trained.check_same_training(model.file())?;
+        Self::from_checkpoint(model, checkpoint)
+    }
+
+    fn from_checkpoint(model: &Model, checkpoint: Checkpoint) -> Result<(Self, Progress), SimError> {
         if !model.protocol().reset_between_examples && !model.carries_cell_state() {
             return Err(SimError::Mismatch(
                 "protocol.reset_between_examples = false: cell states carry across minibatches and are not \

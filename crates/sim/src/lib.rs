@@ -16,6 +16,7 @@ pub mod network;
 pub mod onsets;
 pub mod probe;
 pub mod recorder;
+pub mod retest;
 pub mod roster;
 pub mod run;
 pub mod seeds;

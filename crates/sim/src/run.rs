@@ -173,6 +173,13 @@ impl RunDir {
         })
     }
 
+    /// An existing run folder, to add files to.
+    pub(crate) fn existing(path: &Path) -> Self {
+        Self {
+            path: path.to_path_buf(),
+        }
+    }
+
     /// The folder.
     pub fn path(&self) -> &Path {
         &self.path

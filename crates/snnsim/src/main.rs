@@ -81,6 +81,23 @@ enum Command {
         #[arg(long, requires = "out")]
         skip_finished: bool,
     },
+    /// Test a run's trained network again (from its checkpoint.bin), under other test-time choices: the answer's
+    /// ties and counting window, a stochastic network's read-out and test steps, the number of test images. With no
+    /// override it repeats the run's final test. Each test adds a row to <RUN>/tests.csv.
+    Test {
+        /// Run folder.
+        run: PathBuf,
+        /// Change a test-time field: `--set protocol.ties=Lowest`, `--set network.cells.Bernoulli.test_steps=20`
+        /// (repeatable; a field that changes training is refused).
+        #[arg(long = "set", value_name = "PATH=VALUE")]
+        overrides: Vec<String>,
+        /// Worker threads (default: all cores). Results are identical for any number.
+        #[arg(long)]
+        threads: Option<usize>,
+        /// No progress display; print only the result.
+        #[arg(long, short)]
+        quiet: bool,
+    },
     /// Validate a model file (with overrides) and print the resolved model.
     Check {
         /// The model file.
@@ -459,6 +476,39 @@ fn run(cli: Cli) -> Result<()> {
                 ),
             }
             out!("run folder: {}", report.dir.display());
+            Ok(())
+        }
+        Command::Test {
+            run,
+            overrides,
+            threads,
+            quiet,
+        } => {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads.unwrap_or(0))
+                .build()
+                .context("cannot start the thread pool")?;
+            let mut display = progress::Display::new(quiet);
+            let result = run_in_pool(&pool, IdleWait::Sleep, || {
+                snn_sim::retest::retest(&run, &overrides, &mut display)
+            });
+            display.finish();
+            let t = result?;
+            let after = match t.training_done {
+                true => format!("after training ({} examples)", t.training_examples),
+                false => format!("at its checkpoint after {} training examples", t.training_examples),
+            };
+            match t.test_nse {
+                Some(nse) => out!("test NSE: {nse:.3e} on {} held-out examples, {after}", t.test_examples),
+                None => out!(
+                    "test accuracy: {:.2}% ({} of {} test images), {after}, {:.1} s",
+                    100.0 * t.accuracy(),
+                    t.correct,
+                    t.test_examples,
+                    t.test_s
+                ),
+            }
+            out!("added to {}", run.join(snn_sim::retest::TESTS_FILE).display());
             Ok(())
         }
         Command::Check { model, overrides } => {

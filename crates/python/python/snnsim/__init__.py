@@ -192,6 +192,19 @@ def _structured(columns: Mapping[str, Any], dtype: List[Tuple[str, str]]) -> np.
     return out
 
 
+_TESTS_DTYPE = [
+    ("overrides", "O"),
+    ("training_examples", "i8"),
+    ("training_done", "?"),
+    ("test_examples", "i8"),
+    ("correct", "i8"),
+    ("test_accuracy", "f8"),
+    ("test_nse", "f8"),
+    ("test_s", "f8"),
+    ("commit", "O"),
+]
+
+
 class Run:
     """A run folder, written by ``snnsim run`` or :func:`run`: its summary, learning curve, alignment, trained
     network and recorded examples. Every file is read when asked for, so a ``Run`` of a running or interrupted run
@@ -316,6 +329,42 @@ class Run:
             t_ms = np.arange(samples) * t["every_steps"] * t["dt_ms"]
             out.append(Trace(t["population"], t["variable"], t["cells"], t["values"], t_ms, t["unit"]))
         return out
+
+    def test(self, set: Optional[Mapping[str, Any]] = None, threads: Optional[int] = None) -> Dict[str, Any]:
+        """Tests the trained network again from its checkpoint, as ``snnsim test``: with no ``set`` it repeats the
+        final test; ``set`` may change test-time fields only (``protocol.ties``, ``protocol.count_from_ms``,
+        ``network.cells.Bernoulli.readout``, ``network.cells.Bernoulli.test_steps``, ``data.test_limit``), any
+        other raises ``ValueError`` naming it. Returns ``{test_accuracy, correct, test_examples, test_nse,
+        training_examples, training_done, test_s, overrides}`` and adds a row to the folder's ``tests.csv``."""
+        return _snnsim.retest(os.fspath(self.path), _overrides(set), threads)
+
+    def tests(self) -> np.ndarray:
+        """Every test made with :meth:`test` or ``snnsim test``, from ``tests.csv``, as a structured array (empty if
+        none)."""
+        path = self.path / "tests.csv"
+        if not path.exists():
+            return np.zeros(0, dtype=_TESTS_DTYPE)
+        import csv
+
+        with open(path, newline="") as f:
+            rows = list(csv.DictReader(f))
+        return np.array(
+            [
+                (
+                    r["overrides"],
+                    int(r["training_examples"]),
+                    r["training_done"] == "true",
+                    int(r["test_examples"]),
+                    int(r["correct"]),
+                    float(r["test_accuracy"]),
+                    float(r["test_nse"]) if r["test_nse"] else np.nan,
+                    float(r["test_s"]),
+                    r["commit"],
+                )
+                for r in rows
+            ],
+            dtype=_TESTS_DTYPE,
+        )
 
     def export_weights(self, out: Optional[PathLike] = None) -> Path:
         """Writes ``weights.h5`` (default: into the run folder) from the checkpoint, as ``snnsim export weights``."""

@@ -12,6 +12,7 @@ mod error;
 mod file;
 mod overrides;
 mod plan;
+mod test_time;
 
 pub use check::Model;
 pub use error::ModelError;
@@ -24,3 +25,4 @@ pub use file::{
 };
 pub use plan::{FeedbackPlan, LayerPlan, Plan};
 pub use snn_neuron::Activation;
+pub use test_time::TEST_TIME_FIELDS;
