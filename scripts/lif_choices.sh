@@ -6,7 +6,10 @@
 #   bash scripts/lif_choices.sh [BIN] [OUT] [THREADS]
 # BIN: the snnsim binary (default target/release/snnsim); OUT: folder of run folders (default output/lif_choices);
 # THREADS per run (default 2). SEEDS (default "1 2 3") and CHOICES (default: all, by name) select runs. Finished runs
-# are skipped; at the end `snnsim collect` writes OUT/runs.csv and prints the table (test accuracy per run).
+# are skipped; at the end `snnsim collect` writes OUT/runs.csv and prints the table (test accuracy per run), and
+# scripts/lif_choices_report.py writes the comparison into docs/results.md. count_whole and ties_lowest change only
+# the answer: their runs train the base run's network bit for bit (`snnsim test OUT/base-seedN --set ...` gives the
+# same accuracy without training).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${1:-target/release/snnsim}
@@ -21,8 +24,9 @@ declare -A SETS=(
     [no_reset]="protocol.reset_between_examples=false"       # cells carry their state from example to example
     [global_scaling]="data.scaling=StandardiseGlobal"        # one map for all pixels instead of one per pixel
     [settle_0]="protocol.settle_ms=0.0"                      # learning and counting from the first step
+    [batch_sum]="learning.batch_reduction=Sum"               # the minibatch's updates summed, not averaged
 )
-ORDER=(base count_whole ties_lowest no_reset global_scaling settle_0)
+ORDER=(base count_whole ties_lowest no_reset global_scaling settle_0 batch_sum)
 CHOICES=${CHOICES:-"${ORDER[*]}"}
 for seed in $SEEDS; do
     for name in $CHOICES; do
@@ -38,3 +42,4 @@ for seed in $SEEDS; do
     done
 done
 "$BIN" collect "$OUT" -o "$OUT/runs.csv"
+python3 scripts/lif_choices_report.py docs/results.md "$OUT"

@@ -11,6 +11,7 @@
 #   KIND=variants bash scripts/table2.sh            # the variant rows (kinds *-variant and rate-onestep)
 #   ONLY="mnist_stepped_bp mnist_lif_ba" SEEDS="1" bash scripts/table2.sh   # rows by name
 #   REPORT_ONLY=1 bash scripts/table2.sh            # rebuild the table and figures from the runs already there
+#   NO_REPORT=1 bash scripts/table2.sh              # runs only: leave docs/ alone (a queue in the background)
 #
 # Interrupt it at any time and start it again: finished runs are skipped, interrupted ones resumed from their
 # checkpoints (snnsim run --skip-finished).
@@ -57,6 +58,7 @@ if [[ -z "${REPORT_ONLY:-}" ]]; then
     done < "$ROWS"
 fi
 
+[[ -n "${NO_REPORT:-}" ]] && exit 0
 python3 scripts/table2_report.py docs/results.md "$ROWS" "$OUT" "$KEPT"
 
 # The finished runs <name>-seed<N> of the given rows with a curve.csv, one per folder name: $OUT's copy, else the
