@@ -188,11 +188,11 @@ pub fn example_info<'py>(py: Python<'py>, path: PathBuf, example: String) -> PyR
     info.set_item("output_counts", counts.into_pyarray(py))?;
     info.set_item("dt_ms", dt_ms)?;
     info.set_item("steps", steps)?;
-    if let Ok(ds) = g.dataset("input") {
-        if ds.ndim() == 1 {
-            let input: Array1<f32> = ds.read_1d().map_err(h5(&path, "reading the input"))?;
-            info.set_item("input", input.into_pyarray(py))?;
-        }
+    if let Ok(ds) = g.dataset("input")
+        && ds.ndim() == 1
+    {
+        let input: Array1<f32> = ds.read_1d().map_err(h5(&path, "reading the input"))?;
+        info.set_item("input", input.into_pyarray(py))?;
     }
     Ok(info)
 }

@@ -148,11 +148,11 @@ fn drive(
             if ended {
                 break;
             }
-            if interrupt.is_none() {
-                if let Err(e) = py.check_signals() {
-                    interrupt = Some(e);
-                    stop.store(true, Ordering::SeqCst);
-                }
+            if interrupt.is_none()
+                && let Err(e) = py.check_signals()
+            {
+                interrupt = Some(e);
+                stop.store(true, Ordering::SeqCst);
             }
         }
         handle.join()

@@ -220,7 +220,7 @@ def test_a_run_tested_again_repeats_its_test_and_the_command_line_adds_to_the_sa
     tests = run.tests()
     assert list(tests["test_examples"]) == [100, 40, 40]
     assert tests["correct"][1] == tests["correct"][2] == other["correct"]
-    assert tests["overrides"][1] == "protocol.ties=Lowest data.test_limit=40"
+    assert tests["overrides"][0] == [] and tests["overrides"][1] == ["protocol.ties=Lowest", "data.test_limit=40"]
     with pytest.raises(ValueError, match="learning.momentum"):
         run.test(set={"learning.momentum": 0.5})
     assert len(run.tests()) == 3

@@ -372,7 +372,7 @@ impl Experiment {
         if !model.protocol().reset_between_examples && !model.carries_cell_state() {
             return Err(SimError::Mismatch(
                 "protocol.reset_between_examples = false: cell states carry across minibatches and are not \
-                 checkpointed, so this run cannot be resumed exactly"
+                 checkpointed, so this run cannot be resumed or tested again exactly from its checkpoint"
                     .into(),
             ));
         }
@@ -387,13 +387,13 @@ impl Experiment {
             let Some(cells) = &checkpoint.cells else {
                 return Err(SimError::Mismatch(
                     "the checkpoint holds no cell state, but this model's cells carry their state from image to \
-                     image: refusing to resume"
+                     image: refusing to resume or test from it"
                         .into(),
                 ));
             };
             exp.engine_for(model.protocol().batch_size)
                 .restore_cell_state(cells)
-                .map_err(|e| SimError::Mismatch(format!("{e}: refusing to resume")))?;
+                .map_err(|e| SimError::Mismatch(format!("{e}: refusing to resume or test from it")))?;
         }
         Ok((exp, checkpoint.progress))
     }

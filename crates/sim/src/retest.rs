@@ -11,7 +11,14 @@
 //! commit
 //! ```
 //!
-//! `tests.csv` is rewritten whole, atomically, with the earlier rows kept: nothing the run wrote is touched.
+//! `overrides` is a JSON list of the `--set` assignments (`[]` for none). `tests.csv` is rewritten whole, atomically,
+//! with the earlier rows kept: nothing the run wrote is touched.
+//!
+//! What "the same training" means: a test-time field never enters a learning rule, but in a stochastic binary network
+//! with learning-curve points (`protocol.curve_every > 0`) the curve's test presentations draw from the training's
+//! noise stream, so `test_steps` (and a `data.test_limit` below `curve_test_examples`) change how many draws they take
+//! and with it the noise of the training that follows. There a test under another `test_steps` tests the network as
+//! it was trained, not the network a run trained with that value would have made.
 
 use crate::checkpoint::Checkpoint;
 use crate::dataset::Prepared;
@@ -96,6 +103,8 @@ pub fn retest(run: &Path, overrides: &[String], observer: &mut dyn Observer) -> 
         file.set(set)?;
     }
     let model = file.check()?;
+    // A tests file that cannot take the row is refused before the test, not after it.
+    earlier_rows(&run.join(TESTS_FILE))?;
     let training_examples = checkpoint.progress.seen;
     let training_done = checkpoint.progress.epoch >= model.protocol().epochs;
     let (mut exp, _) = Experiment::restore_for_test(&model, checkpoint)?;
@@ -117,31 +126,43 @@ pub fn retest(run: &Path, overrides: &[String], observer: &mut dyn Observer) -> 
     Ok(result)
 }
 
-/// Rewrites the folder's [`TESTS_FILE`] with its rows and `test`'s.
+/// The rows of the folder's [`TESTS_FILE`] (none if it has none), refused if it is not a tests file.
+fn earlier_rows(path: &Path) -> Result<Vec<csv::StringRecord>, SimError> {
+    if !path.exists() {
+        return Ok(Vec::new());
+    }
+    let csv_error = |e: csv::Error| SimError::output(path, e);
+    let mut earlier = csv::Reader::from_path(path).map_err(csv_error)?;
+    let header = earlier.headers().map_err(csv_error)?.clone();
+    if header.iter().ne(HEADER) {
+        return Err(SimError::output(
+            path,
+            format!(
+                "not a tests file: its header is `{}`, expected `{}`",
+                header.iter().collect::<Vec<_>>().join(","),
+                HEADER.join(",")
+            ),
+        ));
+    }
+    earlier.records().map(|row| row.map_err(csv_error)).collect()
+}
+
+/// Rewrites the folder's [`TESTS_FILE`] with its rows and `test`'s, under a lock on `.tests.csv.lock` so that two
+/// tests of one folder at the same time both keep their row.
 fn append(run: &Path, test: &Retest) -> Result<(), SimError> {
     let path = run.join(TESTS_FILE);
+    let lock_path = run.join(format!(".{TESTS_FILE}.lock"));
+    let lock = std::fs::File::create(&lock_path)
+        .and_then(|f| f.lock().map(|()| f))
+        .map_err(|e| SimError::write(&lock_path, "the lock of the tests file", &e))?;
     let csv_error = |e: csv::Error| SimError::output(&path, e);
     let mut out = csv::Writer::from_writer(Vec::new());
     out.write_record(HEADER).map_err(csv_error)?;
-    if path.exists() {
-        let mut earlier = csv::Reader::from_path(&path).map_err(csv_error)?;
-        let header = earlier.headers().map_err(csv_error)?.clone();
-        if header.iter().ne(HEADER) {
-            return Err(SimError::output(
-                &path,
-                format!(
-                    "not a tests file: its header is `{}`, expected `{}`",
-                    header.iter().collect::<Vec<_>>().join(","),
-                    HEADER.join(",")
-                ),
-            ));
-        }
-        for row in earlier.records() {
-            out.write_record(&row.map_err(csv_error)?).map_err(csv_error)?;
-        }
+    for row in earlier_rows(&path)? {
+        out.write_record(&row).map_err(csv_error)?;
     }
     out.write_record([
-        test.overrides.join(" "),
+        serde_json::to_string(&test.overrides).expect("strings serialise"),
         test.training_examples.to_string(),
         test.training_done.to_string(),
         test.test_examples.to_string(),
@@ -154,5 +175,7 @@ fn append(run: &Path, test: &Retest) -> Result<(), SimError> {
     ])
     .map_err(csv_error)?;
     let bytes = out.into_inner().map_err(|e| SimError::output(&path, e.error()))?;
-    RunDir::existing(run).write_atomic(TESTS_FILE, &bytes)
+    let written = RunDir::existing(run).write_atomic(TESTS_FILE, &bytes);
+    drop(lock);
+    written
 }

@@ -42,7 +42,7 @@ fn train(model: &str, root: &Path, dir: &Path, extra: &[&str]) -> Summary {
     serde_json::from_slice(&std::fs::read(dir.join("summary.json")).unwrap()).unwrap()
 }
 
-fn rows(dir: &Path) -> Vec<csv::StringRecord> {
+fn rows_of(dir: &Path) -> Vec<csv::StringRecord> {
     csv::Reader::from_path(dir.join(TESTS_FILE))
         .unwrap()
         .records()
@@ -83,12 +83,24 @@ fn a_stochastic_network_tested_again_repeats_its_final_test_and_takes_other_read
     ];
     let other = retest(&dir, &sets, &mut Silent).unwrap();
     assert_eq!(other.test_examples, 50);
-    let rows = rows(&dir);
+    let rows = rows_of(&dir);
     assert_eq!(rows.len(), 3);
-    assert_eq!(&rows[0][0], "");
-    assert_eq!(&rows[2][0], sets.join(" ").as_str());
+    assert_eq!(&rows[0][0], "[]");
+    assert_eq!(serde_json::from_str::<Vec<String>>(&rows[2][0]).unwrap(), sets);
     assert_eq!(rows[2][3].parse::<usize>().unwrap(), 50);
     assert_eq!(rows[2][4].parse::<usize>().unwrap(), other.correct);
+
+    // Tests of one folder side by side each keep their row.
+    std::thread::scope(|s| {
+        for steps in [2, 3, 4, 6] {
+            let dir = &dir;
+            s.spawn(move || {
+                let set = format!("network.cells.Bernoulli.test_steps={steps}");
+                retest(dir, &[set, "data.test_limit=20".into()], &mut Silent).unwrap();
+            });
+        }
+    });
+    assert_eq!(rows_of(&dir).len(), 7);
 }
 
 #[test]
@@ -133,6 +145,15 @@ fn a_field_that_changes_training_is_refused_and_nothing_is_written() {
         .to_string();
     assert!(err.contains("protocol.ties"), "{err}");
     assert!(!dir.join(TESTS_FILE).exists());
+
+    // A file in the way of tests.csv is refused before the test, and left as it was.
+    std::fs::write(dir.join(TESTS_FILE), "not,a,tests,file\n").unwrap();
+    let err = retest(&dir, &[], &mut Silent).unwrap_err().to_string();
+    assert!(err.contains("not a tests file"), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(dir.join(TESTS_FILE)).unwrap(),
+        "not,a,tests,file\n"
+    );
 
     let err = retest(tmp.path(), &[], &mut Silent).unwrap_err().to_string();
     assert!(err.contains("not a run folder"), "{err}");

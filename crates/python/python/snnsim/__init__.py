@@ -340,7 +340,7 @@ class Run:
 
     def tests(self) -> np.ndarray:
         """Every test made with :meth:`test` or ``snnsim test``, from ``tests.csv``, as a structured array (empty if
-        none)."""
+        none); ``overrides`` holds each test's list of assignments."""
         path = self.path / "tests.csv"
         if not path.exists():
             return np.zeros(0, dtype=_TESTS_DTYPE)
@@ -351,7 +351,7 @@ class Run:
         return np.array(
             [
                 (
-                    r["overrides"],
+                    json.loads(r["overrides"]),
                     int(r["training_examples"]),
                     r["training_done"] == "true",
                     int(r["test_examples"]),
