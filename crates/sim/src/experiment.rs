@@ -589,6 +589,8 @@ impl Experiment {
             return None;
         }
         let layers = self.model.plan().layers().len();
+        // As a learning-curve test, the probe draws from a copy of the noise stream.
+        let noise = self.streams.noise.clone();
         let mut measure = |k: usize| -> Option<AlignmentMeter> {
             let mut meter = AlignmentMeter::new(layers);
             let targets = data.train_t.as_ref().map(|t| t.slice(ndarray::s![..k, ..]));
@@ -604,7 +606,9 @@ impl Experiment {
                 .probe_alignment(&mut self.net, &mut presentation, &mut meter)
                 .then_some(meter)
         };
-        Some((measure(1)?, measure(n)?))
+        let meters = measure(1).and_then(|one| Some((one, measure(n)?)));
+        self.streams.noise = noise;
+        meters
     }
 
     /// The points of `alignment.csv` for the learning hidden layers `hidden` after `examples` training examples:
@@ -664,7 +668,13 @@ impl Experiment {
         let total = data.test_x.nrows();
         let k = self.model.protocol().curve_test_examples.min(total);
         let picks = sample(&mut self.streams.curve, total, k).into_vec();
-        let score = self.test_scored(data, &picks, None, |_, _| Ok(()))?;
+        // The test draws its noise from a copy of the training's stream, and training goes on with its own: what and
+        // how often the curve measures does not change what the network learns (SPEC §5.4: "the test stream starts
+        // from a copy of the training state; training resumes from its own").
+        let noise = self.streams.noise.clone();
+        let score = self.test_scored(data, &picks, None, |_, _| Ok(()));
+        self.streams.noise = noise;
+        let score = score?;
         Ok(CurvePoint {
             examples: seen,
             epoch,

@@ -13,12 +13,6 @@
 //!
 //! `overrides` is a JSON list of the `--set` assignments (`[]` for none). `tests.csv` is rewritten whole, atomically,
 //! with the earlier rows kept: nothing the run wrote is touched.
-//!
-//! What "the same training" means: a test-time field never enters a learning rule, but in a stochastic binary network
-//! with learning-curve points (`protocol.curve_every > 0`) the curve's test presentations draw from the training's
-//! noise stream, so `test_steps` (and a `data.test_limit` below `curve_test_examples`) change how many draws they take
-//! and with it the noise of the training that follows. There a test under another `test_steps` tests the network as
-//! it was trained, not the network a run trained with that value would have made.
 
 use crate::checkpoint::Checkpoint;
 use crate::dataset::Prepared;

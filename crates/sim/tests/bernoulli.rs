@@ -301,6 +301,38 @@ fn resumed_and_single_threaded_runs_equal_the_uninterrupted_one() {
     assert_eq!(c.test_correct, a.test_correct);
 }
 
+/// What the learning curve measures, and how often, does not change what the network learns: its tests draw their
+/// noise from a copy of the training's stream. Runs with no curve, a curve every 40 images and a curve every 30
+/// images of 7-step tests end with the same network, bit for bit, and the final test (after the streams' last
+/// training draw) gives the same answers.
+#[test]
+fn learning_curve_tests_leave_training_as_it_was() {
+    let data = data();
+    let trained = |sets: &[&str]| {
+        let m = model(&[&["learning.learning_rate=Fixed(0.2)"], sets].concat());
+        let mut exp = Experiment::new(&m).unwrap();
+        let mut sink = Memory {
+            saved: Vec::new(),
+            asked: 0.into(),
+            stop_after: usize::MAX,
+        };
+        let outcome = exp.run_from(&data, &mut Silent, None, None, &mut sink).unwrap();
+        (outcome, sink.saved.pop().unwrap())
+    };
+    let (none, none_end) = trained(&["protocol.curve_every=0"]);
+    let (every40, every40_end) = trained(&[]);
+    let (every30, every30_end) = trained(&[
+        "protocol.curve_every=30",
+        "protocol.curve_test_examples=25",
+        "network.cells.Bernoulli.test_steps=7",
+    ]);
+    assert!(none.curve.is_empty() && !every40.curve.is_empty() && every30.curve.len() > every40.curve.len());
+    assert_eq!(none_end.network, every40_end.network, "a curve every 40 images");
+    assert_eq!(none_end.network, every30_end.network, "more, longer curve tests");
+    assert_eq!(none_end.cells, every40_end.cells, "the streams' cells");
+    assert_eq!(none.test_correct, every40.test_correct);
+}
+
 /// A decay of γ = 1e-8 per step, below the rounding of the weights, shrinks every synapse by (1 − γ)^steps: with a
 /// learning rate too small to matter, the weights after 20 000 steps are (1 − 1e-8)^20000 ≈ 1 − 2e-4 of what they
 /// were.

@@ -123,6 +123,22 @@ fn a_test_time_choice_tested_again_equals_a_run_trained_with_it() {
 }
 
 #[test]
+fn a_stochastic_network_tested_with_other_test_steps_equals_one_trained_with_them() {
+    let Some(root) = data_root() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    // Learning-curve points on: their tests must not change what the network learns.
+    let curve = ["protocol.curve_every=100", "protocol.curve_test_examples=30"];
+    let base: Vec<&str> = SMALL_BERNOULLI.iter().chain(&curve).copied().collect();
+    let (plain, longer) = (tmp.path().join("plain"), tmp.path().join("longer"));
+    train("lillicrap_spiking_mnist.ron", &root, &plain, &base);
+    let steps = "network.cells.Bernoulli.test_steps=9";
+    let with_steps: Vec<&str> = base.iter().copied().chain([steps]).collect();
+    let trained_with_steps = train("lillicrap_spiking_mnist.ron", &root, &longer, &with_steps);
+    let tested_with_steps = retest(&plain, &[steps.to_string()], &mut Silent).unwrap();
+    assert_eq!(Some(tested_with_steps.accuracy()), trained_with_steps.test_accuracy);
+}
+
+#[test]
 fn a_field_that_changes_training_is_refused_and_nothing_is_written() {
     let Some(root) = data_root() else { return };
     let tmp = tempfile::tempdir().unwrap();

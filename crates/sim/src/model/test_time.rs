@@ -17,9 +17,8 @@ pub const TEST_TIME_FIELDS: &[&str] = &[
 impl ModelFile {
     /// This model with every field of [`TEST_TIME_FIELDS`] at its default, and those that say where the data come
     /// from or how the engine computes ([`crate::run::LOCATION_FIELDS`]): what a trained network was trained with.
-    /// Two models whose training parts are equal train the same network from the same seed, with one exception: a
-    /// stochastic binary network with learning-curve points, whose curve tests draw from the training's noise
-    /// stream as many numbers as `test_steps` and the number of curve test images ask (crate::retest).
+    /// Two models whose training parts are equal train the same network from the same seed (learning-curve tests
+    /// draw their noise from a copy of the training's stream, so they change nothing either).
     pub fn training_part(&self) -> ModelFile {
         let mut file = self.clone();
         let data = DataSpec::default();
