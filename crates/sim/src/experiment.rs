@@ -19,7 +19,7 @@ use crate::recorder::{ExampleMeta, RasterCapture, RasterFile};
 use crate::seeds::Streams;
 use ndarray::{Array2, ArrayView2, Axis};
 use rand::seq::{SliceRandom, index::sample};
-use snn_plasticity::{Carrier, Pathway};
+use snn_plasticity::{Carrier, FeedbackRule, Pathway};
 use std::collections::HashMap;
 use std::path::Path;
 use std::time::Instant;
@@ -134,7 +134,7 @@ impl Experiment {
     }
 
     /// An experiment of `model` starting from the given network (e.g. a trained one from a checkpoint), with the
-    /// model's own random streams. The network must have the model's layer sizes and the feedback pathways its
+    /// model's own random streams (as they stand once its weights are drawn). The network must have the model's layer sizes and the feedback pathways its
     /// learning plan asks for (a checkpoint of another algorithm is refused, not run).
     pub fn with_network(model: &Model, net: Network) -> Result<Self, SimError> {
         let sizes = model.layers();
@@ -145,9 +145,12 @@ impl Experiment {
                 "the network's weight shapes {shapes:?} do not fit network.layers {sizes:?} (expected {wanted:?})"
             )));
         }
-        let mut exp = Self::new(model)?;
+        // The model's own streams, after drawing the network the given one stands in for; nothing is drawn for
+        // the feedback rules' start (a weight mirror's mirror batches would be wasted on a network replaced at once).
+        let mut streams = Streams::from_seed(model.seed());
+        let (fresh, _) = Network::drawn(model, &mut streams)?;
         let feedback = |n: &Network| -> Vec<String> { n.feedback.iter().map(describe_pathway).collect() };
-        let (have, want) = (feedback(&net), feedback(&exp.net));
+        let (have, want) = (feedback(&net), feedback(&fresh));
         if have != want {
             return Err(SimError::Mismatch(format!(
                 "the network's feedback pathways [{}] are not those learning.algorithm {:?} asks for ([{}])",
@@ -156,8 +159,13 @@ impl Experiment {
                 want.join(", ")
             )));
         }
-        exp.net = net;
-        Ok(exp)
+        Ok(Self {
+            model: model.clone(),
+            net,
+            streams,
+            engines: HashMap::new(),
+            schedule: None,
+        })
     }
 
     /// The network in its current state.
@@ -725,5 +733,12 @@ fn describe_pathway(p: &Pathway) -> String {
         Carrier::Matrix(b) => format!("a {}x{} matrix", b.nrows(), b.ncols()),
         Carrier::ForwardWeights => "the forward weights".to_string(),
     };
-    format!("{:?} by {carrier} ({:?})", p.reach, p.rule)
+    // The rule by kind: its constants may be resolved when it starts (sign symmetry's scale).
+    let rule = match p.rule {
+        FeedbackRule::Fixed => "fixed",
+        FeedbackRule::KolenPollack { .. } => "Kolen-Pollack",
+        FeedbackRule::WeightMirror(_) => "weight mirror",
+        FeedbackRule::SignSymmetry { .. } => "sign symmetry",
+    };
+    format!("{:?} by {carrier} ({rule})", p.reach)
 }

@@ -39,8 +39,30 @@ impl Network {
     /// B_FA (eq A.5 or `init.feedback: Uniform(r)`) from `streams.feedback`
     /// (for every model, so that the other streams never depend on the algorithm) and gives each hidden layer the
     /// pathway its plan asks for: B_FA(n) chained, B_BA(n) = γ^D B_FA(n) ⋯ broadcast (eq A.6), or the forward
-    /// weights. Last, the synapses `init.sparsity` removes are zeroed ([`Masks`]).
+    /// weights. Then the feedback rules start (sign symmetry sets its matrices, the weight mirror runs its mirror
+    /// batches before training, drawing from `streams.noise`). Last, the synapses `init.sparsity` removes are zeroed
+    /// ([`Masks`]).
     pub fn init(model: &Model, streams: &mut Streams) -> Result<Self, InitError> {
+        let (mut net, gamma) = Self::drawn(model, streams)?;
+        net.start_feedback_rules(model, gamma, &mut streams.noise);
+        let masks = Masks::of(model);
+        if !masks.is_empty() {
+            for (l, proj) in net.forward.iter_mut().enumerate() {
+                masks.apply_forward(l, proj);
+            }
+            for (h, pathway) in net.feedback.iter_mut().enumerate() {
+                if let Carrier::Matrix(b) = &mut pathway.carrier {
+                    masks.apply_feedback(h, b);
+                }
+            }
+        }
+        Ok(net)
+    }
+
+    /// The weights and feedback pathways [`Self::init`] draws, before the feedback rules start and the masks apply
+    /// (nothing drawn from `streams.noise`), with the network's γ: what a network of `model` is made of, to check a
+    /// given one against (`Experiment::with_network`).
+    pub(crate) fn drawn(model: &Model, streams: &mut Streams) -> Result<(Self, f32), InitError> {
         let sizes = model.layers();
         let init = model.init();
         let spec = &model.file().init;
@@ -98,24 +120,12 @@ impl Network {
                 rule: plan.rule,
             })
             .collect();
-        let mut net = Self {
+        let net = Self {
             forward,
             feedback,
             layerwise,
         };
-        net.start_feedback_rules(model, gamma, &mut streams.noise);
-        let masks = Masks::of(model);
-        if !masks.is_empty() {
-            for (l, proj) in net.forward.iter_mut().enumerate() {
-                masks.apply_forward(l, proj);
-            }
-            for (h, pathway) in net.feedback.iter_mut().enumerate() {
-                if let Carrier::Matrix(b) = &mut pathway.carrier {
-                    masks.apply_feedback(h, b);
-                }
-            }
-        }
-        Ok(net)
+        Ok((net, gamma))
     }
 
     /// What the feedback rules do before training (SPEC §6): sign symmetry resolves the magnitude of its matrix's

@@ -852,3 +852,39 @@ fn check_refuses_feedback_learning_where_it_does_not_apply_naming_the_field() {
     accepted(model("Lif", "algorithm: BA", "alignment_probe: 0"));
     accepted(model(graded, "algorithm: FA", "alignment_probe: 5"));
 }
+
+/// An experiment started from a given network (`bench --weights`, `export`) takes a weight-mirror or sign-symmetry
+/// network whose rule has started (mirror batches run, sign symmetry's scale resolved), and runs no mirror batches of
+/// its own: its noise stream is the seed's, untouched, where a fresh start's has drawn the mirror batches' noise.
+#[test]
+fn an_experiment_from_a_given_network_takes_started_rules_and_runs_no_mirror_batches() {
+    let start = snn_sim::checkpoint::Progress::start(0, 0);
+    for (model, mirrors) in [
+        (mirror_model("batch: 16, schedule: (before: 50, after: 1)"), true),
+        (
+            akrout_like(
+                &[20, 30, 15, 10],
+                "hidden: Sigmoid, output: Sigmoid",
+                "feedback: SignSymmetry()",
+                4,
+            ),
+            false,
+        ),
+    ] {
+        let mut fresh = Experiment::new(&model).unwrap();
+        let trained = fresh.network().clone();
+        let mut given = Experiment::with_network(&model, trained.clone()).unwrap();
+        assert_eq!(given.network(), &trained);
+        let untouched = Streams::from_seed(model.seed()).noise;
+        assert_eq!(
+            given.snapshot(&start).streams.noise,
+            untouched,
+            "no mirror batches drawn"
+        );
+        assert_eq!(
+            fresh.snapshot(&start).streams.noise != untouched,
+            mirrors,
+            "a fresh start draws them"
+        );
+    }
+}
