@@ -559,7 +559,7 @@ fn run(cli: Cli) -> Result<()> {
             }
             let feedback = m.file().learning.feedback;
             if feedback != snn_sim::model::FeedbackLearning::Fixed {
-                eprintln!("feedback matrices learn (SPEC §6): {feedback:?}");
+                eprintln!("feedback matrices learn (SPEC §6): {}", feedback.to_ron());
             }
             Ok(())
         }

@@ -611,6 +611,17 @@ pub enum FeedbackLearning {
     SignSymmetry(SignSymmetrySpec),
 }
 
+impl FeedbackLearning {
+    /// The rule as written in a model file, e.g. `KolenPollack((decay: 0.0, eta: None))`.
+    pub fn to_ron(&self) -> String {
+        let config = ron::ser::PrettyConfig::new()
+            .compact_structs(true)
+            .compact_arrays(true)
+            .new_line("");
+        ron::ser::to_string_pretty(self, config).expect("a feedback rule always serialises")
+    }
+}
+
 /// Kolen-Pollack's constants (SPEC §6.1).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
