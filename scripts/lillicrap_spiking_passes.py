@@ -28,7 +28,8 @@ def full_tests(run):
 
 
 def snapshot_tests(snapshots):
-    """(folder, training examples, overrides, test error %, test images) of every snapshot's tests.csv."""
+    """(folder, training examples, overrides, test error %, test images, commit of the testing binary) of every
+    snapshot's tests.csv."""
     out = []
     for name in sorted(os.listdir(snapshots)):
         path = os.path.join(snapshots, name, "tests.csv")
@@ -38,7 +39,7 @@ def snapshot_tests(snapshots):
             for r in csv.DictReader(f):
                 sets = json.loads(r["overrides"]) if r["overrides"].startswith("[") else r["overrides"].split()
                 out.append((name, int(r["training_examples"]), sets, 100 * (1 - float(r["test_accuracy"])),
-                            int(r["test_examples"])))
+                            int(r["test_examples"]), r.get("commit") or "?"))
     return out
 
 
@@ -67,13 +68,13 @@ def main(results_md, run, snapshots=None):
                 "",
                 "The same network tested again from checkpoints saved on the way (`snnsim test SNAPSHOT --set ...`):",
                 "",
-                "| checkpoint | after | test-time choice | test error | images |",
-                "|---|---|---|---|---|",
+                "| checkpoint | after | test-time choice | test error | images | tested with |",
+                "|---|---|---|---|---|---|",
             ]
             lines += [
                 f"| {name} | pass {seen // PASS} | {' '.join(f'`{s}`' for s in sets) or 'as trained (M = 5, Spikes)'} "
-                f"| {err:.2f} % | {n} |"
-                for name, seen, sets, err, n in tests
+                f"| {err:.2f} % | {n} | {commit} |"
+                for name, seen, sets, err, n, commit in tests
             ]
     lines += ["", END]
     write_section(results_md, BEGIN, END, lines, "### A hundred passes (K = 100)")

@@ -16,6 +16,8 @@
 //!     rasters.h5     spike rasters of the recorded examples (layout: `recorder`; LIF networks only)
 //!     trials.csv     with `trials: N > 1`: each trial's seed and final accuracy (trial_curves.csv: each trial's
 //!                    learning curve; curve.csv and alignment.csv then hold the means over trials)
+//!     tests.csv      only after `snnsim test`: the trained network tested again under other test-time choices
+//!                    (`crate::retest`)
 //! ```
 //!
 //! A run never writes into an existing folder's files: folders are created exclusively, files with `create_new`,
