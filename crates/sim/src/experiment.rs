@@ -147,6 +147,7 @@ impl Experiment {
         }
         // The model's own streams, after drawing the network the given one stands in for; nothing is drawn for
         // the feedback rules' start (a weight mirror's mirror batches would be wasted on a network replaced at once).
+        // Its pathways are compared with the given network's, rule constants included.
         let mut streams = Streams::from_seed(model.seed());
         let (fresh, _) = Network::drawn(model, &mut streams)?;
         let feedback = |n: &Network| -> Vec<String> { n.feedback.iter().map(describe_pathway).collect() };
@@ -733,12 +734,10 @@ fn describe_pathway(p: &Pathway) -> String {
         Carrier::Matrix(b) => format!("a {}x{} matrix", b.nrows(), b.ncols()),
         Carrier::ForwardWeights => "the forward weights".to_string(),
     };
-    // The rule by kind: its constants may be resolved when it starts (sign symmetry's scale).
+    // Every constant of the rule but sign symmetry's scale, which the rule resolves when it starts.
     let rule = match p.rule {
-        FeedbackRule::Fixed => "fixed",
-        FeedbackRule::KolenPollack { .. } => "Kolen-Pollack",
-        FeedbackRule::WeightMirror(_) => "weight mirror",
-        FeedbackRule::SignSymmetry { .. } => "sign symmetry",
+        FeedbackRule::SignSymmetry { .. } => FeedbackRule::SignSymmetry { scale: None },
+        rule => rule,
     };
-    format!("{:?} by {carrier} ({rule})", p.reach)
+    format!("{:?} by {carrier} ({rule:?})", p.reach)
 }
