@@ -457,6 +457,7 @@ mod tests {
                 seed,
                 version: "0".into(),
                 commit: None,
+                resumes: Vec::new(),
                 train_examples_seen: 0,
                 test_accuracy: None,
                 test_examples: 0,

@@ -260,6 +260,17 @@ pub fn read_alignment(path: &Path) -> Result<Vec<AlignmentPoint>, SimError> {
     })
 }
 
+/// A resume of a run from its checkpoint (`Summary::resumes`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Resume {
+    /// Git commit of the build that resumed the run, if known.
+    pub commit: Option<String>,
+    /// snnsim version of that build.
+    pub version: String,
+    /// Training examples the checkpoint it resumed from had seen.
+    pub from_examples: u64,
+}
+
 /// The machine-readable summary of a run (`summary.json`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Summary {
@@ -281,8 +292,12 @@ pub struct Summary {
     pub seed: u64,
     /// snnsim version.
     pub version: String,
-    /// Git commit of the snnsim build, if known.
+    /// Git commit of the snnsim build that started the run, if known.
     pub commit: Option<String>,
+    /// Each time the run was resumed from its checkpoint: the build that continued it and from where. A build other
+    /// than the starting one continues the same model and state, but not necessarily the same float rounding.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub resumes: Vec<Resume>,
     /// Training examples presented.
     pub train_examples_seen: u64,
     /// Fraction correct on the final test (all test images used by the run).

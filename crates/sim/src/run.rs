@@ -29,7 +29,7 @@ use crate::dataset::Prepared;
 use crate::error::SimError;
 use crate::experiment::{Experiment, Observer, Outcome};
 use crate::export::weights::Weights;
-use crate::metrics::{CsvLog, CurvePoint, CurveWriter, Summary};
+use crate::metrics::{CsvLog, CurvePoint, CurveWriter, Resume, Summary};
 use crate::model::{Model, ModelFile};
 use crate::recorder::RasterFile;
 use crate::trials::{TrialCurveRow, TrialRow, accuracy_sem, mean_outcome, run_trials};
@@ -361,6 +361,7 @@ pub fn execute(request: &RunRequest, observer: &mut dyn Observer, stop: &AtomicB
         seed: model.seed(),
         version: env!("CARGO_PKG_VERSION").into(),
         commit: COMMIT.map(String::from),
+        resumes: Vec::new(),
         train_examples_seen: 0,
         test_accuracy: None,
         test_examples: 0,
@@ -469,6 +470,11 @@ pub fn resume(run_dir: &Path, observer: &mut dyn Observer, stop: &AtomicBool) ->
     summary.status = "running".into();
     summary.error = None;
     summary.threads = rayon::current_num_threads();
+    summary.resumes.push(Resume {
+        commit: COMMIT.map(String::from),
+        version: env!("CARGO_PKG_VERSION").into(),
+        from_examples: progress.seen,
+    });
     write_summary(&dir, &summary)?;
     let result = (|| -> Result<Outcome, SimError> {
         let data = Prepared::load(&model)?;

@@ -449,6 +449,20 @@ fn run(cli: Cli) -> Result<()> {
             });
             display.finish();
             let report = report?;
+            let s = &report.summary;
+            if let Some(r) = s.resumes.last()
+                && r.commit != s.commit
+            {
+                let name = |c: &Option<String>| c.clone().unwrap_or_else(|| "unknown".into());
+                eprintln!(
+                    "note: the run was started by the build of commit {} and resumed by that of {} (from {} training \
+                     examples): the same model and state, not necessarily the same float rounding (summary.json, \
+                     \"resumes\")",
+                    name(&s.commit),
+                    name(&r.commit),
+                    r.from_examples
+                );
+            }
             let o = &report.outcome;
             let trials = report.summary.trials.max(1);
             match o.test_nse {

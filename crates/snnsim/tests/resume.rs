@@ -84,6 +84,12 @@ fn interrupted_run_resumes_to_the_same_result() {
         wall >= train,
         "wall time {wall} s covers the training time {train} s of both processes"
     );
+    // The resume is recorded: the build that continued the run, from where.
+    let resumes = summary["resumes"].as_array().unwrap();
+    assert_eq!(resumes.len(), 1, "{summary}");
+    assert_eq!(resumes[0]["from_examples"].as_u64().unwrap(), seen);
+    assert_eq!(resumes[0]["commit"], summary["commit"], "the same build: no note");
+    assert!(!text(&o).1.contains("resumed by that of"), "{:?}", text(&o));
     let o = snnsim(&["run", "--resume", cut.to_str().unwrap()], Some(&data));
     assert!(text(&o).1.contains("this run has finished"), "{:?}", text(&o));
 
