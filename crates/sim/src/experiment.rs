@@ -110,13 +110,18 @@ impl Experiment {
     pub fn new(model: &Model) -> Result<Self, SimError> {
         let mut streams = Streams::from_seed(model.seed());
         let net = Network::init(model, &mut streams)?;
-        Ok(Self {
+        Ok(Self::assembled(model, net, streams))
+    }
+
+    /// An experiment of `model` with this network and these streams, no engine built yet.
+    fn assembled(model: &Model, net: Network, streams: Streams) -> Self {
+        Self {
             model: model.clone(),
             net,
             streams,
             engines: HashMap::new(),
             schedule: None,
-        })
+        }
     }
 
     /// The weight layers that learn after `seen` training examples under `learning.schedule` (`None` without one):
@@ -160,13 +165,7 @@ impl Experiment {
                 want.join(", ")
             )));
         }
-        Ok(Self {
-            model: model.clone(),
-            net,
-            streams,
-            engines: HashMap::new(),
-            schedule: None,
-        })
+        Ok(Self::assembled(model, net, streams))
     }
 
     /// The network in its current state.
@@ -385,13 +384,7 @@ impl Experiment {
                     .into(),
             ));
         }
-        let mut exp = Self {
-            model: model.clone(),
-            net: checkpoint.network,
-            streams: checkpoint.streams,
-            engines: HashMap::new(),
-            schedule: None,
-        };
+        let mut exp = Self::assembled(model, checkpoint.network, checkpoint.streams);
         if model.carries_cell_state() {
             let Some(cells) = &checkpoint.cells else {
                 return Err(SimError::Mismatch(

@@ -238,6 +238,18 @@ impl Checkpoints for Memory {
     }
 }
 
+/// The whole protocol of `m` on `data`, with the checkpoint taken at the end of training.
+fn uninterrupted(m: &Model, data: &Prepared) -> (snn_sim::experiment::Outcome, Checkpoint) {
+    let mut exp = Experiment::new(m).unwrap();
+    let mut sink = Memory {
+        saved: Vec::new(),
+        asked: 0.into(),
+        stop_after: usize::MAX,
+    };
+    let outcome = exp.run_from(data, &mut Silent, None, None, &mut sink).unwrap();
+    (outcome, sink.saved.pop().unwrap())
+}
+
 /// A run stopped halfway and resumed from its checkpoint (which holds the streams' cells) ends with exactly the
 /// network, learning curve and test score of an uninterrupted run; 1 and 2 threads give the same bits.
 #[test]
@@ -246,16 +258,7 @@ fn resumed_and_single_threaded_runs_equal_the_uninterrupted_one() {
     let data = data();
     let whole = |threads: usize| {
         let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
-        pool.install(|| {
-            let mut exp = Experiment::new(&m).unwrap();
-            let mut sink = Memory {
-                saved: Vec::new(),
-                asked: 0.into(),
-                stop_after: usize::MAX,
-            };
-            let outcome = exp.run_from(&data, &mut Silent, None, None, &mut sink).unwrap();
-            (outcome, sink.saved.pop().unwrap())
-        })
+        pool.install(|| uninterrupted(&m, &data))
     };
     let (a, a_end) = whole(2);
     let (b, b_end) = whole(1);
@@ -308,17 +311,8 @@ fn resumed_and_single_threaded_runs_equal_the_uninterrupted_one() {
 #[test]
 fn learning_curve_tests_leave_training_as_it_was() {
     let data = data();
-    let trained = |sets: &[&str]| {
-        let m = model(&[&["learning.learning_rate=Fixed(0.2)"], sets].concat());
-        let mut exp = Experiment::new(&m).unwrap();
-        let mut sink = Memory {
-            saved: Vec::new(),
-            asked: 0.into(),
-            stop_after: usize::MAX,
-        };
-        let outcome = exp.run_from(&data, &mut Silent, None, None, &mut sink).unwrap();
-        (outcome, sink.saved.pop().unwrap())
-    };
+    let trained =
+        |sets: &[&str]| uninterrupted(&model(&[&["learning.learning_rate=Fixed(0.2)"], sets].concat()), &data);
     let (none, none_end) = trained(&["protocol.curve_every=0"]);
     let (every40, every40_end) = trained(&[]);
     let (every30, every30_end) = trained(&[
