@@ -5,6 +5,7 @@ and its difference from the base run of the same seed (same seed: same weights, 
 difference is the choice's alone).  Usage: lif_choices_report.py RESULTS_MD OUT
 
 OUT holds the run folders <choice>-seed<N> that scripts/lif_choices.sh writes."""
+import csv
 import json
 import os
 import re
@@ -24,6 +25,41 @@ CHOICES = [
     ("settle_0", "learning and counting from the first step (no 20 ms settle)"),
     ("batch_sum", "the minibatch's updates summed instead of averaged"),
 ]
+
+
+# The test-time choices, measured on the base run's network (`snnsim test`): their overrides as tests.csv lists them.
+TEST_TIME = {
+    "count_whole": ["protocol.count_from_ms=Some(0.0)"],
+    "ties_lowest": ["protocol.ties=Lowest"],
+}
+
+
+def assignments(cell):
+    """The overrides of a tests.csv row: a JSON list (space-separated in files written before it was one)."""
+    return json.loads(cell) if cell.startswith("[") else cell.split()
+
+
+def retests(out, found):
+    """{choice: {seed: summary-like dict}} of the test-time choices from the base runs' tests.csv, for the seeds that
+    have no run folder of the choice's own."""
+    for choice, sets in TEST_TIME.items():
+        for seed in found.get("base", {}):
+            if seed in found.get(choice, {}):
+                continue
+            path = os.path.join(out, f"base-seed{seed}", "tests.csv")
+            if not os.path.exists(path):
+                continue
+            with open(path, newline="") as f:
+                rows = [r for r in csv.DictReader(f) if assignments(r["overrides"]) == sets
+                        and r["test_examples"] == "10000"]
+            if rows:
+                base = found["base"][seed]
+                found.setdefault(choice, {})[seed] = {
+                    "test_accuracy": float(rows[-1]["test_accuracy"]),
+                    "overrides": base.get("overrides", []) + sets,
+                    "commit": rows[-1]["commit"] or base.get("commit"),
+                }
+    return found
 
 
 def runs(out):
@@ -46,7 +82,7 @@ def pct(x):
 
 
 def main(results_md, out):
-    found = runs(out)
+    found = retests(out, runs(out))
     base = found.get("base", {})
     seeds = sorted(base)
     lines = [
