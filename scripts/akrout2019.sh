@@ -35,7 +35,7 @@ LIF_LEARNERS=${LIF_LEARNERS-"lif_kp lif_wm lif_ss lif_kp_4layer"}   # "" skips t
 LIF_THREADS=${LIF_THREADS:-2}
 LIF_BASELINE=${LIF_BASELINE:-docs/runs/mnist_lif_ba-seed1-30epochs}   # LIF-BA, seed 1: not rerun
 # LIF-BA 784-630-370-10 with γ = α, seed 1 (the report's row) first, then seed 2: not rerun, the baseline of lif_kp_4layer
-LIF4_BASELINE=${LIF4_BASELINE:-"docs/runs/table2/mnist_lif_ba_4layer_gamma_alpha-seed1 docs/runs/table2/mnist_lif_ba_4layer_gamma_alpha-seed2"}
+LIF4_BASELINE=${LIF4_BASELINE:-"docs/runs/table2/mnist_lif_ba_4layer_gamma_alpha-seed1 docs/runs/table2/mnist_lif_ba_4layer_gamma_alpha-seed2 docs/runs/table2/mnist_lif_ba_4layer_gamma_alpha-seed3"}
 FIGURES=${FIGURES:-docs/figures}
 RESULTS=${RESULTS:-docs/results.md}
 mkdir -p "$OUT" "$FIGURES"
