@@ -15,7 +15,7 @@ use snn_sim::SimError;
 use snn_sim::experiment::Observer;
 use snn_sim::metrics::CurvePoint;
 use snn_sim::run::{RunReport, RunRequest, execute};
-use snn_sim::threads::{IdleWait, run_in_pool};
+use snn_sim::threads::{IdleWait, pool, run_in_pool};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::RecvTimeoutError;
@@ -79,11 +79,7 @@ pub fn retest<'py>(
     overrides: Vec<String>,
     threads: Option<usize>,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads.unwrap_or(0))
-        .build()
-        .map_err(|e| PyRuntimeError::new_err(format!("cannot start the thread pool: {e}")))?;
-    let overrides_given = overrides.clone();
+    let pool = pool(threads).map_err(PyRuntimeError::new_err)?;
     let t = py
         .detach(|| {
             run_in_pool(&pool, IdleWait::Sleep, || {
@@ -92,7 +88,7 @@ pub fn retest<'py>(
         })
         .map_err(to_py)?;
     let out = PyDict::new(py);
-    out.set_item("overrides", overrides_given)?;
+    out.set_item("overrides", &t.overrides)?;
     out.set_item("test_accuracy", t.accuracy())?;
     out.set_item("correct", t.correct)?;
     out.set_item("test_examples", t.test_examples)?;
@@ -113,10 +109,7 @@ fn drive(
     on_curve: Option<Py<PyAny>>,
     work: impl FnOnce(&mut dyn Observer, &AtomicBool) -> Result<RunReport, SimError> + Send,
 ) -> PyResult<(String, Option<String>)> {
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads.unwrap_or(0))
-        .build()
-        .map_err(|e| PyRuntimeError::new_err(format!("cannot start the thread pool: {e}")))?;
+    let pool = pool(threads).map_err(PyRuntimeError::new_err)?;
     let stop = AtomicBool::new(false);
     let mut interrupt: Option<PyErr> = None;
     let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();

@@ -15,6 +15,14 @@ use rayon::{ThreadPool, Yield};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+/// A pool of `threads` worker threads (`None`: one per core), the error saying what failed.
+pub fn pool(threads: Option<usize>) -> Result<ThreadPool, String> {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads.unwrap_or(0))
+        .build()
+        .map_err(|e| format!("cannot start the thread pool: {e}"))
+}
+
 /// How the pool's helper threads wait for work during a run.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum IdleWait {

@@ -423,10 +423,7 @@ fn run(cli: Cli) -> Result<()> {
             // The run itself executes on one of the pool's threads: a parallel region started from a worker runs its
             // first share on that worker, while one started from outside the pool puts the calling thread to sleep
             // until the workers are done (a wake-up per region, hundreds per minibatch).
-            let pool = rayon::ThreadPoolBuilder::new()
-                .num_threads(threads.unwrap_or(0))
-                .build()
-                .context("cannot start the thread pool")?;
+            let pool = snn_sim::threads::pool(threads).map_err(anyhow::Error::msg)?;
             if let Some(s) = seed {
                 overrides.push(format!("seed={s}"));
             }
@@ -498,10 +495,7 @@ fn run(cli: Cli) -> Result<()> {
             threads,
             quiet,
         } => {
-            let pool = rayon::ThreadPoolBuilder::new()
-                .num_threads(threads.unwrap_or(0))
-                .build()
-                .context("cannot start the thread pool")?;
+            let pool = snn_sim::threads::pool(threads).map_err(anyhow::Error::msg)?;
             let mut display = progress::Display::new(quiet);
             let result = run_in_pool(&pool, IdleWait::Sleep, || {
                 snn_sim::retest::retest(&run, &overrides, &mut display)
