@@ -20,8 +20,12 @@
 //!
 //! For a few streams the step is a matrix-vector product, bound by memory: [`Projection::update_then_drive`] applies
 //! the update of one step and computes the drive of the next in one pass over the weights (each row of W read and
-//! written once, while it is in L1), instead of a pass for the drive and a read and a write for the update. For many
-//! streams [`Projection::learn_decaying`] and [`Projection::scaled_drive_into`] are matrix products (`gemm`).
+//! written once, while it is in L1), instead of a pass for the drive and a read and a write for the update. When the
+//! presynaptic activity is mostly zero (the 0/1 spikes of a stochastic binary network), W stored by presynaptic cell
+//! ([`Projection::store_by_presynaptic_cell`]) lets the same pass be event-driven: it reads and writes only the
+//! synapses of cells active on either step, `v_k = c (Σ_{j active} x_kj w_·j + b̃)` and `w_·j += (α / c) Σ_k g_k
+//! pre_kj` for the j with pre_kj ≠ 0. For many streams [`Projection::learn_decaying`] and
+//! [`Projection::scaled_drive_into`] are matrix products (`gemm`).
 //!
 //! Every product is split over fixed blocks of [`POST_BLOCK`] post-synaptic cells, as in [`Projection::learn`], so
 //! results do not depend on the number of threads.
@@ -29,7 +33,7 @@
 use crate::matmul::mat_mul_into;
 use crate::projection::{POST_BLOCK, Projection};
 use ndarray::parallel::prelude::*;
-use ndarray::{Array2, ArrayView2, ArrayViewMut2, Axis};
+use ndarray::{Array2, ArrayView2, ArrayViewMut1, ArrayViewMut2, Axis};
 
 /// The scale below which it is folded into the weights.
 const FOLD_BELOW: f64 = 0.5;
@@ -52,9 +56,34 @@ pub struct PendingUpdate<'a> {
 pub const FUSED_MAX_STREAMS: usize = 4;
 
 impl Projection {
+    /// Stores W by presynaptic cell: column-major `[post, pre]`, the outgoing synapses of each presynaptic cell side by
+    /// side in memory, the layout in which [`Self::update_then_drive`] touches only the synapses of active cells.
+    /// W's shape and values do not change, and every other method reads either layout (products take W as a
+    /// strided view); a checkpoint or a clone taken through serde comes back row-major.
+    pub fn store_by_presynaptic_cell(&mut self) {
+        if !self.stored_by_presynaptic_cell() {
+            self.w = self.w.t().as_standard_layout().into_owned().reversed_axes();
+        }
+    }
+
+    /// Whether W is stored by presynaptic cell ([`Self::store_by_presynaptic_cell`]).
+    pub fn stored_by_presynaptic_cell(&self) -> bool {
+        !self.w.is_standard_layout() && self.w.t().is_standard_layout()
+    }
+
     /// Applies `update` (if any), then writes the drive `v = c (a wᵀ + b̃)` of `next = (a, v)` (if any), in one pass
-    /// over the rows of W: row i gets `w_i += (α / c) Σ_k g_ki pre_k` and `b̃_i += (α / c) Σ_k g_ki` (streams in
-    /// order), then `v_ki = c (w_i · a_k + b̃_i)` with the new scale, dot products in eight fixed lanes.
+    /// over W, with `b̃_i += (α / c) Σ_k g_ki` (streams in order) and the drive taken with the new scale.
+    ///
+    /// W stored row-major: row i gets `w_i += (α / c) Σ_k g_ki pre_k`, then `v_ki = c (w_i · a_k + b̃_i)`, dot
+    /// products in eight fixed lanes. W stored by presynaptic cell (event-driven): for each presynaptic cell j in
+    /// order, `w_·j += (α / c) g_k pre_kj` for each stream k with `pre_kj ≠ 0`, then `v_k += a_kj w_·j` for each k with
+    /// `a_kj ≠ 0`; `v_k = c (v_k + b̃)` at the end. A cell inactive on both steps costs nothing. Each drive sums its
+    /// inputs in the order of the presynaptic cells whatever the split over threads, so results do not depend on the
+    /// number of threads.
+    ///
+    /// # Panics
+    /// If the shapes do not agree, or W is stored by presynaptic cell and `next` has more than
+    /// [`FUSED_MAX_STREAMS`] streams.
     pub fn update_then_drive(
         &mut self,
         update: Option<PendingUpdate<'_>>,
@@ -83,6 +112,13 @@ impl Projection {
         };
         let mut no_drive = Array2::<f32>::zeros((0, post_cells));
         let v = v.unwrap_or(&mut no_drive);
+        if self.stored_by_presynaptic_cell() {
+            self.events_update_then_drive(update, a, a_next, v, c);
+            if update.is_some() && self.scale < FOLD_BELOW {
+                self.fold_scale();
+            }
+            return;
+        }
         let g = update.map_or(empty.view(), |u| u.g);
         self.w
             .axis_chunks_iter_mut(Axis(0), POST_BLOCK)
@@ -120,6 +156,97 @@ impl Projection {
         if update.is_some() && self.scale < FOLD_BELOW {
             self.fold_scale();
         }
+    }
+
+    /// The event-driven pass of [`Self::update_then_drive`] over W stored by presynaptic cell; `a` is α / c of the
+    /// update, `c` the scale after it.
+    fn events_update_then_drive(
+        &mut self,
+        update: Option<PendingUpdate<'_>>,
+        a: f32,
+        next: Option<ArrayView2<'_, f32>>,
+        v: &mut Array2<f32>,
+        c: f32,
+    ) {
+        assert!(
+            next.is_none_or(|x| x.nrows() <= FUSED_MAX_STREAMS),
+            "the event-driven pass drives at most {FUSED_MAX_STREAMS} streams"
+        );
+        if let Some(u) = update {
+            for (i, b) in self.b.iter_mut().enumerate() {
+                let sum = u.g.column(i).iter().fold(0.0f32, |s, &g| s + g);
+                *b += a * sum;
+            }
+        }
+        // Any split of the postsynaptic cells gives the same bits; one block per thread keeps each presynaptic
+        // cell's synapses in one contiguous run per thread.
+        let post = self.post();
+        let block = post.div_ceil(rayon::current_num_threads()).max(1);
+        let b = self.b.view();
+        let mut by_pre = self.w.view_mut().reversed_axes();
+        by_pre
+            .axis_chunks_iter_mut(Axis(1), block)
+            .into_par_iter()
+            .zip(v.axis_chunks_iter_mut(Axis(1), block).into_par_iter())
+            .enumerate()
+            .for_each(|(chunk, (mut w, mut v))| {
+                let first = chunk * block;
+                let width = w.ncols();
+                v.fill(0.0);
+                // Per stream, the active inputs whose synapses are still to be added into its drive.
+                let mut waiting = [[(0usize, 0.0f32); ADD_ROWS]; FUSED_MAX_STREAMS];
+                let mut waiting_n = [0usize; FUSED_MAX_STREAMS];
+                let touched = |j: usize| {
+                    update.is_some_and(|u| u.pre.column(j).iter().any(|&p| p != 0.0))
+                        || next.is_some_and(|x| x.column(j).iter().any(|&x| x != 0.0))
+                };
+                // The touched inputs in order: `j` and the next one, whose synapses are prefetched while j's are
+                // used.
+                let pre_cells = w.nrows();
+                let after = |j: usize| (j..pre_cells).find(|&j| touched(j)).unwrap_or(pre_cells);
+                let mut following = after(0);
+                while following < pre_cells {
+                    let j = following;
+                    following = after(j + 1);
+                    if following < pre_cells {
+                        prefetch(w.row(following).to_slice().expect("W stored by presynaptic cell"));
+                    }
+                    if let Some(u) = update {
+                        let mut row = w.row_mut(j);
+                        let out = row.as_slice_mut().expect("W stored by presynaptic cell");
+                        for (pre, g) in u.pre.column(j).iter().zip(u.g.rows()) {
+                            if *pre != 0.0 {
+                                let g = &g.to_slice().expect("rows of the modulatory signal are contiguous")
+                                    [first..first + width];
+                                for (w, &g) in out.iter_mut().zip(g) {
+                                    *w += (a * g) * pre;
+                                }
+                            }
+                        }
+                    }
+                    if let Some(x) = next {
+                        for (k, &x) in x.column(j).iter().enumerate() {
+                            if x != 0.0 {
+                                waiting[k][waiting_n[k]] = (j, x);
+                                waiting_n[k] += 1;
+                                if waiting_n[k] == ADD_ROWS {
+                                    add_rows(&mut v.row_mut(k), w.view(), &waiting[k]);
+                                    waiting_n[k] = 0;
+                                }
+                            }
+                        }
+                    }
+                }
+                if next.is_some() {
+                    let b = &b.as_slice().expect("biases are contiguous")[first..first + width];
+                    for (k, mut v) in v.rows_mut().into_iter().enumerate() {
+                        add_rows(&mut v, w.view(), &waiting[k][..waiting_n[k]]);
+                        for (v, &b) in v.iter_mut().zip(b) {
+                            *v = c * (*v + b);
+                        }
+                    }
+                }
+            });
     }
 
     fn fold_scale(&mut self) {
@@ -201,6 +328,41 @@ pub fn rows_dot_into(
         });
 }
 
+/// Asks the memory system for `row` ahead of its use: the rows of active inputs are far apart, and the hardware
+/// prefetcher, which follows one contiguous stream, would leave the start of each to a cache miss.
+fn prefetch(row: &[f32]) {
+    #[cfg(target_arch = "x86_64")]
+    for line in row.chunks(16) {
+        // SAFETY: SSE, which `_mm_prefetch` needs, is part of every x86_64 target; a prefetch is a hint that reads
+        // nothing into the program and cannot fault, and the address is that of a live slice.
+        unsafe { std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T1 }>(line.as_ptr().cast()) };
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = row;
+}
+
+/// Rows of W (by presynaptic cell) added into a drive in one pass over it.
+const ADD_ROWS: usize = 4;
+
+/// `v += x_j w_j` for each `(j, x_j)` of `rows` in order, `w_j` row j of `w`: each element summed in the order of the
+/// rows, whether they come [`ADD_ROWS`] at a time (one load and store of `v` for all of them) or fewer.
+fn add_rows(v: &mut ArrayViewMut1<'_, f32>, w: ArrayView2<'_, f32>, rows: &[(usize, f32)]) {
+    let v = v.as_slice_mut().expect("rows of the drive are contiguous");
+    let row = |j: usize| w.row(j).to_slice().expect("W stored by presynaptic cell");
+    if let &[(ja, xa), (jb, xb), (jc, xc), (jd, xd)] = rows {
+        let lanes = v.iter_mut().zip(row(ja)).zip(row(jb)).zip(row(jc)).zip(row(jd));
+        for ((((v, &a), &b), &c), &d) in lanes {
+            *v = (((*v + xa * a) + xb * b) + xc * c) + xd * d;
+        }
+    } else {
+        for &(j, x) in rows {
+            for (v, &w) in v.iter_mut().zip(row(j)) {
+                *v += x * w;
+            }
+        }
+    }
+}
+
 /// `a · b` summed in eight lanes (element j into lane j mod 8), then the lanes in order: a fixed order that the
 /// compiler vectorises.
 fn dot8(a: &[f32], b: &[f32]) -> f32 {
@@ -280,6 +442,59 @@ mod tests {
         for (a, b) in fused.w.iter().zip(&plain.w) {
             assert!((a - b).abs() < 1e-6);
         }
+    }
+
+    /// The event-driven pass over W stored by presynaptic cell gives what the row-major pass gives, to rounding; it
+    /// leaves the synapses of cells inactive on both steps untouched, keeps the layout, and gives the same bits on
+    /// one thread as on four.
+    #[test]
+    fn the_event_driven_pass_is_the_row_pass() {
+        let w = Array2::from_shape_fn((300, 37), |(i, j)| ((i * 7 + j * 3) % 11) as f32 * 0.01 - 0.05);
+        let mut rows = Projection::new(w, Array1::from_shape_fn(300, |i| (i % 5) as f32 * 0.01));
+        let mut events = rows.clone();
+        events.store_by_presynaptic_cell();
+        assert!(events.stored_by_presynaptic_cell() && !rows.stored_by_presynaptic_cell());
+        assert_eq!(events.w, rows.w, "the same weights in another layout");
+        let g = Array2::from_shape_fn((3, 300), |(k, i)| ((k + i) % 7) as f32 * 0.02 - 0.06);
+        // Cell 36 is active on neither step.
+        let pre = Array2::from_shape_fn((3, 37), |(k, j)| (j != 36 && (k * 5 + j) % 2 == 0) as u8 as f32);
+        let next = Array2::from_shape_fn((3, 37), |(k, j)| (j != 36 && (k + j * 3) % 3 == 0) as u8 as f32);
+        let update = PendingUpdate {
+            g: g.view(),
+            pre: pre.view(),
+            alpha: 0.01,
+            gamma: 1e-3,
+        };
+        let before = events.w.column(36).to_owned();
+        let pass = |p: &mut Projection, threads: usize| {
+            let mut v = Array2::zeros((3, 300));
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+            pool.install(|| {
+                p.update_then_drive(Some(update), Some((next.view(), &mut v)));
+                p.update_then_drive(None, Some((pre.view(), &mut v)));
+                p.update_then_drive(Some(update), None);
+            });
+            v
+        };
+        let v_rows = pass(&mut rows, 1);
+        let mut events4 = events.clone();
+        let v_events = pass(&mut events, 1);
+        assert_eq!(pass(&mut events4, 4), v_events, "drives at one and four threads");
+        assert_eq!(events4.w, events.w, "weights at one and four threads");
+        assert!(events.stored_by_presynaptic_cell());
+        assert_eq!(
+            events.w.column(36),
+            before,
+            "an inactive cell's synapses are not touched"
+        );
+        assert_eq!((events.scale, &events.b), (rows.scale, &rows.b));
+        for (a, b) in events.w.iter().zip(&rows.w) {
+            assert!((a - b).abs() < 1e-6);
+        }
+        for (a, b) in v_events.iter().zip(&v_rows) {
+            assert!((a - b).abs() < 1e-5, "{a} vs {b}");
+        }
+        assert!(events.effective_weights().is_standard_layout());
     }
 
     /// The scaled step equals the literal `W ← (1 − γ) W + α Σ_k g_k a_kᵀ` computed in f64.

@@ -142,12 +142,15 @@ impl Projection {
         self.scale.is_finite() && self.w.iter().all(finite) && self.b.iter().all(finite) && self.dw.iter().all(finite)
     }
 
-    /// The weights `scale · w` the projection stands for.
+    /// The weights `scale · w` the projection stands for, row-major whatever the layout W is stored in.
     pub fn effective_weights(&self) -> Array2<f32> {
         if self.scale == 1.0 {
-            self.w.clone()
+            self.w.as_standard_layout().into_owned()
         } else {
-            self.w.mapv(|w| (f64::from(w) * self.scale) as f32)
+            self.w
+                .mapv(|w| (f64::from(w) * self.scale) as f32)
+                .as_standard_layout()
+                .into_owned()
         }
     }
 

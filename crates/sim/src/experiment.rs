@@ -494,7 +494,7 @@ impl Experiment {
             // non-finite weight through the drives it feeds on the next step, and the scan is left to the end of
             // training and to checkpoints.
             let last = start + chunk.len() >= n && prog.epoch + 1 == p.epochs;
-            if !self.engine_for(chunk.len()).drives_show_every_weight() || last {
+            if !self.engine_for(chunk.len()).drives_show_weights_in_use() || last {
                 self.check_weights(seen + chunk.len() as u64)?;
             }
             let correct = answers.correct(&labels);

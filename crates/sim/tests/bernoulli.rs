@@ -396,23 +396,58 @@ fn impossible_bernoulli_parameters_are_refused_with_the_field_named() {
 }
 
 /// A non-finite weight stops the run with an error naming the population whose drive it made non-finite, on the
-/// first step it enters (the engine's dense drives show every weight, so the executor does not scan them after each
-/// image).
+/// first step it takes part in (the engine's drives show every weight in use, so the executor does not scan them after
+/// each image): at once with dense products; event-driven (the default), on the first step its input is active.
 #[test]
 fn a_non_finite_weight_stops_the_run_with_the_population_named() {
+    for (engine, first_step) in [("Product", Some(0)), ("ActiveRows", None)] {
+        let m = model(&[&format!("engine.spike_input={engine}")]);
+        let mut net = Experiment::new(&m).unwrap().network().clone();
+        net.forward[1].w[[3, 4]] = f32::NAN;
+        let mut exp = Experiment::with_network(&m, net).unwrap();
+        let mut sink = Memory {
+            saved: Vec::new(),
+            asked: 0.into(),
+            stop_after: usize::MAX,
+        };
+        let e = exp.run_from(&data(), &mut Silent, None, None, &mut sink).unwrap_err();
+        match &e {
+            SimError::NonFiniteDrive { population, step, .. } => {
+                assert_eq!(population.as_str(), "hidden2", "{engine}: {e}");
+                if let Some(first) = first_step {
+                    assert_eq!(*step, first, "{engine}: {e}");
+                }
+            }
+            other => panic!("{engine}: {other}"),
+        }
+    }
+}
+
+/// Event-driven, a non-finite synapse of an input that is never active changes nothing; the scan at the end of
+/// training still finds it and fails the run, naming the projection.
+#[test]
+fn a_non_finite_weight_of_a_silent_input_is_found_at_the_end() {
+    let mut d = data();
+    // Pixel 0 is 0 in every image: it never spikes (probability min(x, input_max) = 0).
+    d.train_x.column_mut(0).fill(0.0);
+    d.test_x.column_mut(0).fill(0.0);
     let m = model(&[]);
     let mut net = Experiment::new(&m).unwrap().network().clone();
-    net.forward[1].w[[3, 4]] = f32::NAN;
+    net.forward[0].w[[3, 0]] = f32::NAN;
     let mut exp = Experiment::with_network(&m, net).unwrap();
     let mut sink = Memory {
         saved: Vec::new(),
         asked: 0.into(),
         stop_after: usize::MAX,
     };
-    let e = exp.run_from(&data(), &mut Silent, None, None, &mut sink).unwrap_err();
+    let e = exp.run_from(&d, &mut Silent, None, None, &mut sink).unwrap_err();
     match &e {
-        SimError::NonFiniteDrive { population, step, .. } => {
-            assert_eq!((population.as_str(), *step), ("hidden2", 0), "{e}")
+        SimError::NonFinite { pre, post, example } => {
+            assert_eq!(
+                (pre.as_str(), post.as_str(), *example),
+                ("input", "hidden1", 240),
+                "{e}"
+            )
         }
         other => panic!("{other}"),
     }

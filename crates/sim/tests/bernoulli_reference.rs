@@ -153,21 +153,29 @@ fn rows(a: &Array2<f32>) -> Vec<Vec<f64>> {
         .collect()
 }
 
-/// Two streams: each update applied in one pass with the next step's drive.
+/// Two streams: each update applied in one pass with the next step's drive, event-driven (the weights stored by
+/// presynaptic cell, only the synapses of active inputs read and written).
 #[test]
 fn the_engine_equals_spec_5_4_transcribed() {
-    compare(2);
+    compare(2, "ActiveRows");
+}
+
+/// Two streams, the one pass over every weight.
+#[test]
+fn the_engine_equals_spec_5_4_transcribed_with_every_weight_read() {
+    compare(2, "Product");
 }
 
 /// Nine streams: updates and drives as separate matrix products.
 #[test]
 fn the_engine_equals_spec_5_4_transcribed_with_many_streams() {
-    compare(9);
+    compare(9, "ActiveRows");
 }
 
-fn compare(streams: usize) {
+fn compare(streams: usize, spike_input: &str) {
     let mut file = ModelFile::from_ron(MODEL, Path::new("fig4_reference.ron")).unwrap();
     file.set(&format!("protocol.batch_size={streams}")).unwrap();
+    file.set(&format!("engine.spike_input={spike_input}")).unwrap();
     let model = file.check().unwrap();
     let mut exp = Experiment::new(&model).unwrap();
     let net = exp.network().clone();
@@ -238,6 +246,11 @@ fn compare(streams: usize) {
     );
     assert!(compared > 1000);
     let net = exp.network();
+    let events = spike_input == "ActiveRows" && streams <= 4;
+    assert!(
+        net.forward.iter().all(|p| p.stored_by_presynaptic_cell() == events),
+        "the weights stored by presynaptic cell exactly when the step is event-driven"
+    );
     let mut change = 0.0f64;
     for (l, p) in net.forward.iter().enumerate() {
         let (w, b) = (p.effective_weights(), p.effective_biases());

@@ -84,10 +84,11 @@ pub trait Engine: Send {
         Err("this engine carries no cell state".into())
     }
 
-    /// Whether every weight enters a drive on every step, so that a non-finite weight shows as a non-finite drive
-    /// (reported with its population, step and image) and the executor need not scan the weights after every
-    /// minibatch.
-    fn drives_show_every_weight(&self) -> bool {
+    /// Whether every weight that takes part in a step enters a drive on that step, so that a non-finite weight shows
+    /// as a non-finite drive (reported with its population, step and image) as soon as it changes anything, and the
+    /// executor need not scan the weights after every minibatch (it still scans them before each checkpoint and at
+    /// the end of training).
+    fn drives_show_weights_in_use(&self) -> bool {
         false
     }
 

@@ -382,7 +382,7 @@ impl Engine for GradedEngine {
 
     /// Every drive is a dense product of all of a layer's weights with the activity below (0 · NaN is NaN), and
     /// every drive is checked before the answers are read: a non-finite weight or bias shows on the next step.
-    fn drives_show_every_weight(&self) -> bool {
+    fn drives_show_weights_in_use(&self) -> bool {
         true
     }
 

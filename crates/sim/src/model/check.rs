@@ -191,6 +191,12 @@ impl Model {
         let hidden = self.layers().len() - 2;
         (1..hidden).contains(&l) && self.file.engine.spike_input == SpikeInput::ActiveRows && !self.plan.decays()
     }
+
+    /// Whether a stochastic binary network at few streams steps event-driven: every weight layer stored by
+    /// presynaptic cell, its drive and update touching only the synapses of active inputs (`engine.spike_input`).
+    pub fn bernoulli_events(&self) -> bool {
+        self.file.engine.spike_input == SpikeInput::ActiveRows
+    }
 }
 
 impl ModelFile {

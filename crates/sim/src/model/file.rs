@@ -84,19 +84,23 @@ pub struct ModelFile {
 pub struct EngineSpec {
     /// How a learning first hidden layer, whose input is constant during a presentation, is computed.
     pub first_layer: FirstLayer,
-    /// How a hidden layer fed by another hidden layer's spikes computes its drive.
+    /// How a layer fed by 0/1 activity computes its drive (and, in a stochastic binary network, its update).
     pub spike_input: SpikeInput,
 }
 
-/// Computation of the drive of a hidden layer whose input is a hidden layer's 0/1 activity (see
-/// `snn_plasticity::spike_input`).
+/// Computation of the drive of a layer whose input is 0/1 activity: a LIF hidden layer fed by another hidden layer
+/// (see `snn_plasticity::spike_input`), and every layer of a stochastic binary network stepped in one pass over the
+/// weights (at most `snn_plasticity::online::FUSED_MAX_STREAMS` streams; more streams use matrix products either way).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub enum SpikeInput {
-    /// The weights kept transposed through the presentation and the rows of the active inputs summed: the same sums
-    /// as `Product`, without the multiplications by 0 and 1.
+    /// Event-driven. LIF: the weights kept transposed through the presentation and the rows of the active inputs
+    /// summed, the same sums as `Product` without the multiplications by 0 and 1. Stochastic binary network: the
+    /// weights stored by presynaptic cell, each step's drive the sum of the synapses of the active inputs and its
+    /// update applied only to those (`snn_plasticity::online`), the same values to float rounding.
     #[default]
     ActiveRows,
-    /// The matrix product of the whole activity with the weights on every step, as written in Table 1.
+    /// Every weight on every step: the matrix product of the whole activity with the weights, as written in Table 1
+    /// and SPEC §5.4.
     Product,
 }
 

@@ -17,7 +17,9 @@
 //! instead of same-step propagation, φ_δ, the error units' input, the third factor, the decay's scaling. The decay
 //! is exact (`snn_plasticity::online`: the weights are c · w with one f64 scale c per layer). For up to
 //! `FUSED_MAX_STREAMS` streams the update of a step is applied in the same pass over the weights as the next step's
-//! drive; the network holds every update by the end of each presentation.
+//! drive; the network holds every update by the end of each presentation. That pass is event-driven unless
+//! `engine.spike_input` is `Product`: the weights are stored by presynaptic cell, and only the synapses of inputs
+//! active on the step before (update) or this step (drive) are read or written.
 //!
 //! The cells of every stream persist from image to image: there is no reset at an image switch (unless
 //! `protocol.reset_between_examples` asks for one), and plasticity runs on the first step of an image too. A test
@@ -68,6 +70,8 @@ pub struct BernoulliEngine {
     before: Vec<Array2<f32>>,
     /// Whether updates are applied fused with the next step's drive ([`FUSED_MAX_STREAMS`] streams at most).
     fused: bool,
+    /// Whether the fused pass is event-driven (weights stored by presynaptic cell).
+    events: bool,
     /// Per weight layer, the update of the last step not yet applied (fused mode): α and γ; its g is in `g`.
     pending: Vec<Option<(f32, f64)>>,
     /// The presynaptic spikes of the pending updates.
@@ -108,6 +112,7 @@ impl BernoulliEngine {
                 sizes.iter().map(zeros).collect()
             },
             fused: streams <= FUSED_MAX_STREAMS,
+            events: streams <= FUSED_MAX_STREAMS && model.bernoulli_events(),
             pending: vec![None; sizes.len() - 1],
             pending_pre: sizes[..sizes.len() - 1].iter().map(zeros).collect(),
             target: Array2::zeros((streams, out)),
@@ -324,6 +329,10 @@ impl Engine for BernoulliEngine {
             self.test_from_train = false;
         }
         self.testing = !learn;
+        if self.events {
+            // A no-op after the first presentation; a network restored from a checkpoint comes back row-major.
+            net.forward.iter_mut().for_each(|p| p.store_by_presynaptic_cell());
+        }
         if self.model.protocol().reset_between_examples {
             if learn { &mut self.train } else { &mut self.test }.reset(n);
         }
@@ -365,8 +374,11 @@ impl Engine for BernoulliEngine {
         self.test_from_train = true;
     }
 
-    /// Drives are dense products of all weights with the 0/1 spikes (0 · NaN is NaN), checked on every step.
-    fn drives_show_every_weight(&self) -> bool {
+    /// Drives are products of the weights with the 0/1 spikes, checked on every step: a dense product reads every
+    /// weight (0 · NaN is NaN); the event-driven pass reads every weight that takes part in the step (those of the
+    /// inputs active on it), and a non-finite weight of an input that has not yet been active changes nothing until
+    /// it is, or until the scan before a checkpoint and at the end of training finds it.
+    fn drives_show_weights_in_use(&self) -> bool {
         true
     }
 }
