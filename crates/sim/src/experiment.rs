@@ -178,6 +178,13 @@ impl Experiment {
         &self.model
     }
 
+    /// Starts a test pass: an engine whose cells carry from example to example (a stochastic binary network, a LIF
+    /// network without resets) starts it from a copy of the training state, and training resumes from its own.
+    pub fn begin_test(&mut self) {
+        let b = self.model.protocol().batch_size;
+        self.engine_for(b).begin_test();
+    }
+
     /// Presents one minibatch (inputs `[examples, features]`) in `phase` to the engine of its size, watched by
     /// `watch`, and returns the answers.
     pub fn present(&mut self, x: ArrayView2<'_, f32>, labels: &[u8], phase: Phase, watch: &mut Watch<'_>) -> Answers {
@@ -293,9 +300,7 @@ impl Experiment {
     ) -> Result<Score, SimError> {
         let b = self.model.protocol().batch_size;
         let record = self.model.record().test_examples.clone();
-        if self.model.carries_cell_state() {
-            self.engine_for(b).begin_test();
-        }
+        self.begin_test();
         let mut correct = 0;
         let mut squared_error = 0.0f64;
         let mut x = Array2::<f32>::zeros((0, data.test_x.ncols()));

@@ -92,8 +92,9 @@ pub trait Engine: Send {
         false
     }
 
-    /// A test pass starts: an engine that carries cell state starts its test stream from a copy of the training
-    /// state (and training later resumes from its own).
+    /// A test pass starts: an engine whose cells carry from example to example (a stochastic binary network, a LIF
+    /// network without resets) starts it from a copy of the training state (and training later resumes from its
+    /// own).
     fn begin_test(&mut self) {}
 
     /// Measures, learning off, the angle between each learning hidden layer's feedback signal and backprop's on the

@@ -28,6 +28,12 @@ pub fn block_width(cells: usize) -> usize {
     cells.div_ceil(blocks).next_multiple_of(16).max(16)
 }
 
+/// The state of a LIF network's cells that training carries from example to example.
+pub(super) struct TrainingCells {
+    pub(super) layers: Vec<LifColumns>,
+    pub(super) pools: Option<(LifState, LifState)>,
+}
+
 /// A LIF network's simulator for minibatches of a fixed size (SPEC §2.4). Arrays are indexed by LIF layer: entry l
 /// is the population fed by weight layer l (the last is the output).
 pub struct LifEngine {
@@ -43,6 +49,9 @@ pub struct LifEngine {
     pub(super) err_inh: Array2<f32>,
     /// The pools' own LIF cells and drive, for `ErrorPools::Lif`.
     pub(super) pool_cells: Option<(LifState, LifState, Array2<f32>)>,
+    /// With `protocol.reset_between_examples: false`, while presentations without learning run (a test pass, the
+    /// alignment probe): the training cells (layers, and error pools of LIF cells), restored when training resumes.
+    pub(super) training_cells: Option<TrainingCells>,
     /// e = e⁺ − e⁻ of this step.
     pub(super) error: Array2<f32>,
     /// δ and ι of every layer as whole arrays; for the hidden layers formed only when observed (`observed`).
@@ -133,6 +142,7 @@ impl LifEngine {
             err_exc: zeros(out),
             err_inh: zeros(out),
             pool_cells,
+            training_cells: None,
             error: zeros(out),
             delta: lif_sizes.iter().enumerate().map(state).collect(),
             iota: lif_sizes.iter().enumerate().map(state).collect(),

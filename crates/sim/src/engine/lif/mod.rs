@@ -26,12 +26,14 @@ mod view;
 
 pub use buffers::{LifEngine, MAX_BLOCK, block_width};
 
+use buffers::TrainingCells;
+
 use crate::answers::{Answers, NonFiniteDrive, Readout, lowest_argmax, one_hot_into};
 use crate::engine::boundary::{Engine, Presentation, Watch};
 use crate::model::Ties;
 use crate::network::Network;
 use crate::roster::Roster;
-use snn_neuron::LifColumns;
+use snn_neuron::{LifColumns, LifState};
 use snn_plasticity::{Carrier, FeedbackRule};
 
 impl Engine for LifEngine {
@@ -58,6 +60,7 @@ impl Engine for LifEngine {
         if any_learns {
             net.refresh_sign_symmetry();
         }
+        self.set_cells_aside(learn);
         let use_gram = self.begin(net, p, &learns);
         let out = self.layers.len() - 1;
         let mut non_finite = None;
@@ -82,9 +85,42 @@ impl Engine for LifEngine {
         }
         self.answers(non_finite)
     }
+
+    /// A test pass starts from the training cells' state again (cells carried between examples).
+    fn begin_test(&mut self) {
+        if let Some(saved) = &self.training_cells {
+            self.restore_cells(saved.layers.clone(), saved.pools.clone());
+        }
+    }
 }
 
 impl LifEngine {
+    /// Cells carried from example to example (`protocol.reset_between_examples: false`) belong to training: the
+    /// first presentation without learning after training sets them aside and runs on a copy, and the next
+    /// training presentation takes them back, so test passes and probes leave training as it was.
+    fn set_cells_aside(&mut self, learn: bool) {
+        if self.model.protocol().reset_between_examples {
+            return;
+        }
+        if learn {
+            if let Some(saved) = self.training_cells.take() {
+                self.restore_cells(saved.layers, saved.pools);
+            }
+        } else if self.training_cells.is_none() {
+            self.training_cells = Some(TrainingCells {
+                layers: self.layers.clone(),
+                pools: self.pool_cells.as_ref().map(|(exc, inh, _)| (exc.clone(), inh.clone())),
+            });
+        }
+    }
+
+    fn restore_cells(&mut self, layers: Vec<LifColumns>, pools: Option<(LifState, LifState)>) {
+        self.layers = layers;
+        if let (Some((exc, inh, _)), Some((e, i))) = (&mut self.pool_cells, pools) {
+            (*exc, *inh) = (e, i);
+        }
+    }
+
     /// Starts a presentation: inputs and targets in, the broadcast matrices copied transposed, the cells reset
     /// (SPEC §2.4 \[choice\]), the counts cleared, and the carries begun. Returns whether the learning first layer
     /// is carried through the Gram matrix of its constant input (`snn_plasticity::gram`).
