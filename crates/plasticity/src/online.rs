@@ -28,7 +28,9 @@
 //! [`Projection::scaled_drive_into`] are matrix products (`gemm`).
 //!
 //! Every product is split over fixed blocks of [`POST_BLOCK`] post-synaptic cells, as in [`Projection::learn`], so
-//! results do not depend on the number of threads.
+//! results do not depend on the number of threads. The event-driven pass splits the post-synaptic cells by thread
+//! instead; each of its sums runs over the presynaptic cells in order whatever the split, so its results do not
+//! depend on the number of threads either.
 
 use crate::matmul::mat_mul_into;
 use crate::projection::{POST_BLOCK, Projection};
@@ -58,32 +60,42 @@ pub const FUSED_MAX_STREAMS: usize = 4;
 impl Projection {
     /// Stores W by presynaptic cell: column-major `[post, pre]`, the outgoing synapses of each presynaptic cell side by
     /// side in memory, the layout in which [`Self::update_then_drive`] touches only the synapses of active cells.
-    /// W's shape and values do not change, and every other method reads either layout (products take W as a
-    /// strided view); a checkpoint or a clone taken through serde comes back row-major.
+    /// W's shape and values do not change. The online methods of this module, [`Self::effective_weights`],
+    /// [`Self::is_finite`], serde (which writes and reads row-major) and `==` take either layout; the row-by-row
+    /// methods of the LIF and graded engines need W row-major ([`Self::store_by_postsynaptic_cell`]).
     pub fn store_by_presynaptic_cell(&mut self) {
         if !self.stored_by_presynaptic_cell() {
             self.w = self.w.t().as_standard_layout().into_owned().reversed_axes();
         }
     }
 
-    /// Whether W is stored by presynaptic cell ([`Self::store_by_presynaptic_cell`]).
+    /// Stores W row-major (`[post, pre]`, each postsynaptic cell's incoming synapses side by side), the layout every
+    /// projection starts in.
+    pub fn store_by_postsynaptic_cell(&mut self) {
+        if !self.w.is_standard_layout() {
+            self.w = self.w.as_standard_layout().into_owned();
+        }
+    }
+
+    /// Whether each presynaptic cell's synapses are contiguous in memory ([`Self::store_by_presynaptic_cell`]; also
+    /// true of a W with one row or one column, which is stored both ways at once).
     pub fn stored_by_presynaptic_cell(&self) -> bool {
-        !self.w.is_standard_layout() && self.w.t().is_standard_layout()
+        self.w.t().is_standard_layout()
     }
 
     /// Applies `update` (if any), then writes the drive `v = c (a wᵀ + b̃)` of `next = (a, v)` (if any), in one pass
     /// over W, with `b̃_i += (α / c) Σ_k g_ki` (streams in order) and the drive taken with the new scale.
     ///
-    /// W stored row-major: row i gets `w_i += (α / c) Σ_k g_ki pre_k`, then `v_ki = c (w_i · a_k + b̃_i)`, dot
-    /// products in eight fixed lanes. W stored by presynaptic cell (event-driven): for each presynaptic cell j in
+    /// W stored row-major (or with one row or column): row i gets `w_i += (α / c) Σ_k g_ki pre_k`, then
+    /// `v_ki = c (w_i · a_k + b̃_i)`, dot products in eight fixed lanes. W stored by presynaptic cell (event-driven): for each presynaptic cell j in
     /// order, `w_·j += (α / c) g_k pre_kj` for each stream k with `pre_kj ≠ 0`, then `v_k += a_kj w_·j` for each k with
     /// `a_kj ≠ 0`; `v_k = c (v_k + b̃)` at the end. A cell inactive on both steps costs nothing. Each drive sums its
     /// inputs in the order of the presynaptic cells whatever the split over threads, so results do not depend on the
     /// number of threads.
     ///
     /// # Panics
-    /// If the shapes do not agree, or W is stored by presynaptic cell and `next` has more than
-    /// [`FUSED_MAX_STREAMS`] streams.
+    /// If the shapes do not agree; or, W stored by presynaptic cell, if `next` has more than [`FUSED_MAX_STREAMS`]
+    /// streams, or the rows of the modulatory signal or of the drive buffer are not contiguous.
     pub fn update_then_drive(
         &mut self,
         update: Option<PendingUpdate<'_>>,
@@ -112,7 +124,7 @@ impl Projection {
         };
         let mut no_drive = Array2::<f32>::zeros((0, post_cells));
         let v = v.unwrap_or(&mut no_drive);
-        if self.stored_by_presynaptic_cell() {
+        if !self.w.is_standard_layout() {
             self.events_update_then_drive(update, a, a_next, v, c);
             if update.is_some() && self.scale < FOLD_BELOW {
                 self.fold_scale();
@@ -444,9 +456,11 @@ mod tests {
         }
     }
 
-    /// The event-driven pass over W stored by presynaptic cell gives what the row-major pass gives, to rounding; it
-    /// leaves the synapses of cells inactive on both steps untouched, keeps the layout, and gives the same bits on
-    /// one thread as on four.
+    /// The event-driven pass over W stored by presynaptic cell gives what the row-major pass gives: the same weights
+    /// and biases bit for bit (the same `w += (α/c) g · pre` in stream order; skipped inputs would add 0) and the same
+    /// drives to rounding, including an update of more streams than the drive (the last, short minibatch) and the
+    /// fold of the scale. It never reads the synapses of an input active on neither step (NaN there stays out of
+    /// every drive), keeps the layout, and gives the same bits on one thread as on four.
     #[test]
     fn the_event_driven_pass_is_the_row_pass() {
         let w = Array2::from_shape_fn((300, 37), |(i, j)| ((i * 7 + j * 3) % 11) as f32 * 0.01 - 0.05);
@@ -455,46 +469,70 @@ mod tests {
         events.store_by_presynaptic_cell();
         assert!(events.stored_by_presynaptic_cell() && !rows.stored_by_presynaptic_cell());
         assert_eq!(events.w, rows.w, "the same weights in another layout");
+        assert!(events.effective_weights().is_standard_layout());
         let g = Array2::from_shape_fn((3, 300), |(k, i)| ((k + i) % 7) as f32 * 0.02 - 0.06);
-        // Cell 36 is active on neither step.
+        // Input 36 is active on no step; its synapses hold NaN in the event-driven copy.
         let pre = Array2::from_shape_fn((3, 37), |(k, j)| (j != 36 && (k * 5 + j) % 2 == 0) as u8 as f32);
         let next = Array2::from_shape_fn((3, 37), |(k, j)| (j != 36 && (k + j * 3) % 3 == 0) as u8 as f32);
+        events.w.column_mut(36).fill(f32::NAN);
+        // γ = 0.3 twice takes the scale below ½: the second update folds it into the weights.
         let update = PendingUpdate {
             g: g.view(),
             pre: pre.view(),
             alpha: 0.01,
-            gamma: 1e-3,
+            gamma: 0.3,
         };
-        let before = events.w.column(36).to_owned();
         let pass = |p: &mut Projection, threads: usize| {
-            let mut v = Array2::zeros((3, 300));
+            let (mut fused, mut drive, mut short) = (
+                Array2::zeros((3, 300)),
+                Array2::zeros((3, 300)),
+                Array2::zeros((2, 300)),
+            );
             let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
             pool.install(|| {
-                p.update_then_drive(Some(update), Some((next.view(), &mut v)));
-                p.update_then_drive(None, Some((pre.view(), &mut v)));
-                p.update_then_drive(Some(update), None);
+                p.update_then_drive(Some(update), Some((next.view(), &mut fused)));
+                p.update_then_drive(None, Some((pre.view(), &mut drive)));
+                p.update_then_drive(Some(update), Some((next.slice(ndarray::s![..2, ..]), &mut short)));
             });
-            v
+            [fused, drive, short]
         };
-        let v_rows = pass(&mut rows, 1);
+        let by_rows = pass(&mut rows, 1);
         let mut events4 = events.clone();
-        let v_events = pass(&mut events, 1);
-        assert_eq!(pass(&mut events4, 4), v_events, "drives at one and four threads");
-        assert_eq!(events4.w, events.w, "weights at one and four threads");
-        assert!(events.stored_by_presynaptic_cell());
+        let by_events = pass(&mut events, 1);
+        assert_eq!(pass(&mut events4, 4), by_events, "drives at one and four threads");
         assert_eq!(
-            events.w.column(36),
-            before,
-            "an inactive cell's synapses are not touched"
+            events4.w.iter().map(|w| w.to_bits()).collect::<Vec<_>>(),
+            events.w.iter().map(|w| w.to_bits()).collect::<Vec<_>>(),
+            "weights at one and four threads"
         );
+        assert!(events.stored_by_presynaptic_cell(), "the layout is kept");
+        assert_eq!(rows.scale, 1.0, "the scale was folded");
         assert_eq!((events.scale, &events.b), (rows.scale, &rows.b));
-        for (a, b) in events.w.iter().zip(&rows.w) {
-            assert!((a - b).abs() < 1e-6);
+        assert!(
+            events.w.column(36).iter().all(|w| w.is_nan()),
+            "an inactive input's synapses are never written"
+        );
+        for (j, (a, b)) in events
+            .w
+            .columns()
+            .into_iter()
+            .zip(rows.w.columns())
+            .enumerate()
+            .filter(|&(j, _)| j != 36)
+        {
+            assert_eq!(a, b, "input {j}'s synapses");
         }
-        for (a, b) in v_events.iter().zip(&v_rows) {
-            assert!((a - b).abs() < 1e-5, "{a} vs {b}");
+        for (e, r) in by_events.iter().zip(&by_rows) {
+            assert!(
+                e.iter().all(|v| v.is_finite()),
+                "no drive reads an inactive input's synapses"
+            );
+            for (a, b) in e.iter().zip(r) {
+                assert!((a - b).abs() < 1e-5, "{a} vs {b}");
+            }
         }
-        assert!(events.effective_weights().is_standard_layout());
+        events.store_by_postsynaptic_cell();
+        assert!(events.w.is_standard_layout() && !events.stored_by_presynaptic_cell());
     }
 
     /// The scaled step equals the literal `W ← (1 − γ) W + α Σ_k g_k a_kᵀ` computed in f64.

@@ -496,8 +496,8 @@ impl Experiment {
                 }
             }
             // A scan of every weight costs what a step of a stochastic binary network costs; its engine reports a
-            // non-finite weight through the drives it feeds on the next step, and the scan is left to the end of
-            // training and to checkpoints.
+            // non-finite weight through the drive it feeds on the first step its input is active, and the scan is
+            // left to the end of training and to checkpoints (where it finds the weights of inputs never active).
             let last = start + chunk.len() >= n && prog.epoch + 1 == p.epochs;
             if !self.engine_for(chunk.len()).drives_show_weights_in_use() || last {
                 self.check_weights(seen + chunk.len() as u64)?;

@@ -52,6 +52,12 @@ fn a_bernoulli_run_records_its_streams_and_draws_fig_4() {
     assert!(delta.iter().any(|&d| d != 0.0), "the feedback units carry the error");
     let t = file.group("test/00000").unwrap();
     assert_eq!(t.dataset("hidden1").unwrap().shape(), [5, 300]);
+    // One stream steps event-driven, its weights stored by presynaptic cell; the weights file holds them as
+    // [post, pre] all the same.
+    let weights = hdf5::File::open(run.join("weights.h5")).unwrap();
+    let w = weights.dataset("forward/hidden1/W").unwrap().read_2d::<f32>().unwrap();
+    assert_eq!(w.dim(), (300, 784));
+    assert!(w.iter().all(|w| w.is_finite()) && w.iter().any(|&w| w != 0.0));
 
     let o = snnsim(
         &[

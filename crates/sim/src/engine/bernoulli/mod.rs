@@ -329,9 +329,14 @@ impl Engine for BernoulliEngine {
             self.test_from_train = false;
         }
         self.testing = !learn;
-        if self.events {
-            // A no-op after the first presentation; a network restored from a checkpoint comes back row-major.
-            net.forward.iter_mut().for_each(|p| p.store_by_presynaptic_cell());
+        // The layout chooses the pass (`Projection::update_then_drive`). A no-op after the first presentation; a
+        // network restored from a checkpoint comes back row-major, one taken from another engine may not be.
+        for p in &mut net.forward {
+            if self.events {
+                p.store_by_presynaptic_cell();
+            } else {
+                p.store_by_postsynaptic_cell();
+            }
         }
         if self.model.protocol().reset_between_examples {
             if learn { &mut self.train } else { &mut self.test }.reset(n);
