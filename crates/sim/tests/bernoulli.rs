@@ -224,6 +224,17 @@ struct Memory {
     stop_after: usize,
 }
 
+impl Memory {
+    /// A sink that keeps every checkpoint and asks the run to stop at its `stop_after`-th question.
+    fn new(stop_after: usize) -> Self {
+        Self {
+            saved: Vec::new(),
+            asked: 0.into(),
+            stop_after,
+        }
+    }
+}
+
 impl Checkpoints for Memory {
     fn enabled(&self) -> bool {
         true
@@ -241,11 +252,7 @@ impl Checkpoints for Memory {
 /// The whole protocol of `m` on `data`, with the checkpoint taken at the end of training.
 fn uninterrupted(m: &Model, data: &Prepared) -> (snn_sim::experiment::Outcome, Checkpoint) {
     let mut exp = Experiment::new(m).unwrap();
-    let mut sink = Memory {
-        saved: Vec::new(),
-        asked: 0.into(),
-        stop_after: usize::MAX,
-    };
+    let mut sink = Memory::new(usize::MAX);
     let outcome = exp.run_from(data, &mut Silent, None, None, &mut sink).unwrap();
     (outcome, sink.saved.pop().unwrap())
 }
@@ -277,22 +284,14 @@ fn resumed_and_single_threaded_runs_equal_the_uninterrupted_one() {
     );
 
     let mut exp = Experiment::new(&m).unwrap();
-    let mut sink = Memory {
-        saved: Vec::new(),
-        asked: 0.into(),
-        stop_after: 50,
-    };
+    let mut sink = Memory::new(50);
     let stopped = exp.run_from(&data, &mut Silent, None, None, &mut sink);
     assert!(matches!(stopped, Err(SimError::Interrupted { .. })), "{stopped:?}");
     let checkpoint = sink.saved.pop().unwrap();
     assert!(checkpoint.cells.is_some(), "the streams' cells are saved");
     let checkpoint = Checkpoint::from_bytes(&checkpoint.to_bytes().unwrap()).unwrap();
     let (mut resumed, progress) = Experiment::restore(&m, checkpoint).unwrap();
-    let mut sink = Memory {
-        saved: Vec::new(),
-        asked: 0.into(),
-        stop_after: usize::MAX,
-    };
+    let mut sink = Memory::new(usize::MAX);
     let c = resumed
         .run_from(&data, &mut Silent, None, Some(progress), &mut sink)
         .unwrap();
@@ -405,11 +404,7 @@ fn a_non_finite_weight_stops_the_run_with_the_population_named() {
         let mut net = Experiment::new(&m).unwrap().network().clone();
         net.forward[1].w[[3, 4]] = f32::NAN;
         let mut exp = Experiment::with_network(&m, net).unwrap();
-        let mut sink = Memory {
-            saved: Vec::new(),
-            asked: 0.into(),
-            stop_after: usize::MAX,
-        };
+        let mut sink = Memory::new(usize::MAX);
         let e = exp.run_from(&data(), &mut Silent, None, None, &mut sink).unwrap_err();
         match &e {
             SimError::NonFiniteDrive { population, step, .. } => {
@@ -435,11 +430,7 @@ fn a_non_finite_weight_of_a_silent_input_is_found_at_the_end() {
     let mut net = Experiment::new(&m).unwrap().network().clone();
     net.forward[0].w[[3, 0]] = f32::NAN;
     let mut exp = Experiment::with_network(&m, net).unwrap();
-    let mut sink = Memory {
-        saved: Vec::new(),
-        asked: 0.into(),
-        stop_after: usize::MAX,
-    };
+    let mut sink = Memory::new(usize::MAX);
     let e = exp.run_from(&d, &mut Silent, None, None, &mut sink).unwrap_err();
     match &e {
         SimError::NonFinite { pre, post, example } => {

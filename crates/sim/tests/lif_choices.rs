@@ -1,6 +1,8 @@
-//! The choices SPEC §2.4 leaves open in a LIF network's answer (issue 21): the window in which output spikes are
-//! counted (`protocol.count_from_ms`) and what a tie answers (`protocol.ties`). Neither may change learning: only the
-//! counts and the class read from them.
+//! Choices SPEC §2.4 leaves open in a LIF network (issue 21). The answer: the window in which output spikes are
+//! counted (`protocol.count_from_ms`) and what a tie answers (`protocol.ties`); neither may change learning, only the
+//! counts and the class read from them. The reset between examples (`protocol.reset_between_examples: false`): the
+//! cells carry from minibatch to minibatch in training, and presentations without learning (test passes, the learning
+//! curve's samples) run on a copy of them, so testing leaves training as it was.
 
 use ndarray::Array2;
 use rand::{RngExt, SeedableRng};
@@ -14,12 +16,17 @@ use std::path::Path;
 
 /// A 40-20-10 LIF network in minibatches of 8, presentations of 25 ms with 5 ms of settling, and `protocol` added.
 fn model(protocol: &str) -> Model {
+    model_with("", protocol)
+}
+
+/// [`model`] with `network` fields added too.
+fn model_with(network: &str, protocol: &str) -> Model {
     let text = format!(
-        "(name: \"answers\", seed: 3, network: (layers: [40, 20, 10], cells: Lif), \
+        "(name: \"lif_choices\", seed: 3, network: (layers: [40, 20, 10], cells: Lif, {network}), \
          protocol: (batch_size: 8, present_ms: 25.0, settle_ms: 5.0, {protocol}), \
          record: (train_examples: [], test_examples: []))"
     );
-    ModelFile::from_ron(&text, Path::new("answers.ron"))
+    ModelFile::from_ron(&text, Path::new("lif_choices.ron"))
         .unwrap()
         .check()
         .unwrap()
@@ -118,4 +125,53 @@ fn check_refuses_answer_choices_that_do_not_apply_naming_the_field() {
             .check()
             .unwrap_or_else(|e| panic!("{ok}: {e}"));
     }
+}
+
+const NO_RESET: &str = "reset_between_examples: false";
+
+fn present(exp: &mut Experiment, seed: u64, phase: Phase) -> Array2<f32> {
+    let (x, labels) = minibatch(seed);
+    exp.present(x.view(), &labels, phase, &mut Watch::with(&mut NoProbe))
+        .counts
+}
+
+/// Training with test presentations between its minibatches ends with the network that training alone gives, bit
+/// for bit; each test pass starts from the training state (the same answers twice); and the cells do carry over
+/// (a minibatch shown after another answers differently than shown first).
+fn check(model: &Model) {
+    let mut alone = Experiment::new(model).unwrap();
+    let mut tested = Experiment::new(model).unwrap();
+    for seed in 1..=4 {
+        present(&mut alone, seed, Phase::Train);
+        present(&mut tested, seed, Phase::Train);
+        tested.begin_test();
+        let first = present(&mut tested, 100, Phase::Test);
+        present(&mut tested, 101, Phase::Test);
+        tested.begin_test();
+        assert_eq!(
+            present(&mut tested, 100, Phase::Test),
+            first,
+            "a test pass starts from the training state"
+        );
+    }
+    assert_eq!(
+        alone.network(),
+        tested.network(),
+        "tests between training minibatches change nothing"
+    );
+    let (after_training, fresh) = (
+        present(&mut alone, 5, Phase::Train),
+        present(&mut Experiment::new(model).unwrap(), 5, Phase::Train),
+    );
+    assert_ne!(after_training, fresh, "the cells carry from one minibatch to the next");
+}
+
+#[test]
+fn test_presentations_leave_the_carried_cells_of_training_as_they_were() {
+    check(&model_with("", NO_RESET));
+}
+
+#[test]
+fn and_so_do_error_pools_of_lif_cells() {
+    check(&model_with("error_pools: Lif(gain: 40.0)", NO_RESET));
 }
