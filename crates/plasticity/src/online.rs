@@ -87,11 +87,11 @@ impl Projection {
     /// over W, with `b̃_i += (α / c) Σ_k g_ki` (streams in order) and the drive taken with the new scale.
     ///
     /// W stored row-major (or with one row or column): row i gets `w_i += (α / c) Σ_k g_ki pre_k`, then
-    /// `v_ki = c (w_i · a_k + b̃_i)`, dot products in eight fixed lanes. W stored by presynaptic cell (event-driven): for each presynaptic cell j in
-    /// order, `w_·j += (α / c) g_k pre_kj` for each stream k with `pre_kj ≠ 0`, then `v_k += a_kj w_·j` for each k with
-    /// `a_kj ≠ 0`; `v_k = c (v_k + b̃)` at the end. A cell inactive on both steps costs nothing. Each drive sums its
-    /// inputs in the order of the presynaptic cells whatever the split over threads, so results do not depend on the
-    /// number of threads.
+    /// `v_ki = c (w_i · a_k + b̃_i)`, dot products in eight fixed lanes. W stored by presynaptic cell (event-driven):
+    /// for each presynaptic cell j in order, `w_·j += (α / c) g_k pre_kj` for each stream k with `pre_kj ≠ 0`, then
+    /// `v_k += a_kj w_·j` for each k with `a_kj ≠ 0`; `v_k = c (v_k + b̃)` at the end. A cell inactive on both steps
+    /// costs nothing. Each drive sums its inputs in the order of the presynaptic cells whatever the split over
+    /// threads, so results do not depend on the number of threads.
     ///
     /// # Panics
     /// If the shapes do not agree; or, W stored by presynaptic cell, if `next` has more than [`FUSED_MAX_STREAMS`]
