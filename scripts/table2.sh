@@ -14,7 +14,8 @@
 #   NO_REPORT=1 bash scripts/table2.sh              # runs only: leave docs/ alone (a queue in the background)
 #
 # Interrupt it at any time and start it again: finished runs are skipped, interrupted ones resumed from their
-# checkpoints (snnsim run --skip-finished).
+# checkpoints (snnsim run --skip-finished). Two copies may run at once (one per core, THREADS=1): each skips the run
+# the other is running (its folder is locked) and goes on to the next.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SNNSIM=${SNNSIM:-target/release/snnsim}

@@ -10,6 +10,7 @@ pub mod engine;
 pub mod error;
 pub mod experiment;
 pub mod export;
+pub mod folder_lock;
 pub mod metrics;
 pub mod model;
 pub mod network;

@@ -18,6 +18,7 @@
 //!                    learning curve; curve.csv and alignment.csv then hold the means over trials)
 //!     tests.csv      only after `snnsim test`: the trained network tested again under other test-time choices
 //!                    (`crate::retest`)
+//!     .snnsim-run.lock  held by the process running the run (`crate::folder_lock`): one process per folder
 //! ```
 //!
 //! A run never writes into an existing folder's files: folders are created exclusively, files with `create_new`,
@@ -29,6 +30,7 @@ use crate::dataset::Prepared;
 use crate::error::SimError;
 use crate::experiment::{Experiment, Observer, Outcome};
 use crate::export::weights::Weights;
+use crate::folder_lock::{FolderLock, LOCK_FILE, Occupancy, occupancy};
 use crate::metrics::{CsvLog, CurvePoint, CurveWriter, Resume, Summary};
 use crate::model::{Model, ModelFile};
 use crate::recorder::RasterFile;
@@ -124,10 +126,12 @@ impl RunRequest {
     }
 }
 
-/// A created run folder.
-#[derive(Clone, Debug)]
+/// A run folder, locked for this process while it writes the run into it ([`FolderLock`]); [`RunDir::existing`]
+/// adds files to a folder without the lock.
+#[derive(Debug)]
 pub struct RunDir {
     path: PathBuf,
+    _lock: Option<FolderLock>,
 }
 
 impl RunDir {
@@ -143,7 +147,13 @@ impl RunDir {
             };
             let path = root.join(name);
             match std::fs::create_dir(&path) {
-                Ok(()) => return Ok(Self { path }),
+                Ok(()) => {
+                    let lock = FolderLock::acquire(&path)?;
+                    return Ok(Self {
+                        path,
+                        _lock: Some(lock),
+                    });
+                }
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
                 Err(e) => {
                     return Err(SimError::output(&path, format!("cannot create the run folder: {e}")));
@@ -153,25 +163,29 @@ impl RunDir {
         Err(SimError::output(root, "no free run folder name"))
     }
 
-    /// Uses `path` as the run folder: created if missing, accepted if empty, refused otherwise.
+    /// Uses `path` as the run folder: created if missing, accepted if empty (a lock file left by an earlier process
+    /// aside), refused otherwise, and refused while another process holds it.
     pub fn create_at(path: &Path) -> Result<Self, SimError> {
         if path.exists() {
-            let empty = std::fs::read_dir(path)
-                .map_err(|e| SimError::output(path, e))?
-                .next()
-                .is_none();
-            if !empty {
-                return Err(SimError::output(
-                    path,
-                    "the run folder exists and is not empty; refusing to overwrite an earlier run",
-                ));
-            }
+            refuse_unless_empty(path)?;
         } else {
             std::fs::create_dir_all(path)
                 .map_err(|e| SimError::output(path, format!("cannot create the run folder: {e}")))?;
         }
+        let lock = FolderLock::acquire(path)?;
+        // Another process may have started here between the look and the lock.
+        refuse_unless_empty(path)?;
         Ok(Self {
             path: path.to_path_buf(),
+            _lock: Some(lock),
+        })
+    }
+
+    /// An earlier run's folder, locked for this process: to resume the run in it.
+    fn reopen(path: &Path) -> Result<Self, SimError> {
+        Ok(Self {
+            path: path.to_path_buf(),
+            _lock: Some(FolderLock::acquire(path)?),
         })
     }
 
@@ -179,6 +193,7 @@ impl RunDir {
     pub(crate) fn existing(path: &Path) -> Self {
         Self {
             path: path.to_path_buf(),
+            _lock: None,
         }
     }
 
@@ -220,6 +235,19 @@ impl RunDir {
             SimError::write(&dest, name, &e)
         })
     }
+}
+
+/// Refuses a folder that holds anything but a lock file: an earlier run's files are never overwritten.
+fn refuse_unless_empty(path: &Path) -> Result<(), SimError> {
+    let mut entries = std::fs::read_dir(path).map_err(|e| SimError::output(path, e))?;
+    let occupied = entries.any(|e| e.map_or(true, |e| e.file_name() != LOCK_FILE));
+    if occupied {
+        return Err(SimError::output(
+            path,
+            "the run folder exists and is not empty; refusing to overwrite an earlier run",
+        ));
+    }
+    Ok(())
 }
 
 /// Forwards events to the user's observer and appends curve points to `curve.csv`, alignment points to
@@ -436,6 +464,8 @@ fn run_trials_into(
 /// finished folder equals that of an uninterrupted run (wall times aside).
 pub fn resume(run_dir: &Path, observer: &mut dyn Observer, stop: &AtomicBool) -> Result<RunReport, SimError> {
     let started = Instant::now();
+    // Locked before anything is read: a run that another process is still running has no final checkpoint yet.
+    let dir = RunDir::reopen(run_dir)?;
     let summary_path = run_dir.join("summary.json");
     let mut summary: Summary = std::fs::read(&summary_path)
         .map_err(|e| SimError::output(run_dir, format!("not a run folder (summary.json: {e})")))
@@ -461,9 +491,6 @@ pub fn resume(run_dir: &Path, observer: &mut dyn Observer, stop: &AtomicBool) ->
         ));
     }
     let (mut exp, progress) = Experiment::restore(&model, checkpoint)?;
-    let dir = RunDir {
-        path: run_dir.to_path_buf(),
-    };
     // A process killed outright never wrote its summary's wall time; its training time up to the last checkpoint
     // is then the best lower bound there is.
     let earlier_wall = summary.wall_s.max(progress.train_s);
@@ -490,10 +517,12 @@ pub fn resume(run_dir: &Path, observer: &mut dyn Observer, stop: &AtomicBool) ->
 }
 
 /// What a re-launched sweep task should do with its run folder (`snnsim run --out DIR --skip-finished`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Relaunch {
     /// No finished or resumable run there: start (an occupied folder is still refused by the run itself).
     Start,
+    /// Another process is running there now (the text names it): leave it alone.
+    Busy(String),
     /// The run there has finished: nothing to do.
     Skip,
     /// An unfinished run with a checkpoint: resume it.
@@ -505,6 +534,9 @@ pub enum Relaunch {
 
 /// Decides what to do with the run folder `dir` when a sweep is launched again.
 pub fn relaunch_action(dir: &Path) -> Relaunch {
+    if let Occupancy::Held(holder) = occupancy(dir) {
+        return Relaunch::Busy(holder);
+    }
     let summary = std::fs::read(dir.join("summary.json"))
         .ok()
         .and_then(|b| serde_json::from_slice::<Summary>(&b).ok());
@@ -644,5 +676,24 @@ mod tests {
         other[29] = "record.test_examples=99";
         let b = req(&other).label(&file.name);
         assert!(a.len() < 120 && a != b, "{a} vs {b}");
+    }
+
+    #[test]
+    fn a_run_folder_is_new_or_empty_and_held_by_one_process() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("run");
+        let first = RunDir::create_at(&path).unwrap();
+        let refused = RunDir::create_at(&path).unwrap_err().to_string();
+        assert!(refused.contains("another snnsim process"), "{refused}");
+        assert!(RunDir::reopen(&path).is_err());
+        drop(first);
+        // A killed process leaves its lock file: the folder is still empty.
+        assert!(path.join(LOCK_FILE).exists());
+        let again = RunDir::create_at(&path).unwrap();
+        again.write_new("model.ron", b"()").unwrap();
+        drop(again);
+        let refused = RunDir::create_at(&path).unwrap_err().to_string();
+        assert!(refused.contains("not empty"), "{refused}");
+        assert!(RunDir::reopen(&path).is_ok());
     }
 }

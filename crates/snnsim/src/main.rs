@@ -76,8 +76,9 @@ enum Command {
         #[arg(long, short)]
         quiet: bool,
         /// With --out: skip the run if its folder says finished, resume it if it holds a checkpoint, start it if the
-        /// folder is new; an unfinished run of several trials (no checkpoint) is renamed <DIR>.unfinished and
-        /// started again. Makes a sweep safe to re-launch.
+        /// folder is new, and skip it while another snnsim process runs in it; an unfinished run of several trials
+        /// (no checkpoint) is renamed <DIR>.unfinished and started again. Makes a sweep safe to re-launch, and two
+        /// queues safe to share one list of runs.
         #[arg(long, requires = "out")]
         skip_finished: bool,
     },
@@ -403,6 +404,13 @@ fn run(cli: Cli) -> Result<()> {
                 match snn_sim::run::relaunch_action(dir) {
                     snn_sim::run::Relaunch::Skip => {
                         out!("skipping {}: finished already", dir.display());
+                        return Ok(());
+                    }
+                    snn_sim::run::Relaunch::Busy(holder) => {
+                        out!(
+                            "skipping {}: another snnsim process is running it ({holder})",
+                            dir.display()
+                        );
                         return Ok(());
                     }
                     snn_sim::run::Relaunch::Resume => {

@@ -201,13 +201,13 @@ fn a_disk_filled_by_the_checkpoint_keeps_the_previous_one() {
     assert_eq!(summary(&disk.copy)["test_accuracy"], summary(&whole)["test_accuracy"]);
 }
 
-/// A disk with room for model.ron but not for summary.json's temporary file: the error names summary.json, and no
-/// partial file is left.
+/// A disk with room for the folder's lock file and model.ron (a 4 KiB page each) but not for summary.json's temporary
+/// file: the error names summary.json, and no partial file is left.
 #[test]
 fn a_disk_full_from_the_start_names_the_first_file_that_does_not_fit() {
     let Some(data) = data_root() else { return };
     let tmp = tempfile::tempdir().unwrap();
-    let Some(disk) = run_on_small_disk(tmp.path(), "4k", |run| small_run(run, &[]), &data) else {
+    let Some(disk) = run_on_small_disk(tmp.path(), "8k", |run| small_run(run, &[]), &data) else {
         return;
     };
     let err = &disk.stderr;
@@ -218,7 +218,7 @@ fn a_disk_full_from_the_start_names_the_first_file_that_does_not_fit() {
         disk.mount.join("run/summary.json").display()
     );
     assert_eq!(err.trim_end(), expected);
-    assert_eq!(files(&disk.copy), ["model.ron"], "no partial file");
+    assert_eq!(files(&disk.copy), [".snnsim-run.lock", "model.ron"], "no partial file");
 }
 
 /// A short finished run made resumable again (its summary says interrupted), to damage its checkpoint.

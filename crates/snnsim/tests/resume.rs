@@ -112,3 +112,82 @@ fn interrupted_run_resumes_to_the_same_result() {
     };
     assert_eq!(acc(&whole), acc(&cut));
 }
+
+/// While a run is going, its folder is its own: a relaunch with `--skip-finished` skips it (naming the process), and
+/// `--resume` or a new run there is refused before anything in the folder changes. When the process has ended, the
+/// folder is free again and resumes.
+#[test]
+fn a_run_folder_in_use_is_left_to_its_process() {
+    let Some(data) = data_root() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("busy");
+    let d = dir.to_str().unwrap();
+    let sets = [
+        "data.train_limit=200",
+        "data.test_limit=100",
+        "protocol.epochs=1000",
+        "protocol.curve_every=200",
+        "protocol.checkpoint_every=200",
+        "data.download=false",
+    ];
+    let mut args = vec!["run", "models/small_lif_ba.ron", "--out", d, "-q"];
+    for s in &sets {
+        args.extend(["--set", s]);
+    }
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_snnsim"))
+        .args(&args)
+        .current_dir(repo())
+        .env("SNNSIM_DATA_DIR", &data)
+        .spawn()
+        .unwrap();
+    let t0 = std::time::Instant::now();
+    while !dir.join("checkpoint.bin").exists() {
+        assert!(t0.elapsed().as_secs() < 60, "training did not start");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let pid = format!("pid {}", child.id());
+    let held = snn_sim::folder_lock::occupancy(&dir);
+    assert!(
+        matches!(&held, snn_sim::folder_lock::Occupancy::Held(note) if note.starts_with(&pid)),
+        "{held:?}"
+    );
+
+    let mut relaunch = args.clone();
+    relaunch.push("--skip-finished");
+    let o = snnsim(&relaunch, Some(&data));
+    let (stdout, stderr) = text(&o);
+    assert!(o.status.success(), "{stdout} {stderr}");
+    assert!(
+        stdout.contains("skipping") && stdout.contains("another snnsim process") && stdout.contains(&pid),
+        "{stdout}"
+    );
+    assert!(!stderr.contains("resuming"), "{stderr}");
+
+    let o = snnsim(&["run", "--resume", d, "-q"], Some(&data));
+    assert!(!o.status.success());
+    assert!(text(&o).1.contains("another snnsim process"), "{:?}", text(&o));
+    let o = snnsim(&args, Some(&data));
+    assert!(!o.status.success(), "a new run in a folder in use is refused");
+    let summary: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(
+        summary["status"], "running",
+        "the refused processes left the summary alone: {summary}"
+    );
+    assert!(
+        summary["resumes"].as_array().is_none_or(Vec::is_empty),
+        "nobody resumed it: {summary}"
+    );
+
+    let kill = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    assert_eq!(child.wait().unwrap().code(), Some(130));
+    assert_eq!(
+        snn_sim::folder_lock::occupancy(&dir),
+        snn_sim::folder_lock::Occupancy::Free
+    );
+    // Free again: a relaunch would resume it.
+    assert_eq!(snn_sim::run::relaunch_action(&dir), snn_sim::run::Relaunch::Resume);
+}
