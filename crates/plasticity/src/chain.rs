@@ -12,8 +12,9 @@
 //! so that with M = W every layer's ι is exactly `η / (c1 c2)` times the gradient of `½‖e‖²` with respect to its
 //! drive (tested against a numerical gradient in `snn-sim`).
 
+use crate::matmul::mat_mul_into;
 use crate::rule::{Derivative, teaching_signal_into};
-use ndarray::{ArrayBase, ArrayView2, DataMut, Ix2, linalg::general_mat_mul};
+use ndarray::{ArrayBase, ArrayView2, DataMut, Ix2};
 
 /// `δ_below = (f'(v_above) ⊙ δ_above) · back` into `delta_below`, using `scratch` (`[examples, s_above]`) for the
 /// product f' ⊙ δ. `back` is `[s_above, s_below]`: `W_(n+1)` for backprop, `B_FA(n)ᵀ` for feedback alignment.
@@ -28,7 +29,7 @@ pub fn chain_delta_into(
     assert_eq!(back.nrows(), delta_above.ncols(), "feedback rows = cells above");
     assert_eq!(back.ncols(), delta_below.ncols(), "feedback columns = cells below");
     teaching_signal_into(scratch, v_above, delta_above, 1.0, derivative);
-    general_mat_mul(1.0, scratch, &back, 0.0, delta_below);
+    mat_mul_into(1.0, scratch.view(), back, 0.0, &mut delta_below.view_mut());
 }
 
 #[cfg(test)]

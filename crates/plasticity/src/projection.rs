@@ -16,9 +16,7 @@ use crate::matmul::mat_mul_into;
 use crate::readout::readout_into;
 use crate::update::Update;
 use ndarray::parallel::prelude::*;
-use ndarray::{
-    Array1, Array2, ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2, Axis, Zip, linalg::general_mat_mul,
-};
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2, Axis, Zip};
 
 /// Post-synaptic cells per parallel block: 128 × 784 f32 weights (392 KiB) keep a block's W and ΔW in L2.
 pub const POST_BLOCK: usize = 128;
@@ -67,7 +65,8 @@ impl Projection {
         self.w.nrows()
     }
 
-    /// `v = a_pre Wᵀ + b` into `v` (`[examples, post]`), without allocating.
+    /// `v = a_pre Wᵀ + b` into `v` (`[examples, post]`), without allocating: by dot products for a narrow layer
+    /// (at most [`READOUT_MAX_OUTPUTS`] cells), by `gemm` ([`mat_mul_into`]) otherwise, as [`partial_drive`] does.
     pub fn drive_into(&self, a_pre: ArrayView2<'_, f32>, v: &mut Array2<f32>) {
         assert_eq!(a_pre.ncols(), self.pre(), "input width must match the fan-in");
         assert_eq!(v.dim(), (a_pre.nrows(), self.post()), "drive buffer shape");
@@ -76,7 +75,7 @@ impl Projection {
             .zip(self.w.axis_chunks_iter(Axis(0), POST_BLOCK).into_par_iter())
             .zip(self.b.axis_chunks_iter(Axis(0), POST_BLOCK).into_par_iter())
             .for_each(|((mut v, w), b)| {
-                general_mat_mul(1.0, &a_pre, &w.t(), 0.0, &mut v);
+                partial_drive(w, a_pre, &mut v.view_mut());
                 v += &b;
             });
     }
@@ -98,7 +97,7 @@ impl Projection {
             .zip(self.w.axis_chunks_iter_mut(Axis(0), POST_BLOCK).into_par_iter())
             .zip(iota.axis_chunks_iter(Axis(1), POST_BLOCK).into_par_iter())
             .for_each(|((mut dw, mut w), iota)| {
-                general_mat_mul(-update.scale, &iota.t(), &a_pre, update.momentum, &mut dw);
+                mat_mul_into(-update.scale, iota.t(), a_pre, update.momentum, &mut dw.view_mut());
                 update.decay_into(&mut dw, w.view());
                 w += &dw;
             });
@@ -120,7 +119,7 @@ impl Projection {
             .into_par_iter()
             .zip(iota.axis_chunks_iter(Axis(1), POST_BLOCK).into_par_iter())
             .for_each(|(mut w, iota)| {
-                general_mat_mul(-update.scale, &iota.t(), &a_pre, 1.0 - update.decay, &mut w);
+                mat_mul_into(-update.scale, iota.t(), a_pre, 1.0 - update.decay, &mut w.view_mut());
             });
     }
 

@@ -266,3 +266,26 @@ fn auto_carries_only_where_it_saves_work() {
         None
     );
 }
+
+/// A stepped presentation that diverges stops at the first non-finite drive, later than the first step: the step and
+/// population are named, no later step runs, and the presentation answers nothing (as a stopped LIF one does).
+#[test]
+fn a_diverging_stepped_presentation_stops_where_the_drive_turns_non_finite() {
+    // DF: ι = η e has no derivative term to vanish as the cells saturate, so the weights grow until the drive
+    // overflows.
+    let stepped = model("[30, 16, 5]", "DF", 2, STEPS, "Direct", 1e38);
+    let mut net = Network::init(&stepped, &mut Streams::from_seed(1)).unwrap();
+    let mut engine = RateEngine::new(&stepped, BATCH);
+    let mut probe = Drives::default();
+    let (x, labels) = minibatches(30, 5).remove(0);
+    let answers = present(&mut engine, &mut net, x.view(), &labels, &mut probe);
+    let bad = answers.non_finite.expect("a learning rate of 1e38 / fan-in diverges");
+    assert!(bad.step > 0 && bad.step < STEPS, "diverged at step {}", bad.step);
+    assert_eq!(
+        probe.0.len(),
+        bad.step,
+        "steps shown to the probe: those before the bad one"
+    );
+    assert!(answers.predicted.iter().all(Option::is_none));
+    assert!(answers.counts.iter().all(|&c| c == 0.0));
+}

@@ -107,10 +107,12 @@ impl RateEngine {
         self.iota[layer].view()
     }
 
-    /// Step `s` of a presentation: forward pass, answers, and (if `learn`) one update of every learning layer; with
-    /// a `meter`, also the alignment of each learning hidden layer's teaching signal with backprop's. Shown to
-    /// `probe` as step `s`. After the first step only the learning layers are computed again; in a learning
-    /// presentation the Gram carry, if any, begins on the first step and must be finished by the caller.
+    /// Step `s` of a presentation: forward pass and (if `learn`) one update of every learning layer; with a
+    /// `meter`, also the alignment of each learning hidden layer's teaching signal with backprop's. Shown to `probe`
+    /// as step `s`. Returns the first non-finite drive, where the step stopped; the answers of the presentation are
+    /// read from the outputs before the first step learns ([`Self::answers`]). After the first step only the
+    /// learning layers are computed again; in a learning presentation the Gram carry, if any, begins on the first
+    /// step and must be finished by the caller.
     #[allow(clippy::too_many_arguments)]
     fn step(
         &mut self,
@@ -121,7 +123,8 @@ impl RateEngine {
         meter: Option<&mut AlignmentMeter>,
         probe: &mut dyn Probe,
         s: usize,
-    ) -> Answers {
+        answers: &mut Option<Answers>,
+    ) -> Option<NonFiniteDrive> {
         assert_eq!(inputs.nrows(), self.examples, "input batch size");
         assert_eq!(labels.len(), self.examples, "one label per example");
         let nl = self.drive.len();
@@ -141,27 +144,23 @@ impl RateEngine {
                 _ => net.forward[l].drive_into(pre, &mut self.drive[l]),
             }
             if let Some(slot) = first_non_finite_row(self.drive[l].view()) {
-                let counts = Array2::zeros((self.examples, self.model.layers()[nl]));
-                let bad = NonFiniteDrive {
+                return Some(NonFiniteDrive {
                     population: self.roster.post_of(l),
                     step: s,
                     slot,
-                };
-                return Answers {
-                    counts,
-                    predicted: vec![None; self.examples],
-                    non_finite: Some(bad),
-                };
+                });
             }
             Zip::from(&mut rest[0])
                 .and(&self.drive[l])
                 .for_each(|a, &v| *a = tanh_fit(v, c1, c2));
         }
-        let answers = Answers {
-            counts: self.act[nl - 1].clone(),
-            predicted: most_active(self.act[nl - 1].view(), self.drive[nl - 1].view()),
-            non_finite: None,
-        };
+        if s == 0 {
+            *answers = Some(Answers {
+                counts: self.act[nl - 1].clone(),
+                predicted: most_active(self.act[nl - 1].view(), self.drive[nl - 1].view()),
+                non_finite: None,
+            });
+        }
         let plan = self.model.plan();
         if learn && plan.layers().iter().any(|l| l.learns) {
             self.learn(net, inputs, labels, meter);
@@ -173,7 +172,7 @@ impl RateEngine {
                 input: inputs,
             },
         );
-        answers
+        None
     }
 
     /// The learning half of a step: every δ and ι from the weights as they are, before any of them changes, then
@@ -272,21 +271,37 @@ impl Engine for RateEngine {
             CellKind::Rate { steps, .. } if learn => steps,
             _ => 1,
         };
-        let meter = watch.meter.as_deref_mut();
-        let mut answers = self.step(net, p.inputs, p.labels, learn, meter, &mut *watch.probe, 0);
-        for s in 1..steps {
-            if answers.non_finite.is_some() {
+        let mut meter = watch.meter.as_deref_mut();
+        let mut answers = None;
+        let mut non_finite = None;
+        for s in 0..steps {
+            let meter = if s == 0 { meter.take() } else { None };
+            non_finite = self.step(
+                net,
+                p.inputs,
+                p.labels,
+                learn,
+                meter,
+                &mut *watch.probe,
+                s,
+                &mut answers,
+            );
+            if non_finite.is_some() {
                 break;
-            }
-            let later = self.step(net, p.inputs, p.labels, learn, None, &mut *watch.probe, s);
-            if later.non_finite.is_some() {
-                answers = later;
             }
         }
         if let (true, Some(carry)) = (learn, &mut self.gram) {
             carry.finish(&mut net.forward[self.first_learning]);
         }
-        answers
+        match non_finite {
+            // As the LIF engine reports a stopped presentation: no activity, no answer.
+            Some(bad) => Answers {
+                counts: Array2::zeros((self.examples, *self.model.layers().last().expect("an output layer"))),
+                predicted: vec![None; self.examples],
+                non_finite: Some(bad),
+            },
+            None => answers.expect("the first step reads the answers"),
+        }
     }
 }
 
