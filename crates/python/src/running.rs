@@ -8,13 +8,13 @@
 //! for the call; an exception it raises stops the run the same way.
 
 use crate::errors::to_py;
-use pyo3::exceptions::PyRuntimeError;
+use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use snn_sim::SimError;
 use snn_sim::experiment::Observer;
 use snn_sim::metrics::CurvePoint;
-use snn_sim::run::{RunReport, RunRequest, execute};
+use snn_sim::run::{Relaunch, RunReport, RunRequest, execute};
 use snn_sim::threads::{IdleWait, pool, run_in_pool};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -32,9 +32,12 @@ pub fn check(path: PathBuf, overrides: Vec<String>) -> PyResult<(String, String)
 }
 
 /// Runs `path` as `snnsim run` does and returns the run folder. `out` is the exact run folder (`--out`), else one is
-/// made under `output_root`.
+/// made under `output_root`. With `skip_finished` (`--skip-finished`, `out` required): a finished run in `out` is
+/// returned as it is, an interrupted one resumed, unfinished trials set aside and started again; a folder that another
+/// process is running is refused (by its lock, with the holder named).
 #[pyfunction]
-#[pyo3(signature = (path, overrides, out, output_root, threads, on_curve))]
+#[pyo3(signature = (path, overrides, out, output_root, threads, on_curve, skip_finished))]
+#[allow(clippy::too_many_arguments)]
 pub fn run(
     py: Python<'_>,
     path: PathBuf,
@@ -43,7 +46,24 @@ pub fn run(
     output_root: PathBuf,
     threads: Option<usize>,
     on_curve: Option<Py<PyAny>>,
+    skip_finished: bool,
 ) -> PyResult<(String, Option<String>)> {
+    if skip_finished {
+        let Some(dir) = out.clone() else {
+            return Err(PyValueError::new_err(
+                "skip_finished needs out, the run folder to look in",
+            ));
+        };
+        match snn_sim::run::relaunch_action(&dir) {
+            Relaunch::Skip => return Ok((dir.display().to_string(), None)),
+            // A busy folder goes to the resume, whose lock refuses it with the holder named.
+            Relaunch::Resume | Relaunch::Busy(_) => return resume(py, dir, threads, on_curve),
+            Relaunch::Restart => {
+                snn_sim::run::set_aside(&dir).map_err(to_py)?;
+            }
+            Relaunch::Start => {}
+        }
+    }
     let request = RunRequest {
         model_path: path,
         overrides,

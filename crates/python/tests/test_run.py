@@ -135,6 +135,42 @@ def test_an_exception_in_the_callback_stops_the_run_and_is_raised_as_it_was(tmp_
 
 
 @needs_data
+def test_skip_finished_resumes_an_interrupted_run_returns_a_finished_one_and_leaves_a_busy_one_alone(tmp_path):
+    folder = tmp_path / "r"
+    with pytest.raises(KeyboardInterrupt):
+        snnsim.run("models/small_lif_ba.ron", set=SMALL, out=folder, on_curve=interrupt_at(50, KeyboardInterrupt()))
+    done = snnsim.run("models/small_lif_ba.ron", set=SMALL, out=folder, skip_finished=True)
+    assert done.status == "finished"
+    assert [r["from_examples"] for r in done.summary["resumes"]] == [50]
+    before = (folder / "summary.json").read_bytes()
+    again = snnsim.run("models/small_lif_ba.ron", set=SMALL, out=folder, skip_finished=True)
+    assert again.path == folder and (folder / "summary.json").read_bytes() == before, "a finished run is not rerun"
+    with pytest.raises(ValueError, match="needs out"):
+        snnsim.run("models/small_lif_ba.ron", set=SMALL, skip_finished=True)
+
+    # A folder held by another process (a shell's flock on the run's lock file stands in for a running snnsim).
+    busy = tmp_path / "busy"
+    busy.mkdir()
+    lock = busy / ".snnsim-run.lock"
+    lock.write_text("pid 4242 since a test\n")
+    holder = subprocess.Popen(["flock", "-x", str(lock), "sleep", "30"])
+    try:
+        import time
+
+        for _ in range(100):  # until the holder has the lock
+            probe = subprocess.run(["flock", "-n", "-x", str(lock), "true"])
+            if probe.returncode != 0:
+                break
+            time.sleep(0.05)
+        with pytest.raises(OSError, match="another snnsim process.*pid 4242"):
+            snnsim.run("models/small_lif_ba.ron", set=SMALL, out=busy, skip_finished=True)
+        assert sorted(p.name for p in busy.iterdir()) == [".snnsim-run.lock"], "nothing written"
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+@needs_data
 def test_a_missing_data_folder_is_an_os_error_that_names_it(tmp_path, monkeypatch):
     monkeypatch.setenv("SNNSIM_DATA_DIR", str(tmp_path / "nowhere"))
     with pytest.raises(OSError, match="nowhere"):

@@ -95,6 +95,7 @@ def run(
     threads: Optional[int] = None,
     on_curve: Optional[CurveCallback] = None,
     output_root: PathLike = "output",
+    skip_finished: bool = False,
 ) -> "Run":
     """Trains and tests the model ``path`` as ``snnsim run`` does and returns its run folder as a :class:`Run`.
 
@@ -107,6 +108,10 @@ def run(
     ``on_curve`` stops the run after the current minibatch: it saves a checkpoint, its summary says
     ``interrupted``, and the exception is raised with the run attached as ``e.run`` and a note naming the folder;
     :func:`resume` or ``snnsim run --resume`` completes it to the result of an uninterrupted run.
+
+    ``skip_finished=True`` (with ``out``) makes a sweep safe to launch again, as ``--skip-finished`` does: a run that
+    has finished in ``out`` is returned without running, an interrupted one is resumed from its checkpoint, and a
+    folder that another process is running now raises ``OSError`` naming that process.
     """
     try:
         folder, interrupted = _snnsim.run(
@@ -116,6 +121,7 @@ def run(
             os.fspath(output_root),
             threads,
             on_curve,
+            skip_finished,
         )
     except BaseException as e:
         raise _attached(e)

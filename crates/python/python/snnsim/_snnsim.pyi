@@ -15,6 +15,7 @@ def run(
     output_root: str,
     threads: Optional[int],
     on_curve: Optional[Callable[[Dict[str, float]], Any]],
+    skip_finished: bool,
 ) -> Tuple[str, Optional[str]]: ...
 def resume(
     run_dir: str, threads: Optional[int], on_curve: Optional[Callable[[Dict[str, float]], Any]]
