@@ -70,12 +70,18 @@ impl Projection {
     pub fn drive_into(&self, a_pre: ArrayView2<'_, f32>, v: &mut Array2<f32>) {
         assert_eq!(a_pre.ncols(), self.pre(), "input width must match the fan-in");
         assert_eq!(v.dim(), (a_pre.nrows(), self.post()), "drive buffer shape");
+        if self.post() <= READOUT_MAX_OUTPUTS {
+            // One block: the whole layer.
+            readout_into(a_pre, self.w.view(), &mut v.view_mut());
+            *v += &self.b;
+            return;
+        }
         v.axis_chunks_iter_mut(Axis(1), POST_BLOCK)
             .into_par_iter()
             .zip(self.w.axis_chunks_iter(Axis(0), POST_BLOCK).into_par_iter())
             .zip(self.b.axis_chunks_iter(Axis(0), POST_BLOCK).into_par_iter())
             .for_each(|((mut v, w), b)| {
-                partial_drive(w, a_pre, &mut v.view_mut());
+                mat_mul_into(1.0, a_pre, w.t(), 0.0, &mut v.view_mut());
                 v += &b;
             });
     }

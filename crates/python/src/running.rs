@@ -34,7 +34,7 @@ pub fn check(path: PathBuf, overrides: Vec<String>) -> PyResult<(String, String)
 /// Runs `path` as `snnsim run` does and returns the run folder. `out` is the exact run folder (`--out`), else one is
 /// made under `output_root`. With `skip_finished` (`--skip-finished`, `out` required): a finished run in `out` is
 /// returned as it is, an interrupted one resumed, unfinished trials set aside and started again; a folder that another
-/// process is running is refused (by its lock, with the holder named).
+/// process is running raises `BlockingIOError` naming the holder.
 #[pyfunction]
 #[pyo3(signature = (path, overrides, out, output_root, threads, on_curve, skip_finished))]
 #[allow(clippy::too_many_arguments)]
@@ -56,8 +56,9 @@ pub fn run(
         };
         match snn_sim::run::relaunch_action(&dir) {
             Relaunch::Skip => return Ok((dir.display().to_string(), None)),
-            // A busy folder goes to the resume, whose lock refuses it with the holder named.
-            Relaunch::Resume | Relaunch::Busy(_) => return resume(py, dir, threads, on_curve),
+            Relaunch::Resume => return resume(py, dir, threads, on_curve),
+            // Not skipped as on the command line: there is no finished run to return.
+            Relaunch::Busy(holder) => return Err(to_py(SimError::Busy { path: dir, holder })),
             Relaunch::Restart => {
                 snn_sim::run::set_aside(&dir).map_err(to_py)?;
             }

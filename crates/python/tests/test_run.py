@@ -162,7 +162,7 @@ def test_skip_finished_resumes_an_interrupted_run_returns_a_finished_one_and_lea
             if probe.returncode != 0:
                 break
             time.sleep(0.05)
-        with pytest.raises(OSError, match="another snnsim process.*pid 4242"):
+        with pytest.raises(BlockingIOError, match="another snnsim process.*pid 4242"):
             snnsim.run("models/small_lif_ba.ron", set=SMALL, out=busy, skip_finished=True)
         assert sorted(p.name for p in busy.iterdir()) == [".snnsim-run.lock"], "nothing written"
     finally:

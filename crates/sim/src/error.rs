@@ -29,6 +29,18 @@ pub enum SimError {
         /// Why.
         reason: String,
     },
+    /// Another process holds the run folder ([`crate::folder_lock`]).
+    #[error(
+        "{}: another snnsim process is running in this run folder ({holder}); wait for it to end, or stop it (it \
+         checkpoints on Ctrl-C or SIGTERM) and resume",
+        path.display()
+    )]
+    Busy {
+        /// The run folder.
+        path: PathBuf,
+        /// What the holder wrote into the lock file: its pid and start time.
+        holder: String,
+    },
     /// The run was asked to stop (SIGINT, SIGTERM) and saved a checkpoint.
     #[error("interrupted after {seen} training examples; the run folder holds a checkpoint: continue with `snnsim run --resume {}`", dir.display())]
     Interrupted {

@@ -6,12 +6,14 @@
 //! it from one checkpoint. The second is refused with the holder named (`snnsim run --skip-finished` skips it).
 //!
 //! The lock is the operating system's advisory file lock (`flock` on Unix): it goes with the process, so a killed run
-//! leaves no stale lock behind, only the empty-or-pid file, which the next run reuses. On network file systems it
-//! guards processes on different machines where the file system supports such locks (NFSv4 does).
+//! leaves no stale lock behind, only the small file naming it, which the next run reuses. On network file systems it
+//! guards processes on different machines where the file system supports such locks (NFSv4 does); where it has no
+//! file locks at all (a Lustre mounted `noflock`, say), the run says so once on stderr and goes on unguarded.
 
 use std::fs::{File, OpenOptions, TryLockError};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 use crate::error::SimError;
 
@@ -21,7 +23,8 @@ pub const LOCK_FILE: &str = ".snnsim-run.lock";
 /// An exclusive lock on a run folder, released when dropped (or when the process ends, however it ends).
 #[derive(Debug)]
 pub struct FolderLock {
-    _file: File,
+    /// `None` on a file system without file locks.
+    _file: Option<File>,
 }
 
 /// Whether a run folder is held by a running process.
@@ -33,25 +36,39 @@ pub enum Occupancy {
     Held(String),
 }
 
+/// How long [`FolderLock::acquire`] waits for a lock held by someone else before calling the folder busy: long enough
+/// to outlast [`occupancy`]'s own look of a few microseconds, short against any run.
+const PATIENCE: Duration = Duration::from_millis(500);
+
 impl FolderLock {
-    /// Locks the existing folder `dir`, or says which process holds it.
+    /// Locks the existing folder `dir` ([`SimError::Busy`] with the holder named if another process holds it).
     pub fn acquire(dir: &Path) -> Result<Self, SimError> {
         let path = dir.join(LOCK_FILE);
         let mut file = open(&path).map_err(|e| SimError::write(&path, "the run folder's lock file", &e))?;
-        match file.try_lock() {
-            Ok(()) => {}
-            Err(TryLockError::WouldBlock) => {
-                return Err(SimError::output(
-                    dir,
-                    format!(
-                        "another snnsim process is running in this run folder ({}); wait for it to end, or stop it \
-                         (it checkpoints on Ctrl-C or SIGTERM) and resume",
-                        holder_text(&mut file)
-                    ),
-                ));
-            }
-            Err(TryLockError::Error(e)) => {
-                return Err(SimError::output(&path, format!("cannot lock the run folder: {e}")));
+        let since = Instant::now();
+        loop {
+            match file.try_lock() {
+                Ok(()) => break,
+                Err(TryLockError::WouldBlock) if since.elapsed() < PATIENCE => {
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+                Err(TryLockError::WouldBlock) => {
+                    return Err(SimError::Busy {
+                        path: dir.to_path_buf(),
+                        holder: holder_text(&mut file),
+                    });
+                }
+                Err(TryLockError::Error(e)) if without_locks(&e) => {
+                    eprintln!(
+                        "warning: {}: this file system has no file locks ({e}); the run goes on without the guard \
+                         against a second process in its folder",
+                        path.display()
+                    );
+                    return Ok(Self { _file: None });
+                }
+                Err(TryLockError::Error(e)) => {
+                    return Err(SimError::output(&path, format!("cannot lock the run folder: {e}")));
+                }
             }
         }
         let note = format!(
@@ -63,12 +80,12 @@ impl FolderLock {
             .and_then(|()| file.seek(SeekFrom::Start(0)))
             .and_then(|_| file.write_all(note.as_bytes()))
             .map_err(|e| SimError::write(&path, "the run folder's lock file", &e))?;
-        Ok(Self { _file: file })
+        Ok(Self { _file: Some(file) })
     }
 }
 
-/// Whether some process holds `dir` now. A folder without a lock file, or one that cannot be opened, is free: the
-/// run that then starts there takes the lock itself (and is refused if it cannot).
+/// Whether some process holds `dir` now. A folder without a lock file, or one that cannot be opened or locked, is
+/// free: the run that then starts there takes the lock itself (and is refused if it cannot).
 pub fn occupancy(dir: &Path) -> Occupancy {
     let path = dir.join(LOCK_FILE);
     if !path.exists() {
@@ -82,6 +99,15 @@ pub fn occupancy(dir: &Path) -> Occupancy {
         // Locked and released on drop: nobody held it.
         Ok(()) | Err(TryLockError::Error(_)) => Occupancy::Free,
     }
+}
+
+/// Whether a lock error means the file system has no file locks (rather than a real failure): ENOSYS (std's
+/// `Unsupported`), and on Linux EOPNOTSUPP (95) and ENOLCK (37, an NFS mount without its lock daemon).
+fn without_locks(e: &std::io::Error) -> bool {
+    const LINUX_EOPNOTSUPP: i32 = 95;
+    const LINUX_ENOLCK: i32 = 37;
+    e.kind() == std::io::ErrorKind::Unsupported
+        || (cfg!(target_os = "linux") && matches!(e.raw_os_error(), Some(LINUX_EOPNOTSUPP | LINUX_ENOLCK)))
 }
 
 /// Opens (creating if needed) the lock file without truncating it: truncation before holding the lock would erase
@@ -130,5 +156,19 @@ mod tests {
         assert_eq!(occupancy(dir.path()), Occupancy::Free);
         let again = FolderLock::acquire(dir.path()).unwrap();
         drop(again);
+    }
+
+    #[test]
+    fn a_lock_released_within_the_patience_is_taken_rather_than_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let held = FolderLock::acquire(dir.path()).unwrap();
+        let releaser = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(100));
+            drop(held);
+        });
+        // A look at the folder by another relaunch holds the lock for microseconds; a run starting meanwhile waits.
+        let taken = FolderLock::acquire(dir.path());
+        releaser.join().unwrap();
+        assert!(taken.is_ok(), "{:?}", taken.err());
     }
 }

@@ -167,6 +167,12 @@ impl RunDir {
     /// aside), refused otherwise, and refused while another process holds it.
     pub fn create_at(path: &Path) -> Result<Self, SimError> {
         if path.exists() {
+            if let Occupancy::Held(holder) = occupancy(path) {
+                return Err(SimError::Busy {
+                    path: path.to_path_buf(),
+                    holder,
+                });
+            }
             refuse_unless_empty(path)?;
         } else {
             std::fs::create_dir_all(path)
@@ -464,11 +470,14 @@ fn run_trials_into(
 /// finished folder equals that of an uninterrupted run (wall times aside).
 pub fn resume(run_dir: &Path, observer: &mut dyn Observer, stop: &AtomicBool) -> Result<RunReport, SimError> {
     let started = Instant::now();
-    // Locked before anything is read: a run that another process is still running has no final checkpoint yet.
-    let dir = RunDir::reopen(run_dir)?;
     let summary_path = run_dir.join("summary.json");
+    let not_a_run = |e: std::io::Error| SimError::output(run_dir, format!("not a run folder (summary.json: {e})"));
+    // Looked for before the lock, which would leave a lock file in any folder named by mistake.
+    std::fs::metadata(&summary_path).map_err(not_a_run)?;
+    // Locked before the summary is read: a run that another process is still running has no final checkpoint yet.
+    let dir = RunDir::reopen(run_dir)?;
     let mut summary: Summary = std::fs::read(&summary_path)
-        .map_err(|e| SimError::output(run_dir, format!("not a run folder (summary.json: {e})")))
+        .map_err(not_a_run)
         .and_then(|b| serde_json::from_slice(&b).map_err(|e| SimError::output(&summary_path, e)))?;
     if summary.status == "finished" {
         return Err(SimError::output(
@@ -550,8 +559,10 @@ pub fn relaunch_action(dir: &Path) -> Relaunch {
 }
 
 /// Renames the run folder `dir` to `<dir>.unfinished` (or `.unfinished-2`, …): nothing is deleted. Returns the new
-/// name.
+/// name. Refused ([`SimError::Busy`]) while another process holds the folder: a relaunch that decided to set it
+/// aside may have been overtaken by another that has started there since.
 pub fn set_aside(dir: &Path) -> Result<PathBuf, SimError> {
+    let _held = FolderLock::acquire(dir)?;
     for k in 1..10_000 {
         let mut name = dir.as_os_str().to_owned();
         name.push(if k == 1 {

@@ -273,19 +273,28 @@ fn auto_carries_only_where_it_saves_work() {
 fn a_diverging_stepped_presentation_stops_where_the_drive_turns_non_finite() {
     // DF: ι = η e has no derivative term to vanish as the cells saturate, so the weights grow until the drive
     // overflows.
-    let stepped = model("[30, 16, 5]", "DF", 2, STEPS, "Direct", 1e38);
-    let mut net = Network::init(&stepped, &mut Streams::from_seed(1)).unwrap();
-    let mut engine = RateEngine::new(&stepped, BATCH);
-    let mut probe = Drives::default();
-    let (x, labels) = minibatches(30, 5).remove(0);
-    let answers = present(&mut engine, &mut net, x.view(), &labels, &mut probe);
-    let bad = answers.non_finite.expect("a learning rate of 1e38 / fan-in diverges");
-    assert!(bad.step > 0 && bad.step < STEPS, "diverged at step {}", bad.step);
-    assert_eq!(
-        probe.0.len(),
-        bad.step,
-        "steps shown to the probe: those before the bad one"
-    );
-    assert!(answers.predicted.iter().all(Option::is_none));
-    assert!(answers.counts.iter().all(|&c| c == 0.0));
+    for first_layer in ["Direct", "Gram"] {
+        let stepped = model("[30, 16, 5]", "DF", 2, STEPS, first_layer, 1e38);
+        let mut net = Network::init(&stepped, &mut Streams::from_seed(1)).unwrap();
+        let mut engine = RateEngine::new(&stepped, BATCH);
+        let mut probe = Drives::default();
+        let (x, labels) = minibatches(30, 5).remove(0);
+        let answers = present(&mut engine, &mut net, x.view(), &labels, &mut probe);
+        let bad = answers.non_finite.expect("a learning rate of 1e38 / fan-in diverges");
+        assert!(
+            bad.step > 0 && bad.step < STEPS,
+            "{first_layer}: diverged at step {}",
+            bad.step
+        );
+        assert_eq!(
+            probe.0.len(),
+            bad.step,
+            "{first_layer}: steps shown to the probe are those before the bad one"
+        );
+        assert!(answers.predicted.iter().all(Option::is_none));
+        assert!(answers.counts.iter().all(|&c| c == 0.0));
+        // The carry was finished: the next presentation begins its own and reports its own non-finite drive.
+        let again = present(&mut engine, &mut net, x.view(), &labels, &mut Drives::default());
+        assert!(again.non_finite.is_some(), "{first_layer}");
+    }
 }

@@ -386,6 +386,15 @@ fn main() -> ExitCode {
     }
 }
 
+/// `--skip-finished` leaves a folder that another process is running to it.
+fn skip_busy(dir: &std::path::Path, holder: &str) -> Result<()> {
+    out!(
+        "skipping {}: another snnsim process is running it ({holder})",
+        dir.display()
+    );
+    Ok(())
+}
+
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Run {
@@ -406,13 +415,7 @@ fn run(cli: Cli) -> Result<()> {
                         out!("skipping {}: finished already", dir.display());
                         return Ok(());
                     }
-                    snn_sim::run::Relaunch::Busy(holder) => {
-                        out!(
-                            "skipping {}: another snnsim process is running it ({holder})",
-                            dir.display()
-                        );
-                        return Ok(());
-                    }
+                    snn_sim::run::Relaunch::Busy(holder) => return skip_busy(dir, &holder),
                     snn_sim::run::Relaunch::Resume => {
                         eprintln!("resuming {} from its checkpoint", dir.display());
                         resume = Some(dir.clone());
@@ -453,6 +456,12 @@ fn run(cli: Cli) -> Result<()> {
                 })
             });
             display.finish();
+            // Two relaunches that looked at one folder at the same moment: the one that lost the lock skips it.
+            if let (true, Err(e)) = (skip_finished, &report)
+                && let Some(snn_sim::SimError::Busy { path, holder }) = e.downcast_ref::<snn_sim::SimError>()
+            {
+                return skip_busy(path, holder);
+            }
             let report = report?;
             let s = &report.summary;
             if let Some(r) = s.resumes.last()

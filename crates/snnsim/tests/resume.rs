@@ -134,18 +134,20 @@ fn a_run_folder_in_use_is_left_to_its_process() {
     for s in &sets {
         args.extend(["--set", s]);
     }
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_snnsim"))
-        .args(&args)
-        .current_dir(repo())
-        .env("SNNSIM_DATA_DIR", &data)
-        .spawn()
-        .unwrap();
+    let mut child = KillOnDrop(
+        std::process::Command::new(env!("CARGO_BIN_EXE_snnsim"))
+            .args(&args)
+            .current_dir(repo())
+            .env("SNNSIM_DATA_DIR", &data)
+            .spawn()
+            .unwrap(),
+    );
     let t0 = std::time::Instant::now();
     while !dir.join("checkpoint.bin").exists() {
         assert!(t0.elapsed().as_secs() < 60, "training did not start");
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
-    let pid = format!("pid {}", child.id());
+    let pid = format!("pid {}", child.0.id());
     let held = snn_sim::folder_lock::occupancy(&dir);
     assert!(
         matches!(&held, snn_sim::folder_lock::Occupancy::Held(note) if note.starts_with(&pid)),
@@ -168,6 +170,11 @@ fn a_run_folder_in_use_is_left_to_its_process() {
     assert!(text(&o).1.contains("another snnsim process"), "{:?}", text(&o));
     let o = snnsim(&args, Some(&data));
     assert!(!o.status.success(), "a new run in a folder in use is refused");
+    assert!(
+        text(&o).1.contains("another snnsim process"),
+        "refused for being in use, not only for not being empty: {:?}",
+        text(&o)
+    );
     let summary: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join("summary.json")).unwrap()).unwrap();
     assert_eq!(
         summary["status"], "running",
@@ -179,15 +186,25 @@ fn a_run_folder_in_use_is_left_to_its_process() {
     );
 
     let kill = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
+        .args(["-INT", &child.0.id().to_string()])
         .status()
         .unwrap();
     assert!(kill.success());
-    assert_eq!(child.wait().unwrap().code(), Some(130));
+    assert_eq!(child.0.wait().unwrap().code(), Some(130));
     assert_eq!(
         snn_sim::folder_lock::occupancy(&dir),
         snn_sim::folder_lock::Occupancy::Free
     );
     // Free again: a relaunch would resume it.
     assert_eq!(snn_sim::run::relaunch_action(&dir), snn_sim::run::Relaunch::Resume);
+}
+
+/// A child process killed when the test ends, however it ends (a failed assertion must not leave a long run going).
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }

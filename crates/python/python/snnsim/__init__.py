@@ -100,8 +100,8 @@ def run(
     """Trains and tests the model ``path`` as ``snnsim run`` does and returns its run folder as a :class:`Run`.
 
     ``set`` overrides model fields (``--set``), ``seed`` the seed; ``out`` is the exact run folder (it must not exist
-    or be empty), else a new one is made under ``output_root``. ``threads`` is the number of worker threads (default:
-    all cores; the results are the same bits for any number). ``on_curve(point)`` is called at every learning-curve
+    or be empty, the lock file of an earlier run aside), else a new one is made under ``output_root``. ``threads`` is
+    the number of worker threads (default: all cores; the results are the same bits for any number). ``on_curve(point)`` is called at every learning-curve
     point with a dict ``{examples, epoch, test_accuracy, test_examples, train_accuracy, elapsed_s}``.
 
     The GIL is released while the network runs. Ctrl-C (a notebook's interrupt) or an exception raised by
@@ -111,7 +111,8 @@ def run(
 
     ``skip_finished=True`` (with ``out``) makes a sweep safe to launch again, as ``--skip-finished`` does: a run that
     has finished in ``out`` is returned without running, an interrupted one is resumed from its checkpoint, and a
-    folder that another process is running now raises ``OSError`` naming that process.
+    folder that another process is running now raises ``BlockingIOError`` (an ``OSError``) naming that process, where
+    the command line skips it: there is no finished run to return.
     """
     try:
         folder, interrupted = _snnsim.run(

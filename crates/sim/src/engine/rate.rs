@@ -29,8 +29,9 @@ use crate::model::{CellKind, Model};
 use crate::network::Network;
 use crate::probe::{Probe, StepView, Values};
 use crate::roster::{PopId, Role, Roster, Variable};
-use ndarray::{Array2, ArrayView2, Zip, linalg::general_mat_mul};
+use ndarray::{Array2, ArrayView2, Zip};
 use snn_neuron::rate::tanh_fit;
+use snn_plasticity::matmul::mat_mul_into;
 use snn_plasticity::projection::POST_BLOCK;
 use snn_plasticity::{Carrier, Derivative, GramCarry, Reach, chain_delta_into, teaching_signal_into};
 
@@ -109,8 +110,8 @@ impl RateEngine {
 
     /// Step `s` of a presentation: forward pass and (if `learn`) one update of every learning layer; with a
     /// `meter`, also the alignment of each learning hidden layer's teaching signal with backprop's. Shown to `probe`
-    /// as step `s`. Returns the first non-finite drive, where the step stopped; the answers of the presentation are
-    /// read from the outputs before the first step learns ([`Self::answers`]). After the first step only the
+    /// as step `s`. Returns the first non-finite drive, where the step stopped; the first step also reads the
+    /// presentation's answers into `answers`, from the outputs before it learns. After the first step only the
     /// learning layers are computed again; in a learning presentation the Gram carry, if any, begins on the first
     /// step and must be finished by the caller.
     #[allow(clippy::too_many_arguments)]
@@ -213,7 +214,7 @@ impl RateEngine {
                         );
                     }
                     (Reach::Broadcast, Carrier::Matrix(b)) => {
-                        general_mat_mul(1.0, &self.error, &b.t(), 0.0, &mut below[l]);
+                        mat_mul_into(1.0, self.error.view(), b.t(), 0.0, &mut below[l].view_mut());
                     }
                     (Reach::Broadcast, Carrier::ForwardWeights) => {
                         unreachable!("a broadcast pathway has a matrix of its own")
