@@ -1,7 +1,10 @@
 //! Gathering runs made anywhere into one table (`snnsim collect`): every folder under the given roots that holds a
-//! `summary.json` is a run, whatever its status (finished, running, interrupted, failed).
+//! `summary.json` is a run, whatever its status (finished, running, interrupted, failed). `held_by` names the process
+//! that holds the folder now ([`crate::folder_lock`]): a run whose summary says `running` and that nobody holds was
+//! killed (or runs on a machine that does not share this one's file locks) and resumes with `--skip-finished`.
 
 use crate::error::SimError;
+use crate::folder_lock::{Occupancy, occupancy};
 use crate::metrics::Summary;
 use std::path::{Path, PathBuf};
 
@@ -52,7 +55,7 @@ fn walk(dir: &Path, depth: usize, out: &mut Vec<Found>) {
 }
 
 /// Column names of the collected table.
-pub const COLUMNS: [&str; 18] = [
+pub const COLUMNS: [&str; 19] = [
     "run_dir",
     "status",
     "model",
@@ -71,17 +74,23 @@ pub const COLUMNS: [&str; 18] = [
     "test_s",
     "threads",
     "error",
+    "held_by",
 ];
 
 /// The row of one run (empty fields where a value is unknown); overrides are joined with spaces.
 pub fn row(found: &Found) -> Vec<String> {
     let dir = found.dir.display().to_string();
+    let held_by = match occupancy(&found.dir) {
+        Occupancy::Held(holder) => holder,
+        Occupancy::Free => String::new(),
+    };
     match &found.summary {
         Err(e) => {
             let mut r = vec![String::new(); COLUMNS.len()];
             r[0] = dir;
             r[1] = "unreadable".into();
-            r[COLUMNS.len() - 1] = e.clone();
+            r[COLUMNS.len() - 2] = e.clone();
+            r[COLUMNS.len() - 1] = held_by;
             r
         }
         Ok(s) => vec![
@@ -103,6 +112,7 @@ pub fn row(found: &Found) -> Vec<String> {
             format!("{:.1}", s.test_s),
             s.threads.to_string(),
             s.error.clone().unwrap_or_default(),
+            held_by,
         ],
     }
 }

@@ -29,6 +29,9 @@ fn collect_gathers_runs_of_every_status() {
     std::fs::create_dir_all(&broken).unwrap();
     std::fs::write(broken.join("summary.json"), "{ not json").unwrap();
 
+    // A process holds the running one's folder (this test, standing in for a live run).
+    let held = snn_sim::folder_lock::FolderLock::acquire(&running).unwrap();
+
     let o = snnsim(&["collect", root.to_str().unwrap()], None);
     let (out, err) = text(&o);
     assert!(o.status.success(), "{err}");
@@ -53,6 +56,13 @@ fn collect_gathers_runs_of_every_status() {
     assert_eq!(finished[10], "1", "trials");
     let running = rows.iter().find(|r| r[1] == "running").unwrap();
     assert_eq!(running[4], "a=1, b", "quoted field round-trips");
+    assert_eq!(header[18], "held_by");
+    let pid = format!("pid {} since ", std::process::id());
+    assert!(running[18].starts_with(&pid), "{:?}", running[18]);
+    assert!(
+        rows.iter().filter(|r| r[1] != "running").all(|r| r[18].is_empty()),
+        "{rows:?}"
+    );
 
     let table = tmp.path().join("all.csv");
     let o = snnsim(
@@ -62,6 +72,7 @@ fn collect_gathers_runs_of_every_status() {
     assert!(o.status.success());
     assert!(text(&o).0.contains("4 runs; table written to"));
     assert_eq!(std::fs::read_to_string(&table).unwrap(), out);
+    drop(held);
     let o = snnsim(&["collect", tmp.path().join("nope").to_str().unwrap()], None);
     assert!(text(&o).1.contains("nope: no such folder"));
 }
