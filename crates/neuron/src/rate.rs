@@ -59,6 +59,26 @@ pub fn tanh(x: f32) -> f32 {
     if x.abs() < 0.625 { small } else { large }
 }
 
+/// [`tanh_fit`]`(v)` and [`sech2`]`(c2 v)` together, the same bits as the two calls: both are built on
+/// e^(−2|c2 v|), computed once here. A stepped nonspiking network needs the activation of every cell on every step
+/// and, for its learning layers, the derivative term of the same drive (docs/performance.md, Session 17).
+#[inline(always)]
+pub fn tanh_fit_with_sech2(v: f32, c1: f32, c2: f32) -> (f32, f32) {
+    let x = c2 * v;
+    let z = x * x;
+    let mut p = -5.704_988_7e-3_f32;
+    p = p.mul_add(z, 2.063_909e-2);
+    p = p.mul_add(z, -5.373_971_6e-2);
+    p = p.mul_add(z, 1.333_144_2e-1);
+    p = p.mul_add(z, -3.333_328e-1);
+    let small = (p * z).mul_add(x, x);
+    let e = exp_nonpositive(-2.0 * x.abs());
+    let d = 1.0 + e;
+    let large = ((1.0 - e) / d).copysign(x);
+    let t = if x.abs() < 0.625 { small } else { large };
+    ((c1 * t).max(0.0), 4.0 * e / (d * d))
+}
+
 /// Derivative of [`tanh_fit`]: `c1 c2 sech²(c2 v)` for v > 0, else 0 (eq 2.11 before dropping c1 c2).
 pub fn tanh_fit_derivative(v: f32, c1: f32, c2: f32) -> f32 {
     if v > 0.0 { c1 * c2 * sech2(c2 * v) } else { 0.0 }
@@ -171,6 +191,25 @@ mod tests {
         assert_eq!(rate_closed_form(-3.0, &p), 0.0);
         // v = 1: T = 20 ln(1/0.6) = 10.2165 ms → E = 1 / 11.2165
         assert!((rate_closed_form(1.0, &p) - 1.0 / (1.0 + 20.0 * (1.0f64 / 0.6).ln())).abs() < 1e-7);
+    }
+
+    #[test]
+    fn the_fused_activation_and_sech2_are_the_separate_calls_bit_for_bit() {
+        // Magnitudes from 1e-6 to beyond the underflow of e^(−2|c2 v|), both signs, through both branches of tanh.
+        let mut m = 1e-6f32;
+        let mut checked = 0;
+        while m < 3000.0 {
+            for v in [m, -m] {
+                let (a, s) = tanh_fit_with_sech2(v, 0.82, 0.08);
+                assert_eq!(a.to_bits(), tanh_fit(v, 0.82, 0.08).to_bits(), "activation at v = {v}");
+                assert_eq!(s.to_bits(), sech2(0.08 * v).to_bits(), "sech² at v = {v}");
+                checked += 1;
+            }
+            m *= 1.001;
+        }
+        assert!(checked > 10_000, "{checked}");
+        let (a, s) = tanh_fit_with_sech2(0.0, 0.82, 0.08);
+        assert_eq!((a, s), (0.0, 1.0));
     }
 
     #[test]

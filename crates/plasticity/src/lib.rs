@@ -24,7 +24,7 @@ pub use init::{InitError, InitParams, WeightMoments};
 pub use projection::{PostBlock, PreBlock, Projection};
 pub use rule::{
     BatchReduction, Derivative, LearningRate, broadcast_teaching_block, broadcast_teaching_rows, teaching_signal_block,
-    teaching_signal_into,
+    teaching_signal_into, teaching_signal_with_sech2_into,
 };
 pub use spike_input::{ActiveInputs, SpikeInputCarry, TransposedBlock};
 pub use update::Update;

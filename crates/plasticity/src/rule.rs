@@ -63,6 +63,98 @@ impl Derivative {
     }
 }
 
+impl Derivative {
+    /// [`Derivative::at`] given `s = sech²(c2 v)` already computed with this derivative's c2
+    /// ([`Derivative::sech2_scale`]): the same bits, without evaluating sech² again.
+    #[inline(always)]
+    pub fn at_with_sech2(self, v: f32, s: f32) -> f32 {
+        match self {
+            Derivative::Sech2 { .. } => {
+                if v > 0.0 {
+                    s
+                } else {
+                    0.0
+                }
+            }
+            Derivative::TanhFit { c1, c2 } => {
+                if v > 0.0 {
+                    c1 * c2 * s
+                } else {
+                    0.0
+                }
+            }
+            Derivative::Sech2Unmasked { .. } => s,
+            Derivative::TanhFitUnmasked { c1, c2 } => c1 * c2 * s,
+            Derivative::One => 1.0,
+        }
+    }
+
+    /// The c2 of the `sech²(c2 v)` this derivative evaluates (`None` for [`Derivative::One`]).
+    pub fn sech2_scale(self) -> Option<f32> {
+        match self {
+            Derivative::Sech2 { c2 }
+            | Derivative::TanhFit { c2, .. }
+            | Derivative::Sech2Unmasked { c2 }
+            | Derivative::TanhFitUnmasked { c2, .. } => Some(c2),
+            Derivative::One => None,
+        }
+    }
+}
+
+/// [`teaching_signal_into`] with `s = sech²(c2 v)` of every cell given (computed with the activation, by
+/// `snn_neuron::rate::tanh_fit_with_sech2`): the same bits, one exponential per cell fewer. `s` must have been
+/// computed with `derivative`'s c2 ([`Derivative::sech2_scale`]); it is not read for [`Derivative::One`]. All four
+/// arrays are `[examples, cells]` and contiguous.
+///
+/// # Panics
+/// If an array is not contiguous or the shapes differ.
+pub fn teaching_signal_with_sech2_into(
+    iota: &mut ArrayBase<impl DataMut<Elem = f32>, Ix2>,
+    v: ArrayView2<'_, f32>,
+    s: ArrayView2<'_, f32>,
+    delta: ArrayView2<'_, f32>,
+    eta: f32,
+    derivative: Derivative,
+) {
+    const CHUNK: usize = 16 * 1024;
+    let contiguous = "teaching_signal_with_sech2_into takes contiguous arrays";
+    assert!(
+        iota.dim() == v.dim() && v.dim() == s.dim() && s.dim() == delta.dim(),
+        "shapes of ι, v, s and δ"
+    );
+    let (i, v, s, d) = (
+        iota.as_slice_mut().expect(contiguous),
+        v.as_slice().expect(contiguous),
+        s.as_slice().expect(contiguous),
+        delta.as_slice().expect(contiguous),
+    );
+    let run = |i: &mut [f32], v: &[f32], s: &[f32], d: &[f32]| match derivative {
+        Derivative::Sech2 { .. } => fill_with_sech2(i, v, s, d, |v, s| eta * derivative.at_with_sech2(v, s)),
+        Derivative::TanhFit { .. } => fill_with_sech2(i, v, s, d, |v, s| eta * derivative.at_with_sech2(v, s)),
+        Derivative::Sech2Unmasked { .. } => fill_with_sech2(i, v, s, d, |v, s| eta * derivative.at_with_sech2(v, s)),
+        Derivative::TanhFitUnmasked { .. } => fill_with_sech2(i, v, s, d, |v, s| eta * derivative.at_with_sech2(v, s)),
+        Derivative::One => fill_with_sech2(i, v, s, d, |_, _| eta),
+    };
+    if i.len() <= CHUNK {
+        run(i, v, s, d);
+    } else {
+        i.par_chunks_mut(CHUNK)
+            .zip(v.par_chunks(CHUNK))
+            .zip(s.par_chunks(CHUNK))
+            .zip(d.par_chunks(CHUNK))
+            .for_each(|(((i, v), s), d)| run(i, v, s, d));
+    }
+}
+
+#[inline(always)]
+fn fill_with_sech2<F: Fn(f32, f32) -> f32>(iota: &mut [f32], v: &[f32], s: &[f32], delta: &[f32], factor: F) {
+    let n = iota.len();
+    let (v, s, delta) = (&v[..n], &s[..n], &delta[..n]);
+    for k in 0..n {
+        iota[k] = factor(v[k], s[k]) * delta[k];
+    }
+}
+
 /// Calls `apply(args…, factor)` with the factor `v ↦ η f'(v)` of `derivative`: one monomorphised call per
 /// derivative, so that each loop vectorises.
 macro_rules! with_factor {
@@ -270,6 +362,35 @@ impl BatchReduction {
 
 #[cfg(test)]
 mod tests {
+    /// The teaching signal from a precomputed sech² is the direct one, bit for bit, for every derivative, both signs of
+    /// v and arrays larger than one parallel chunk.
+    #[test]
+    fn the_teaching_signal_from_a_given_sech2_is_the_direct_one_bit_for_bit() {
+        use ndarray::Array2;
+        let (rows, cols) = (20, 1000);
+        let v = Array2::from_shape_fn((rows, cols), |(r, c)| {
+            ((r * 7919 + c * 104_729) % 2001) as f32 * 0.11 - 110.0
+        });
+        let delta = Array2::from_shape_fn((rows, cols), |(r, c)| ((r * 31 + c * 17) % 13) as f32 * 0.07 - 0.4);
+        for derivative in [
+            Derivative::Sech2 { c2: 0.08 },
+            Derivative::TanhFit { c1: 0.82, c2: 0.08 },
+            Derivative::Sech2Unmasked { c2: 0.08 },
+            Derivative::TanhFitUnmasked { c1: 0.82, c2: 0.08 },
+            Derivative::One,
+        ] {
+            let c2 = derivative.sech2_scale().unwrap_or(0.08);
+            let s = v.mapv(|v| sech2(c2 * v));
+            let mut direct = Array2::zeros((rows, cols));
+            let mut given = Array2::from_elem((rows, cols), f32::NAN);
+            teaching_signal_into(&mut direct, v.view(), delta.view(), 1.0 / 784.0, derivative);
+            teaching_signal_with_sech2_into(&mut given, v.view(), s.view(), delta.view(), 1.0 / 784.0, derivative);
+            let same = direct.iter().zip(&given).all(|(a, b)| a.to_bits() == b.to_bits());
+            assert!(same, "{derivative:?}");
+            assert!(direct.iter().any(|&x| x != 0.0), "{derivative:?}: a signal to compare");
+        }
+    }
+
     use super::*;
     use ndarray::{Array2, array};
 

@@ -30,10 +30,12 @@ use crate::network::Network;
 use crate::probe::{Probe, StepView, Values};
 use crate::roster::{PopId, Role, Roster, Variable};
 use ndarray::{Array2, ArrayView2, Zip};
-use snn_neuron::rate::tanh_fit;
+use snn_neuron::rate::tanh_fit_with_sech2;
 use snn_plasticity::matmul::mat_mul_into;
 use snn_plasticity::projection::POST_BLOCK;
-use snn_plasticity::{Carrier, Derivative, GramCarry, Reach, chain_delta_into, teaching_signal_into};
+use snn_plasticity::{
+    Carrier, Derivative, GramCarry, Reach, chain_delta_into, teaching_signal_into, teaching_signal_with_sech2_into,
+};
 
 /// A nonspiking network's simulator for minibatches of a fixed size, its buffers reused across minibatches.
 pub struct RateEngine {
@@ -44,6 +46,9 @@ pub struct RateEngine {
     c2: f32,
     drive: Vec<Array2<f32>>,
     act: Vec<Array2<f32>>,
+    /// `sech²(c2 v)` of every cell, computed with its activation: the learning layers' ι reads it instead of
+    /// evaluating the exponential again (the same bits).
+    sech2: Vec<Array2<f32>>,
     target: Array2<f32>,
     error: Array2<f32>,
     delta: Vec<Array2<f32>>,
@@ -76,6 +81,7 @@ impl RateEngine {
             c2,
             drive: sizes.iter().map(zeros).collect(),
             act: sizes.iter().map(zeros).collect(),
+            sech2: sizes.iter().map(zeros).collect(),
             target: Array2::zeros((examples, out)),
             error: Array2::zeros((examples, out)),
             delta: sizes.iter().map(zeros).collect(),
@@ -151,9 +157,7 @@ impl RateEngine {
                     slot,
                 });
             }
-            Zip::from(&mut rest[0])
-                .and(&self.drive[l])
-                .for_each(|a, &v| *a = tanh_fit(v, c1, c2));
+            activate(&mut rest[0], &mut self.sech2[l], &self.drive[l], c1, c2);
         }
         if s == 0 {
             *answers = Some(Answers {
@@ -222,13 +226,28 @@ impl RateEngine {
                 }
             }
             let layer = plan.layer(l);
-            teaching_signal_into(
-                &mut self.iota[l],
-                self.drive[l].view(),
-                self.delta[l].view(),
-                layer.eta,
-                layer.derivative,
-            );
+            if layer
+                .derivative
+                .sech2_scale()
+                .is_none_or(|c2| c2.to_bits() == self.c2.to_bits())
+            {
+                teaching_signal_with_sech2_into(
+                    &mut self.iota[l],
+                    self.drive[l].view(),
+                    self.sech2[l].view(),
+                    self.delta[l].view(),
+                    layer.eta,
+                    layer.derivative,
+                );
+            } else {
+                teaching_signal_into(
+                    &mut self.iota[l],
+                    self.drive[l].view(),
+                    self.delta[l].view(),
+                    layer.eta,
+                    layer.derivative,
+                );
+            }
             self.learned[l] = true;
         }
         if let Some(meter) = meter {
@@ -303,6 +322,22 @@ impl Engine for RateEngine {
             },
             None => answers.expect("the first step reads the answers"),
         }
+    }
+}
+
+/// `a = f(v)` and `s = sech²(c2 v)` of every cell of a layer, in one pass over contiguous buffers (one exponential
+/// per cell for both).
+fn activate(a: &mut Array2<f32>, s: &mut Array2<f32>, v: &Array2<f32>, c1: f32, c2: f32) {
+    let contiguous = "a layer's buffers are contiguous";
+    let (a, s, v) = (
+        a.as_slice_mut().expect(contiguous),
+        s.as_slice_mut().expect(contiguous),
+        v.as_slice().expect(contiguous),
+    );
+    let n = a.len();
+    let (s, v) = (&mut s[..n], &v[..n]);
+    for k in 0..n {
+        (a[k], s[k]) = tanh_fit_with_sech2(v[k], c1, c2);
     }
 }
 
