@@ -47,16 +47,23 @@ pub fn tanh_fit(v: f32, c1: f32, c2: f32) -> f32 {
 /// below 5e-7 over the whole f32 range (tested against f64).
 #[inline(always)]
 pub fn tanh(x: f32) -> f32 {
+    // Both branches computed, one selected: the loops over a layer vectorise.
+    let small = tanh_small(x);
+    let e = exp_nonpositive(-2.0 * x.abs());
+    let large = ((1.0 - e) / (1.0 + e)).copysign(x);
+    if x.abs() < 0.625 { small } else { large }
+}
+
+/// Cephes' odd polynomial for tanh(x), |x| < 0.625: the branch of [`tanh`] near 0.
+#[inline(always)]
+fn tanh_small(x: f32) -> f32 {
     let z = x * x;
     let mut p = -5.704_988_7e-3_f32;
     p = p.mul_add(z, 2.063_909e-2);
     p = p.mul_add(z, -5.373_971_6e-2);
     p = p.mul_add(z, 1.333_144_2e-1);
     p = p.mul_add(z, -3.333_328e-1);
-    let small = (p * z).mul_add(x, x);
-    let e = exp_nonpositive(-2.0 * x.abs());
-    let large = ((1.0 - e) / (1.0 + e)).copysign(x);
-    if x.abs() < 0.625 { small } else { large }
+    (p * z).mul_add(x, x)
 }
 
 /// [`tanh_fit`]`(v)` and [`sech2`]`(c2 v)` together, the same bits as the two calls: both are built on
@@ -65,13 +72,7 @@ pub fn tanh(x: f32) -> f32 {
 #[inline(always)]
 pub fn tanh_fit_with_sech2(v: f32, c1: f32, c2: f32) -> (f32, f32) {
     let x = c2 * v;
-    let z = x * x;
-    let mut p = -5.704_988_7e-3_f32;
-    p = p.mul_add(z, 2.063_909e-2);
-    p = p.mul_add(z, -5.373_971_6e-2);
-    p = p.mul_add(z, 1.333_144_2e-1);
-    p = p.mul_add(z, -3.333_328e-1);
-    let small = (p * z).mul_add(x, x);
+    let small = tanh_small(x);
     let e = exp_nonpositive(-2.0 * x.abs());
     let d = 1.0 + e;
     let large = ((1.0 - e) / d).copysign(x);
