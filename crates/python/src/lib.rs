@@ -19,6 +19,7 @@ fn _snnsim(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(running::retest, m)?)?;
     m.add_function(wrap_pyfunction!(reading::read_curve, m)?)?;
     m.add_function(wrap_pyfunction!(reading::read_alignment, m)?)?;
+    m.add_function(wrap_pyfunction!(reading::read_confusion, m)?)?;
     m.add_function(wrap_pyfunction!(reading::weights, m)?)?;
     m.add_function(wrap_pyfunction!(reading::export_weights, m)?)?;
     m.add_function(wrap_pyfunction!(reading::export_nir, m)?)?;

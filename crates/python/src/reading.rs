@@ -33,6 +33,14 @@ pub fn read_curve<'py>(py: Python<'py>, path: PathBuf) -> PyResult<Bound<'py, Py
     Ok(columns)
 }
 
+/// A confusion matrix file (`confusion.csv`, or one written by `snnsim test --confusion`) as its `[classes,
+/// classes + 1]` counts: row = true class, column = answer, the last column the images that named no class.
+#[pyfunction]
+pub fn read_confusion<'py>(py: Python<'py>, path: PathBuf) -> PyResult<Bound<'py, PyArray2<u64>>> {
+    let m = snn_sim::confusion::Confusion::read(&path).map_err(to_py)?;
+    Ok(m.counts().into_pyarray(py))
+}
+
 /// `alignment.csv` as columns: `{examples, population, angle_deg, samples, angle_sd_deg, folded_deg,
 /// weight_angle_deg, unit_angle_deg, probe_first_deg, probe_mean_deg}`.
 #[pyfunction]

@@ -8,6 +8,7 @@
 //! for the call; an exception it raises stops the run the same way.
 
 use crate::errors::to_py;
+use numpy::IntoPyArray;
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
@@ -117,6 +118,7 @@ pub fn retest<'py>(
     out.set_item("training_examples", t.training_examples)?;
     out.set_item("training_done", t.training_done)?;
     out.set_item("test_s", t.test_s)?;
+    out.set_item("confusion", t.confusion.map(|c| c.counts().into_pyarray(py)))?;
     Ok(out)
 }
 

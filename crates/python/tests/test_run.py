@@ -250,6 +250,12 @@ def test_a_run_tested_again_repeats_its_test_and_the_command_line_adds_to_the_sa
     again = run.test()
     assert again["correct"] == round(run.summary["test_accuracy"] * 100)
     assert again["training_done"] and again["test_examples"] == 100
+    # The final test's confusion matrix: every test image once, the right answers on the diagonal; the test made
+    # again repeats it.
+    confusion = run.confusion
+    assert confusion.shape == (10, 11) and confusion.sum() == 100
+    assert np.trace(confusion) == again["correct"]
+    assert np.array_equal(again["confusion"], confusion)
     other = run.test(set={"protocol.ties": "Lowest", "data.test_limit": 40})
     assert other["test_examples"] == 40 and other["overrides"] == ["protocol.ties=Lowest", "data.test_limit=40"]
     cli("test", str(run.path), "-q", "--set", "data.test_limit=40", "--set", "protocol.ties=Lowest")

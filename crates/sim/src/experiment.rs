@@ -8,6 +8,7 @@
 use crate::alignment::{AlignmentMeter, AlignmentPoint, weight_angles};
 use crate::answers::Answers;
 use crate::checkpoint::{Checkpoint, Checkpoints, NoCheckpoints, Progress};
+use crate::confusion::Confusion;
 use crate::dataset::Prepared;
 use crate::engine::{Engine, Phase, Presentation, Watch, engine_for};
 use crate::error::SimError;
@@ -72,6 +73,8 @@ pub struct Outcome {
     pub test_total: usize,
     /// The normalised squared error of the final test (SPEC §4), for a regression task.
     pub test_nse: Option<f64>,
+    /// The final test's confusion matrix, for a classification task.
+    pub confusion: Option<Confusion>,
     /// Seconds spent training (curve points included).
     pub train_s: f64,
     /// Seconds spent on the final test.
@@ -86,12 +89,14 @@ impl Outcome {
 }
 
 /// What a test pass measured.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Score {
     /// Examples answered right (the most active output unit names the label).
     pub correct: usize,
     /// Σ (y* − y)² over the examples and outputs, for a regression task (0 otherwise).
     pub squared_error: f64,
+    /// Each class's answers, for a classification task (`None` for a regression task).
+    pub confusion: Option<Confusion>,
 }
 
 /// A network, its random streams and simulators, driven through the protocol.
@@ -303,6 +308,7 @@ impl Experiment {
         self.begin_test();
         let mut correct = 0;
         let mut squared_error = 0.0f64;
+        let mut confusion = data.test_t.is_none().then(|| Confusion::new(self.model.classes()));
         let mut x = Array2::<f32>::zeros((0, data.test_x.ncols()));
         let mut t = Array2::<f32>::zeros((0, 0));
         for (done, chunk) in indices.chunks(b).scan(0, |d, c| {
@@ -331,9 +337,16 @@ impl Experiment {
                     .sum::<f64>();
             }
             correct += answers.correct(&labels);
+            if let Some(confusion) = &mut confusion {
+                confusion.add_all(&labels, &answers.predicted);
+            }
             progress(done, correct)?;
         }
-        Ok(Score { correct, squared_error })
+        Ok(Score {
+            correct,
+            squared_error,
+            confusion,
+        })
     }
 
     /// Runs the whole protocol: training with learning-curve points, then the final test on every test image.
@@ -565,6 +578,7 @@ impl Experiment {
             alignment: prog.alignment,
             train_examples_seen: prog.seen,
             test_correct: score.correct,
+            confusion: score.confusion,
             test_total: all.len(),
             train_s,
             test_s: test_started.elapsed().as_secs_f64(),

@@ -5,6 +5,7 @@ pub mod answers;
 pub mod bench;
 pub mod checkpoint;
 pub mod collect;
+pub mod confusion;
 pub mod dataset;
 pub mod engine;
 pub mod error;

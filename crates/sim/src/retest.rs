@@ -15,6 +15,7 @@
 //! with the earlier rows kept: nothing the run wrote is touched.
 
 use crate::checkpoint::Checkpoint;
+use crate::confusion::Confusion;
 use crate::dataset::Prepared;
 use crate::error::SimError;
 use crate::experiment::{Experiment, Observer};
@@ -55,6 +56,8 @@ pub struct Retest {
     pub correct: usize,
     /// For a regression task, the normalised squared error on them.
     pub test_nse: Option<f64>,
+    /// For a classification task, each class's answers (`snnsim test --confusion FILE` writes it).
+    pub confusion: Option<Confusion>,
     /// Seconds the test took.
     pub test_s: f64,
 }
@@ -114,6 +117,7 @@ pub fn retest(run: &Path, overrides: &[String], observer: &mut dyn Observer) -> 
         test_examples: all.len(),
         correct: score.correct,
         test_nse: data.nse(score.squared_error, &all),
+        confusion: score.confusion,
         test_s: started.elapsed().as_secs_f64(),
     };
     append(run, &result)?;

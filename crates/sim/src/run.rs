@@ -16,6 +16,8 @@
 //!     rasters.h5     spike rasters of the recorded examples (layout: `recorder`; LIF networks only)
 //!     trials.csv     with `trials: N > 1`: each trial's seed and final accuracy (trial_curves.csv: each trial's
 //!                    learning curve; curve.csv and alignment.csv then hold the means over trials)
+//!     confusion.csv  the final test's answers per class (`crate::confusion`): each class's accuracy, what it was
+//!                    taken for, how often no class was named (classification tasks; with trials, summed over them)
 //!     tests.csv      only after `snnsim test`: the trained network tested again under other test-time choices
 //!                    (`crate::retest`)
 //!     .snnsim-run.lock  held by the process running the run (`crate::folder_lock`): one process per folder
@@ -26,6 +28,7 @@
 
 use crate::alignment::AlignmentPoint;
 use crate::checkpoint::{Checkpoint, Checkpoints, Progress};
+use crate::confusion::CONFUSION_FILE;
 use crate::dataset::Prepared;
 use crate::error::SimError;
 use crate::experiment::{Experiment, Observer, Outcome};
@@ -634,6 +637,10 @@ fn conclude(
             summary.test_examples = outcome.test_total;
             summary.train_s = outcome.train_s;
             summary.test_s = outcome.test_s;
+            // Before the summary that says `finished`: a finished run has its confusion matrix.
+            if let Some(confusion) = &outcome.confusion {
+                confusion.write(&dir.path().join(CONFUSION_FILE))?;
+            }
             write_summary(&dir, &summary)?;
             Ok(RunReport {
                 dir: dir.path().to_path_buf(),

@@ -177,6 +177,17 @@ pub fn mean_outcome(trials: &[Trial]) -> Outcome {
         train_examples_seen: trials.iter().map(|t| t.outcome.train_examples_seen).sum(),
         test_correct: trials.iter().map(|t| t.outcome.test_correct).sum(),
         test_nse: (trials.iter().map(|t| t.outcome.test_nse).sum::<Option<f64>>()).map(|s| s / n),
+        // Every trial tests the same images: their matrices add up, as test_correct does.
+        confusion: trials
+            .iter()
+            .map(|t| t.outcome.confusion.clone())
+            .reduce(|a, b| {
+                a.zip(b).map(|(mut a, b)| {
+                    a.merge(&b);
+                    a
+                })
+            })
+            .flatten(),
         test_total: trials.iter().map(|t| t.outcome.test_total).sum(),
         train_s: trials.iter().map(|t| t.outcome.train_s).sum(),
         test_s: trials.iter().map(|t| t.outcome.test_s).sum(),

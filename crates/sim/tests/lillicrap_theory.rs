@@ -199,6 +199,7 @@ fn reported_nse_matches_a_direct_computation() {
     let outcome = exp.run(&data, &mut Silent, None).unwrap();
     assert_eq!(outcome.train_examples_seen, 300);
     let trained = outcome.test_nse.expect("a regression task reports its NSE");
+    assert_eq!(outcome.confusion, None, "a regression task has no classes to confuse");
     let want = direct(exp.network());
     assert!(
         (trained - want).abs() <= 1e-5 * want,

@@ -84,7 +84,8 @@ enum Command {
     },
     /// Test a run's trained network again (from its checkpoint.bin), under other test-time choices: the answer's
     /// ties and counting window, a stochastic network's read-out and test steps, the number of test images. With no
-    /// override it repeats the run's final test. Each test adds a row to <RUN>/tests.csv.
+    /// override it repeats the run's final test. Each test adds a row to <RUN>/tests.csv and prints each class's
+    /// accuracy.
     Test {
         /// Run folder.
         run: PathBuf,
@@ -98,6 +99,11 @@ enum Command {
         /// No progress display; print only the result.
         #[arg(long, short)]
         quiet: bool,
+        /// Also write the test's confusion matrix to this CSV file (one row per true class: examples, correct,
+        /// accuracy, how often it was answered as each class, how often no class was named). The run's own final
+        /// test is in <RUN>/confusion.csv.
+        #[arg(long, value_name = "FILE")]
+        confusion: Option<PathBuf>,
     },
     /// Validate a model file (with overrides) and print the resolved model.
     Check {
@@ -503,6 +509,9 @@ fn run(cli: Cli) -> Result<()> {
                     report.summary.wall_s
                 ),
             }
+            if let Some(confusion) = &o.confusion {
+                out!("{}", confusion.per_class_line());
+            }
             out!("run folder: {}", report.dir.display());
             Ok(())
         }
@@ -511,7 +520,11 @@ fn run(cli: Cli) -> Result<()> {
             overrides,
             threads,
             quiet,
+            confusion,
         } => {
+            if let Some(path) = &confusion {
+                snn_sim::confusion::Confusion::check_destination(path)?;
+            }
             let pool = snn_sim::threads::pool(threads).map_err(anyhow::Error::msg)?;
             let mut display = progress::Display::new(quiet);
             let result = run_in_pool(&pool, IdleWait::Sleep, || {
@@ -532,6 +545,15 @@ fn run(cli: Cli) -> Result<()> {
                     t.test_examples,
                     t.test_s
                 ),
+            }
+            if let Some(c) = &t.confusion {
+                out!("{}", c.per_class_line());
+                if let Some(path) = &confusion {
+                    c.write(path)?;
+                    out!("confusion matrix written to {}", path.display());
+                }
+            } else if confusion.is_some() {
+                eprintln!("note: a regression task has no confusion matrix; --confusion wrote nothing");
             }
             out!("added to {}", run.join(snn_sim::retest::TESTS_FILE).display());
             Ok(())

@@ -1,4 +1,5 @@
-//! `snnsim test`: a run tested again prints the run's own accuracy and adds rows to its `tests.csv`; a field that
+//! `snnsim test`: a run tested again prints the run's own accuracy and per-class accuracy, writes the same confusion
+//! matrix as the run's final test with `--confusion`, and adds rows to its `tests.csv`; a field that
 //! changes training, a folder that is not a run, and a run without a checkpoint exit non-zero with the reason.
 
 mod common;
@@ -16,11 +17,41 @@ fn a_run_tested_again_prints_its_accuracy_and_refuses_training_fields() {
     let accuracy = trained.lines().next().unwrap().split(" (").next().unwrap().to_string();
     assert!(accuracy.starts_with("test accuracy: "), "{trained}");
 
-    let o = snnsim(&["test", run.to_str().unwrap(), "-q"], Some(&data));
+    // Repeating the final test repeats its confusion matrix; a destination it could not write is refused first.
+    let again = dir.path().join("again.csv");
+    let missing = dir.path().join("no such folder").join("c.csv");
+    let o = snnsim(
+        &[
+            "test",
+            run.to_str().unwrap(),
+            "-q",
+            "--confusion",
+            missing.to_str().unwrap(),
+        ],
+        Some(&data),
+    );
+    assert!(!o.status.success());
+    assert!(text(&o).1.contains("does not exist"), "{:?}", text(&o));
+    assert!(!run.join("tests.csv").exists(), "no test made");
+    let o = snnsim(
+        &[
+            "test",
+            run.to_str().unwrap(),
+            "-q",
+            "--confusion",
+            again.to_str().unwrap(),
+        ],
+        Some(&data),
+    );
     assert!(o.status.success(), "{:?}", text(&o));
     let (out, _) = text(&o);
     assert!(out.starts_with(&format!("{accuracy} (")), "{out} vs {accuracy}");
     assert!(out.contains("after training"), "{out}");
+    assert!(out.contains("per class (% right): 0: "), "{out}");
+    assert_eq!(
+        std::fs::read_to_string(&again).unwrap(),
+        std::fs::read_to_string(run.join("confusion.csv")).unwrap()
+    );
 
     let o = snnsim(
         &["test", run.to_str().unwrap(), "-q", "--set", "protocol.ties=Lowest"],

@@ -24,11 +24,13 @@ fn run_writes_a_complete_run_folder() {
         err.contains("test acc"),
         "learning-curve lines on a non-terminal: {err}"
     );
-    for f in ["model.ron", "summary.json", "curve.csv", "rasters.h5"] {
+    for f in ["model.ron", "summary.json", "curve.csv", "rasters.h5", "confusion.csv"] {
         assert!(run.join(f).is_file(), "{f} missing");
     }
     let summary: serde_json::Value = serde_json::from_slice(&std::fs::read(run.join("summary.json")).unwrap()).unwrap();
     assert_eq!(summary["status"], "finished");
+    assert_confusion_matches_summary(&run, &summary);
+    assert!(out.contains("per class (% right): 0: "), "{out}");
     assert_eq!(summary["seed"], 11);
     assert_eq!(summary["overrides"].as_array().unwrap().last().unwrap(), "seed=11");
     let resolved = std::fs::read_to_string(run.join("model.ron")).unwrap();
@@ -373,6 +375,10 @@ fn trials_of_the_teacher_task_and_their_error_bands() {
         assert!(out.contains("test accuracy"), "{out}");
         let trials = std::fs::read_to_string(dir.join("trials.csv")).unwrap();
         assert_eq!(trials.lines().count(), 4, "header and 3 trials: {trials}");
+        // The trials' final tests add up, as their correct answers do.
+        let summary: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(dir.join("summary.json")).unwrap()).unwrap();
+        assert_confusion_matches_summary(&dir, &summary);
         dirs.push(dir);
     }
     let stem = tmp.path().join("fig3");
@@ -426,4 +432,13 @@ fn trials_of_the_teacher_task_and_their_error_bands() {
     for r in rdr.records() {
         assert_eq!(&r.unwrap()[trials_col], "3");
     }
+}
+
+/// The run's `confusion.csv` counts every image of its final test once, and its diagonal is the summary's accuracy.
+fn assert_confusion_matches_summary(run: &Path, summary: &serde_json::Value) {
+    let m = snn_sim::confusion::Confusion::read(&run.join("confusion.csv")).unwrap();
+    let examples = summary["test_examples"].as_u64().unwrap();
+    assert_eq!(m.total(), examples, "{}", m.to_csv());
+    let correct = (summary["test_accuracy"].as_f64().unwrap() * examples as f64).round() as u64;
+    assert_eq!(m.total_correct(), correct, "{}", m.to_csv());
 }

@@ -1,8 +1,8 @@
 """snnsim from Python: run spiking networks that learn online, and read what they did as numpy arrays.
 
 The package drives the same library as the ``snnsim`` command line: a run started here writes the same run folder
-(``model.ron``, ``summary.json``, ``curve.csv``, ``alignment.csv``, ``rasters.h5``, ``weights.h5``,
-``checkpoint.bin``) with the same bits for the same model and seed, and either side can read or resume what the
+(``model.ron``, ``summary.json``, ``curve.csv``, ``alignment.csv``, ``confusion.csv``, ``rasters.h5``,
+``weights.h5``, ``checkpoint.bin``) with the same bits for the same model and seed, and either side can read or resume what the
 other wrote.
 
     >>> import snnsim
@@ -251,6 +251,15 @@ class Run:
         return _structured(_snnsim.read_curve(os.fspath(self.path / "curve.csv")), _CURVE_DTYPE)
 
     @property
+    def confusion(self) -> np.ndarray:
+        """The final test's confusion matrix (``confusion.csv``) as a ``[classes, classes + 1]`` int array: row = true
+        class, column = the class answered, the last column the images that named no class (a tie, a silent
+        output). ``np.diag(run.confusion) / run.confusion.sum(1)`` is each class's accuracy. Classification runs
+        only; ``OSError`` for a run that has none (a regression task, an unfinished run, a run made before
+        snnsim wrote it: ``run.test()["confusion"]`` gives it from the checkpoint)."""
+        return _snnsim.read_confusion(os.fspath(self.path / "confusion.csv"))
+
+    @property
     def alignment(self) -> np.ndarray:
         """The angle of each learning hidden layer's teaching signal to backprop's (``alignment.csv``): a structured
         array with fields ``examples``, ``population``, ``angle_deg``, ``samples``, ``angle_sd_deg`` (the spread over
@@ -342,7 +351,9 @@ class Run:
         final test; ``set`` may change test-time fields only (``protocol.ties``, ``protocol.count_from_ms``,
         ``network.cells.Bernoulli.readout``, ``network.cells.Bernoulli.test_steps``, ``data.test_limit``), any
         other raises ``ValueError`` naming it. Returns ``{test_accuracy, correct, test_examples, test_nse,
-        training_examples, training_done, test_s, overrides}`` and adds a row to the folder's ``tests.csv``."""
+        training_examples, training_done, test_s, overrides, confusion}`` and adds a row to the folder's
+        ``tests.csv``; ``confusion`` is the test's confusion matrix as :attr:`confusion` gives the final test's
+        (``None`` for a regression task)."""
         return _snnsim.retest(os.fspath(self.path), _overrides(set), threads)
 
     def tests(self) -> np.ndarray:
