@@ -532,6 +532,14 @@ fn run(cli: Cli) -> Result<()> {
             });
             display.finish();
             let t = result?;
+            // Written before anything is printed: a reader that closes the pipe early ends the program.
+            match (&t.confusion, &confusion) {
+                (Some(c), Some(path)) => c.write(path)?,
+                (None, Some(_)) => {
+                    eprintln!("note: a regression task has no confusion matrix; --confusion wrote nothing")
+                }
+                _ => {}
+            }
             let after = match t.training_done {
                 true => format!("after training ({} examples)", t.training_examples),
                 false => format!("at its checkpoint after {} training examples", t.training_examples),
@@ -549,11 +557,8 @@ fn run(cli: Cli) -> Result<()> {
             if let Some(c) = &t.confusion {
                 out!("{}", c.per_class_line());
                 if let Some(path) = &confusion {
-                    c.write(path)?;
                     out!("confusion matrix written to {}", path.display());
                 }
-            } else if confusion.is_some() {
-                eprintln!("note: a regression task has no confusion matrix; --confusion wrote nothing");
             }
             out!("added to {}", run.join(snn_sim::retest::TESTS_FILE).display());
             Ok(())
