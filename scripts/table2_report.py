@@ -20,8 +20,8 @@ VARIANT_KINDS = ("rate-variant", "lif-variant", "rate-onestep")
 EPOCH = 60000  # MNIST training examples per epoch
 HEADER = [
     "| Table 2 row | model file | paper | snnsim mean | snnsim range | seeds | finished | epochs | Δ mean "
-    "| wall per run | alignment at the end | commit |",
-    "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    "| wall per run | alignment at the end | lowest class per seed | commit |",
+    "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
 ]
 
 
@@ -79,6 +79,19 @@ def final_angles(run_dir, last=10):
     return {p: statistics.mean(v[-last:]) for p, v in by_pop.items()}
 
 
+def lowest_class(run_dir):
+    """The classes the run's final test got less than half right, or else the one it got least right, from its
+    confusion.csv: "class: % right", or "—" if the run folder has none (runs made before snnsim wrote it;
+    `snnsim test RUN --confusion FILE` makes one from the checkpoint)."""
+    path = os.path.join(run_dir, "confusion.csv")
+    if not os.path.exists(path):
+        return "—"
+    with open(path, newline="") as f:
+        right = [(r["label"], int(r["correct"]) / int(r["examples"])) for r in csv.DictReader(f) if int(r["examples"])]
+    shown = [c for c in right if c[1] < 0.5] or [min(right, key=lambda c: c[1])]
+    return ", ".join(f"{label}: {100 * a:.1f}" for label, a in shown)
+
+
 def epochs_txt(done):
     values = sorted({r.get("train_examples_seen", 0) / EPOCH for r in done})
     return ", ".join(f"{e:g}" for e in values) if values else "—"
@@ -89,7 +102,7 @@ def table_line(row, runs):
     model_txt = f"`models/{row['model']}.ron`" + "".join(f" `--set {s}`" for s in row["sets"])
     paper_txt = row["paper"] + ("" if row["range"] == "-" else f" ({row['range']})")
     if not done:
-        return f"| {row['label']} | {model_txt} | {paper_txt} | — | — | — | 0/{len(runs)} | — | — | — | — | — |"
+        return f"| {row['label']} | {model_txt} | {paper_txt} | — | — | — | 0/{len(runs)} | — | — | — | — | — | — |"
     accs = [100 * r["test_accuracy"] for r in done]
     mean = statistics.mean(accs)
     span = f"{min(accs):.2f}–{max(accs):.2f}" if len(accs) > 1 else "—"
@@ -102,9 +115,10 @@ def table_line(row, runs):
             angles.setdefault(p, []).append(a)
     angle_txt = ", ".join(f"{p} {statistics.mean(a):.0f}°" for p, a in sorted(angles.items())) or "—"
     seeds = ",".join(str(r["seed"]) for r in done)
+    lowest = " · ".join(lowest_class(r["dir"]) for r in done)
     return (
         f"| {row['label']} | {model_txt} | {paper_txt} | **{mean:.2f}** | {span} | {seeds} | {len(done)}/{len(runs)} "
-        f"| {epochs_txt(done)} | {delta} | {wall:.1f} min | {angle_txt} | {' '.join(commits)} |"
+        f"| {epochs_txt(done)} | {delta} | {wall:.1f} min | {angle_txt} | {lowest} | {' '.join(commits)} |"
     )
 
 
@@ -145,7 +159,10 @@ def main(results_md, rows_tsv, *roots):
         "Δ mean: snnsim's mean minus the paper's, over the finished runs only (finished: finished runs / run folders). "
         "Epochs: the training examples of the finished runs / 60 000. Alignment: the angle between each learning "
         "hidden layer's teaching signal and backprop's (`alignment.csv`, mean of the last 10 measurements, averaged "
-        "over seeds; 0° for BP itself). Every row was run with:",
+        "over seeds; 0° for BP itself). Lowest class per seed, in the order of the seeds column: every class the "
+        "seed's final test got less than half right (a class the network lost), or else the class it got least "
+        "right, with its % right (`confusion.csv`; — for runs made before snnsim wrote it whose checkpoints were "
+        "not kept). Every row was run with:",
         "",
         "```sh",
         *commands,
