@@ -151,10 +151,7 @@ impl Confusion {
     /// Refuses a `path` that [`Self::write`] could not write: a folder, or a file in a folder that does not exist.
     /// Called before a test, so that a long test is not lost to a mistyped path.
     pub fn check_destination(path: &Path) -> Result<(), SimError> {
-        let folder = path
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
+        let folder = folder_of(path);
         if path.is_dir() || path.file_name().is_none() {
             return Err(SimError::output(
                 path,
@@ -180,11 +177,7 @@ impl Confusion {
             .file_name()
             .and_then(|n| n.to_str())
             .ok_or_else(|| SimError::output(path, "expected the path of a file (with a UTF-8 name)"))?;
-        let folder = path
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        RunDir::existing(folder).write_atomic(name, self.to_csv().as_bytes())
+        RunDir::existing(folder_of(path)).write_atomic(name, self.to_csv().as_bytes())
     }
 
     /// Reads the CSV form back, checking that it is one: its header, one row per class in order, and each row's
@@ -262,6 +255,13 @@ impl Confusion {
             self.total()
         )
     }
+}
+
+/// The folder a file path names its file in (`.` for a bare file name).
+fn folder_of(path: &Path) -> &Path {
+    path.parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
 }
 
 #[cfg(test)]

@@ -628,6 +628,12 @@ fn conclude(
     earlier_wall: f64,
 ) -> Result<RunReport, SimError> {
     summary.wall_s = earlier_wall + started.elapsed().as_secs_f64();
+    // Before the summary that says `finished`: a finished run has its confusion matrix, and a run that cannot write
+    // it (a full disk) is marked failed like any other.
+    let result = result.and_then(|outcome| match &outcome.confusion {
+        Some(confusion) => confusion.write(&dir.path().join(CONFUSION_FILE)).map(|()| outcome),
+        None => Ok(outcome),
+    });
     match result {
         Ok(outcome) => {
             summary.status = "finished".into();
@@ -637,10 +643,6 @@ fn conclude(
             summary.test_examples = outcome.test_total;
             summary.train_s = outcome.train_s;
             summary.test_s = outcome.test_s;
-            // Before the summary that says `finished`: a finished run has its confusion matrix.
-            if let Some(confusion) = &outcome.confusion {
-                confusion.write(&dir.path().join(CONFUSION_FILE))?;
-            }
             write_summary(&dir, &summary)?;
             Ok(RunReport {
                 dir: dir.path().to_path_buf(),
