@@ -20,29 +20,23 @@ fn a_run_tested_again_prints_its_accuracy_and_refuses_training_fields() {
     // Repeating the final test repeats its confusion matrix; a destination it could not write is refused first.
     let again = dir.path().join("again.csv");
     let missing = dir.path().join("no such folder").join("c.csv");
-    let o = snnsim(
-        &[
-            "test",
-            run.to_str().unwrap(),
-            "-q",
-            "--confusion",
-            missing.to_str().unwrap(),
-        ],
-        Some(&data),
-    );
+    let test_into = |file: &std::path::Path| {
+        snnsim(
+            &[
+                "test",
+                run.to_str().unwrap(),
+                "-q",
+                "--confusion",
+                file.to_str().unwrap(),
+            ],
+            Some(&data),
+        )
+    };
+    let o = test_into(&missing);
     assert!(!o.status.success());
     assert!(text(&o).1.contains("does not exist"), "{:?}", text(&o));
     assert!(!run.join("tests.csv").exists(), "no test made");
-    let o = snnsim(
-        &[
-            "test",
-            run.to_str().unwrap(),
-            "-q",
-            "--confusion",
-            again.to_str().unwrap(),
-        ],
-        Some(&data),
-    );
+    let o = test_into(&again);
     assert!(o.status.success(), "{:?}", text(&o));
     let (out, _) = text(&o);
     assert!(out.starts_with(&format!("{accuracy} (")), "{out} vs {accuracy}");
