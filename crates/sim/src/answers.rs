@@ -132,11 +132,11 @@ pub fn lowest_argmax(v: impl IntoIterator<Item = f32>) -> Option<usize> {
     best.map(|(i, _)| i)
 }
 
-/// One-hot targets y* of `labels` into `target` (`[examples, classes]`).
-pub(crate) fn one_hot_into(target: &mut Array2<f32>, labels: &[u8]) {
+/// One-hot targets y* of `labels` into `target` (`[examples, classes]`): `on` for the true class, 0 for the others.
+pub(crate) fn one_hot_into(target: &mut Array2<f32>, labels: &[u8], on: f32) {
     target.fill(0.0);
     for (e, &l) in labels.iter().enumerate() {
-        target[[e, usize::from(l)]] = 1.0;
+        target[[e, usize::from(l)]] = on;
     }
 }
 

@@ -17,12 +17,17 @@ use std::path::Path;
 const C1: f32 = 0.82;
 const C2: f32 = 0.08;
 
-/// A 2-3-2 rate network model with the given algorithm, learning depth 2, no momentum, summed batch.
+/// A 2-3-2 rate network model with the given algorithm, learning depth, momentum, η = 0.5, summed batch.
 fn tiny_model(algorithm: &str, depth: usize, momentum: f32) -> Model {
+    tiny_model_with_target(algorithm, depth, momentum, 1.0)
+}
+
+/// [`tiny_model`] whose true class has the target `class_target`.
+fn tiny_model_with_target(algorithm: &str, depth: usize, momentum: f32, class_target: f32) -> Model {
     let text = format!(
         "(name: \"tiny\", network: (layers: [2, 3, 2], cells: Rate(c1: {C1})), \
          learning: (algorithm: {algorithm}, depth: {depth}, momentum: {momentum}, learning_rate: Fixed(0.5), \
-         batch_reduction: Sum), record: (train_examples: [], test_examples: []))"
+         batch_reduction: Sum, class_target: {class_target}), record: (train_examples: [], test_examples: []))"
     );
     ModelFile::from_ron(&text, Path::new("tiny.ron"))
         .unwrap()
@@ -67,8 +72,9 @@ fn sech2(v: f64) -> f64 {
     }
 }
 
-/// The update every algorithm should make for input x and label, computed here with plain loops in f64.
-fn hand_update(alg: &str, net: &Network, x: [f64; 2], label: usize) -> (Array2<f64>, Array2<f64>) {
+/// The update every algorithm should make for input x and label (whose output cell's target is `class_target`, the
+/// other's 0), computed here with plain loops in f64.
+fn hand_update(alg: &str, net: &Network, x: [f64; 2], label: usize, class_target: f64) -> (Array2<f64>, Array2<f64>) {
     let w1 = net.forward[0].w.mapv(f64::from);
     let b1 = net.forward[0].b.mapv(f64::from);
     let w2 = net.forward[1].w.mapv(f64::from);
@@ -78,7 +84,9 @@ fn hand_update(alg: &str, net: &Network, x: [f64; 2], label: usize) -> (Array2<f
     let v2: Vec<f64> = (0..2)
         .map(|k| (0..3).map(|i| w2[[k, i]] * a1[i]).sum::<f64>() + b2[k])
         .collect();
-    let e: Vec<f64> = (0..2).map(|k| f(v2[k]) - if k == label { 1.0 } else { 0.0 }).collect();
+    let e: Vec<f64> = (0..2)
+        .map(|k| f(v2[k]) - if k == label { class_target } else { 0.0 })
+        .collect();
     let eta = 0.5;
     let own = |v: f64| if alg == "DF" { 1.0 } else { sech2(v) };
     let iota2: Vec<f64> = (0..2).map(|k| eta * own(v2[k]) * e[k]).collect();
@@ -118,7 +126,7 @@ fn each_algorithm_makes_the_hand_computed_update() {
         present(&mut sim, &mut net, x.view(), &[1], true);
         let dw1 = (&net.forward[0].w - &before.forward[0].w).mapv(f64::from);
         let dw2 = (&net.forward[1].w - &before.forward[1].w).mapv(f64::from);
-        let (want1, want2) = hand_update(alg, &before, [1.5, -0.25], 1);
+        let (want1, want2) = hand_update(alg, &before, [1.5, -0.25], 1, 1.0);
         assert!(
             max_abs_diff(&dw2, &want2) < 1e-6,
             "{alg} output layer: {dw2} vs {want2}"
@@ -134,6 +142,68 @@ fn each_algorithm_makes_the_hand_computed_update() {
         // The silent hidden cell (v < 0) has zero derivative and learns nothing, except without a derivative (DF).
         let silent = dw1.row(1).iter().all(|&d| d == 0.0);
         assert_eq!(silent, alg != "DF", "{alg}: silent cell row {}", dw1.row(1));
+    }
+}
+
+#[test]
+fn the_true_class_target_sets_the_error_of_every_algorithm() {
+    // Label 0: its output cell is active (v > 0), so its rectified derivative is not 0.
+    let x = array![[1.5f32, -0.25]];
+    for alg in ["BP", "FA", "BA", "DF"] {
+        let mut updates = Vec::new();
+        for class_target in [1.0f32, 0.82] {
+            let model = tiny_model_with_target(alg, 2, 0.0, class_target);
+            let mut net = tiny_network(alg);
+            let before = net.clone();
+            let mut sim = RateEngine::new(&model, 1);
+            present(&mut sim, &mut net, x.view(), &[0], true);
+            let dw1 = (&net.forward[0].w - &before.forward[0].w).mapv(f64::from);
+            let dw2 = (&net.forward[1].w - &before.forward[1].w).mapv(f64::from);
+            let (want1, want2) = hand_update(alg, &before, [1.5, -0.25], 0, f64::from(class_target));
+            assert!(
+                max_abs_diff(&dw2, &want2) < 1e-6,
+                "{alg}, target {class_target}: {dw2} vs {want2}"
+            );
+            assert!(
+                max_abs_diff(&dw1, &want1) < 1e-6,
+                "{alg}, target {class_target}: {dw1} vs {want1}"
+            );
+            updates.push(dw2);
+        }
+        // The true class's row moves less towards a nearer target; the other class's row does not change.
+        assert!(
+            max_abs_diff(&updates[0], &updates[1]) > 1e-4,
+            "{alg}: the target changed nothing"
+        );
+        assert_eq!(updates[0].row(1), updates[1].row(1), "{alg}: the wrong class's update");
+    }
+}
+
+#[test]
+fn a_class_target_other_than_one_is_refused_for_spiking_cells() {
+    let text = "(name: \"lif\", network: (layers: [2, 3, 2], cells: Lif), learning: (class_target: 0.82))";
+    let err = ModelFile::from_ron(text, Path::new("lif.ron"))
+        .unwrap()
+        .check()
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("learning.class_target") && err.contains("Rate cells"),
+        "{err}"
+    );
+    for bad in ["0.0", "-1.0", "inf"] {
+        let text = format!(
+            "(name: \"rate\", network: (layers: [2, 3, 2], cells: Rate(c1: {C1})), learning: (class_target: {bad}))"
+        );
+        let err = ModelFile::from_ron(&text, Path::new("rate.ron"))
+            .unwrap()
+            .check()
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("learning.class_target") && err.contains("> 0"),
+            "{bad}: {err}"
+        );
     }
 }
 

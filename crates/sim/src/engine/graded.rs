@@ -160,7 +160,7 @@ impl GradedEngine {
     fn set_target(&mut self, targets: Option<ArrayView2<'_, f32>>, labels: &[u8]) {
         match targets {
             Some(t) => self.target.assign(&t),
-            None => one_hot_into(&mut self.target, labels),
+            None => one_hot_into(&mut self.target, labels, 1.0),
         }
     }
 

@@ -49,6 +49,8 @@ pub struct RateEngine {
     /// `sech²(c2 v)` of every cell, computed with its activation: the learning layers' ι reads it instead of
     /// evaluating the exponential again (the same bits).
     sech2: Vec<Array2<f32>>,
+    /// The true class's target (`learning.class_target`).
+    class_target: f32,
     target: Array2<f32>,
     error: Array2<f32>,
     delta: Vec<Array2<f32>>,
@@ -82,6 +84,7 @@ impl RateEngine {
             drive: sizes.iter().map(zeros).collect(),
             act: sizes.iter().map(zeros).collect(),
             sech2: sizes.iter().map(zeros).collect(),
+            class_target: model.file().learning.class_target,
             target: Array2::zeros((examples, out)),
             error: Array2::zeros((examples, out)),
             delta: sizes.iter().map(zeros).collect(),
@@ -191,7 +194,7 @@ impl RateEngine {
     ) {
         let plan = self.model.plan();
         let nl = self.drive.len();
-        one_hot_into(&mut self.target, labels);
+        one_hot_into(&mut self.target, labels, self.class_target);
         Zip::from(&mut self.error)
             .and(&self.act[nl - 1])
             .and(&self.target)

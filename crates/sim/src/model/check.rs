@@ -986,6 +986,21 @@ fn check_feedback_learning(f: &ModelFile) -> Result<(), ModelError> {
             "1 for these cells: a separate rate of the biases is an option of Graded cells",
         ));
     }
+    if !(l.class_target.is_finite() && l.class_target > 0.0) {
+        return Err(invalid(
+            "learning.class_target",
+            l.class_target,
+            "a finite target > 0 for the true class's output cell (1)",
+        ));
+    }
+    if l.class_target != 1.0 && !matches!(f.network.cells, CellKind::Rate { .. }) {
+        return Err(invalid(
+            "learning.class_target",
+            l.class_target,
+            "1 for these cells: another target of the true class is an option of Rate cells (a LIF network's \
+             error pools relay e in {-1, 0, 1}, SPEC §2.1)",
+        ));
+    }
     if let CellKind::Graded(g) = f.network.cells {
         if g.loss == Loss::CrossEntropy && g.output != snn_neuron::Activation::Sigmoid {
             return Err(invalid(

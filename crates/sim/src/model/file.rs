@@ -597,6 +597,12 @@ pub struct LearningSpec {
     /// The biases' learning rate as a fraction of the weights' (1). Akrout et al.'s reference code lets the biases
     /// learn at lr/128 (SPEC §6.4): 0.0078125. Graded cells only.
     pub bias_rate: f32,
+    /// The target y* of the true class's output cell in a nonspiking (`Rate`) network; the other classes' stays 0
+    /// (1: SPEC §2.1's one-hot target). The paper does not give its nonspiking networks' targets. A rate cell's
+    /// activity is at most c1 (0.82), so with 1 the true class's error never falls below 1 − c1 and a rule without a
+    /// derivative term (DF) pushes its drive up without end; with c1 the error vanishes as the cell saturates
+    /// (docs/results.md, "Stepped nonspiking networks"). Rate cells only.
+    pub class_target: f32,
 }
 
 /// How the feedback matrices learn (SPEC §6). Every rule keeps B shaped like the transposed forward weights of the
@@ -746,6 +752,7 @@ impl Default for LearningSpec {
             schedule: Vec::new(),
             feedback: FeedbackLearning::Fixed,
             bias_rate: 1.0,
+            class_target: 1.0,
         }
     }
 }

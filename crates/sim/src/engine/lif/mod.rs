@@ -126,7 +126,7 @@ impl LifEngine {
     /// is carried through the Gram matrix of its constant input (`snn_plasticity::gram`).
     fn begin(&mut self, net: &Network, p: &Presentation<'_>, learns: &[bool]) -> bool {
         self.input.assign(&p.inputs);
-        one_hot_into(&mut self.target, p.labels);
+        one_hot_into(&mut self.target, p.labels, 1.0);
         for (b_t, pathway) in self.broadcast_t.iter_mut().zip(&net.feedback) {
             b_t.assign(
                 &pathway
