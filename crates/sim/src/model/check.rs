@@ -347,6 +347,21 @@ impl ModelFile {
         if !(l.c2.is_finite() && l.c2 > 0.0) {
             return Err(invalid("learning.c2", l.c2, "c2 > 0 (0.08)"));
         }
+        if !(l.class_target.is_finite() && l.class_target > 0.0) {
+            return Err(invalid(
+                "learning.class_target",
+                l.class_target,
+                "a finite target > 0 for the true class's output cell (1)",
+            ));
+        }
+        if l.class_target != 1.0 && !matches!(f.network.cells, CellKind::Rate { .. }) {
+            return Err(invalid(
+                "learning.class_target",
+                l.class_target,
+                "1 for these cells: another target of the true class is an option of Rate cells (a LIF network's \
+                 error pools relay e in {-1, 0, 1}, SPEC §2.1)",
+            ));
+        }
         let nonspiking = matches!(f.network.cells, CellKind::Rate { .. } | CellKind::Graded(_));
         if matches!(l.algorithm, Algorithm::Shallow | Algorithm::NP) && !matches!(f.network.cells, CellKind::Graded(_))
         {
@@ -984,21 +999,6 @@ fn check_feedback_learning(f: &ModelFile) -> Result<(), ModelError> {
             "learning.bias_rate",
             l.bias_rate,
             "1 for these cells: a separate rate of the biases is an option of Graded cells",
-        ));
-    }
-    if !(l.class_target.is_finite() && l.class_target > 0.0) {
-        return Err(invalid(
-            "learning.class_target",
-            l.class_target,
-            "a finite target > 0 for the true class's output cell (1)",
-        ));
-    }
-    if l.class_target != 1.0 && !matches!(f.network.cells, CellKind::Rate { .. }) {
-        return Err(invalid(
-            "learning.class_target",
-            l.class_target,
-            "1 for these cells: another target of the true class is an option of Rate cells (a LIF network's \
-             error pools relay e in {-1, 0, 1}, SPEC §2.1)",
         ));
     }
     if let CellKind::Graded(g) = f.network.cells {
