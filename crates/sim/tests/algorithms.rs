@@ -115,28 +115,35 @@ fn max_abs_diff(a: &Array2<f64>, b: &Array2<f64>) -> f64 {
     a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f64::max)
 }
 
+/// The weight changes (hidden, output) one presentation of x = (1.5, −0.25) with `label` makes in the tiny network of
+/// `alg` whose true class has the target `class_target`, checked against [`hand_update`].
+fn checked_update(alg: &str, label: u8, class_target: f32) -> (Array2<f64>, Array2<f64>) {
+    let x = array![[1.5f32, -0.25]];
+    let model = tiny_model_with_target(alg, 2, 0.0, class_target);
+    let mut net = tiny_network(alg);
+    let before = net.clone();
+    let mut sim = RateEngine::new(&model, 1);
+    present(&mut sim, &mut net, x.view(), &[label], true);
+    let dw1 = (&net.forward[0].w - &before.forward[0].w).mapv(f64::from);
+    let dw2 = (&net.forward[1].w - &before.forward[1].w).mapv(f64::from);
+    let (want1, want2) = hand_update(alg, &before, [1.5, -0.25], label.into(), f64::from(class_target));
+    assert!(
+        max_abs_diff(&dw2, &want2) < 1e-6,
+        "{alg}, target {class_target}, output layer: {dw2} vs {want2}"
+    );
+    assert!(
+        max_abs_diff(&dw1, &want1) < 1e-6,
+        "{alg}, target {class_target}, hidden layer: {dw1} vs {want1}"
+    );
+    (dw1, dw2)
+}
+
 #[test]
 fn each_algorithm_makes_the_hand_computed_update() {
-    let x = array![[1.5f32, -0.25]];
     for alg in ["BP", "FA", "BA", "DF"] {
-        let model = tiny_model(alg, 2, 0.0);
-        let mut net = tiny_network(alg);
-        let before = net.clone();
-        let mut sim = RateEngine::new(&model, 1);
-        present(&mut sim, &mut net, x.view(), &[1], true);
-        let dw1 = (&net.forward[0].w - &before.forward[0].w).mapv(f64::from);
-        let dw2 = (&net.forward[1].w - &before.forward[1].w).mapv(f64::from);
-        let (want1, want2) = hand_update(alg, &before, [1.5, -0.25], 1, 1.0);
+        let (dw1, _) = checked_update(alg, 1, 1.0);
         assert!(
-            max_abs_diff(&dw2, &want2) < 1e-6,
-            "{alg} output layer: {dw2} vs {want2}"
-        );
-        assert!(
-            max_abs_diff(&dw1, &want1) < 1e-6,
-            "{alg} hidden layer: {dw1} vs {want1}"
-        );
-        assert!(
-            want1.iter().any(|&d| d.abs() > 1e-4),
+            dw1.iter().any(|&d| d.abs() > 1e-4),
             "{alg}: the hidden update is not trivially zero"
         );
         // The silent hidden cell (v < 0) has zero derivative and learns nothing, except without a derivative (DF).
@@ -147,63 +154,34 @@ fn each_algorithm_makes_the_hand_computed_update() {
 
 #[test]
 fn the_true_class_target_sets_the_error_of_every_algorithm() {
-    // Label 0: its output cell is active (v > 0), so its rectified derivative is not 0.
-    let x = array![[1.5f32, -0.25]];
     for alg in ["BP", "FA", "BA", "DF"] {
-        let mut updates = Vec::new();
-        for class_target in [1.0f32, 0.82] {
-            let model = tiny_model_with_target(alg, 2, 0.0, class_target);
-            let mut net = tiny_network(alg);
-            let before = net.clone();
-            let mut sim = RateEngine::new(&model, 1);
-            present(&mut sim, &mut net, x.view(), &[0], true);
-            let dw1 = (&net.forward[0].w - &before.forward[0].w).mapv(f64::from);
-            let dw2 = (&net.forward[1].w - &before.forward[1].w).mapv(f64::from);
-            let (want1, want2) = hand_update(alg, &before, [1.5, -0.25], 0, f64::from(class_target));
-            assert!(
-                max_abs_diff(&dw2, &want2) < 1e-6,
-                "{alg}, target {class_target}: {dw2} vs {want2}"
-            );
-            assert!(
-                max_abs_diff(&dw1, &want1) < 1e-6,
-                "{alg}, target {class_target}: {dw1} vs {want1}"
-            );
-            updates.push(dw2);
-        }
+        // Label 0: its output cell is active (v > 0), so its rectified derivative is not 0.
+        let (_, one) = checked_update(alg, 0, 1.0);
+        let (_, c1) = checked_update(alg, 0, 0.82);
         // The true class's row moves less towards a nearer target; the other class's row does not change.
-        assert!(
-            max_abs_diff(&updates[0], &updates[1]) > 1e-4,
-            "{alg}: the target changed nothing"
-        );
-        assert_eq!(updates[0].row(1), updates[1].row(1), "{alg}: the wrong class's update");
+        assert!(max_abs_diff(&one, &c1) > 1e-4, "{alg}: the target changed nothing");
+        assert_eq!(one.row(1), c1.row(1), "{alg}: the wrong class's update");
     }
 }
 
 #[test]
 fn a_class_target_other_than_one_is_refused_for_spiking_cells() {
-    let text = "(name: \"lif\", network: (layers: [2, 3, 2], cells: Lif), learning: (class_target: 0.82))";
-    let err = ModelFile::from_ron(text, Path::new("lif.ron"))
-        .unwrap()
-        .check()
-        .unwrap_err()
-        .to_string();
-    assert!(
-        err.contains("learning.class_target") && err.contains("Rate cells"),
-        "{err}"
-    );
-    for bad in ["0.0", "-1.0", "inf"] {
-        let text = format!(
-            "(name: \"rate\", network: (layers: [2, 3, 2], cells: Rate(c1: {C1})), learning: (class_target: {bad}))"
-        );
-        let err = ModelFile::from_ron(&text, Path::new("rate.ron"))
+    let refusal = |cells: &str, target: &str| {
+        let text =
+            format!("(name: \"t\", network: (layers: [2, 3, 2], cells: {cells}), learning: (class_target: {target}))");
+        let err = ModelFile::from_ron(&text, Path::new("t.ron"))
             .unwrap()
             .check()
             .unwrap_err()
             .to_string();
-        assert!(
-            err.contains("learning.class_target") && err.contains("> 0"),
-            "{bad}: {err}"
-        );
+        assert!(err.contains("learning.class_target"), "{cells}, {target}: {err}");
+        err
+    };
+    let lif = refusal("Lif", "0.82");
+    assert!(lif.contains("Rate cells"), "{lif}");
+    for bad in ["0.0", "-1.0", "inf"] {
+        let rate = refusal(&format!("Rate(c1: {C1})"), bad);
+        assert!(rate.contains("> 0"), "{bad}: {rate}");
     }
 }
 
