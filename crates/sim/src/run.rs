@@ -35,7 +35,7 @@ use crate::experiment::{Experiment, Observer, Outcome};
 use crate::export::weights::Weights;
 use crate::folder_lock::{FolderLock, LOCK_FILE, Occupancy, occupancy};
 use crate::metrics::{CsvLog, CurvePoint, CurveWriter, Resume, Summary};
-use crate::model::{Model, ModelFile};
+use crate::model::{Model, ModelError, ModelFile};
 use crate::recorder::RasterFile;
 use crate::trials::{TrialCurveRow, TrialRow, accuracy_sem, mean_outcome, run_trials};
 use std::path::{Path, PathBuf};
@@ -125,7 +125,12 @@ impl RunRequest {
         for o in &self.overrides {
             file.set(o)?;
         }
-        Ok(file.check()?)
+        file.check().map_err(|e| {
+            SimError::from(ModelError::InFile {
+                file: self.model_path.clone(),
+                error: Box::new(e),
+            })
+        })
     }
 }
 

@@ -45,6 +45,14 @@ pub enum ModelError {
         /// What was expected.
         expected: String,
     },
+    /// A model file that loaded but failed its check: the error, with the file it came from.
+    #[error("{}: {error}", file.display())]
+    InFile {
+        /// The model file.
+        file: PathBuf,
+        /// What the check found (shown in this error's message, so not chained as its source).
+        error: Box<ModelError>,
+    },
 }
 
 pub(super) fn invalid(field: &str, value: impl std::fmt::Display, expected: impl Into<String>) -> ModelError {
