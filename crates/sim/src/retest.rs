@@ -86,7 +86,7 @@ pub fn retest(run: &Path, overrides: &[String], observer: &mut dyn Observer) -> 
         ));
     }
     let checkpoint = Checkpoint::read(&checkpoint_path)?;
-    if !checkpoint.was_taken_for(&trained_as.clone().check()?) {
+    if !checkpoint.was_taken_for(&trained_as.check_file(&model_path)?) {
         return Err(SimError::output(
             &checkpoint_path,
             format!(
@@ -99,7 +99,7 @@ pub fn retest(run: &Path, overrides: &[String], observer: &mut dyn Observer) -> 
     for set in overrides {
         file.set(set)?;
     }
-    let model = file.check()?;
+    let model = file.check_file(&model_path)?;
     // A tests file that cannot take the row is refused before the test, not after it.
     earlier_rows(&run.join(TESTS_FILE))?;
     let training_examples = checkpoint.progress.seen;

@@ -35,7 +35,7 @@ use crate::experiment::{Experiment, Observer, Outcome};
 use crate::export::weights::Weights;
 use crate::folder_lock::{FolderLock, LOCK_FILE, Occupancy, occupancy};
 use crate::metrics::{CsvLog, CurvePoint, CurveWriter, Resume, Summary};
-use crate::model::{Model, ModelError, ModelFile};
+use crate::model::{Model, ModelFile};
 use crate::recorder::RasterFile;
 use crate::trials::{TrialCurveRow, TrialRow, accuracy_sem, mean_outcome, run_trials};
 use std::path::{Path, PathBuf};
@@ -125,12 +125,7 @@ impl RunRequest {
         for o in &self.overrides {
             file.set(o)?;
         }
-        file.check().map_err(|e| {
-            SimError::from(ModelError::InFile {
-                file: self.model_path.clone(),
-                error: Box::new(e),
-            })
-        })
+        Ok(file.check_file(&self.model_path)?)
     }
 }
 
@@ -494,7 +489,7 @@ pub fn resume(run_dir: &Path, observer: &mut dyn Observer, stop: &AtomicBool) ->
         ));
     }
     let model_path = run_dir.join("model.ron");
-    let model = ModelFile::from_path(&model_path)?.check()?;
+    let model = ModelFile::from_path(&model_path)?.check_file(&model_path)?;
     let checkpoint_path = run_dir.join("checkpoint.bin");
     let checkpoint = Checkpoint::read(&checkpoint_path)?;
     if !checkpoint.was_taken_for(&model) {

@@ -30,7 +30,7 @@ impl TrainedNetwork {
         if !model_path.exists() {
             return Err(SimError::output(dir, "not a run folder: it has no model.ron"));
         }
-        let model = ModelFile::from_path(&model_path)?.check()?;
+        let model = ModelFile::from_path(&model_path)?.check_file(&model_path)?;
         let checkpoint_path = dir.join("checkpoint.bin");
         if !checkpoint_path.exists() {
             let why = if model.trials() > 1 {

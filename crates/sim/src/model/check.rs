@@ -200,6 +200,14 @@ impl Model {
 }
 
 impl ModelFile {
+    /// [`ModelFile::check`] of a model read from `file` (with any overrides applied): a refusal names the file.
+    pub fn check_file(&self, file: &std::path::Path) -> Result<Model, ModelError> {
+        self.check().map_err(|e| ModelError::InFile {
+            file: file.to_path_buf(),
+            error: Box::new(e),
+        })
+    }
+
     /// Validates every field and derives the simulator's quantities.
     pub fn check(&self) -> Result<Model, ModelError> {
         let f = self;
