@@ -51,6 +51,7 @@ pub struct RateEngine {
     sech2: Vec<Array2<f32>>,
     /// The true class's target (`learning.class_target`).
     class_target: f32,
+    /// The one-hot target of the minibatch being presented, built once per presentation from its labels.
     target: Array2<f32>,
     error: Array2<f32>,
     delta: Vec<Array2<f32>>,
@@ -128,7 +129,6 @@ impl RateEngine {
         &mut self,
         net: &mut Network,
         inputs: ArrayView2<'_, f32>,
-        labels: &[u8],
         learn: bool,
         meter: Option<&mut AlignmentMeter>,
         probe: &mut dyn Probe,
@@ -136,7 +136,6 @@ impl RateEngine {
         answers: &mut Option<Answers>,
     ) -> Option<NonFiniteDrive> {
         assert_eq!(inputs.nrows(), self.examples, "input batch size");
-        assert_eq!(labels.len(), self.examples, "one label per example");
         let nl = self.drive.len();
         let (c1, c2) = (self.c1, self.c2);
         self.learned.fill(false);
@@ -171,7 +170,7 @@ impl RateEngine {
         }
         let plan = self.model.plan();
         if learn && plan.layers().iter().any(|l| l.learns) {
-            self.learn(net, inputs, labels, meter);
+            self.learn(net, inputs, meter);
         }
         probe.after_step(
             s,
@@ -184,17 +183,10 @@ impl RateEngine {
     }
 
     /// The learning half of a step: every δ and ι from the weights as they are, before any of them changes, then
-    /// the updates.
-    fn learn(
-        &mut self,
-        net: &mut Network,
-        inputs: ArrayView2<'_, f32>,
-        labels: &[u8],
-        meter: Option<&mut AlignmentMeter>,
-    ) {
+    /// the updates. The error is measured against `self.target`, the presentation's.
+    fn learn(&mut self, net: &mut Network, inputs: ArrayView2<'_, f32>, meter: Option<&mut AlignmentMeter>) {
         let plan = self.model.plan();
         let nl = self.drive.len();
-        one_hot_into(&mut self.target, labels, self.class_target);
         Zip::from(&mut self.error)
             .and(&self.act[nl - 1])
             .and(&self.target)
@@ -294,21 +286,16 @@ impl Engine for RateEngine {
             CellKind::Rate { steps, .. } if learn => steps,
             _ => 1,
         };
+        assert_eq!(p.labels.len(), self.examples, "one label per example");
+        if learn {
+            one_hot_into(&mut self.target, p.labels, self.class_target);
+        }
         let mut meter = watch.meter.as_deref_mut();
         let mut answers = None;
         let mut non_finite = None;
         for s in 0..steps {
             let meter = if s == 0 { meter.take() } else { None };
-            non_finite = self.step(
-                net,
-                p.inputs,
-                p.labels,
-                learn,
-                meter,
-                &mut *watch.probe,
-                s,
-                &mut answers,
-            );
+            non_finite = self.step(net, p.inputs, learn, meter, &mut *watch.probe, s, &mut answers);
             if non_finite.is_some() {
                 break;
             }
