@@ -37,10 +37,14 @@
 //! - the increment `V ← V + Q` of a learning step is applied by the next drive pass ([`GramDriveBlock::drive_into`],
 //!   [`GramDriveBlock::drive_row`]), which reads V anyway.
 //!
+//! A teaching signal of low rank (`ι = g E Fᵀ`, [`crate::low_rank`]) may be handed with its factors
+//! ([`GramCarry::learn_low_rank`]): Q's product is then `(g G[:, A] E[A, :]) Fᵀ`, the rest as above.
+//!
 //! Per learning step the drive pass reads V and Q̃ and writes V and v (four `[B, post]` passes); the product reads and
 //! writes Q̃ when an example is active. (Keeping `V_0`, `σ_k X ΔW_0ᵀ` and `G C_k` apart instead would take six passes
 //! per drive, and two more for `H ← H + G M`.)
 
+use crate::low_rank::LowRankIota;
 use crate::matmul::mat_mul_into;
 use crate::projection::{Projection, learn_biases};
 use crate::update::Update;
@@ -75,6 +79,10 @@ pub struct GramCarry {
     gram_active: Array2<f32>,
     /// Their rows of ι, compacted, for [`GramCarry::learn`] (first `active.len()` rows).
     iota_active: Array2<f32>,
+    /// Their rows of a low-rank ι's coefficients E, compacted ([`GramCarry::learn_low_rank`]; `[B, r]`).
+    coeff_active: Array2<f32>,
+    /// `g G[:, A] E[A, :]` (`[B, r]`).
+    gram_coeff: Array2<f32>,
     sigma: f32,
     mu_pow: f32,
     mu: f32,
@@ -103,6 +111,8 @@ impl GramCarry {
             active: (0..examples).collect(),
             gram_active: Array2::zeros((examples, examples)),
             iota_active: Array2::zeros((examples, post)),
+            coeff_active: Array2::zeros((examples, 0)),
+            gram_coeff: Array2::zeros((examples, 0)),
             sigma: 0.0,
             mu_pow: 1.0,
             mu: 0.0,
@@ -241,17 +251,67 @@ impl GramCarry {
     /// ι that are not zero, and the bias update `Δb ← μ Δb − s Σ ι; b += Δb` applied directly. Like the per-block
     /// path, the step ends with [`Self::advance`], called by the caller once per learning step.
     pub fn learn(&mut self, proj: &mut Projection, iota: ArrayView2<'_, f32>) {
-        self.select_rows(|e| iota.row(e).iter().any(|&x| x != 0.0));
-        let mut compact = std::mem::take(&mut self.iota_active);
-        for (mut dst, &e) in compact.rows_mut().into_iter().zip(&self.active) {
-            dst.assign(&iota.row(e));
-        }
-        let (n, width) = (self.active.len(), self.width());
+        let n = self.take_active_rows(iota);
+        let compact = std::mem::take(&mut self.iota_active);
+        let width = self.width();
         self.learn_blocks_mut()
             .zip(compact.axis_chunks_iter(Axis(1), width).into_par_iter())
             .for_each(|(mut block, iota)| block.learn(iota.slice(s![..n, ..])));
         self.iota_active = compact;
         learn_biases(&mut proj.db, &mut proj.b, iota, Update::new(self.mu, self.scale));
+    }
+
+    /// [`Self::learn`] for a teaching signal of low rank ([`crate::low_rank`]): `iota` is ι itself (M, C and the
+    /// biases read it), `low` the same ι as two factors, through which Q's product is taken,
+    /// `G[:, A] ι[A, :] = (g G[:, A] E[A, :]) Fᵀ`: `B · A · r + B · r · post` multiply-adds instead of
+    /// `B · A · post`.
+    pub fn learn_low_rank(&mut self, proj: &mut Projection, iota: ArrayView2<'_, f32>, low: LowRankIota<'_>) {
+        assert_eq!(
+            (low.examples(), low.post()),
+            iota.dim(),
+            "the factors of ι have ι's shape"
+        );
+        let n = self.take_active_rows(iota);
+        let (examples, rank) = (self.gram.nrows(), low.rank());
+        if self.coeff_active.dim() != (examples, rank) {
+            // Sized on the first step of the first presentation; reused after that.
+            self.coeff_active = Array2::zeros((examples, rank));
+            self.gram_coeff = Array2::zeros((examples, rank));
+        }
+        for (mut dst, &e) in self.coeff_active.rows_mut().into_iter().zip(&self.active) {
+            dst.assign(&low.coeff.row(e));
+        }
+        mat_mul_into(
+            low.gain,
+            self.gram_active.slice(s![.., ..n]),
+            self.coeff_active.slice(s![..n, ..]),
+            0.0,
+            &mut self.gram_coeff.view_mut(),
+        );
+        let (compact, gram_coeff) = (
+            std::mem::take(&mut self.iota_active),
+            std::mem::take(&mut self.gram_coeff),
+        );
+        let width = self.width();
+        self.learn_blocks_mut()
+            .zip(compact.axis_chunks_iter(Axis(1), width).into_par_iter())
+            .zip(low.basis.axis_chunks_iter(Axis(0), width).into_par_iter())
+            .for_each(|((mut block, iota), basis)| {
+                block.learn_low_rank(iota.slice(s![..n, ..]), gram_coeff.view(), basis)
+            });
+        (self.iota_active, self.gram_coeff) = (compact, gram_coeff);
+        learn_biases(&mut proj.db, &mut proj.b, iota, Update::new(self.mu, self.scale));
+    }
+
+    /// Names the examples whose row of `iota` is not zero ([`Self::select_rows`]) and copies those rows, compacted,
+    /// into the first rows of `iota_active`; returns how many there are.
+    fn take_active_rows(&mut self, iota: ArrayView2<'_, f32>) -> usize {
+        assert_eq!(iota.dim(), self.iota_active.dim(), "teaching signal shape");
+        self.select_rows(|e| iota.row(e).iter().any(|&x| x != 0.0));
+        for (mut dst, &e) in self.iota_active.rows_mut().into_iter().zip(&self.active) {
+            dst.assign(&iota.row(e));
+        }
+        self.active.len()
     }
 
     /// Ends the presentation: `W = W_0 + σ ΔW_0 − s Cᵀ X` and `ΔW = μ^K ΔW_0 − s Mᵀ X` written into the projection.
@@ -352,6 +412,29 @@ impl GramLearnBlock<'_> {
     /// k is example `active[k]`, `[active, block cells]`): `M ← μ M + ι` and `C ← C + M` on the active rows (the
     /// silent ones only change their scalars, in [`GramCarry::advance`]), and `Q ← μ Q − s G[:, A] ι[A, :]`.
     pub fn learn(&mut self, iota: ArrayView2<'_, f32>) {
+        self.fold_rows(iota);
+        if !self.active.is_empty() {
+            mat_mul_into(-self.scale, self.gram_active, iota, self.q_decay, &mut self.q);
+        }
+    }
+
+    /// [`Self::learn`] with Q's product taken through the factors of a low-rank ι: `gram_coeff` is
+    /// `g G[:, A] E[A, :]` (`[B, r]`), `basis` the block's rows of F (`[block cells, r]`), and
+    /// `Q ← μ Q − s gram_coeff basisᵀ`. `iota` is the block's compacted ι, as for [`Self::learn`].
+    pub fn learn_low_rank(
+        &mut self,
+        iota: ArrayView2<'_, f32>,
+        gram_coeff: ArrayView2<'_, f32>,
+        basis: ArrayView2<'_, f32>,
+    ) {
+        self.fold_rows(iota);
+        if !self.active.is_empty() {
+            mat_mul_into(-self.scale, gram_coeff, basis.t(), self.q_decay, &mut self.q);
+        }
+    }
+
+    /// `M ← μ M + ι` and `C ← C + M` on the active rows.
+    fn fold_rows(&mut self, iota: ArrayView2<'_, f32>) {
         assert_eq!(iota.nrows(), self.active.len(), "one row of ι per active example");
         assert_eq!(iota.ncols(), self.m.ncols(), "teaching signal block width");
         let mu = self.mu;
@@ -363,9 +446,6 @@ impl GramLearnBlock<'_> {
                 *m = decay * old + i;
                 *c += beta * old + *m;
             }
-        }
-        if !self.active.is_empty() {
-            mat_mul_into(-self.scale, self.gram_active, iota, self.q_decay, &mut self.q);
         }
     }
 }
@@ -391,11 +471,20 @@ mod tests {
     fn carry_with_silent_examples_equals_direct_updates() {
         // 20 post cells: one block; 600: three blocks of 256, the last one partial.
         for post in [20, 600] {
-            carry_equals_direct_updates(post);
+            carry_equals_direct_updates(post, false);
         }
     }
 
-    fn carry_equals_direct_updates(post: usize) {
+    /// The same with ι of rank 3 handed to the carry as its factors ([`GramCarry::learn_low_rank`]), against the
+    /// dense direct update with ι formed.
+    #[test]
+    fn carry_of_a_low_rank_iota_equals_direct_updates() {
+        for post in [20, 600] {
+            carry_equals_direct_updates(post, true);
+        }
+    }
+
+    fn carry_equals_direct_updates(post: usize, low_rank: bool) {
         let (examples, pre, mu, scale) = (6, 9, 0.9f32, 0.5f32);
         let val = |i: usize, j: usize, k: usize| (((i * 31 + j * 17 + k * 7) % 23) as f32 - 11.0) / 11.0;
         let x = Array2::from_shape_fn((examples, pre), |(i, j)| val(i, j, 1));
@@ -412,11 +501,31 @@ mod tests {
             // Examples 1 and 4 are silent on even steps, example 2 always, every example on steps 5 to 7 (the
             // carry then only updates its scalars).
             let all_silent = (5..=7).contains(&step);
-            let iota = Array2::from_shape_fn((examples, post), |(e, c)| {
-                let silent = all_silent || e == 2 || (step % 2 == 0 && (e == 1 || e == 4));
-                if silent { 0.0 } else { 0.05 * val(e, c, step) }
-            });
-            carry.learn(&mut carried, iota.view());
+            let silent = |e: usize| all_silent || e == 2 || (step % 2 == 0 && (e == 1 || e == 4));
+            if low_rank {
+                // ι = g E Fᵀ, E's row of a silent example zero.
+                let (rank, gain) = (3, 0.05f32);
+                let coeff =
+                    Array2::from_shape_fn((examples, rank), |(e, k)| if silent(e) { 0.0 } else { val(e, k, step) });
+                let basis = Array2::from_shape_fn((post, rank), |(c, k)| val(c, k, step + 5));
+                let iota = gain * coeff.dot(&basis.t());
+                carry.learn_low_rank(
+                    &mut carried,
+                    iota.view(),
+                    LowRankIota::new(coeff.view(), basis.view(), gain),
+                );
+                direct.learn(iota.view(), x.view(), Update::new(mu, scale));
+            } else {
+                let iota =
+                    Array2::from_shape_fn(
+                        (examples, post),
+                        |(e, c)| {
+                            if silent(e) { 0.0 } else { 0.05 * val(e, c, step) }
+                        },
+                    );
+                carry.learn(&mut carried, iota.view());
+                direct.learn(iota.view(), x.view(), Update::new(mu, scale));
+            }
             carry.advance();
             let want = match (all_silent, step % 2) {
                 (true, _) => 0,
@@ -424,7 +533,6 @@ mod tests {
                 _ => 5,
             };
             assert_eq!(carry.active_rows(), want);
-            direct.learn(iota.view(), x.view(), Update::new(mu, scale));
             direct.drive_into(x.view(), &mut v_direct);
             carry.drive_into(&carried, &mut v_carried);
             let worst = (&v_direct - &v_carried).iter().fold(0.0f32, |m, d| m.max(d.abs()));

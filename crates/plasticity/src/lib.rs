@@ -5,6 +5,7 @@ pub mod feedback;
 pub mod feedback_learning;
 pub mod gram;
 pub mod init;
+pub mod low_rank;
 pub mod matmul;
 pub mod online;
 pub mod projection;
@@ -21,6 +22,7 @@ pub use feedback::{
 };
 pub use gram::{GramCarry, GramDriveBlock, GramLearnBlock};
 pub use init::{InitError, InitParams, WeightMoments};
+pub use low_rank::LowRankIota;
 pub use projection::{PostBlock, PreBlock, Projection};
 pub use rule::{
     BatchReduction, Derivative, LearningRate, broadcast_teaching_block, broadcast_teaching_rows, teaching_signal_block,

@@ -12,6 +12,7 @@
 //! never depends on the number of threads, and each block is one independent matrix product, so results are
 //! bit-identical at any thread count.
 
+use crate::low_rank::LowRankIota;
 use crate::matmul::mat_mul_into;
 use crate::readout::readout_into;
 use crate::update::Update;
@@ -107,6 +108,45 @@ impl Projection {
                 update.decay_into(&mut dw, w.view());
                 w += &dw;
             });
+    }
+
+    /// [`Self::learn`] with a teaching signal of low rank ([`crate::low_rank`]): `iota` is ι itself (the biases'
+    /// sums read it), `low` the same ι as two factors, through which the weights' product is taken:
+    /// `P = g Eᵀ a_pre` into `projected` (`[r, pre]`), then `ΔW ← μ ΔW − s F P − λ W; W += ΔW` over the same fixed
+    /// blocks of post cells as [`Self::learn_weights`].
+    pub fn learn_low_rank(
+        &mut self,
+        iota: ArrayView2<'_, f32>,
+        low: LowRankIota<'_>,
+        a_pre: ArrayView2<'_, f32>,
+        projected: &mut Array2<f32>,
+        update: Update,
+    ) {
+        assert_eq!(iota.dim(), (a_pre.nrows(), self.post()), "teaching signal shape");
+        assert_eq!(
+            (low.examples(), low.post()),
+            iota.dim(),
+            "the factors of ι have ι's shape"
+        );
+        assert_eq!(a_pre.ncols(), self.pre(), "input width must match the fan-in");
+        assert_eq!(
+            projected.dim(),
+            (low.rank(), self.pre()),
+            "projected error buffer shape"
+        );
+        mat_mul_into(low.gain, low.coeff.t(), a_pre, 0.0, &mut projected.view_mut());
+        let projected = projected.view();
+        self.dw
+            .axis_chunks_iter_mut(Axis(0), POST_BLOCK)
+            .into_par_iter()
+            .zip(self.w.axis_chunks_iter_mut(Axis(0), POST_BLOCK).into_par_iter())
+            .zip(low.basis.axis_chunks_iter(Axis(0), POST_BLOCK).into_par_iter())
+            .for_each(|((mut dw, mut w), basis)| {
+                mat_mul_into(-update.scale, basis, projected, update.momentum, &mut dw.view_mut());
+                update.decay_into(&mut dw, w.view());
+                w += &dw;
+            });
+        learn_biases(&mut self.db, &mut self.b, iota, update);
     }
 
     /// [`Self::learn_weights`] without momentum (μ = 0), in one pass over W: `W ← (1 − λ) W − s ιᵀ a_pre`, one

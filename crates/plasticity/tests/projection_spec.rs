@@ -3,7 +3,7 @@
 use ndarray::{Array1, Array2};
 use rand::{RngExt, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
-use snn_plasticity::{InitParams, Projection, Update};
+use snn_plasticity::{InitParams, LowRankIota, Projection, Update};
 
 fn random(rows: usize, cols: usize, rng: &mut Xoshiro256PlusPlus) -> Array2<f32> {
     Array2::from_shape_simple_fn((rows, cols), || rng.random_range(-1.0f32..1.0))
@@ -101,6 +101,61 @@ fn results_do_not_depend_on_thread_count() {
         })
     };
     assert_eq!(run(1), run(2));
+}
+
+/// A teaching signal of low rank (DF's `ι = η e Bᵀ`) handed as its factors makes the update the dense product makes
+/// with ι formed, with momentum and weight decay, over several blocks of post cells, and the same bits at any thread
+/// count; a 1 % error of the gain is caught.
+#[test]
+fn a_low_rank_update_equals_the_dense_one() {
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(23);
+    let (batch, pre, post, rank) = (20, 30, 300, 4);
+    let w = random(post, pre, &mut rng);
+    let a = random(batch, pre, &mut rng);
+    let steps: Vec<(Array2<f32>, Array2<f32>)> = (0..3)
+        .map(|_| (random(batch, rank, &mut rng), random(post, rank, &mut rng)))
+        .collect();
+    let update = Update::new(0.9, 1.0 / batch as f32).with_decay(1e-3);
+    let run = |gain_error: f32| {
+        let (mut dense, mut low) = (
+            Projection::new(w.clone(), Array1::zeros(post)),
+            Projection::new(w.clone(), Array1::zeros(post)),
+        );
+        let mut projected = Array2::zeros((rank, pre));
+        for (coeff, basis) in &steps {
+            let gain = 0.3;
+            let iota = gain * coeff.dot(&basis.t());
+            dense.learn(iota.view(), a.view(), update);
+            let factors = LowRankIota::new(coeff.view(), basis.view(), gain * gain_error);
+            low.learn_low_rank(iota.view(), factors, a.view(), &mut projected, update);
+        }
+        (dense, low)
+    };
+    let worst = |x: &Array2<f32>, y: &Array2<f32>| x.iter().zip(y).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
+    let (dense, low) = run(1.0);
+    let change = worst(&dense.w, &w);
+    assert!(change > 0.1, "the weights changed ({change})");
+    assert!(
+        worst(&dense.w, &low.w) < 1e-5 * change.max(1.0),
+        "W: {}",
+        worst(&dense.w, &low.w)
+    );
+    assert!(
+        worst(&dense.dw, &low.dw) < 1e-5 * change.max(1.0),
+        "ΔW: {}",
+        worst(&dense.dw, &low.dw)
+    );
+    assert_eq!(dense.b, low.b, "the biases are summed from ι by both");
+    let (dense, wrong) = run(1.01);
+    assert!(
+        worst(&dense.w, &wrong.w) > 1e-3 * change,
+        "a 1 % error of the gain is seen"
+    );
+    let on = |threads| {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        pool.install(|| run(1.0).1)
+    };
+    assert_eq!(on(1), on(2));
 }
 
 /// The per-block pieces of the simulator's step give the whole projection's results: post blocks (rows of W) learn

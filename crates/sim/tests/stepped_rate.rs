@@ -235,14 +235,17 @@ fn the_tolerance_catches_a_one_percent_error_of_the_learning_rate() {
 
 #[test]
 fn the_carry_gives_the_same_bits_at_any_thread_count() {
-    let carried = model("[30, 300, 5]", "FA", 2, STEPS, "Gram", 1.0);
-    let run = |threads| {
-        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
-        pool.install(|| train(&carried, 1))
-    };
-    let (one, two) = (run(1), run(2));
-    assert_eq!(one.net, two.net);
-    assert_eq!(one.drives, two.drives);
+    // FA: the dense products; DF: its hidden ι taken through its factors (a low-rank ι).
+    for algorithm in ["FA", "DF"] {
+        let carried = model("[30, 300, 5]", algorithm, 2, STEPS, "Gram", 1.0);
+        let run = |threads| {
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+            pool.install(|| train(&carried, 1))
+        };
+        let (one, two) = (run(1), run(2));
+        assert_eq!(one.net, two.net, "{algorithm}");
+        assert_eq!(one.drives, two.drives, "{algorithm}");
+    }
 }
 
 #[test]
