@@ -34,8 +34,8 @@ pub fn check(path: PathBuf, overrides: Vec<String>) -> PyResult<(String, String)
 
 /// Runs `path` as `snnsim run` does and returns the run folder. `out` is the exact run folder (`--out`), else one is
 /// made under `output_root`. With `skip_finished` (`--skip-finished`, `out` required): a finished run in `out` is
-/// returned as it is, an interrupted one resumed, unfinished trials set aside and started again; a folder that another
-/// process is running raises `BlockingIOError` naming the holder.
+/// returned as it is, an interrupted one resumed, a failed or interrupted one without a checkpoint set aside and
+/// started again; a folder that another process is running raises `BlockingIOError` naming the holder.
 #[pyfunction]
 #[pyo3(signature = (path, overrides, out, output_root, threads, on_curve, skip_finished))]
 #[allow(clippy::too_many_arguments)]

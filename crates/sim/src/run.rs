@@ -539,8 +539,8 @@ pub enum Relaunch {
     Skip,
     /// An unfinished run with a checkpoint: resume it.
     Resume,
-    /// An interrupted or failed run of several trials (they keep no checkpoint): set the folder aside with
-    /// [`set_aside`] and start again.
+    /// An interrupted or failed run without a checkpoint (one stopped before its first, or a run of several
+    /// trials, which keep none): set the folder aside with [`set_aside`] and start again.
     Restart,
 }
 
@@ -556,7 +556,7 @@ pub fn relaunch_action(dir: &Path) -> Relaunch {
         Some(s) if s.status == "finished" => Relaunch::Skip,
         Some(_) if dir.join("checkpoint.bin").exists() => Relaunch::Resume,
         // Not "running": that may be a live process of another sweep; a killed one needs a look by hand.
-        Some(s) if s.trials > 1 && (s.status == "interrupted" || s.status == "failed") => Relaunch::Restart,
+        Some(s) if s.status == "interrupted" || s.status == "failed" => Relaunch::Restart,
         _ => Relaunch::Start,
     }
 }

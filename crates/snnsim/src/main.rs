@@ -76,9 +76,10 @@ enum Command {
         #[arg(long, short)]
         quiet: bool,
         /// With --out: skip the run if its folder says finished, resume it if it holds a checkpoint, start it if the
-        /// folder is new, and skip it while another snnsim process runs in it; an unfinished run of several trials
-        /// (no checkpoint) is renamed <DIR>.unfinished and started again. Makes a sweep safe to re-launch, and two
-        /// queues safe to share one list of runs.
+        /// folder is new, and skip it while another snnsim process runs in it; a run that failed or was interrupted
+        /// without a checkpoint (before its first, or a run of several trials, which keep none) is renamed
+        /// <DIR>.unfinished and started again. Makes a sweep safe to re-launch, and two queues safe to share one list
+        /// of runs.
         #[arg(long, requires = "out")]
         skip_finished: bool,
     },
@@ -429,7 +430,7 @@ fn run(cli: Cli) -> Result<()> {
                     snn_sim::run::Relaunch::Restart => {
                         let aside = snn_sim::run::set_aside(dir)?;
                         eprintln!(
-                            "{}: unfinished trials (they keep no checkpoint), set aside as {}; starting again",
+                            "{}: a failed or interrupted run without a checkpoint, set aside as {}; starting again",
                             dir.display(),
                             aside.display()
                         );

@@ -115,6 +115,29 @@ fn misspelt_field_is_rejected_with_file_line_and_name() {
     assert!(!tmp.path().join("out").exists(), "nothing written for an invalid model");
 }
 
+/// A run that failed before its first checkpoint (its data missing) is started again by a relaunch with
+/// `--skip-finished` once the data is there: the failed folder is set aside, not overwritten.
+#[test]
+fn a_relaunch_starts_again_a_run_that_failed_before_its_first_checkpoint() {
+    let Some(data) = data_root() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let empty = tmp.path().join("no-data");
+    std::fs::create_dir_all(empty.join("mnist")).unwrap();
+    let dir = tmp.path().join("task");
+    let args = small_run(&["--out", dir.to_str().unwrap(), "--skip-finished", "-q"]);
+    let failed = snnsim(&args, Some(&empty));
+    assert_eq!(failed.status.code(), Some(1), "{:?}", text(&failed));
+    let summary = std::fs::read_to_string(dir.join("summary.json")).unwrap();
+    assert!(summary.contains("\"failed\""), "{summary}");
+    let again = snnsim(&args, Some(&data));
+    assert!(again.status.success(), "{:?}", text(&again));
+    assert!(text(&again).1.contains("set aside"), "{:?}", text(&again));
+    let kept = std::fs::read_to_string(tmp.path().join("task.unfinished/summary.json")).unwrap();
+    assert_eq!(kept, summary, "the failed run's files are kept");
+    let done = std::fs::read_to_string(dir.join("summary.json")).unwrap();
+    assert!(done.contains("\"finished\""), "{done}");
+}
+
 #[test]
 fn missing_or_corrupt_data_is_named_and_the_run_marked_failed() {
     let Some(data) = data_root() else { return };

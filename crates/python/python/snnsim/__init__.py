@@ -110,7 +110,8 @@ def run(
     :func:`resume` or ``snnsim run --resume`` completes it to the result of an uninterrupted run.
 
     ``skip_finished=True`` (with ``out``) makes a sweep safe to launch again, as ``--skip-finished`` does: a run that
-    has finished in ``out`` is returned without running, an interrupted one is resumed from its checkpoint, and a
+    has finished in ``out`` is returned without running, an interrupted one is resumed from its checkpoint, one that
+    failed or was interrupted without a checkpoint is set aside as ``<out>.unfinished`` and started again, and a
     folder that another process is running now raises ``BlockingIOError`` (an ``OSError``) naming that process, where
     the command line skips it: there is no finished run to return.
     """
