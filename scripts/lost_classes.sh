@@ -7,7 +7,9 @@
 #   bash scripts/lost_classes.sh [BIN] [OUT] [THREADS]
 # BIN: the snnsim binary (default target/release/snnsim); OUT: folder of run folders (default output/lost_classes);
 # THREADS per run (default 1). SEEDS (default "1 2 3 4 5 6 7 8 9") selects the seeds. Finished runs are skipped
-# (--skip-finished); at the end scripts/lost_classes_report.py writes the table into docs/results.md.
+# (--skip-finished); at the end scripts/lost_classes_report.py writes the table into docs/results.md. The runs of the
+# table in docs/results.md are kept in docs/runs/lost_classes (model, summary, curve, confusion):
+#   python3 scripts/lost_classes_report.py docs/results.md docs/runs/lost_classes   # rebuilds it from them
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${1:-target/release/snnsim}
