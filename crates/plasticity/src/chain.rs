@@ -12,7 +12,8 @@
 //! so that with M = W every layer's ι is exactly `η / (c1 c2)` times the gradient of `½‖e‖²` with respect to its
 //! drive (tested against a numerical gradient in `snn-sim`).
 
-use crate::matmul::mat_mul_into;
+use crate::matmul::par_mat_mul_into;
+use crate::projection::{EXAMPLE_BLOCK, POST_BLOCK};
 use crate::rule::{Derivative, teaching_signal_into};
 use ndarray::{ArrayBase, ArrayView2, DataMut, Ix2};
 
@@ -29,7 +30,16 @@ pub fn chain_delta_into(
     assert_eq!(back.nrows(), delta_above.ncols(), "feedback rows = cells above");
     assert_eq!(back.ncols(), delta_below.ncols(), "feedback columns = cells below");
     teaching_signal_into(scratch, v_above, delta_above, 1.0, derivative);
-    mat_mul_into(1.0, scratch.view(), back, 0.0, &mut delta_below.view_mut());
+    // Split into fixed blocks of examples and cells below when large (a 630-cell layer under 370): the same bits.
+    par_mat_mul_into(
+        1.0,
+        scratch.view(),
+        back,
+        0.0,
+        &mut delta_below.view_mut(),
+        EXAMPLE_BLOCK,
+        POST_BLOCK,
+    );
 }
 
 #[cfg(test)]

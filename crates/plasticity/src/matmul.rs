@@ -8,7 +8,12 @@
 //! Its summation order depends only on the shapes, so results are the same on every call and at any thread count
 //! (it runs single-threaded inside each parallel block).
 
-use ndarray::{ArrayView2, ArrayViewMut2};
+use ndarray::parallel::prelude::*;
+use ndarray::{ArrayView2, ArrayViewMut2, Axis};
+
+/// A product of at least this many multiply-adds is worth splitting into tasks ([`par_mat_mul_into`]): about
+/// 50 µs of one core, well above what handing a task to another thread costs.
+pub const PARALLEL_PRODUCT_MACS: usize = 1 << 21;
 
 /// `c ← alpha · a b + beta · c` (ndarray's `general_mat_mul` convention; `beta = 0` overwrites c without reading it).
 ///
@@ -64,6 +69,47 @@ pub fn mat_mul_into(
     }
 }
 
+/// Whether a product of `macs` multiply-adds should be split into tasks: on a pool of several threads, from
+/// [`PARALLEL_PRODUCT_MACS`] up. One thread takes the whole product, packing each operand once (splitting it cost
+/// one thread about 9 % on the 784-630-370-10 nets: docs/performance.md). The choice never changes a result: a split
+/// product has the whole product's bits ([`par_mat_mul_into`]).
+pub fn worth_splitting(macs: usize) -> bool {
+    macs >= PARALLEL_PRODUCT_MACS && rayon::current_num_threads() > 1
+}
+
+/// [`mat_mul_into`] split into tasks on rayon's pool: c's rows in blocks of `rows` (with a's) and its columns in
+/// blocks of `cols` (with b's), each block one product, when [`worth_splitting`] (one product otherwise). Each block
+/// sums over the same k as the whole product does, in the same order (gemm blocks k by its length and the caches
+/// alone, never by m or n), so the result has the same bits split or not, at any thread count.
+///
+/// # Panics
+/// If the shapes do not agree (as [`mat_mul_into`]) or a block size is 0.
+pub fn par_mat_mul_into(
+    alpha: f32,
+    a: ArrayView2<'_, f32>,
+    b: ArrayView2<'_, f32>,
+    beta: f32,
+    c: &mut ArrayViewMut2<'_, f32>,
+    rows: usize,
+    cols: usize,
+) {
+    assert!(rows > 0 && cols > 0, "block sizes of a split product");
+    let ((m, k), n) = (a.dim(), b.ncols());
+    if !worth_splitting(m * n * k) || (m <= rows && n <= cols) {
+        return mat_mul_into(alpha, a, b, beta, c);
+    }
+    assert_eq!(c.dim(), (m, n), "shape of a matrix product's result");
+    c.axis_chunks_iter_mut(Axis(0), rows)
+        .into_par_iter()
+        .zip(a.axis_chunks_iter(Axis(0), rows).into_par_iter())
+        .for_each(|(mut c, a)| {
+            c.axis_chunks_iter_mut(Axis(1), cols)
+                .into_par_iter()
+                .zip(b.axis_chunks_iter(Axis(1), cols).into_par_iter())
+                .for_each(|(mut c, b)| mat_mul_into(alpha, a, b, beta, &mut c));
+        });
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -98,5 +144,33 @@ mod tests {
             out.column(0).iter().chain(out.column(11)).all(|x| x.is_nan()),
             "outside the block untouched"
         );
+    }
+
+    /// The split product equals the whole one bit for bit (the blocks sum over the same k), with uneven edge blocks
+    /// and a transposed operand, at one and two threads.
+    #[test]
+    fn a_split_product_has_the_whole_products_bits() {
+        let a = Array2::from_shape_fn((100, 370), |(i, j)| (((i * 31 + j * 17) % 97) as f32 - 48.0) * 0.013);
+        let w = Array2::from_shape_fn((630, 370), |(i, j)| (((i * 13 + j * 7) % 89) as f32 - 44.0) * 0.007);
+        const {
+            assert!(
+                100 * 370 * 630 >= PARALLEL_PRODUCT_MACS,
+                "the test must take the split path"
+            )
+        };
+        for beta in [0.0f32, 0.9] {
+            let start = Array2::from_shape_fn((100, 630), |(i, j)| ((i + j) % 5) as f32 * 0.1);
+            let mut whole = start.clone();
+            mat_mul_into(-0.25, a.view(), w.t(), beta, &mut whole.view_mut());
+            for threads in [1, 2] {
+                let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+                let mut split = start.clone();
+                pool.install(|| par_mat_mul_into(-0.25, a.view(), w.t(), beta, &mut split.view_mut(), 32, 128));
+                assert!(
+                    whole.iter().zip(&split).all(|(x, y)| x.to_bits() == y.to_bits()),
+                    "beta {beta}, {threads} threads: the split product differs from the whole one"
+                );
+            }
+        }
     }
 }

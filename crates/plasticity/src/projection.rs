@@ -8,12 +8,14 @@
 //! Δb ← μ Δb − s Σ_examples ι ;  b += Δb
 //! ```
 //!
-//! Both products are split over fixed blocks of [`POST_BLOCK`] post-synaptic cells and run on rayon's pool. The split
-//! never depends on the number of threads, and each block is one independent matrix product, so results are
-//! bit-identical at any thread count.
+//! Both products are split over fixed blocks of [`POST_BLOCK`] post-synaptic cells and run on rayon's pool; a large
+//! product, on several threads, further into blocks of [`EXAMPLE_BLOCK`] examples (forward) or [`PRE_BLOCK`]
+//! pre-synaptic cells (update), which never splits a sum (each entry sums over the same pre cells, or examples, as the
+//! whole product does: [`crate::matmul::par_mat_mul_into`]). The post blocks never depend on the number of threads, and
+//! each is one independent matrix product, so results are bit-identical at any thread count.
 
 use crate::low_rank::LowRankIota;
-use crate::matmul::mat_mul_into;
+use crate::matmul::{mat_mul_into, par_mat_mul_into, worth_splitting};
 use crate::readout::readout_into;
 use crate::update::Update;
 use ndarray::parallel::prelude::*;
@@ -21,6 +23,13 @@ use ndarray::{Array1, Array2, ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMu
 
 /// Post-synaptic cells per parallel block: 128 × 784 f32 weights (392 KiB) keep a block's W and ΔW in L2.
 pub const POST_BLOCK: usize = 128;
+
+/// Examples per parallel block of a large forward product (two blocks for a minibatch of 100): with
+/// [`POST_BLOCK`], enough tasks to keep two or more threads busy on a layer of a few hundred cells.
+pub const EXAMPLE_BLOCK: usize = 50;
+
+/// Pre-synaptic cells per parallel block of a large post block's weight update.
+pub const PRE_BLOCK: usize = 320;
 
 /// Synapses from `pre` cells onto `post` cells, with biases of the post cells and momentum buffers.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -77,14 +86,16 @@ impl Projection {
             *v += &self.b;
             return;
         }
-        v.axis_chunks_iter_mut(Axis(1), POST_BLOCK)
-            .into_par_iter()
-            .zip(self.w.axis_chunks_iter(Axis(0), POST_BLOCK).into_par_iter())
-            .zip(self.b.axis_chunks_iter(Axis(0), POST_BLOCK).into_par_iter())
-            .for_each(|((mut v, w), b)| {
-                mat_mul_into(1.0, a_pre, w.t(), 0.0, &mut v.view_mut());
-                v += &b;
-            });
+        par_mat_mul_into(
+            1.0,
+            a_pre,
+            self.w.t(),
+            0.0,
+            &mut v.view_mut(),
+            EXAMPLE_BLOCK,
+            POST_BLOCK,
+        );
+        *v += &self.b;
     }
 
     /// One three-factor update with momentum (module docs): `iota` is `[examples, post]`, `a_pre` is
@@ -104,9 +115,20 @@ impl Projection {
             .zip(self.w.axis_chunks_iter_mut(Axis(0), POST_BLOCK).into_par_iter())
             .zip(iota.axis_chunks_iter(Axis(1), POST_BLOCK).into_par_iter())
             .for_each(|((mut dw, mut w), iota)| {
-                mat_mul_into(-update.scale, iota.t(), a_pre, update.momentum, &mut dw.view_mut());
-                update.decay_into(&mut dw, w.view());
-                w += &dw;
+                // A large block's product is split further by its pre cells (sums over the examples unchanged).
+                let pre = match worth_splitting(iota.len() * a_pre.ncols()) {
+                    true => PRE_BLOCK,
+                    false => a_pre.ncols().max(1),
+                };
+                dw.axis_chunks_iter_mut(Axis(1), pre)
+                    .into_par_iter()
+                    .zip(w.axis_chunks_iter_mut(Axis(1), pre).into_par_iter())
+                    .zip(a_pre.axis_chunks_iter(Axis(1), pre).into_par_iter())
+                    .for_each(|((mut dw, mut w), a_pre)| {
+                        mat_mul_into(-update.scale, iota.t(), a_pre, update.momentum, &mut dw.view_mut());
+                        update.decay_into(&mut dw, w.view());
+                        w += &dw;
+                    });
             });
     }
 

@@ -34,6 +34,7 @@ use crate::network::Network;
 use crate::probe::{Probe, StepView, Values};
 use crate::roster::{PopId, Role, Roster, Variable};
 use ndarray::{Array2, ArrayView2, Zip};
+use rayon::prelude::*;
 use snn_neuron::rate::tanh_fit_with_sech2;
 use snn_plasticity::matmul::mat_mul_into;
 use snn_plasticity::projection::POST_BLOCK;
@@ -356,7 +357,7 @@ fn low_rank_iota<'a>(
 }
 
 /// `a = f(v)` and `s = sech²(c2 v)` of every cell of a layer, in one pass over contiguous buffers (one exponential
-/// per cell for both).
+/// per cell for both), in parallel chunks when the layer is large.
 fn activate(a: &mut Array2<f32>, s: &mut Array2<f32>, v: &Array2<f32>, c1: f32, c2: f32) {
     let contiguous = "a layer's buffers are contiguous";
     let (a, s, v) = (
@@ -364,12 +365,25 @@ fn activate(a: &mut Array2<f32>, s: &mut Array2<f32>, v: &Array2<f32>, c1: f32, 
         s.as_slice_mut().expect(contiguous),
         v.as_slice().expect(contiguous),
     );
-    let n = a.len();
-    let (s, v) = (&mut s[..n], &v[..n]);
-    for k in 0..n {
-        (a[k], s[k]) = tanh_fit_with_sech2(v[k], c1, c2);
+    let run = |a: &mut [f32], s: &mut [f32], v: &[f32]| {
+        let n = a.len();
+        let (s, v) = (&mut s[..n], &v[..n]);
+        for k in 0..n {
+            (a[k], s[k]) = tanh_fit_with_sech2(v[k], c1, c2);
+        }
+    };
+    if a.len() <= ACTIVATE_CHUNK {
+        run(a, s, v);
+    } else {
+        a.par_chunks_mut(ACTIVATE_CHUNK)
+            .zip(s.par_chunks_mut(ACTIVATE_CHUNK))
+            .zip(v.par_chunks(ACTIVATE_CHUNK))
+            .for_each(|((a, s), v)| run(a, s, v));
     }
 }
+
+/// Cells per parallel chunk of [`activate`] (cell by cell: the same bits however the chunks are run).
+const ACTIVATE_CHUNK: usize = 16 * 1024;
 
 /// A rate network's populations after one step.
 struct RateView<'a> {
