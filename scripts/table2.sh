@@ -13,8 +13,9 @@
 #   REPORT_ONLY=1 bash scripts/table2.sh            # rebuild the table and figures from the runs already there
 #   NO_REPORT=1 bash scripts/table2.sh              # runs only: leave docs/ alone (a queue in the background)
 #
-# Interrupt it at any time and start it again: finished runs are skipped, interrupted ones resumed from their
-# checkpoints (snnsim run --skip-finished). Two copies may run at once (one per core, THREADS=1): each skips the run
+# Interrupt it at any time and start it again: finished runs are skipped (those in $OUT, and those kept in
+# docs/runs/table2, so a fresh clone runs only what is missing), interrupted ones resumed from their checkpoints
+# (snnsim run --skip-finished). Two copies may run at once (one per core, THREADS=1): each skips the run
 # the other is running (its folder is locked) and goes on to the next.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -51,6 +52,11 @@ if [[ -z "${REPORT_ONLY:-}" ]]; then
             for o in $overrides; do sets+=(--set "$o"); done
         fi
         for seed in $SEEDS; do
+            # A run kept in the repository is finished: a fresh clone, or an emptied $OUT, does not run it again.
+            if grep -q '"status": *"finished"' "$KEPT/$name-seed$seed/summary.json" 2>/dev/null; then
+                echo "[$(date +%H:%M:%S)] $name seed $seed: finished, kept in $KEPT/$name-seed$seed"
+                continue
+            fi
             cmd=("$SNNSIM" run "models/$model.ron" ${sets[@]+"${sets[@]}"} --seed "$seed" --out "$OUT/$name-seed$seed" --skip-finished -q)
             [[ -n "$THREADS" ]] && cmd+=(--threads "$THREADS")
             echo "[$(date +%H:%M:%S)] ${cmd[*]}"
