@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# When and where SPEC's rectified derivative kills a class (issue 21). With eq 2.11's rectified derivative an output
+# cell's teaching signal is zero on every image that drives it to v <= 0; once every image of its own class does, no
+# image of that class can raise it again (only a change of the hidden layer can). This script trains the stepped
+# 784-1000-10 nets of models/mnist_stepped_{ba_depth1,bp,fa}.ron for the first 100 (one minibatch), 1000 and 10 000
+# training examples of each seed, with SPEC's rule, and the depth-1 net also without momentum and with the unrectified
+# derivative; then scripts/class_death_report.py reads each run's weights.h5, counts for each class the test images
+# whose own output cell has v <= 0, and writes the table into docs/results.md.
+# Usage:
+#   bash scripts/class_death.sh [BIN] [OUT] [THREADS]
+# BIN: the snnsim binary (default target/release/snnsim); OUT: folder of run folders (default output/class_death);
+# THREADS per run (default 1). SEEDS (default "1 2 3 4 5 6 7 8 9") and EXAMPLES (default "100 1000 10000") select the
+# runs. Finished runs are skipped (--skip-finished). The report keeps what it measured in
+# docs/runs/class_death/dead_fractions.csv (the weights are not kept), from which it rebuilds the table alone:
+#   python3 scripts/class_death_report.py docs/results.md docs/runs/class_death/dead_fractions.csv
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=${1:-target/release/snnsim}
+OUT=${2:-output/class_death}
+THREADS=${3:-1}
+SEEDS=${SEEDS:-"1 2 3 4 5 6 7 8 9"}
+EXAMPLES=${EXAMPLES:-"100 1000 10000"}
+KEPT=docs/runs/class_death/dead_fractions.csv
+mkdir -p "$OUT" "$(dirname "$KEPT")"
+
+# net name, model file, overrides
+NETS=(
+    "depth1 mnist_stepped_ba_depth1 -"
+    "depth1_no_momentum mnist_stepped_ba_depth1 learning.momentum=0.0"
+    "depth1_unrectified mnist_stepped_ba_depth1 learning.rectified_derivative=false"
+    "bp mnist_stepped_bp -"
+    "fa mnist_stepped_fa -"
+)
+for examples in $EXAMPLES; do
+    for seed in $SEEDS; do
+        for net in "${NETS[@]}"; do
+            read -r name model overrides <<<"$net"
+            sets=(--set protocol.epochs=1 --set "data.train_limit=$examples")
+            [[ "$overrides" != - ]] && sets+=(--set "$overrides")
+            cmd=("$BIN" run "models/$model.ron" "${sets[@]}" --seed "$seed"
+                --out "$OUT/$name-n$examples-seed$seed" --skip-finished -q --threads "$THREADS")
+            echo "[$(date +%H:%M:%S)] ${cmd[*]}"
+            "${cmd[@]}" </dev/null >/dev/null || echo "run failed (exit $?): $name $examples seed $seed" >&2
+        done
+    done
+done
+python3 scripts/class_death_report.py docs/results.md "$KEPT" "$OUT"
