@@ -4,7 +4,7 @@
 # image of that class can raise it again (only a change of the hidden layer can). This script trains the stepped
 # 784-1000-10 nets of models/mnist_stepped_{ba_depth1,bp,fa}.ron for the first 100 (one minibatch), 1000 and 10 000
 # training examples of each seed, with SPEC's rule, and the depth-1 net also without momentum and with the unrectified
-# derivative; then scripts/class_death_report.py reads each run's weights.h5, counts for each class the test images
+# derivative, and with the true class's target at c1 = 0.82 instead of 1; then scripts/class_death_report.py reads each run's weights.h5, counts for each class the test images
 # whose own output cell has v <= 0, and writes the table into docs/results.md.
 # Usage:
 #   bash scripts/class_death.sh [BIN] [OUT] [THREADS]
@@ -28,6 +28,7 @@ NETS=(
     "depth1 mnist_stepped_ba_depth1 -"
     "depth1_no_momentum mnist_stepped_ba_depth1 learning.momentum=0.0"
     "depth1_unrectified mnist_stepped_ba_depth1 learning.rectified_derivative=false"
+    "depth1_target_c1 mnist_stepped_ba_depth1 learning.class_target=0.82"
     "bp mnist_stepped_bp -"
     "fa mnist_stepped_fa -"
 )
