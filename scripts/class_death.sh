@@ -3,9 +3,11 @@
 # cell's teaching signal is zero on every image that drives it to v <= 0; once every image of its own class does, no
 # image of that class can raise it again (only a change of the hidden layer can). This script trains the stepped
 # 784-1000-10 nets of models/mnist_stepped_{ba_depth1,bp,fa}.ron for the first 100 (one minibatch), 1000 and 10 000
-# training examples of each seed, with SPEC's rule, and the depth-1 net also without momentum and with the unrectified
-# derivative, and with the true class's target at c1 = 0.82 instead of 1; then scripts/class_death_report.py reads each run's weights.h5, counts for each class the test images
-# whose own output cell has v <= 0, and writes the table into docs/results.md.
+# training examples of each seed with SPEC's rule; the depth-1 net also without momentum, with the unrectified
+# derivative and with the true class's target at c1 = 0.82 instead of 1; and BP online (one example per update, one
+# step each, a third reading of SPEC §2.5's presentation), with SPEC's and the unrectified derivative. Then
+# scripts/class_death_report.py reads each run's weights.h5 and the initial weights' (a run of no epochs), counts for
+# each class the test images whose own output cell has v <= 0, and writes the table into docs/results.md.
 # Usage:
 #   bash scripts/class_death.sh [BIN] [OUT] [THREADS]
 # BIN: the snnsim binary (default target/release/snnsim); OUT: folder of run folders (default output/class_death);
@@ -23,7 +25,7 @@ EXAMPLES=${EXAMPLES:-"100 1000 10000"}
 KEPT=docs/runs/class_death/dead_fractions.csv
 mkdir -p "$OUT" "$(dirname "$KEPT")"
 
-# net name, model file, overrides
+# net name, model file, overrides separated by ";" (- for none)
 NETS=(
     "depth1 mnist_stepped_ba_depth1 -"
     "depth1_no_momentum mnist_stepped_ba_depth1 learning.momentum=0.0"
@@ -31,13 +33,25 @@ NETS=(
     "depth1_target_c1 mnist_stepped_ba_depth1 learning.class_target=0.82"
     "bp mnist_stepped_bp -"
     "fa mnist_stepped_fa -"
+    "bp_online mnist_stepped_bp network.cells=Rate(c1: 0.82, steps: 1);protocol.batch_size=1"
+    "bp_online_unrectified mnist_stepped_bp network.cells=Rate(c1: 0.82, steps: 1);protocol.batch_size=1;learning.rectified_derivative=false"
 )
+# The initial weights (Appendix B; the same for every net of a seed): a run of no epochs.
+for seed in $SEEDS; do
+    cmd=("$BIN" run models/mnist_stepped_ba_depth1.ron --set protocol.epochs=0 --seed "$seed"
+        --out "$OUT/init-n0-seed$seed" --skip-finished -q --threads "$THREADS")
+    echo "[$(date +%H:%M:%S)] ${cmd[*]}"
+    "${cmd[@]}" </dev/null >/dev/null || echo "run failed (exit $?): init seed $seed" >&2
+done
 for examples in $EXAMPLES; do
     for seed in $SEEDS; do
         for net in "${NETS[@]}"; do
             read -r name model overrides <<<"$net"
             sets=(--set protocol.epochs=1 --set "data.train_limit=$examples")
-            [[ "$overrides" != - ]] && sets+=(--set "$overrides")
+            if [[ "$overrides" != - ]]; then
+                IFS=';' read -ra list <<<"$overrides"
+                for o in "${list[@]}"; do sets+=(--set "$o"); done
+            fi
             cmd=("$BIN" run "models/$model.ron" "${sets[@]}" --seed "$seed"
                 --out "$OUT/$name-n$examples-seed$seed" --skip-finished -q --threads "$THREADS")
             echo "[$(date +%H:%M:%S)] ${cmd[*]}"
