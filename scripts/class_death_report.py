@@ -11,12 +11,11 @@ scripts/depth1_ceiling.py, MNIST from $SNNSIM_DATA_DIR) and merges it into KEPT_
 without OUT the table is rebuilt from KEPT_CSV alone. The last row reads the one-epoch runs of
 scripts/lost_classes.sh kept in docs/runs/lost_classes (classes less than half right)."""
 import csv
-import json
 import os
-import re
 import sys
 
 from results_md import write_section
+from run_folders import finished_runs
 
 BEGIN, END = "<!-- class_death:begin -->", "<!-- class_death:end -->"
 DEAD = 0.95
@@ -42,16 +41,8 @@ def measure(out, rows):
     import numpy as np
     from depth1_ceiling import act, mnist
 
-    folders = []
-    for name in sorted(os.listdir(out)):
-        m = re.fullmatch(r"(\w+?)-n(\d+)-seed(\d+)", name)
-        folder = os.path.join(out, name)
-        if not m or not os.path.exists(os.path.join(folder, "weights.h5")):
-            continue
-        with open(os.path.join(folder, "summary.json")) as f:
-            summary = json.load(f)
-        if summary.get("status") == "finished":
-            folders.append((m.group(1), int(m.group(2)), int(m.group(3)), folder, summary))
+    folders = [(m.group(1), int(m.group(2)), int(m.group(3)), folder, summary)
+               for m, folder, summary in finished_runs(out, r"(\w+?)-n(\d+)-seed(\d+)", "weights.h5")]
     if not folders:
         return
     x, y = mnist(os.path.join(os.environ.get("SNNSIM_DATA_DIR", "data"), "mnist"))

@@ -6,12 +6,11 @@ how many test images got no answer (every output cell at zero activity).  Usage:
 
 OUT holds the run folders <variant>-seed<N> that scripts/lost_classes.sh writes."""
 import csv
-import json
 import os
-import re
 import sys
 
 from results_md import write_section
+from run_folders import finished_runs
 
 BEGIN, END = "<!-- lost_classes:begin -->", "<!-- lost_classes:end -->"
 VARIANTS = ["spec", "unrectified"]
@@ -20,17 +19,8 @@ VARIANTS = ["spec", "unrectified"]
 def runs(out):
     """{variant: {seed: (summary, confusion rows)}} of the finished runs under `out`."""
     found = {}
-    for name in sorted(os.listdir(out)):
-        m = re.fullmatch(r"(spec|unrectified)-seed(\d+)", name)
-        folder = os.path.join(out, name)
-        if not m or not os.path.exists(os.path.join(folder, "summary.json")):
-            continue
-        with open(os.path.join(folder, "summary.json")) as f:
-            summary = json.load(f)
-        confusion = os.path.join(folder, "confusion.csv")
-        if summary.get("status") != "finished" or not os.path.exists(confusion):
-            continue
-        with open(confusion, newline="") as f:
+    for m, folder, summary in finished_runs(out, r"(spec|unrectified)-seed(\d+)", "confusion.csv"):
+        with open(os.path.join(folder, "confusion.csv"), newline="") as f:
             rows = list(csv.DictReader(f))
         found.setdefault(m.group(1), {})[int(m.group(2))] = (summary, rows)
     return found
