@@ -31,7 +31,9 @@ NETS = [
     ("bp_online_unrectified", "BP, depth 2, online, unrectified derivative"),
 ]
 FIELDS = (["net", "examples", "seed", "test_accuracy", "commit"] + [f"dead_{c}" for c in range(10)]
-          + [f"drive_mean_{c}" for c in range(10)] + [f"drive_sd_{c}" for c in range(10)])
+          + [f"drive_mean_{c}" for c in range(10)] + [f"drive_sd_{c}" for c in range(10)]
+          + ["hidden_cosine_within", "hidden_cosine_between"])
+COSINE_IMAGES = 2000  # test images (a fixed random subset) whose hidden activity vectors are compared pairwise
 LOST_CLASSES = "docs/runs/lost_classes"
 
 
@@ -47,17 +49,26 @@ def measure(out, rows):
         return
     x, y = mnist(os.path.join(os.environ.get("SNNSIM_DATA_DIR", "data"), "mnist"))
     x, y = x["test"], y["test"]
+    subset = np.random.default_rng(0).choice(len(y), COSINE_IMAGES, replace=False)
+    same = y[subset][:, None] == y[subset][None, :]
+    pairs = ~np.eye(COSINE_IMAGES, dtype=bool)
     for net, examples, seed, folder, summary in folders:
         with h5py.File(os.path.join(folder, "weights.h5"), "r") as f:
             w1, b1 = f["forward/hidden1/W"][:], f["forward/hidden1/b"][:]
             wo, bo = f["forward/output/W"][:], f["forward/output/b"][:]
-        v = act(x @ w1.T + b1) @ wo.T + bo
+        h = act(x @ w1.T + b1)
+        v = h @ wo.T + bo
+        # How alike the images' hidden activity is: the mean cosine between two images' vectors.
+        unit = h[subset] / np.maximum(np.linalg.norm(h[subset], axis=1, keepdims=True), 1e-12)
+        cosine = unit @ unit.T
         own = v[np.arange(len(y)), y]
         row = {"net": net, "examples": examples, "seed": seed, "test_accuracy": f"{summary['test_accuracy']:.4f}",
                "commit": summary.get("commit") or "?"}
         row.update({f"dead_{c}": f"{float((own[y == c] <= 0).mean()):.4f}" for c in range(10)})
         row.update({f"drive_mean_{c}": f"{float(v[:, c].mean()):.3f}" for c in range(10)})
         row.update({f"drive_sd_{c}": f"{float(v[:, c].std()):.3f}" for c in range(10)})
+        row["hidden_cosine_within"] = f"{float(cosine[same & pairs].mean()):.4f}"
+        row["hidden_cosine_between"] = f"{float(cosine[~same].mean()):.4f}"
         rows[(net, examples, seed)] = row
 
 
@@ -103,7 +114,14 @@ def init_drives(rows):
     return ["", f"At the initial weights, over the {len(means)} output cells of {len(init)} seeds: each cell's mean "
                 f"drive v over the test images averages {mean:.1f}, with a standard deviation of {spread:.1f} from "
                 f"cell to cell and of {sum(sds) / len(sds):.1f} (on average) over the images within a cell; the "
-                f"lowest cell's mean is {min(means):.1f}."]
+                f"lowest cell's mean is {min(means):.1f}. The hidden layer's activity vectors of two test images "
+                f"(of {COSINE_IMAGES}) are at a mean cosine of "
+                f"{mean_of(init, 'hidden_cosine_between'):.2f} between classes and "
+                f"{mean_of(init, 'hidden_cosine_within'):.2f} within a class."]
+
+
+def mean_of(rows, field):
+    return sum(float(r[field]) for r in rows) / len(rows)
 
 
 def lost_after_one_epoch(seed):
