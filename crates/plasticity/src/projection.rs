@@ -109,23 +109,30 @@ impl Projection {
     pub fn learn_weights(&mut self, iota: ArrayView2<'_, f32>, a_pre: ArrayView2<'_, f32>, update: Update) {
         assert_eq!(iota.dim(), (a_pre.nrows(), self.post()), "teaching signal shape");
         assert_eq!(a_pre.ncols(), self.pre(), "input width must match the fan-in");
+        self.step_weights(iota.t(), a_pre, update);
+    }
+
+    /// `ΔW ← μ ΔW − s L R − λ W; W += ΔW`, the weight update of [`Self::learn_weights`] (`L = ιᵀ`, `R = a_pre`) and
+    /// [`Self::learn_low_rank`] (`L` the basis F, `R` the projected error P), `left` `[post, k]`, `right` `[k, pre]`.
+    /// Over the fixed blocks of [`POST_BLOCK`] post cells; a large block's product split further by its pre cells,
+    /// which leaves every entry's sum over k as it is.
+    fn step_weights(&mut self, left: ArrayView2<'_, f32>, right: ArrayView2<'_, f32>, update: Update) {
         self.dw
             .axis_chunks_iter_mut(Axis(0), POST_BLOCK)
             .into_par_iter()
             .zip(self.w.axis_chunks_iter_mut(Axis(0), POST_BLOCK).into_par_iter())
-            .zip(iota.axis_chunks_iter(Axis(1), POST_BLOCK).into_par_iter())
-            .for_each(|((mut dw, mut w), iota)| {
-                // A large block's product is split further by its pre cells (sums over the examples unchanged).
-                let pre = match worth_splitting(iota.len() * a_pre.ncols()) {
+            .zip(left.axis_chunks_iter(Axis(0), POST_BLOCK).into_par_iter())
+            .for_each(|((mut dw, mut w), left)| {
+                let pre = match worth_splitting(left.len() * right.ncols()) {
                     true => PRE_BLOCK,
-                    false => a_pre.ncols().max(1),
+                    false => right.ncols().max(1),
                 };
                 dw.axis_chunks_iter_mut(Axis(1), pre)
                     .into_par_iter()
                     .zip(w.axis_chunks_iter_mut(Axis(1), pre).into_par_iter())
-                    .zip(a_pre.axis_chunks_iter(Axis(1), pre).into_par_iter())
-                    .for_each(|((mut dw, mut w), a_pre)| {
-                        mat_mul_into(-update.scale, iota.t(), a_pre, update.momentum, &mut dw.view_mut());
+                    .zip(right.axis_chunks_iter(Axis(1), pre).into_par_iter())
+                    .for_each(|((mut dw, mut w), right)| {
+                        mat_mul_into(-update.scale, left, right, update.momentum, &mut dw.view_mut());
                         update.decay_into(&mut dw, w.view());
                         w += &dw;
                     });
@@ -157,17 +164,7 @@ impl Projection {
             "projected error buffer shape"
         );
         mat_mul_into(low.gain, low.coeff.t(), a_pre, 0.0, &mut projected.view_mut());
-        let projected = projected.view();
-        self.dw
-            .axis_chunks_iter_mut(Axis(0), POST_BLOCK)
-            .into_par_iter()
-            .zip(self.w.axis_chunks_iter_mut(Axis(0), POST_BLOCK).into_par_iter())
-            .zip(low.basis.axis_chunks_iter(Axis(0), POST_BLOCK).into_par_iter())
-            .for_each(|((mut dw, mut w), basis)| {
-                mat_mul_into(-update.scale, basis, projected, update.momentum, &mut dw.view_mut());
-                update.decay_into(&mut dw, w.view());
-                w += &dw;
-            });
+        self.step_weights(low.basis, projected.view(), update);
         learn_biases(&mut self.db, &mut self.b, iota, update);
     }
 
