@@ -7,7 +7,10 @@
 # derivative and with the true class's target at c1 = 0.82 instead of 1; and BP online (one example per update, one
 # step each, a third reading of SPEC §2.5's presentation), with SPEC's and the unrectified derivative. Then
 # scripts/class_death_report.py reads each run's weights.h5 and the initial weights' (a run of no epochs), counts for
-# each class the test images whose own output cell has v <= 0, and writes the table into docs/results.md.
+# each class the test images whose own output cell has v <= 0, and writes the table into docs/results.md. The LIF
+# net (models/mnist_lif_ba.ron, the same initial weights) is run alike, after 0 (its initial weights), 100, 1000 and
+# 10 000 examples, its output cells' drive traced on every step of the first LIF_TEST (default 1000) test images: a
+# class is dead there when its own cell has v <= 0 on every learning step of (nearly) all its images.
 # Usage:
 #   bash scripts/class_death.sh [BIN] [OUT] [THREADS]
 # BIN: the snnsim binary (default target/release/snnsim); OUT: folder of run folders (default output/class_death);
@@ -57,6 +60,23 @@ for examples in $EXAMPLES; do
             echo "[$(date +%H:%M:%S)] ${cmd[*]}"
             "${cmd[@]}" </dev/null >/dev/null || echo "run failed (exit $?): $name $examples seed $seed" >&2
         done
+    done
+done
+# The LIF net of the same seed (SPEC §1–2; the same initial weights) under the same rule: its output cells' drive
+# v, traced on every step of the first $LIF_TEST test images, shows whether a cell gets a teaching signal (v > 0 on
+# some learning step) where the rate net's is zero for the whole presentation.
+LIF_TEST=${LIF_TEST:-1000}
+trace=(--set "record.test_examples=[$(seq -s, 0 $((LIF_TEST - 1)))]" --set 'record.populations=["output"]'
+    --set 'record.traces=[(population: "output", cells: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], variables: [v])]'
+    --set record.trace_every=1 --set "data.test_limit=$LIF_TEST")
+for examples in 0 $EXAMPLES; do
+    for seed in $SEEDS; do
+        if [[ $examples == 0 ]]; then sets=(--set protocol.epochs=0); else
+            sets=(--set protocol.epochs=1 --set "data.train_limit=$examples"); fi
+        cmd=("$BIN" run models/mnist_lif_ba.ron "${sets[@]}" "${trace[@]}" --seed "$seed"
+            --out "$OUT/lif-n$examples-seed$seed" --skip-finished -q --threads "$THREADS")
+        echo "[$(date +%H:%M:%S)] ${cmd[*]}"
+        "${cmd[@]}" </dev/null >/dev/null || echo "run failed (exit $?): lif $examples seed $seed" >&2
     done
 done
 python3 scripts/class_death_report.py docs/results.md "$KEPT" "$OUT"

@@ -9,7 +9,12 @@ OUT holds the run folders <net>-n<examples>-seed<N> of scripts/class_death.sh. F
 weights.h5 the script computes every class's fraction of test images with v_own <= 0 (the forward pass of
 scripts/depth1_ceiling.py, MNIST from $SNNSIM_DATA_DIR) and merges it into KEPT_CSV, which the table is built from:
 without OUT the table is rebuilt from KEPT_CSV alone. The last row reads the one-epoch runs of
-scripts/lost_classes.sh kept in docs/runs/lost_classes (classes less than half right)."""
+scripts/lost_classes.sh kept in docs/runs/lost_classes (classes less than half right).
+
+The LIF runs lif-n<examples>-seed<N> are measured from their rasters.h5 instead: the output cells' drive v traced on
+every step of the recorded test presentations. A LIF cell's drive changes from step to step with the hidden spikes,
+and the rectified derivative is taken on each step's v (SPEC §2.2), so a class counts as dead there when its own cell
+has v <= 0 on every learning step (after settle_steps) of at least 95 % of its images."""
 import csv
 import os
 import sys
@@ -29,10 +34,12 @@ NETS = [
     ("fa", "FA, depth 2"),
     ("bp_online", "BP, depth 2, online: one example per update, one step"),
     ("bp_online_unrectified", "BP, depth 2, online, unrectified derivative"),
+    ("lif", "LIF-BA, depth 2 (`models/mnist_lif_ba.ron`; v ≤ 0 on every learning step; 1000 test images)"),
 ]
 FIELDS = (["net", "examples", "seed", "test_accuracy", "commit"] + [f"dead_{c}" for c in range(10)]
           + [f"drive_mean_{c}" for c in range(10)] + [f"drive_sd_{c}" for c in range(10)]
-          + ["hidden_cosine_within", "hidden_cosine_between"])
+          + ["hidden_cosine_within", "hidden_cosine_between"]
+          + ["step_sd", "below0_pairs", "below0_on_steps", "below0_never_on"])
 COSINE_IMAGES = 2000  # test images (a fixed random subset) whose hidden activity vectors are compared pairwise
 LOST_CLASSES = "docs/runs/lost_classes"
 
@@ -53,6 +60,12 @@ def measure(out, rows):
     same = y[subset][:, None] == y[subset][None, :]
     pairs = ~np.eye(COSINE_IMAGES, dtype=bool)
     for net, examples, seed, folder, summary in folders:
+        row = {"net": net, "examples": examples, "seed": seed, "test_accuracy": f"{summary['test_accuracy']:.4f}",
+               "commit": summary.get("commit") or "?"}
+        if net == "lif":
+            row.update(measure_lif(os.path.join(folder, "rasters.h5")))
+            rows[(net, examples, seed)] = row
+            continue
         with h5py.File(os.path.join(folder, "weights.h5"), "r") as f:
             w1, b1 = f["forward/hidden1/W"][:], f["forward/hidden1/b"][:]
             wo, bo = f["forward/output/W"][:], f["forward/output/b"][:]
@@ -62,14 +75,40 @@ def measure(out, rows):
         unit = h[subset] / np.maximum(np.linalg.norm(h[subset], axis=1, keepdims=True), 1e-12)
         cosine = unit @ unit.T
         own = v[np.arange(len(y)), y]
-        row = {"net": net, "examples": examples, "seed": seed, "test_accuracy": f"{summary['test_accuracy']:.4f}",
-               "commit": summary.get("commit") or "?"}
         row.update({f"dead_{c}": f"{float((own[y == c] <= 0).mean()):.4f}" for c in range(10)})
         row.update({f"drive_mean_{c}": f"{float(v[:, c].mean()):.3f}" for c in range(10)})
         row.update({f"drive_sd_{c}": f"{float(v[:, c].std()):.3f}" for c in range(10)})
         row["hidden_cosine_within"] = f"{float(cosine[same & pairs].mean()):.4f}"
         row["hidden_cosine_between"] = f"{float(cosine[~same].mean()):.4f}"
         rows[(net, examples, seed)] = row
+
+
+def measure_lif(rasters):
+    """The fields of a LIF run's row, from the drive v of its output cells traced on every step of its recorded test
+    presentations: per class, the fraction of images whose own cell has v <= 0 on every learning step, and the mean
+    and spread over images of each cell's drive averaged over the learning steps; over all images and cells, the mean
+    standard deviation of v over the learning steps of a presentation; and of the (image, own cell) pairs whose
+    averaged drive is <= 0 (where the rate net's cell gets no teaching signal), how many, the mean fraction of their
+    learning steps with v > 0, and the fraction with none."""
+    import h5py
+    import numpy as np
+
+    with h5py.File(rasters, "r") as f:
+        settle = int(f.attrs["settle_steps"])
+        tests = f["test"]
+        labels = np.array([int(tests[k].attrs["label"]) for k in tests])
+        v = np.stack([tests[k]["traces/output/v"][settle:] for k in tests])  # [images, learning steps, cells]
+    own = v[np.arange(len(labels)), :, labels]  # [images, learning steps]
+    mean = v.mean(axis=1)  # [images, cells]
+    below = own.mean(axis=1) <= 0
+    on = (own[below] > 0).mean(axis=1)
+    row = {f"dead_{c}": f"{float((own[labels == c] <= 0).all(axis=1).mean()):.4f}" for c in range(10)}
+    row.update({f"drive_mean_{c}": f"{float(mean[:, c].mean()):.3f}" for c in range(10)})
+    row.update({f"drive_sd_{c}": f"{float(mean[:, c].std()):.3f}" for c in range(10)})
+    row.update({"step_sd": f"{float(v.std(axis=1).mean()):.3f}", "below0_pairs": int(below.sum()),
+                "below0_on_steps": f"{float(on.mean()) if len(on) else 0.0:.4f}",
+                "below0_never_on": f"{float((on == 0).mean()) if len(on) else 0.0:.4f}"})
+    return row
 
 
 def read_kept(path):
@@ -120,6 +159,30 @@ def init_drives(rows):
                 f"{mean_of(init, 'hidden_cosine_within'):.2f} within a class."]
 
 
+def lif_noise(rows):
+    """Sentences on the LIF runs' step-to-step drive (none without LIF runs)."""
+    counts = sorted({n for (net, n, _) in rows if net == "lif"})
+    if not counts:
+        return []
+    parts = []
+    for n in counts:
+        lif = [r for (net, m, _), r in rows.items() if net == "lif" and m == n]
+        pairs = sum(int(r["below0_pairs"]) for r in lif)
+        weight = [int(r["below0_pairs"]) for r in lif]
+        on = sum(w * float(r["below0_on_steps"]) for w, r in zip(weight, lif)) / max(pairs, 1)
+        never = sum(w * float(r["below0_never_on"]) for w, r in zip(weight, lif)) / max(pairs, 1)
+        within = mean_of(lif, "step_sd")
+        spread = sum(float(r[f"drive_sd_{c}"]) for r in lif for c in range(10)) / (10 * len(lif))
+        when = "at the initial weights" if n == 0 else f"after {n:,} examples".replace(",", " ")
+        parts.append(f"{when} ({len(lif)} seeds): a standard deviation of {within:.1f} over a presentation's "
+                     f"learning steps against {spread:.1f} over the images within a cell; {pairs} image–own-cell "
+                     f"pairs with the averaged drive ≤ 0, their v above 0 on {100 * on:.1f} % of the learning steps "
+                     f"on average, on none in {100 * never:.0f} % of them")
+    return ["", "In the LIF net of the same seeds (the same initial weights), an output cell's drive v changes from "
+                "step to step with the hidden spikes, and the rectified derivative is taken on each step's v: "
+            + "; ".join(parts) + "."]
+
+
 def mean_of(rows, field):
     return sum(float(r[field]) for r in rows) / len(rows)
 
@@ -149,7 +212,9 @@ def main():
              f"`--set learning.rectified_derivative=false`, `--set learning.class_target=0.82`; "
              f"`models/mnist_stepped_bp.ron`, `models/mnist_stepped_fa.ron`; online: `models/mnist_stepped_bp.ron "
              f"--set 'network.cells=Rate(c1: 0.82, steps: 1)' --set protocol.batch_size=1`), and "
-             f"`--set protocol.epochs=0` for the initial weights. Each cell lists the dead classes: at least "
+             f"`--set protocol.epochs=0` for the initial weights; the LIF net `models/mnist_lif_ba.ron` alike, "
+             f"its output cells' drive traced on every step of the first 1000 test images (`record.traces`). "
+             f"Each cell lists the dead classes: at least "
              f"{100 * DEAD:.0f} % of the class's test images drive its own output cell to v ≤ 0 (the percentage in "
              f"brackets where it is not all of them), where the rectified derivative gives the cell no teaching "
              f"signal; — none, · not run.", "",
@@ -171,6 +236,7 @@ def main():
                      + " | ".join(x or "·" for x in lost) + " | "
                      + f"{sum(1 for x in lost if x not in (None, '—'))} of {sum(x is not None for x in lost)} |")
     lines += init_drives(rows)
+    lines += lif_noise(rows)
     commits = sorted({r["commit"] for r in rows.values()})
     lines += ["", f"Commit of the binary: {', '.join(commits)}.", "", END]
     write_section(results_md, BEGIN, END, lines, "## When SPEC's rule kills a class")
