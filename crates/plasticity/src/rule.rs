@@ -3,7 +3,7 @@
 use ndarray::{ArrayBase, ArrayView2, ArrayViewMut2, DataMut, Ix2, Zip};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
-use snn_neuron::rate::sech2;
+use snn_neuron::rate::{exp_nonpositive, sech2};
 
 /// The derivative term of ι, by algorithm (SPEC §2.2 table).
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -33,8 +33,37 @@ pub enum Derivative {
         /// Fit constant c2 (0.08).
         c2: f32,
     },
+    /// `sech²(c2 v) σ(v / scale)`: eq 2.11's derivative with its step at v = 0 softened into the logistic σ, the
+    /// probability that v plus a logistic noise of that scale is above 0 (`learning.rectifier_noise_sd`, an option
+    /// for nonspiking networks). A LIF cell's drive varies from step to step with its input spikes, so its rectified
+    /// derivative, averaged over a presentation, is not 0 where its mean drive is below 0 (docs/results.md, "When a
+    /// class dies"); a rate cell's drive has no such noise, and this lends it the average.
+    Sech2Soft {
+        /// Fit constant c2 (0.08).
+        c2: f32,
+        /// Scale of the logistic noise (its standard deviation times √3/π).
+        scale: f32,
+    },
+    /// `c1 c2 sech²(c2 v) σ(v / scale)` (the chained counterpart of [`Derivative::Sech2Soft`]).
+    TanhFitSoft {
+        /// Fit constant c1 (0.82).
+        c1: f32,
+        /// Fit constant c2 (0.08).
+        c2: f32,
+        /// Scale of the logistic noise.
+        scale: f32,
+    },
     /// 1 everywhere: the derivative-free algorithm (DF).
     One,
+}
+
+/// The logistic function `1 / (1 + e^(−x))`, branch-free (both forms computed from `e^(−|x|)`, one selected) so
+/// that loops over it vectorise.
+#[inline(always)]
+pub fn logistic(x: f32) -> f32 {
+    let e = exp_nonpositive(-x.abs());
+    let p = 1.0 / (1.0 + e);
+    if x >= 0.0 { p } else { e * p }
 }
 
 impl Derivative {
@@ -58,6 +87,8 @@ impl Derivative {
             }
             Derivative::Sech2Unmasked { c2 } => sech2(c2 * v),
             Derivative::TanhFitUnmasked { c1, c2 } => c1 * c2 * sech2(c2 * v),
+            Derivative::Sech2Soft { c2, scale } => sech2(c2 * v) * logistic(v / scale),
+            Derivative::TanhFitSoft { c1, c2, scale } => c1 * c2 * sech2(c2 * v) * logistic(v / scale),
             Derivative::One => 1.0,
         }
     }
@@ -85,6 +116,8 @@ impl Derivative {
             }
             Derivative::Sech2Unmasked { .. } => s,
             Derivative::TanhFitUnmasked { c1, c2 } => c1 * c2 * s,
+            Derivative::Sech2Soft { scale, .. } => s * logistic(v / scale),
+            Derivative::TanhFitSoft { c1, c2, scale } => c1 * c2 * s * logistic(v / scale),
             Derivative::One => 1.0,
         }
     }
@@ -95,7 +128,9 @@ impl Derivative {
             Derivative::Sech2 { c2 }
             | Derivative::TanhFit { c2, .. }
             | Derivative::Sech2Unmasked { c2 }
-            | Derivative::TanhFitUnmasked { c2, .. } => Some(c2),
+            | Derivative::TanhFitUnmasked { c2, .. }
+            | Derivative::Sech2Soft { c2, .. }
+            | Derivative::TanhFitSoft { c2, .. } => Some(c2),
             Derivative::One => None,
         }
     }
@@ -133,6 +168,8 @@ pub fn teaching_signal_with_sech2_into(
         Derivative::TanhFit { .. } => fill_with_sech2(i, v, s, d, |v, s| eta * derivative.at_with_sech2(v, s)),
         Derivative::Sech2Unmasked { .. } => fill_with_sech2(i, v, s, d, |v, s| eta * derivative.at_with_sech2(v, s)),
         Derivative::TanhFitUnmasked { .. } => fill_with_sech2(i, v, s, d, |v, s| eta * derivative.at_with_sech2(v, s)),
+        Derivative::Sech2Soft { .. } => fill_with_sech2(i, v, s, d, |v, s| eta * derivative.at_with_sech2(v, s)),
+        Derivative::TanhFitSoft { .. } => fill_with_sech2(i, v, s, d, |v, s| eta * derivative.at_with_sech2(v, s)),
         Derivative::One => fill_with_sech2(i, v, s, d, |_, _| eta),
     };
     if i.len() <= CHUNK {
@@ -165,6 +202,12 @@ macro_rules! with_factor {
             Derivative::Sech2Unmasked { c2 } => $apply($($arg,)* |v| $eta * Derivative::Sech2Unmasked { c2 }.at(v)),
             Derivative::TanhFitUnmasked { c1, c2 } => {
                 $apply($($arg,)* |v| $eta * Derivative::TanhFitUnmasked { c1, c2 }.at(v))
+            }
+            Derivative::Sech2Soft { c2, scale } => {
+                $apply($($arg,)* |v| $eta * Derivative::Sech2Soft { c2, scale }.at(v))
+            }
+            Derivative::TanhFitSoft { c1, c2, scale } => {
+                $apply($($arg,)* |v| $eta * Derivative::TanhFitSoft { c1, c2, scale }.at(v))
             }
             Derivative::One => $apply($($arg,)* |_| $eta),
         }
@@ -377,6 +420,12 @@ mod tests {
             Derivative::TanhFit { c1: 0.82, c2: 0.08 },
             Derivative::Sech2Unmasked { c2: 0.08 },
             Derivative::TanhFitUnmasked { c1: 0.82, c2: 0.08 },
+            Derivative::Sech2Soft { c2: 0.08, scale: 2.76 },
+            Derivative::TanhFitSoft {
+                c1: 0.82,
+                c2: 0.08,
+                scale: 2.76,
+            },
             Derivative::One,
         ] {
             let c2 = derivative.sech2_scale().unwrap_or(0.08);
@@ -393,6 +442,45 @@ mod tests {
 
     use super::*;
     use ndarray::{Array2, array};
+
+    /// The logistic against f64, and the softened rectifier between the hard one and none: 0.5 of sech² at v = 0,
+    /// the hard derivative's value away from 0 when the scale is small, never above the unmasked derivative, and
+    /// above 0 below v = 0 where the hard one is 0.
+    #[test]
+    fn the_soft_rectifier_lies_between_the_hard_one_and_none() {
+        for k in -4000..=4000 {
+            let x = k as f32 * 0.01;
+            let exact = 1.0 / (1.0 + (-(x as f64)).exp());
+            assert!(
+                ((logistic(x) as f64 - exact) / exact).abs() <= 1e-6,
+                "{x}: {} against {exact}",
+                logistic(x)
+            );
+        }
+        let (c1, c2) = (0.82, 0.08);
+        let soft = Derivative::Sech2Soft { c2, scale: 2.76 };
+        let chained = Derivative::TanhFitSoft { c1, c2, scale: 2.76 };
+        assert!((soft.at(0.0) - 0.5).abs() < 1e-7);
+        for k in -600..=600 {
+            let v = k as f32 * 0.1;
+            let (hard, none) = (Derivative::Sech2 { c2 }.at(v), Derivative::Sech2Unmasked { c2 }.at(v));
+            assert!(soft.at(v) <= none && soft.at(v) > 0.0, "{v}");
+            assert!(
+                (chained.at(v) - c1 * c2 * soft.at(v)).abs() <= 1e-6 * chained.at(v),
+                "{v}"
+            );
+            if v.abs() >= 1.0 {
+                let sharp = Derivative::Sech2Soft { c2, scale: 0.01 }.at(v);
+                assert!((sharp - hard).abs() <= 1e-6, "{v}: {sharp} against {hard}");
+            }
+            if v < -0.5 {
+                assert!(
+                    soft.at(v) < 0.5 * none,
+                    "{v}: below 0 the rectifier passes less than half"
+                );
+            }
+        }
+    }
 
     #[test]
     fn teaching_signal_by_hand() {

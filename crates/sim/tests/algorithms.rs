@@ -24,10 +24,16 @@ fn tiny_model(algorithm: &str, depth: usize, momentum: f32) -> Model {
 
 /// [`tiny_model`] whose true class has the target `class_target`.
 fn tiny_model_with_target(algorithm: &str, depth: usize, momentum: f32, class_target: f32) -> Model {
+    tiny_model_with_rule(algorithm, depth, momentum, class_target, 0.0)
+}
+
+/// [`tiny_model_with_target`] whose derivative's rectifier is softened by a noise of standard deviation `noise_sd`.
+fn tiny_model_with_rule(algorithm: &str, depth: usize, momentum: f32, class_target: f32, noise_sd: f32) -> Model {
     let text = format!(
         "(name: \"tiny\", network: (layers: [2, 3, 2], cells: Rate(c1: {C1})), \
          learning: (algorithm: {algorithm}, depth: {depth}, momentum: {momentum}, learning_rate: Fixed(0.5), \
-         batch_reduction: Sum, class_target: {class_target}), record: (train_examples: [], test_examples: []))"
+         batch_reduction: Sum, class_target: {class_target}, rectifier_noise_sd: {noise_sd}), \
+         record: (train_examples: [], test_examples: []))"
     );
     ModelFile::from_ron(&text, Path::new("tiny.ron"))
         .unwrap()
@@ -64,17 +70,29 @@ fn tiny_network(algorithm: &str) -> Network {
 fn f(v: f64) -> f64 {
     (f64::from(C1) * (f64::from(C2) * v).tanh()).max(0.0)
 }
-fn sech2(v: f64) -> f64 {
-    if v > 0.0 {
-        1.0 - (f64::from(C2) * v).tanh().powi(2)
+/// sech²(c2 v) with its rectifier softened by a logistic noise of standard deviation `sd` (0: the step at v = 0).
+fn soft_sech2(v: f64, sd: f64) -> f64 {
+    let s = 1.0 - (f64::from(C2) * v).tanh().powi(2);
+    if sd > 0.0 {
+        s / (1.0 + (-v * std::f64::consts::PI / (3f64.sqrt() * sd)).exp())
+    } else if v > 0.0 {
+        s
     } else {
         0.0
     }
 }
 
 /// The update every algorithm should make for input x and label (whose output cell's target is `class_target`, the
-/// other's 0), computed here with plain loops in f64.
-fn hand_update(alg: &str, net: &Network, x: [f64; 2], label: usize, class_target: f64) -> (Array2<f64>, Array2<f64>) {
+/// other's 0; the derivative's rectifier softened by a noise of standard deviation `sd`, or not for 0), computed here
+/// with plain loops in f64.
+fn hand_update(
+    alg: &str,
+    net: &Network,
+    x: [f64; 2],
+    label: usize,
+    class_target: f64,
+    sd: f64,
+) -> (Array2<f64>, Array2<f64>) {
     let w1 = net.forward[0].w.mapv(f64::from);
     let b1 = net.forward[0].b.mapv(f64::from);
     let w2 = net.forward[1].w.mapv(f64::from);
@@ -88,6 +106,7 @@ fn hand_update(alg: &str, net: &Network, x: [f64; 2], label: usize, class_target
         .map(|k| f(v2[k]) - if k == label { class_target } else { 0.0 })
         .collect();
     let eta = 0.5;
+    let sech2 = |v: f64| soft_sech2(v, sd);
     let own = |v: f64| if alg == "DF" { 1.0 } else { sech2(v) };
     let iota2: Vec<f64> = (0..2).map(|k| eta * own(v2[k]) * e[k]).collect();
     let delta1: Vec<f64> = (0..3)
@@ -118,15 +137,27 @@ fn max_abs_diff(a: &Array2<f64>, b: &Array2<f64>) -> f64 {
 /// The weight changes (hidden, output) one presentation of x = (1.5, −0.25) with `label` makes in the tiny network of
 /// `alg` whose true class has the target `class_target`, checked against [`hand_update`].
 fn checked_update(alg: &str, label: u8, class_target: f32) -> (Array2<f64>, Array2<f64>) {
+    checked_update_with_rule(alg, label, class_target, 0.0)
+}
+
+/// [`checked_update`] with the derivative's rectifier softened by a noise of standard deviation `noise_sd`.
+fn checked_update_with_rule(alg: &str, label: u8, class_target: f32, noise_sd: f32) -> (Array2<f64>, Array2<f64>) {
     let x = array![[1.5f32, -0.25]];
-    let model = tiny_model_with_target(alg, 2, 0.0, class_target);
+    let model = tiny_model_with_rule(alg, 2, 0.0, class_target, noise_sd);
     let mut net = tiny_network(alg);
     let before = net.clone();
     let mut sim = RateEngine::new(&model, 1);
     present(&mut sim, &mut net, x.view(), &[label], true);
     let dw1 = (&net.forward[0].w - &before.forward[0].w).mapv(f64::from);
     let dw2 = (&net.forward[1].w - &before.forward[1].w).mapv(f64::from);
-    let (want1, want2) = hand_update(alg, &before, [1.5, -0.25], label.into(), f64::from(class_target));
+    let (want1, want2) = hand_update(
+        alg,
+        &before,
+        [1.5, -0.25],
+        label.into(),
+        f64::from(class_target),
+        f64::from(noise_sd),
+    );
     assert!(
         max_abs_diff(&dw2, &want2) < 1e-6,
         "{alg}, target {class_target}, output layer: {dw2} vs {want2}"
@@ -162,6 +193,54 @@ fn the_true_class_target_sets_the_error_of_every_algorithm() {
         assert!(max_abs_diff(&one, &c1) > 1e-4, "{alg}: the target changed nothing");
         assert_eq!(one.row(1), c1.row(1), "{alg}: the wrong class's update");
     }
+}
+
+/// With the rectifier softened, the silent hidden cell (v < 0) learns too, by the hand computation's amount, under
+/// every algorithm with a derivative; DF, which has none, makes the same update as with the hard rectifier.
+#[test]
+fn a_softened_rectifier_teaches_a_silent_cell() {
+    for alg in ["BP", "FA", "BA", "DF"] {
+        let (hard, _) = checked_update(alg, 1, 1.0);
+        let (soft, _) = checked_update_with_rule(alg, 1, 1.0, 2.0);
+        let silent_learns = soft.row(1).iter().any(|&d| d.abs() > 1e-6);
+        assert!(silent_learns, "{alg}: the silent cell's row {}", soft.row(1));
+        if alg == "DF" {
+            assert_eq!(hard, soft, "DF has no derivative to soften");
+        }
+    }
+}
+
+/// The softened rectifier's spread must be finite and ≥ 0, and is refused where there is no rectifier to soften (the
+/// unrectified derivative) or no rate cell (a LIF cell's drive has noise of its own).
+#[test]
+fn an_impossible_rectifier_noise_is_refused() {
+    let refusal = |cells: &str, learning: &str| {
+        let text = format!(
+            "(name: \"t\", network: (layers: [2, 3, 2], cells: {cells}), learning: ({learning}), \
+             record: (train_examples: [], test_examples: []))"
+        );
+        ModelFile::from_ron(&text, Path::new("t.ron"))
+            .unwrap()
+            .check()
+            .err()
+            .map(|e| e.to_string())
+    };
+    let rate = format!("Rate(c1: {C1})");
+    for bad in ["-1.0", "inf", "NaN"] {
+        let err = refusal(&rate, &format!("rectifier_noise_sd: {bad}")).expect(bad);
+        assert!(
+            err.contains("learning.rectifier_noise_sd") && err.contains("≥ 0"),
+            "{bad}: {err}"
+        );
+    }
+    let unrectified = refusal(&rate, "rectifier_noise_sd: 5.0, rectified_derivative: false").unwrap();
+    assert!(unrectified.contains("rectified_derivative: true"), "{unrectified}");
+    let lif = refusal("Lif", "rectifier_noise_sd: 5.0").unwrap();
+    assert!(
+        lif.contains("learning.rectifier_noise_sd") && lif.contains("Rate cells"),
+        "{lif}"
+    );
+    assert_eq!(refusal(&rate, "rectifier_noise_sd: 5.0"), None);
 }
 
 #[test]

@@ -208,6 +208,10 @@ fn the_carried_first_hidden_layer_is_the_stepped_computation() {
         assert_carry_is_the_stepped_computation("[30, 16, 5]", algorithm, 2, 0);
         assert_carry_is_the_stepped_computation("[30, 16, 12, 5]", algorithm, 3, 0);
     }
+    // The rectifier softened (learning.rectifier_noise_sd): the same carry.
+    for algorithm in ["BP, rectifier_noise_sd: 5.0", "BA, rectifier_noise_sd: 5.0"] {
+        assert_carry_is_the_stepped_computation("[30, 16, 5]", algorithm, 2, 0);
+    }
 }
 
 #[test]

@@ -81,7 +81,9 @@ impl RateEngine {
         let zeros = |&n: &usize| Array2::<f32>::zeros((examples, n));
         let out = *sizes.last().expect("an output layer");
         let (c1, c2) = match model.plan().chain_derivative() {
-            Derivative::TanhFit { c1, c2 } | Derivative::TanhFitUnmasked { c1, c2 } => (c1, c2),
+            Derivative::TanhFit { c1, c2 }
+            | Derivative::TanhFitUnmasked { c1, c2 }
+            | Derivative::TanhFitSoft { c1, c2, .. } => (c1, c2),
             _ => unreachable!("the chain derivative is the tanh fit's"),
         };
         Self {

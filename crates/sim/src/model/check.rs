@@ -370,6 +370,21 @@ impl ModelFile {
                  error pools relay e in {-1, 0, 1}, SPEC §2.1)",
             ));
         }
+        if !(l.rectifier_noise_sd.is_finite() && l.rectifier_noise_sd >= 0.0) {
+            return Err(invalid(
+                "learning.rectifier_noise_sd",
+                l.rectifier_noise_sd,
+                "a finite standard deviation ≥ 0 (0: SPEC's rectifier, a step at v = 0)",
+            ));
+        }
+        if l.rectifier_noise_sd > 0.0 && !(matches!(f.network.cells, CellKind::Rate { .. }) && l.rectified_derivative) {
+            return Err(invalid(
+                "learning.rectifier_noise_sd",
+                l.rectifier_noise_sd,
+                "0 here: a softened rectifier is an option of Rate cells with learning.rectified_derivative: true (a \
+                 LIF cell's drive has its own noise)",
+            ));
+        }
         let nonspiking = matches!(f.network.cells, CellKind::Rate { .. } | CellKind::Graded(_));
         if matches!(l.algorithm, Algorithm::Shallow | Algorithm::NP) && !matches!(f.network.cells, CellKind::Graded(_))
         {
@@ -643,7 +658,14 @@ impl ModelFile {
             CellKind::Lif | CellKind::Bernoulli(_) | CellKind::Graded(_) => 0.82,
         };
         let c2 = l.c2;
-        let (own, chain_derivative) = if l.rectified_derivative {
+        let (own, chain_derivative) = if l.rectifier_noise_sd > 0.0 {
+            // A logistic noise of standard deviation sd has the scale sd √3 / π.
+            let scale = l.rectifier_noise_sd * 3f32.sqrt() / std::f32::consts::PI;
+            (
+                Derivative::Sech2Soft { c2, scale },
+                Derivative::TanhFitSoft { c1, c2, scale },
+            )
+        } else if l.rectified_derivative {
             (Derivative::Sech2 { c2 }, Derivative::TanhFit { c1, c2 })
         } else {
             (Derivative::Sech2Unmasked { c2 }, Derivative::TanhFitUnmasked { c1, c2 })

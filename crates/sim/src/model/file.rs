@@ -574,6 +574,12 @@ pub struct LearningSpec {
     /// `false` uses sech²(c2 v) for every v (the unrectified tanh's derivative): in nonspiking networks a cell
     /// pushed below v = 0 then keeps learning instead of falling silent for good (docs/results.md).
     pub rectified_derivative: bool,
+    /// The rectifier of the derivative terms softened: 0 for v ≤ 0 becomes the probability that v plus a noise of
+    /// this standard deviation is above 0 (a logistic noise: `sech²(c2 v) σ(π v / (√3 sd))`), as a LIF cell's
+    /// derivative is on average, its drive varying from step to step with its input spikes (about 5 at Appendix B's
+    /// initialisation, docs/results.md "When a class dies"). 0 (the default): SPEC's step at v = 0. Needs
+    /// `rectified_derivative: true`.
+    pub rectifier_noise_sd: f32,
     /// How a minibatch's per-example updates are combined: `Mean` or `Sum` (SPEC §2.4 \[choice\]).
     pub batch_reduction: BatchReduction,
     /// Weight decay of the forward weights and biases (0: none). In LIF and rate networks λ of
@@ -746,6 +752,7 @@ impl Default for LearningSpec {
             gamma: 0.034,
             c2: 0.08,
             rectified_derivative: true,
+            rectifier_noise_sd: 0.0,
             batch_reduction: BatchReduction::Mean,
             weight_decay: 0.0,
             node_perturbation: NodePerturbationSpec::default(),
