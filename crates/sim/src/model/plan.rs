@@ -99,8 +99,8 @@ impl Plan {
         self.decay != 0.0
     }
 
-    /// The derivative term of backprop's ι in the alignment diagnostic (sech²(c2 v), rectified unless
-    /// `learning.rectified_derivative` is false).
+    /// The derivative term of backprop's ι in the alignment diagnostic: the learning layers' own (sech²(c2 v),
+    /// rectified unless `learning.rectified_derivative` is false, softened by `learning.rectifier_noise_sd`).
     pub fn reference_derivative(&self) -> Derivative {
         self.reference_derivative
     }
