@@ -150,7 +150,8 @@ def main(results_md, rows_tsv, *roots):
         *HEADER,
         *paper_lines,
         "",
-        "**Variants**: the nonspiking rows with the unrectified derivative, DF's rows with the true class's target "
+        "**Variants**: the nonspiking rows with the unrectified derivative and with the rectifier softened by a LIF "
+        "output cell's spike noise (`learning.rectifier_noise_sd=5.0`), DF's rows with the true class's target "
         "at c1 = 0.82 (the most a rate cell's activity approaches) instead of 1, the 4-layer LIF row with the model "
         "file's γ = 0.034, and the earlier one-step nonspiking nets (one update per minibatch, η = 30/fan-in, "
         "unrectified).",
