@@ -1,10 +1,10 @@
-"""Replacing a generated section of docs/results.md, shared by table2_report.py and deep_narrow_report.py."""
+"""Replacing a generated section of a Markdown file (docs/results.md, the README), shared by the report scripts."""
 import os
 
 
 def write_section(results_md, begin, end, lines, heading):
-    """Puts `lines` (which start with `begin` and end with `end`) in place of the text between the two markers of
-    `results_md`, or appends them under `heading` if the markers are missing. Written atomically."""
+    """Puts `lines` (which start with `begin` and end with `end`) in place of the text between the two markers of the
+    Markdown file `results_md`, or appends them under `heading` if the markers are missing. Written atomically."""
     text = open(results_md).read() if os.path.exists(results_md) else "# Results\n"
     block = "\n".join(lines)
     if begin in text and end in text:

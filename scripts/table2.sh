@@ -66,7 +66,7 @@ if [[ -z "${REPORT_ONLY:-}" ]]; then
 fi
 
 [[ -n "${NO_REPORT:-}" ]] && exit 0
-python3 scripts/table2_report.py docs/results.md "$ROWS" "$OUT" "$KEPT"
+python3 scripts/table2_report.py docs/results.md README.md "$ROWS" "$OUT" "$KEPT"
 
 # The finished runs <name>-seed<N> of the given rows with a curve.csv, one per folder name: $OUT's copy, else the
 # kept one (the same choice as table2_report.py when both are finished).

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Writes the Table 2 reproduction into docs/results.md (between the table2 markers) from the run folders of
-scripts/table2.sh.  Usage: table2_report.py RESULTS_MD ROWS_TSV ROOT [ROOT ...]
+scripts/table2.sh, and its summary, one line per paper row with that row's variants beside it, into the README
+(between the table2-summary markers).  Usage: table2_report.py RESULTS_MD README_MD ROWS_TSV ROOT [ROOT ...]
 
 Each row of ROWS_TSV (name, model, overrides, paper, range, kind, row) takes its runs from the folders
 <ROOT>/<name>-seed<N> of every ROOT. A folder name found under several roots counts once: the copy whose summary.json
@@ -15,6 +16,8 @@ import sys
 from results_md import write_section
 
 BEGIN, END = "<!-- table2:begin -->", "<!-- table2:end -->"
+SUMMARY_BEGIN, SUMMARY_END = "<!-- table2-summary:begin -->", "<!-- table2-summary:end -->"
+VARIANT_MARK = " — variant: "
 PAPER_KINDS = ("rate", "lif")
 VARIANT_KINDS = ("rate-variant", "lif-variant", "rate-onestep")
 EPOCH = 60000  # MNIST training examples per epoch
@@ -79,17 +82,33 @@ def final_angles(run_dir, last=10):
     return {p: statistics.mean(v[-last:]) for p, v in by_pop.items()}
 
 
-def lowest_class(run_dir):
-    """The classes the run's final test got less than half right, or else the one it got least right, from its
-    confusion.csv: "class: % right", or "—" if the run folder has none (runs made before snnsim wrote it;
-    `snnsim test RUN --confusion FILE` makes one from the checkpoint)."""
+def class_accuracies(run_dir):
+    """(label, fraction right) of each class in the run's final test, from its confusion.csv; None if the run folder
+    has none (runs made before snnsim wrote it; `snnsim test RUN --confusion FILE` makes one from the checkpoint)."""
     path = os.path.join(run_dir, "confusion.csv")
     if not os.path.exists(path):
-        return "—"
+        return None
     with open(path, newline="") as f:
-        right = [(r["label"], int(r["correct"]) / int(r["examples"])) for r in csv.DictReader(f) if int(r["examples"])]
-    shown = [c for c in right if c[1] < 0.5] or [min(right, key=lambda c: c[1])]
+        return [(r["label"], int(r["correct"]) / int(r["examples"])) for r in csv.DictReader(f) if int(r["examples"])]
+
+
+def lost_classes(right):
+    """The classes a final test got less than half right: the classes the network lost."""
+    return [c for c in right if c[1] < 0.5]
+
+
+def lowest_class(run_dir):
+    """The classes the run's final test got less than half right, or else the one it got least right: "class: %
+    right", or "—" if the run folder has no confusion.csv."""
+    right = class_accuracies(run_dir)
+    if right is None:
+        return "—"
+    shown = lost_classes(right) or [min(right, key=lambda c: c[1])]
     return ", ".join(f"{label}: {100 * a:.1f}" for label, a in shown)
+
+
+def finished_runs(runs):
+    return [r for r in runs if r.get("status") == "finished" and r.get("test_accuracy") is not None]
 
 
 def epochs_txt(done):
@@ -98,7 +117,7 @@ def epochs_txt(done):
 
 
 def table_line(row, runs):
-    done = [r for r in runs if r.get("status") == "finished" and r.get("test_accuracy") is not None]
+    done = finished_runs(runs)
     model_txt = f"`models/{row['model']}.ron`" + "".join(f" `--set {s}`" for s in row["sets"])
     paper_txt = row["paper"] + ("" if row["range"] == "-" else f" ({row['range']})")
     if not done:
@@ -122,13 +141,72 @@ def table_line(row, runs):
     )
 
 
-def main(results_md, rows_tsv, *roots):
+def variant_of(variant, row):
+    """Whether `variant` (a variant row) is a variant of the paper row `row`: its label is the paper row's, or the
+    paper row's less a parenthesis (the 4-layer LIF row "(γ = α)"), followed by " — variant: ...". """
+    base = variant["label"].split(VARIANT_MARK, 1)[0]
+    return VARIANT_MARK in variant["label"] and (row["label"] == base or row["label"].startswith(base + " ("))
+
+
+def summary_line(row, runs, variants):
+    """One line of the README's summary: the paper row with SPEC's rule, and each of its variants' means."""
+    done = finished_runs(runs)
+    unfinished = len(runs) - len(done)
+    seeds_txt = f"{len(done)}" + (f" (+{unfinished} unfinished)" if unfinished else "")
+    if done:
+        mean = statistics.mean(100 * r["test_accuracy"] for r in done)
+        mean_txt, delta_txt = f"**{mean:.2f}**", f"{mean - float(row['paper']):+.2f}"
+    else:
+        mean_txt = delta_txt = "—"
+    tested = [a for a in (class_accuracies(r["dir"]) for r in done) if a is not None]
+    lost_txt = f"{sum(1 for a in tested if lost_classes(a))} of {len(tested)}" if tested else "—"
+    variant_txt = []
+    for variant, vruns in variants:
+        vdone = finished_runs(vruns)
+        if vdone:
+            name = variant["label"].split(VARIANT_MARK, 1)[1].split(",")[0]
+            vmean = statistics.mean(100 * r["test_accuracy"] for r in vdone)
+            variant_txt.append(f"{name}: {vmean:.2f} ({len(vdone)})")
+    return (
+        f"| {row['label']} | `{row['model']}` | {row['paper']} | {mean_txt} | {delta_txt} | {seeds_txt} | {lost_txt} "
+        f"| {' · '.join(variant_txt) or '—'} |"
+    )
+
+
+def summary_lines(rows, runs_by_name):
+    lines = [
+        SUMMARY_BEGIN,
+        "",
+        "| Table 2 row | models/….ron | paper | snnsim | Δ | seeds | seeds that lost a class | variants: mean (seeds) |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for row in rows:
+        if row["kind"] in PAPER_KINDS:
+            variants = [(v, runs_by_name[v["name"]]) for v in rows if v["kind"] in VARIANT_KINDS and variant_of(v, row)]
+            lines.append(summary_line(row, runs_by_name[row["name"]], variants))
+    lines += [
+        "",
+        "Generated by `scripts/table2.sh` (`scripts/table2_report.py`) from the same runs as the full table in "
+        "docs/results.md (\"Table 2, every row\"), which gives each row's range, wall time, alignment, lowest class "
+        "per seed, commit and command. snnsim: the mean test accuracy (%) of the finished seeds, with the model files' "
+        "rule (the nonspiking rows stepped through the presentation with SPEC's rectified derivative; the 4-layer "
+        "LIF row with γ = α). A seed lost a class when its final test got that class less than half right (counted over the "
+        "seeds whose run folder has a confusion.csv; the earliest LIF runs have none). Variants: the same row with one "
+        "choice changed (docs/results.md says which), mean of its finished seeds.",
+        "",
+        SUMMARY_END,
+    ]
+    return lines
+
+
+def main(results_md, readme_md, rows_tsv, *roots):
     rows = read_rows(rows_tsv)
     out = roots[0]
     paper_lines, variant_lines, commands = [], [], []
     used = {root: 0 for root in roots}
+    runs_by_name = {}
     for row in rows:
-        runs = runs_of(roots, row["name"])
+        runs = runs_by_name[row["name"]] = runs_of(roots, row["name"])
         for r in runs:
             used[r["root"]] += 1
         (paper_lines if row["kind"] in PAPER_KINDS else variant_lines).append(table_line(row, runs))
@@ -174,9 +252,10 @@ def main(results_md, rows_tsv, *roots):
         END,
     ]
     write_section(results_md, BEGIN, END, lines, "## Table 2, every row (scripts/table2.sh)")
+    write_section(readme_md, SUMMARY_BEGIN, SUMMARY_END, summary_lines(rows, runs_by_name), "## Results")
 
 
 if __name__ == "__main__":
-    if len(sys.argv) < 4:
+    if len(sys.argv) < 5:
         sys.exit(__doc__)
     main(*sys.argv[1:])
