@@ -107,7 +107,7 @@ def lowest_class(run_dir):
     return ", ".join(f"{label}: {100 * a:.1f}" for label, a in shown)
 
 
-def finished_runs(runs):
+def finished_only(runs):
     return [r for r in runs if r.get("status") == "finished" and r.get("test_accuracy") is not None]
 
 
@@ -117,7 +117,7 @@ def epochs_txt(done):
 
 
 def table_line(row, runs):
-    done = finished_runs(runs)
+    done = finished_only(runs)
     model_txt = f"`models/{row['model']}.ron`" + "".join(f" `--set {s}`" for s in row["sets"])
     paper_txt = row["paper"] + ("" if row["range"] == "-" else f" ({row['range']})")
     if not done:
@@ -150,7 +150,7 @@ def variant_of(variant, row):
 
 def summary_line(row, runs, variants):
     """One line of the README's summary: the paper row with SPEC's rule, and each of its variants' means."""
-    done = finished_runs(runs)
+    done = finished_only(runs)
     unfinished = len(runs) - len(done)
     seeds_txt = f"{len(done)}" + (f" (+{unfinished} unfinished)" if unfinished else "")
     if done:
@@ -162,7 +162,7 @@ def summary_line(row, runs, variants):
     lost_txt = f"{sum(1 for a in tested if lost_classes(a))} of {len(tested)}" if tested else "—"
     variant_txt = []
     for variant, vruns in variants:
-        vdone = finished_runs(vruns)
+        vdone = finished_only(vruns)
         if vdone:
             name = variant["label"].split(VARIANT_MARK, 1)[1].split(",")[0]
             vmean = statistics.mean(100 * r["test_accuracy"] for r in vdone)
