@@ -43,7 +43,7 @@ selected() { # selected KIND_OF_ROW: does $KIND take a row of this kind?
 
 if [[ -z "${REPORT_ONLY:-}" ]]; then
     [[ -x "$SNNSIM" ]] || { echo "no snnsim at $SNNSIM: cargo build --release first (or set SNNSIM)" >&2; exit 2; }
-    while IFS=$'\t' read -r name model overrides paper range kind row; do
+    while IFS=$'\t' read -r name model overrides paper range kind row of; do
         [[ -z "$name" || "$name" == \#* ]] && continue
         selected "$kind" || continue
         [[ -n "$ONLY" && " $ONLY " != *" $name "* ]] && continue

@@ -3,7 +3,7 @@
 scripts/table2.sh, and its summary, one line per paper row with that row's variants beside it, into the README
 (between the table2-summary markers).  Usage: table2_report.py RESULTS_MD README_MD ROWS_TSV ROOT [ROOT ...]
 
-Each row of ROWS_TSV (name, model, overrides, paper, range, kind, row) takes its runs from the folders
+Each row of ROWS_TSV (name, model, overrides, paper, range, kind, row, of) takes its runs from the folders
 <ROOT>/<name>-seed<N> of every ROOT. A folder name found under several roots counts once: the copy whose summary.json
 says "finished", else the one of the first root. The first ROOT is where scripts/table2.sh writes its runs ($OUT)."""
 import csv
@@ -34,13 +34,17 @@ def read_rows(rows_tsv):
         for row in csv.reader(f, delimiter="\t"):
             if not row or row[0].startswith("#"):
                 continue
-            if len(row) != 7:
-                sys.exit(f"{rows_tsv}: expected 7 tab-separated columns, got {len(row)}: {row}")
-            name, model, overrides, paper, rng, kind, label = row
+            if len(row) != 8:
+                sys.exit(f"{rows_tsv}: expected 8 tab-separated columns, got {len(row)}: {row}")
+            name, model, overrides, paper, rng, kind, label, of = row
             if kind not in PAPER_KINDS + VARIANT_KINDS:
                 sys.exit(f"{rows_tsv}: unknown kind {kind!r} in row {name}")
             sets = [] if overrides.strip() in ("", "-") else overrides.split()
-            rows.append(dict(name=name, model=model, sets=sets, paper=paper, range=rng, kind=kind, label=label))
+            rows.append(dict(name=name, model=model, sets=sets, paper=paper, range=rng, kind=kind, label=label, of=of))
+    paper_rows = {r["name"] for r in rows if r["kind"] in PAPER_KINDS}
+    for r in rows:
+        if r["kind"] in VARIANT_KINDS and r["of"] not in paper_rows:
+            sys.exit(f"{rows_tsv}: variant {r['name']} is of {r['of']!r}, which is not a paper row of the file")
     return rows
 
 
@@ -141,13 +145,6 @@ def table_line(row, runs):
     )
 
 
-def variant_of(variant, row):
-    """Whether `variant` (a variant row) is a variant of the paper row `row`: its label is the paper row's, or the
-    paper row's less a parenthesis (the 4-layer LIF row "(γ = α)"), followed by " — variant: ...". """
-    base = variant["label"].split(VARIANT_MARK, 1)[0]
-    return VARIANT_MARK in variant["label"] and (row["label"] == base or row["label"].startswith(base + " ("))
-
-
 def summary_line(row, runs, variants):
     """One line of the README's summary: the paper row with SPEC's rule, and each of its variants' means."""
     done = finished_only(runs)
@@ -164,7 +161,7 @@ def summary_line(row, runs, variants):
     for variant, vruns in variants:
         vdone = finished_only(vruns)
         if vdone:
-            name = variant["label"].split(VARIANT_MARK, 1)[1].split(",")[0]
+            name = variant["label"].split(VARIANT_MARK, 1)[-1].split(",")[0]
             vmean = statistics.mean(100 * r["test_accuracy"] for r in vdone)
             variant_txt.append(f"{name}: {vmean:.2f} ({len(vdone)})")
     return (
@@ -182,7 +179,7 @@ def summary_lines(rows, runs_by_name):
     ]
     for row in rows:
         if row["kind"] in PAPER_KINDS:
-            variants = [(v, runs_by_name[v["name"]]) for v in rows if v["kind"] in VARIANT_KINDS and variant_of(v, row)]
+            variants = [(v, runs_by_name[v["name"]]) for v in rows if v["kind"] in VARIANT_KINDS and v["of"] == row["name"]]
             lines.append(summary_line(row, runs_by_name[row["name"]], variants))
     lines += [
         "",

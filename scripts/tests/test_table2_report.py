@@ -10,21 +10,21 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 import table2_report  # noqa: E402
 
 ROWS = [
-    # name, model, overrides, paper, range, kind, row
-    ("net_bp", "net_bp", "-", "98.00", "-", "rate", "BP · test net · depth 2"),
-    ("net_lif", "net_lif", "-", "96.00", "95.90–96.10", "lif", "LIF-BA · test net · depth 2 (γ = α)"),
+    # name, model, overrides, paper, range, kind, row, of
+    ("net_bp", "net_bp", "-", "98.00", "-", "rate", "BP · test net · depth 2", "-"),
+    ("net_lif", "net_lif", "-", "96.00", "95.90–96.10", "lif", "LIF-BA · test net · depth 2 (γ = α)", "-"),
     ("net_bp_soft", "net_bp", "learning.rectifier_noise_sd=5.0", "98.00", "-", "rate-variant",
-     "BP · test net · depth 2 — variant: rectifier softened (noise sd 5)"),
+     "BP · test net · depth 2 — variant: rectifier softened (noise sd 5)", "net_bp"),
     ("net_lif_gamma", "net_lif_gamma", "-", "96.00", "95.90–96.10", "lif-variant",
-     "LIF-BA · test net · depth 2 — variant: γ = 0.034"),
+     "LIF-BA · test net · depth 2 — variant: γ = 0.034", "net_lif"),
     ("net_bp_onestep", "net_bp_onestep", "-", "98.00", "-", "rate-onestep",
-     "BP · test net · depth 2 — variant: one step per minibatch, η = 30/fan-in"),
+     "BP · test net · depth 2 — variant: one step per minibatch, η = 30/fan-in", "net_bp"),
 ]
 
 
 def write_rows(path):
     with open(path, "w") as f:
-        f.write("#name\tmodel\toverrides\tpaper\trange\tkind\trow\n")
+        f.write("#name\tmodel\toverrides\tpaper\trange\tkind\trow\tof\n")
         for row in ROWS:
             f.write("\t".join(row) + "\n")
 
@@ -121,7 +121,7 @@ def test_the_readme_summary_puts_each_variant_beside_its_paper_row(tree):
         "rectifier softened (noise sd 5): 97.70 (1)",  # the one-step variant has no finished run: left out
     ]
     lif = line_of(readme, "LIF-BA · test net · depth 2 (γ = α)")
-    # No confusion.csv: lost classes unknown; the γ = 0.034 variant matches the row less its parenthesis.
+    # No confusion.csv: lost classes unknown; the γ = 0.034 variant beside the row its `of` column names.
     assert lif[1:] == ["`net_lif`", "96.00", "**96.50**", "+0.50", "3", "—", "γ = 0.034: 96.32 (2)"]
     # The summary has one line per paper row and none for a variant.
     assert sum(1 for line in readme.splitlines() if line.startswith("| ") and "·" in line) == 2
@@ -144,8 +144,11 @@ def test_only_the_marked_sections_are_rewritten(tree):
 def test_a_malformed_rows_file_is_refused(tmp_path):
     rows = tmp_path / "rows.tsv"
     rows.write_text("net_bp\tnet_bp\t-\t98.00\n")
-    with pytest.raises(SystemExit, match="expected 7 tab-separated columns"):
+    with pytest.raises(SystemExit, match="expected 8 tab-separated columns"):
         table2_report.read_rows(str(rows))
-    rows.write_text("net_bp\tnet_bp\t-\t98.00\t-\tspiking\tBP\n")
+    rows.write_text("net_bp\tnet_bp\t-\t98.00\t-\tspiking\tBP\t-\n")
     with pytest.raises(SystemExit, match="unknown kind 'spiking'"):
+        table2_report.read_rows(str(rows))
+    rows.write_text("net_bp\tnet_bp\t-\t98.00\t-\trate-variant\tBP — variant: x\tnet_fa\n")
+    with pytest.raises(SystemExit, match="variant net_bp is of 'net_fa', which is not a paper row"):
         table2_report.read_rows(str(rows))
