@@ -1,7 +1,7 @@
 """The generated sections of docs/results.md whose runs are kept in the repository are what their scripts make of
 those runs now: a hand edit of a generated table, a kept run changed without the table, or a report script changed
-without its table fails here. (Table 2's section also reads the runs in progress under output/table2, and the Akrout
-and Lillicrap sections read runs under output/ that are not kept whole, so they are not checked here.)"""
+without its table fails here. (Table 2's section also reads the runs in progress under output/table2, and the runs of
+Lillicrap et al. 2016's feedback alignment section are not kept, so those two are not checked here.)"""
 import os
 import shutil
 import subprocess
@@ -18,6 +18,9 @@ SECTIONS = [
     ("lost_classes", "lost_classes_report.py", ["RESULTS", "docs/runs/lost_classes"]),
     ("class_death", "class_death_report.py", ["RESULTS", "docs/runs/class_death/dead_fractions.csv"]),
     ("deep_narrow", "deep_narrow_report.py", ["docs/runs/deep_narrow", "RESULTS"]),
+    ("akrout2019", "akrout2019_report.py", ["docs/runs/akrout2019", "RESULTS", "docs/figures"]),
+    ("lillicrap_passes", "lillicrap_spiking_passes.py",
+     ["RESULTS", "docs/runs/lillicrap_spiking/k100_100passes", "docs/runs/lillicrap_spiking/snapshots"]),
 ]
 
 
