@@ -9,8 +9,8 @@
 mod exact;
 
 use exact::{
-    Memory, assert_resumes_exactly, assert_same_arrays, assert_same_network, f64s, frobenius, outcome_bits, rms,
-    scaled_signs_t,
+    Memory, assert_check_accepts, assert_check_refuses, assert_resumes_exactly, assert_same_arrays,
+    assert_same_network, f64s, frobenius, outcome_bits, rms, scaled_signs_t,
 };
 
 use ndarray::Array2;
@@ -445,20 +445,8 @@ fn check_refuses_lif_feedback_learning_where_it_does_not_apply_naming_the_field(
              record: (train_examples: [], test_examples: []))"
         )
     };
-    let refused = |text: String, field: &str| {
-        let err = ModelFile::from_ron(&text, Path::new("m.ron"))
-            .unwrap()
-            .check()
-            .expect_err(&format!("{text} must be refused"));
-        let needle = format!("`{field}`");
-        assert!(err.to_string().contains(&needle), "{err}\nshould name {field} ({text})");
-    };
-    let accepted = |text: String| {
-        ModelFile::from_ron(&text, Path::new("m.ron"))
-            .unwrap()
-            .check()
-            .unwrap_or_else(|e| panic!("{text} should pass: {e}"));
-    };
+    let refused = |text: String, field: &str| assert_check_refuses(&text, field);
+    let accepted = |text: String| assert_check_accepts(&text);
     for rule in ["WeightMirror(schedule: (before: 1, after: 1))", "SignSymmetry()"] {
         for algorithm in ["BA", "DF"] {
             refused(model("[3, 4, 4, 2]", algorithm, rule), "learning.feedback");

@@ -1,7 +1,7 @@
 //! Helpers of the tests that a run is reproduced exactly (resumed, or at another thread count): a checkpoint sink
 //! that keeps every checkpoint in memory, encoded as a file would hold it, and asks to stop at a chosen minibatch;
-//! the bits of an outcome and of a network; and small array helpers of the feedback-learning tests. Each test file
-//! uses a part of it.
+//! the bits of an outcome and of a network; and small array and model-check helpers of the feedback-learning tests.
+//! Each test file uses a part of it.
 #![allow(dead_code)]
 
 use ndarray::{Array2, ArrayView2};
@@ -10,8 +10,9 @@ use snn_sim::checkpoint::{Checkpoint, Checkpoints, NoCheckpoints};
 use snn_sim::dataset::Prepared;
 use snn_sim::experiment::{Experiment, Outcome, Silent};
 use snn_sim::network::Network;
-use snn_sim::{Model, SimError};
+use snn_sim::{Model, ModelFile, SimError};
 use std::cell::Cell;
+use std::path::Path;
 
 /// Keeps every checkpoint (encoded, as a file would hold it) and asks to stop at the `stop_at`-th minibatch.
 pub struct Memory {
@@ -184,4 +185,22 @@ pub fn assert_same_arrays(a: &Network, b: &Network, what: &str) {
 
 pub fn rms(w: &Array2<f32>) -> f32 {
     (w.iter().map(|&x| f64::from(x) * f64::from(x)).sum::<f64>() / w.len() as f64).sqrt() as f32
+}
+
+/// `check` refuses the model text with an error that names `field` (in backquotes, as every refusal names its field).
+pub fn assert_check_refuses(text: &str, field: &str) {
+    let err = ModelFile::from_ron(text, Path::new("m.ron"))
+        .unwrap()
+        .check()
+        .expect_err(&format!("{text} must be refused"));
+    let needle = format!("`{field}`");
+    assert!(err.to_string().contains(&needle), "{err}\nshould name {field} ({text})");
+}
+
+/// `check` accepts the model text.
+pub fn assert_check_accepts(text: &str) {
+    ModelFile::from_ron(text, Path::new("m.ron"))
+        .unwrap()
+        .check()
+        .unwrap_or_else(|e| panic!("{text} should pass: {e}"));
 }
