@@ -73,25 +73,32 @@ impl CurveStyle {
             && !(lo.is_finite() && hi.is_finite() && lo < hi)
         {
             return Err(format!(
-                "the y range is {lo}:{hi}: expected LOW:HIGH with LOW below HIGH"
+                "the y range is {lo}:{hi}: expected LOW:HIGH, two finite numbers with LOW below HIGH"
             ));
         }
         Ok(())
     }
 }
 
-/// The trailing moving average of `ys` sampled at increasing `xs`: point i is the mean of the `ys` whose x lies in
-/// `(xs[i] − window, xs[i]]`.
+/// The trailing moving average of `ys` sampled at increasing `xs`: point i is the mean of the finite `ys` whose x
+/// lies in `(xs[i] − window, xs[i]]`, NaN where there is none (a point without a measurement, such as a curve
+/// point's NaN, leaves the window's other points their mean instead of spoiling every later one).
 pub fn moving_average(xs: &[f64], ys: &[f64], window: f64) -> Vec<f64> {
-    let (mut start, mut sum) = (0, 0.0);
+    let (mut start, mut sum, mut count) = (0, 0.0, 0usize);
     let mut out = Vec::with_capacity(ys.len());
     for i in 0..ys.len() {
-        sum += ys[i];
+        if ys[i].is_finite() {
+            sum += ys[i];
+            count += 1;
+        }
         while xs[start] <= xs[i] - window {
-            sum -= ys[start];
+            if ys[start].is_finite() {
+                sum -= ys[start];
+                count -= 1;
+            }
             start += 1;
         }
-        out.push(sum / (i + 1 - start) as f64);
+        out.push(if count == 0 { f64::NAN } else { sum / count as f64 });
     }
     out
 }
@@ -132,6 +139,14 @@ pub fn groups(
                 return Err(PlotError::BadFile {
                     path: members[0].path.join("curve.csv"),
                     reason: "no learning-curve points (protocol.curve_every = 0?)".into(),
+                });
+            }
+            if matches!(measure, Measure::Accuracy | Measure::Error)
+                && curves.iter().flatten().all(|p| p.test_accuracy.is_nan())
+            {
+                return Err(PlotError::BadFile {
+                    path: members[0].path.join("curve.csv"),
+                    reason: "no test accuracy at any point: a regression task? (plot its NSE with --nse)".into(),
                 });
             }
             if measure == Measure::Nse && curves.iter().flatten().all(|p| p.test_nse.is_nan()) {
@@ -359,13 +374,13 @@ impl CurveFigure {
                     .examples
                     .iter()
                     .zip(g.mean.iter().zip(&g.sem))
-                    .filter(|(x, _)| shown(**x))
+                    .filter(|(x, (m, s))| shown(**x) && m.is_finite() && s.is_finite())
                     .map(|(&x, (&m, &s))| (x, m + 2.0 * s));
                 let lower = g
                     .examples
                     .iter()
                     .zip(g.mean.iter().zip(&g.sem))
-                    .filter(|(x, _)| shown(**x))
+                    .filter(|(x, (m, s))| shown(**x) && m.is_finite() && s.is_finite())
                     .map(|(&x, (&m, &s))| (x, m - 2.0 * s));
                 let band: Vec<(f64, f64)> = upper.chain(lower.rev()).collect();
                 chart
@@ -377,7 +392,7 @@ impl CurveFigure {
                 .iter()
                 .copied()
                 .zip(g.mean.iter().copied())
-                .filter(|&(x, _)| shown(x))
+                .filter(|&(x, y)| shown(x) && y.is_finite())
                 .collect();
             // Thick lines get miter spikes at the sharp turns of a dense, noisy curve: 1 px beyond 200 points.
             let width = if points.len() > 200 { 1 } else { 2 };
@@ -413,8 +428,29 @@ pub fn plot(
     stem: &Path,
 ) -> Result<Vec<PathBuf>, PlotError> {
     style.check().map_err(PlotError::Option)?;
+    if let Some(twice) = runs
+        .iter()
+        .enumerate()
+        .find_map(|(i, p)| runs[..i].contains(p).then_some(p))
+    {
+        return Err(PlotError::Option(format!(
+            "{} is given twice: each run folder once (a run counted twice would narrow the band)",
+            twice.display()
+        )));
+    }
     let folders: Vec<RunFolder> = runs.iter().map(|p| RunFolder::open(p)).collect::<Result<_, _>>()?;
     let groups = groups(&folders, grouping, measure, style.smooth)?;
+    if style.log_x
+        && !groups
+            .iter()
+            .any(|g| g.examples.iter().zip(&g.mean).any(|(&x, y)| x > 0.0 && y.is_finite()))
+    {
+        return Err(PlotError::Option(
+            "--log-x leaves no point to draw: a log axis has no place for the points at 0 examples, and the curves \
+             have no other"
+                .into(),
+        ));
+    }
     let title = match title {
         Some(t) => t.to_string(),
         None if measure == Measure::Nse && groups.iter().any(|g| g.runs > 1) => {
@@ -558,6 +594,13 @@ mod tests {
         assert_eq!(moving_average(&xs, &ys, 250.0), [1.0, 1.5, 2.0, 3.0, 10.0]);
         assert_eq!(moving_average(&xs, &ys, 1.0), ys);
         assert_eq!(moving_average(&xs, &ys, 1e9), [1.0, 1.5, 2.0, 2.5, 4.0]);
+        // A point without a measurement (NaN) is left out of every window it falls in (a running sum would carry
+        // it into every later point); a window of nothing else is NaN.
+        let gappy = [1.0, f64::NAN, 3.0, 4.0, 10.0];
+        assert_eq!(moving_average(&xs, &gappy, 250.0), [1.0, 1.0, 2.0, 3.5, 10.0]);
+        let lone = moving_average(&xs, &[f64::NAN, f64::NAN, 3.0, 4.0, 10.0], 150.0);
+        assert!(lone[0].is_nan() && lone[1].is_nan());
+        assert_eq!(lone[2..], [3.0, 3.5, 10.0]);
         assert!(
             CurveStyle {
                 smooth: Some(0.0),

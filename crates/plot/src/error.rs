@@ -35,13 +35,13 @@ pub enum PlotError {
     /// A drawing option is impossible (a smoothing window of 0, a y range upside down).
     #[error("{0}")]
     Option(String),
-    /// Writing a figure failed.
-    #[error("{}: {source}", path.display())]
+    /// The folder of a figure could not be created.
+    #[error("{}: cannot create the figure's folder: {reason}", path.display())]
     Io {
-        /// The file or folder.
+        /// The folder.
         path: PathBuf,
-        /// The I/O error.
-        source: std::io::Error,
+        /// The I/O error (the message's reason, not a separate cause, so that it is printed once).
+        reason: std::io::Error,
     },
     /// Drawing failed.
     #[error("{}: drawing failed: {reason}", path.display())]

@@ -31,7 +31,7 @@ pub fn write_png_and_svg(stem: &Path, size: (u32, u32), figure: &impl Figure) ->
     if let Some(dir) = stem.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|e| PlotError::Io {
             path: dir.to_path_buf(),
-            source: e,
+            reason: e,
         })?;
     }
     let png = stem.with_extension("png");

@@ -19,7 +19,12 @@ impl RunFolder {
         if !path.is_dir() {
             return Err(PlotError::NotARun {
                 path: path.to_path_buf(),
-                reason: "no such folder".into(),
+                reason: if path.exists() {
+                    "a file, not a folder"
+                } else {
+                    "no such folder"
+                }
+                .into(),
             });
         }
         let file = path.join("summary.json");
@@ -46,10 +51,7 @@ impl RunFolder {
                 reason: "curve.csv is missing".into(),
             });
         }
-        read_curve(&file).map_err(|e| PlotError::BadFile {
-            path: file,
-            reason: e.to_string(),
-        })
+        read_curve(&file).map_err(|e| bad_file(file, e))
     }
 
     /// The learning curves of the run's trials (`trial_curves.csv`), or its one curve.
@@ -58,16 +60,22 @@ impl RunFolder {
         if !file.exists() {
             return Ok(vec![self.curve()?]);
         }
-        read_trial_curves(&file).map_err(|e| PlotError::BadFile {
-            path: file,
-            reason: e.to_string(),
-        })
+        read_trial_curves(&file).map_err(|e| bad_file(file, e))
     }
 
     /// Path of the raster file.
     pub fn rasters(&self) -> PathBuf {
         self.path.join("rasters.h5")
     }
+}
+
+/// A run file that could not be read, named once: the reader's error already names the file it read.
+fn bad_file(file: PathBuf, e: snn_sim::SimError) -> PlotError {
+    let reason = match e {
+        snn_sim::SimError::Output { path, reason } if path == file => reason,
+        other => other.to_string(),
+    };
+    PlotError::BadFile { path: file, reason }
 }
 
 /// Names of the recorded examples in a raster file (`train/00000000`, `test/00000`, …).

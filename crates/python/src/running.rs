@@ -35,7 +35,8 @@ pub fn check(path: PathBuf, overrides: Vec<String>) -> PyResult<(String, String)
 /// Runs `path` as `snnsim run` does and returns the run folder. `out` is the exact run folder (`--out`), else one is
 /// made under `output_root`. With `skip_finished` (`--skip-finished`, `out` required): a finished run in `out` is
 /// returned as it is, an interrupted one resumed, a failed or interrupted one without a checkpoint set aside and
-/// started again; a folder that another process is running raises `BlockingIOError` naming the holder.
+/// started again; a folder that another process is running raises `BlockingIOError` naming the holder, and one that
+/// holds a run of another model `OSError` naming the first field that differs.
 #[pyfunction]
 #[pyo3(signature = (path, overrides, out, output_root, threads, on_curve, skip_finished))]
 #[allow(clippy::too_many_arguments)]
@@ -55,7 +56,13 @@ pub fn run(
                 "skip_finished needs out, the run folder to look in",
             ));
         };
-        match snn_sim::run::relaunch_action(&dir) {
+        let request = RunRequest {
+            model_path: path.clone(),
+            overrides: overrides.clone(),
+            output_root: output_root.clone(),
+            run_dir: out.clone(),
+        };
+        match snn_sim::run::relaunch(&dir, &request).map_err(to_py)? {
             Relaunch::Skip => return Ok((dir.display().to_string(), None)),
             Relaunch::Resume => return resume(py, dir, threads, on_curve),
             // Not skipped as on the command line: there is no finished run to return.

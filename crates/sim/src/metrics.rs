@@ -167,13 +167,12 @@ fn csv_line(fields: &[&str]) -> String {
 
 /// Reads the CSV file `path`, whose first record must be `header` (or, for files written before its last `newer`
 /// columns were added, `header` without them), and turns every further record into a `T` with `parse`; a record
-/// `parse` rejects is an error naming its line and `expected`.
+/// `parse` rejects is an error naming its line and what `parse` expected there.
 fn read_records<T>(
     path: &Path,
     header: &[&str],
     older: &[usize],
-    expected: &str,
-    mut parse: impl FnMut(&csv::StringRecord) -> Option<T>,
+    mut parse: impl FnMut(&csv::StringRecord) -> Result<T, String>,
 ) -> Result<Vec<T>, SimError> {
     let file = std::fs::File::open(path).map_err(|e| SimError::output(path, e))?;
     let mut reader = csv::ReaderBuilder::new()
@@ -189,14 +188,20 @@ fn read_records<T>(
                 .iter()
                 .any(|&k| first.iter().eq(header[..header.len() - k].iter().copied())) => {}
         Some(Err(e)) => return Err(SimError::output(path, e)),
+        None => {
+            return Err(SimError::output(
+                path,
+                format!("the file is empty: expected the header `{}`", csv_line(header)),
+            ));
+        }
         _ => return Err(bad_header()),
     }
     records
         .map(|r| {
             let r = r.map_err(|e| SimError::output(path, e))?;
-            parse(&r).ok_or_else(|| {
+            parse(&r).map_err(|expected| {
                 let line = r.position().map_or(0, |p| p.line());
-                SimError::output(path, format!("line {line}: expected {expected}"))
+                SimError::output(path, format!("line {line}: {expected}"))
             })
         })
         .collect()
@@ -208,24 +213,51 @@ const CURVE_NEWER: usize = 1;
 /// and in the first layout also the spread, folded, weight and per-unit angles.
 const ALIGNMENT_OLDER: [usize; 2] = [2, 6];
 
-/// Parses the fields of one `curve.csv` data record (the columns of [`CurvePoint`]'s [`CsvRow::HEADER`]).
-pub fn parse_curve_row(fields: &csv::StringRecord) -> Option<CurvePoint> {
-    let n = CurvePoint::HEADER.len();
+/// Parses the fields of one `curve.csv` data record (the columns of [`CurvePoint`]'s [`CsvRow::HEADER`]), each
+/// checked against what a run writes there: counts are whole numbers, accuracies fractions in [0, 1] or NaN (none
+/// measured), the time finite and ≥ 0, the NSE ≥ 0 or NaN. The error names the column, the text and what was expected.
+pub fn parse_curve_row(fields: &csv::StringRecord) -> Result<CurvePoint, String> {
+    let header = CurvePoint::HEADER;
+    let n = header.len();
     if fields.len() != n && fields.len() != n - CURVE_NEWER {
-        return None;
+        return Err(format!(
+            "expected {n} comma-separated fields (`{}`), not {}",
+            csv_line(header),
+            fields.len()
+        ));
     }
-    fields.deserialize(None).ok()
+    let cell = |k: usize| fields.get(k).unwrap_or("").trim();
+    let wrong = |k: usize, expected: &str| format!("column {}: `{}`: expected {expected}", header[k], cell(k));
+    let whole = |k: usize| cell(k).parse::<u64>().map_err(|_| wrong(k, "a whole number ≥ 0"));
+    let real = |k: usize, expected: &str, fits: fn(f64) -> bool| match cell(k).parse::<f64>() {
+        Ok(v) if fits(v) => Ok(v),
+        _ => Err(wrong(k, expected)),
+    };
+    let fraction = |k: usize| {
+        real(k, "a fraction between 0 and 1, or NaN", |v| {
+            v.is_nan() || (0.0..=1.0).contains(&v)
+        })
+    };
+    Ok(CurvePoint {
+        examples: whole(0)?,
+        epoch: whole(1)? as usize,
+        test_accuracy: fraction(2)?,
+        test_examples: whole(3)? as usize,
+        train_accuracy: fraction(4)?,
+        elapsed_s: real(5, "seconds, finite and ≥ 0", |v| v.is_finite() && v >= 0.0)?,
+        test_nse: if fields.len() == n {
+            real(6, "a normalised squared error ≥ 0, or NaN", |v| {
+                v.is_nan() || v >= 0.0
+            })?
+        } else {
+            f64::NAN
+        },
+    })
 }
 
 /// Reads a `curve.csv` back.
 pub fn read_curve(path: &Path) -> Result<Vec<CurvePoint>, SimError> {
-    read_records(
-        path,
-        CurveWriter::HEADER,
-        &[CURVE_NEWER],
-        "7 comma-separated numbers",
-        parse_curve_row,
-    )
+    read_records(path, CurveWriter::HEADER, &[CURVE_NEWER], parse_curve_row)
 }
 
 /// Reads a `trial_curves.csv` back: one learning curve per trial, in trial order.
@@ -233,10 +265,13 @@ pub fn read_trial_curves(path: &Path) -> Result<Vec<Vec<CurvePoint>>, SimError> 
     let header: Vec<&str> = std::iter::once("trial")
         .chain(CurveWriter::HEADER.iter().copied())
         .collect();
-    let rows = read_records(path, &header, &[CURVE_NEWER], "a trial index and 7 numbers", |r| {
-        let trial: usize = r.get(0)?.parse().ok()?;
+    let rows = read_records(path, &header, &[CURVE_NEWER], |r| {
+        let trial = r.get(0).unwrap_or("");
+        let trial: usize = trial
+            .parse()
+            .map_err(|_| format!("column trial: `{trial}`: expected a trial index (a whole number ≥ 0)"))?;
         let point = parse_curve_row(&r.iter().skip(1).collect())?;
-        Some((trial, point))
+        Ok((trial, point))
     })?;
     let mut curves: Vec<Vec<CurvePoint>> = Vec::new();
     for (trial, point) in rows {
@@ -251,12 +286,12 @@ pub fn read_trial_curves(path: &Path) -> Result<Vec<Vec<CurvePoint>>, SimError> 
 /// Reads an `alignment.csv` back.
 pub fn read_alignment(path: &Path) -> Result<Vec<AlignmentPoint>, SimError> {
     let expected = csv_line(AlignmentPoint::HEADER);
-    read_records(path, AlignmentPoint::HEADER, &ALIGNMENT_OLDER, &expected, |r| {
+    read_records(path, AlignmentPoint::HEADER, &ALIGNMENT_OLDER, |r| {
         let n = AlignmentPoint::HEADER.len();
-        if r.len() != n && !ALIGNMENT_OLDER.iter().any(|&k| r.len() == n - k) {
-            return None;
-        }
-        r.deserialize(None).ok()
+        let fits = r.len() == n || ALIGNMENT_OLDER.iter().any(|&k| r.len() == n - k);
+        fits.then(|| r.deserialize(None).ok())
+            .flatten()
+            .ok_or_else(|| format!("expected {expected}"))
     })
 }
 
@@ -446,10 +481,31 @@ mod tests {
         let header = "examples,epoch,test_accuracy,test_examples,train_accuracy,elapsed_s";
         std::fs::write(&path, format!("{header}\n0,0,0.5,100,NaN,0.0\n50,0,x,100,0.4,1.0\n")).unwrap();
         let e = read_curve(&path).unwrap_err().to_string();
-        assert!(e.contains("line 3: expected 7 comma-separated numbers"), "{e}");
+        assert!(
+            e.contains("line 3: column test_accuracy: `x`: expected a fraction between 0 and 1, or NaN"),
+            "{e}"
+        );
         std::fs::write(&path, format!("{header}\n0,0,0.5,100,NaN\n")).unwrap();
         let e = read_curve(&path).unwrap_err().to_string();
-        assert!(e.contains("line 2: expected 7 comma-separated numbers"), "{e}");
+        assert!(e.contains("line 2: expected 7 comma-separated fields"), "{e}");
+        for (row, column) in [
+            ("-50,0,0.5,100,0.4,1.0", "examples"),
+            ("50,0,2.5,100,0.4,1.0", "test_accuracy"),
+            ("50,0,inf,100,0.4,1.0", "test_accuracy"),
+            ("50,0,0.5,100,-0.1,1.0", "train_accuracy"),
+            ("50,0,0.5,100,0.4,NaN", "elapsed_s"),
+            ("50,0,0.5,100,0.4,1.0,-1", "test_nse"),
+        ] {
+            std::fs::write(&path, format!("{header}\n{row}\n")).unwrap();
+            let e = read_curve(&path).unwrap_err().to_string();
+            assert!(e.contains(&format!("line 2: column {column}: ")), "{row}: {e}");
+        }
+        std::fs::write(&path, format!("{header}\n50,0,NaN,100,NaN,1.0,0.25\n")).unwrap();
+        let points = read_curve(&path).unwrap();
+        assert!(points[0].test_accuracy.is_nan() && points[0].test_nse == 0.25);
+        std::fs::write(&path, "").unwrap();
+        let e = read_curve(&path).unwrap_err().to_string();
+        assert!(e.contains("the file is empty"), "{e}");
 
         let path = dir.path().join("alignment.csv");
         std::fs::write(&path, "examples,population,angle_deg,samples\n50,hidden1,89.1\n").unwrap();
@@ -462,6 +518,9 @@ mod tests {
         let path = dir.path().join("trial_curves.csv");
         std::fs::write(&path, format!("trial,{header}\nfirst,0,0,0.5,100,NaN,0.0\n")).unwrap();
         let e = read_trial_curves(&path).unwrap_err().to_string();
-        assert!(e.contains("line 2: expected a trial index and 7 numbers"), "{e}");
+        assert!(
+            e.contains("line 2: column trial: `first`: expected a trial index"),
+            "{e}"
+        );
     }
 }

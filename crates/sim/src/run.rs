@@ -140,6 +140,12 @@ pub struct RunDir {
 impl RunDir {
     /// Creates `<root>/<base>`, or `<base>-2`, `-3`, … if taken: never reuses an existing folder.
     pub fn create_unique(root: &Path, base: &str) -> Result<Self, SimError> {
+        if root.exists() && !root.is_dir() {
+            return Err(SimError::output(
+                root,
+                "a file, not a folder: expected the folder to make run folders in",
+            ));
+        }
         std::fs::create_dir_all(root)
             .map_err(|e| SimError::output(root, format!("cannot create the output folder: {e}")))?;
         for k in 1..10_000 {
@@ -169,6 +175,12 @@ impl RunDir {
     /// Uses `path` as the run folder: created if missing, accepted if empty (a lock file left by an earlier process
     /// aside), refused otherwise, and refused while another process holds it.
     pub fn create_at(path: &Path) -> Result<Self, SimError> {
+        if path.exists() && !path.is_dir() {
+            return Err(SimError::output(
+                path,
+                "a file, not a folder: expected a new or empty run folder",
+            ));
+        }
         if path.exists() {
             if let Occupancy::Held(holder) = occupancy(path) {
                 return Err(SimError::Busy {
@@ -558,6 +570,95 @@ pub fn relaunch_action(dir: &Path) -> Relaunch {
         // Not "running": that may be a live process of another sweep; a killed one needs a look by hand.
         Some(s) if s.status == "interrupted" || s.status == "failed" => Relaunch::Restart,
         _ => Relaunch::Start,
+    }
+}
+
+/// [`relaunch_action`] for a run of `request`: a finished run is skipped, and an unfinished one resumed, only if the
+/// folder's `model.ron` is the model `request` resolves to (compared field by field, so that a folder written before a
+/// field with a default existed still matches). Otherwise a sweep task whose values changed but whose folder did not
+/// would report the old run as the new one; the error names the first field that differs.
+pub fn relaunch(dir: &Path, request: &RunRequest) -> Result<Relaunch, SimError> {
+    let action = relaunch_action(dir);
+    match action {
+        Relaunch::Skip | Relaunch::Resume => check_same_model(dir, request)?,
+        // A summary there that did not parse: a run whose state cannot be told, not a folder to start in.
+        Relaunch::Start if dir.join("summary.json").exists() => {
+            let path = dir.join("summary.json");
+            let unreadable = std::fs::read(&path).map_err(|e| e.to_string()).and_then(|b| {
+                serde_json::from_slice::<Summary>(&b)
+                    .map(|_| ())
+                    .map_err(|e| e.to_string())
+            });
+            if let Err(e) = unreadable {
+                return Err(SimError::output(
+                    path,
+                    format!(
+                        "unreadable ({e}): whether this run finished cannot be told; look at the folder, or choose \
+                         another --out"
+                    ),
+                ));
+            }
+        }
+        _ => {}
+    }
+    Ok(action)
+}
+
+/// Refuses a run folder whose `model.ron` is not the model `request` resolves to.
+fn check_same_model(dir: &Path, request: &RunRequest) -> Result<(), SimError> {
+    let wanted = request.resolve()?;
+    let held_path = dir.join("model.ron");
+    let held = ModelFile::from_path(&held_path)?;
+    if &held == wanted.file() {
+        return Ok(());
+    }
+    let to_json = |f: &ModelFile| serde_json::to_value(f).unwrap_or(serde_json::Value::Null);
+    let (field, there, asked) = first_difference(&to_json(&held), &to_json(wanted.file()), String::new())
+        .unwrap_or_else(|| ("(a value)".into(), "?".into(), "?".into()));
+    let set = if request.overrides.is_empty() {
+        String::new()
+    } else {
+        format!(" with --set {}", request.overrides.join(" --set "))
+    };
+    Err(SimError::output(
+        dir,
+        format!(
+            "holds a run of another model: its model.ron has `{field}` = {there} where {}{set} gives {asked}; \
+             choose another --out, or move this folder away",
+            request.model_path.display()
+        ),
+    ))
+}
+
+/// The first field (as a `--set` path) where two models' JSON forms differ, with both values.
+fn first_difference(a: &serde_json::Value, b: &serde_json::Value, path: String) -> Option<(String, String, String)> {
+    use serde_json::Value;
+    let join = |key: &str| {
+        if path.is_empty() {
+            key.to_string()
+        } else {
+            format!("{path}.{key}")
+        }
+    };
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) if x.keys().eq(y.keys()) => {
+            x.iter().find_map(|(k, v)| first_difference(v, &y[k], join(k)))
+        }
+        (Value::Array(x), Value::Array(y)) if x.len() == y.len() => x
+            .iter()
+            .zip(y)
+            .enumerate()
+            .find_map(|(i, (v, w))| first_difference(v, w, join(&i.to_string()))),
+        _ if a == b => None,
+        _ => Some((path, shown(a), shown(b))),
+    }
+}
+
+/// A model file's value as written: an `f32` field (which JSON holds as the nearest f64) in its shortest form.
+fn shown(v: &serde_json::Value) -> String {
+    match v.as_f64() {
+        Some(x) if v.is_f64() && f64::from(x as f32) == x => (x as f32).to_string(),
+        _ => v.to_string(),
     }
 }
 

@@ -15,8 +15,28 @@ use rayon::{ThreadPool, Yield};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+/// The most worker threads a pool may have per core. Results are the same bits at any count, so more threads only
+/// add switching between them; tens of thousands would take minutes to start.
+pub const MAX_THREADS_PER_CORE: usize = 8;
+
+/// Refuses a thread count of 0 or above [`MAX_THREADS_PER_CORE`] per core of this machine.
+pub fn check_threads(threads: usize) -> Result<(), String> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let most = MAX_THREADS_PER_CORE * cores;
+    if threads == 0 || threads > most {
+        return Err(format!(
+            "{threads} worker threads: expected 1 to {most} ({MAX_THREADS_PER_CORE} per core, and this machine has \
+             {cores}); leave the thread count out for one per core"
+        ));
+    }
+    Ok(())
+}
+
 /// A pool of `threads` worker threads (`None`: one per core), the error saying what failed.
 pub fn pool(threads: Option<usize>) -> Result<ThreadPool, String> {
+    if let Some(n) = threads {
+        check_threads(n)?;
+    }
     rayon::ThreadPoolBuilder::new()
         .num_threads(threads.unwrap_or(0))
         .build()

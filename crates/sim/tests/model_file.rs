@@ -236,6 +236,57 @@ fn a_rate_network_checks_its_record_names_against_the_lif_roster() {
     assert_eq!(model.roster().names(), ["input", "hidden1", "output"]);
 }
 
+/// A nonspiking network (Rate, Graded cells) has no membrane and no presentation in time: the LIF fields and the
+/// presentation's timing are refused away from their defaults, naming the field, as is a softened rectifier for an
+/// algorithm without a derivative term; at their defaults (as every resolved model.ron writes them) they pass.
+#[test]
+fn a_nonspiking_network_refuses_the_fields_that_would_change_nothing() {
+    let stepped = ModelFile::from_path(&models_dir().join("mnist_stepped_ba.ron")).unwrap();
+    let check = |sets: &[&str]| {
+        let mut m = stepped.clone();
+        for s in sets {
+            m.set(s).unwrap();
+        }
+        m.check().map(|_| ()).map_err(|e| e.to_string())
+    };
+    check(&[]).unwrap();
+    check(&["protocol.dt=0.25", "protocol.settle_ms=20", "network.lif.tau=20"]).unwrap();
+    for (set, field) in [
+        ("protocol.dt=50.0", "protocol.dt"),
+        ("protocol.present_ms=1000", "protocol.present_ms"),
+        ("protocol.settle_ms=90", "protocol.settle_ms"),
+        (
+            "protocol.reset_between_examples=false",
+            "protocol.reset_between_examples",
+        ),
+        ("network.lif.tau=10", "network.lif.tau"),
+        ("network.lif.h_th=0.5", "network.lif.h_th"),
+        ("network.lif.t_ref=2", "network.lif.t_ref"),
+    ] {
+        let e = check(&[set]).unwrap_err();
+        assert!(
+            e.contains(&format!("`{field}`")) && e.contains("for Rate cells, which have no membrane"),
+            "{set}: {e}"
+        );
+    }
+    let graded = ModelFile::from_path(&models_dir().join("lillicrap_linear_fa.ron")).unwrap();
+    let mut m = graded.clone();
+    m.set("protocol.settle_ms=10").unwrap();
+    let e = m.check().unwrap_err().to_string();
+    assert!(
+        e.contains("`protocol.settle_ms`") && e.contains("for Graded cells"),
+        "{e}"
+    );
+    graded.check().unwrap();
+
+    check(&["learning.rectifier_noise_sd=5.0"]).unwrap();
+    let e = check(&["learning.algorithm=DF", "learning.rectifier_noise_sd=5.0"]).unwrap_err();
+    assert!(
+        e.contains("`learning.rectifier_noise_sd`") && e.contains("no derivative term to soften"),
+        "{e}"
+    );
+}
+
 /// The algorithm is resolved once into a plan: which layers learn with which η and derivative term, and how each
 /// hidden layer's feedback arrives (SPEC §2.2 table).
 #[test]

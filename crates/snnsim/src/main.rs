@@ -64,7 +64,7 @@ enum Command {
         /// Folder under which run folders are created.
         #[arg(long, value_name = "DIR", default_value = "output")]
         output_root: PathBuf,
-        /// Worker threads (default: all cores). Results are identical for any number.
+        /// Worker threads, 1 to 8 per core (default: one per core). Results are identical for any number.
         #[arg(long)]
         threads: Option<usize>,
         /// How idle worker threads wait between the parallel parts of a step: `sleep` (rayon's own) or `spin` (keep
@@ -78,8 +78,9 @@ enum Command {
         /// With --out: skip the run if its folder says finished, resume it if it holds a checkpoint, start it if the
         /// folder is new, and skip it while another snnsim process runs in it; a run that failed or was interrupted
         /// without a checkpoint (before its first, or a run of several trials, which keep none) is renamed
-        /// <DIR>.unfinished and started again. Makes a sweep safe to re-launch, and two queues safe to share one list
-        /// of runs.
+        /// <DIR>.unfinished and started again. A finished or resumable run of another model (the model file or a --set
+        /// value changed, the folder not) is refused, naming the first field that differs. Makes a sweep safe to
+        /// re-launch, and two queues safe to share one list of runs.
         #[arg(long, requires = "out")]
         skip_finished: bool,
     },
@@ -94,7 +95,7 @@ enum Command {
         /// (repeatable; a field that changes training is refused).
         #[arg(long = "set", value_name = "PATH=VALUE")]
         overrides: Vec<String>,
-        /// Worker threads (default: all cores). Results are identical for any number.
+        /// Worker threads, 1 to 8 per core (default: one per core). Results are identical for any number.
         #[arg(long)]
         threads: Option<usize>,
         /// No progress display; print only the result.
@@ -125,7 +126,7 @@ enum Command {
         /// Override a model field (repeatable).
         #[arg(long = "set", value_name = "PATH=VALUE")]
         overrides: Vec<String>,
-        /// Thread counts to measure, comma-separated.
+        /// Thread counts to measure, comma-separated, each 1 to 8 per core.
         #[arg(long, value_delimiter = ',', default_value = "1,2")]
         threads: Vec<usize>,
         /// How idle worker threads wait: `spin` or `sleep` (as for `run`).
@@ -416,8 +417,17 @@ fn run(cli: Cli) -> Result<()> {
             quiet,
             skip_finished,
         } => {
-            if let (true, Some(dir)) = (skip_finished, &out) {
-                match snn_sim::run::relaunch_action(dir) {
+            if let Some(s) = seed {
+                overrides.push(format!("seed={s}"));
+            }
+            if let (true, Some(dir), Some(model_path)) = (skip_finished, &out, &model) {
+                let request = RunRequest {
+                    model_path: model_path.clone(),
+                    overrides: overrides.clone(),
+                    output_root: output_root.clone(),
+                    run_dir: out.clone(),
+                };
+                match snn_sim::run::relaunch(dir, &request)? {
                     snn_sim::run::Relaunch::Skip => {
                         out!("skipping {}: finished already", dir.display());
                         return Ok(());
@@ -441,10 +451,7 @@ fn run(cli: Cli) -> Result<()> {
             // The run itself executes on one of the pool's threads: a parallel region started from a worker runs its
             // first share on that worker, while one started from outside the pool puts the calling thread to sleep
             // until the workers are done (a wake-up per region, hundreds per minibatch).
-            let pool = snn_sim::threads::pool(threads).map_err(anyhow::Error::msg)?;
-            if let Some(s) = seed {
-                overrides.push(format!("seed={s}"));
-            }
+            let pool = snn_sim::threads::pool(threads).map_err(|e| anyhow::anyhow!("--threads: {e}"))?;
             install_signal_handler()?;
             let mut display = progress::Display::new(quiet);
             let report = run_in_pool(&pool, idle, || -> anyhow::Result<_> {
@@ -526,7 +533,7 @@ fn run(cli: Cli) -> Result<()> {
             if let Some(path) = &confusion {
                 snn_sim::confusion::Confusion::check_destination(path)?;
             }
-            let pool = snn_sim::threads::pool(threads).map_err(anyhow::Error::msg)?;
+            let pool = snn_sim::threads::pool(threads).map_err(|e| anyhow::anyhow!("--threads: {e}"))?;
             let mut display = progress::Display::new(quiet);
             let result = run_in_pool(&pool, IdleWait::Sleep, || {
                 snn_sim::retest::retest(&run, &overrides, &mut display)
@@ -845,7 +852,9 @@ fn bench(
         weights.is_none() || paths.len() == 1,
         "--weights starts one model from a checkpoint: give one model file with it"
     );
-    anyhow::ensure!(threads.iter().all(|&n| n > 0), "--threads values must be at least 1");
+    for &n in threads {
+        snn_sim::threads::check_threads(n).map_err(|e| anyhow::anyhow!("--threads: {e}"))?;
+    }
     let mut models = Vec::new();
     for path in paths {
         let m = RunRequest::new(path, overrides.clone()).resolve()?;
@@ -864,12 +873,7 @@ fn bench(
     }
     let pools = threads
         .iter()
-        .map(|&n| {
-            rayon::ThreadPoolBuilder::new()
-                .num_threads(n)
-                .build()
-                .context("cannot start the thread pool")
-        })
+        .map(|&n| snn_sim::threads::pool(Some(n)).map_err(anyhow::Error::msg))
         .collect::<Result<Vec<_>>>()?;
     // timings[model][thread count][mode]: every round's measurements.
     let modes = snn_sim::bench::Mode::ALL;

@@ -3,7 +3,7 @@
 mod common;
 
 use common::*;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// `snnsim plot raster` and `plot curve` draw PNG and SVG from real run folders; wrong folders and examples fail
 /// clearly.
@@ -179,4 +179,65 @@ fn plots_are_drawn_from_run_folders() {
     assert!(err.contains("nope: not a run folder (no such folder)"), "{err}");
     let o = snnsim(&["plot", "raster", data.to_str().unwrap()], None);
     assert!(text(&o).1.contains("not a run folder (summary.json"), "{:?}", text(&o));
+    let o = snnsim(&["plot", "curve", repo().join("README.md").to_str().unwrap()], None);
+    assert!(
+        text(&o).1.contains("not a run folder (a file, not a folder)"),
+        "{:?}",
+        text(&o)
+    );
+    let run = runs[0].to_str().unwrap();
+    let o = snnsim(&["plot", "curve", run, run], None);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o).1.contains("is given twice"), "{:?}", text(&o));
+}
+
+/// A learning curve's bad cells are named with their line and column; a point without a measurement (NaN) is left
+/// out of the moving average and the figure; a log axis with nothing to draw is refused.
+#[test]
+fn curve_files_are_checked_and_gaps_drawn_around() {
+    let tmp = tempfile::tempdir().unwrap();
+    let header = "examples,epoch,test_accuracy,test_examples,train_accuracy,elapsed_s,test_nse";
+    let folder = |name: &str, rows: &[&str]| {
+        let dir = tmp.path().join(name);
+        std::fs::create_dir(&dir).unwrap();
+        // A real run's summary: only the curve is made up.
+        let summary = repo().join("docs/runs/mnist_lif_ba-seed1-30epochs/summary.json");
+        std::fs::copy(summary, dir.join("summary.json")).unwrap();
+        std::fs::write(dir.join("curve.csv"), format!("{header}\n{}\n", rows.join("\n"))).unwrap();
+        dir
+    };
+    let plot = |dir: &Path, extra: &[&str]| {
+        let stem = dir.join("fig");
+        let mut args = vec!["plot", "curve", dir.to_str().unwrap(), "--out", stem.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        snnsim(&args, None)
+    };
+    let gappy = folder(
+        "gappy",
+        &[
+            "0,0,0.1,100,NaN,0.0,NaN",
+            "100,0,0.5,100,0.4,1.0,NaN",
+            "200,0,NaN,100,0.5,2.0,NaN",
+            "300,0,0.7,100,0.6,3.0,NaN",
+        ],
+    );
+    let o = plot(&gappy, &["--smooth", "150"]);
+    assert!(o.status.success(), "{:?}", text(&o));
+    assert!(gappy.join("fig.png").is_file());
+
+    let bad = folder("bad", &["0,0,0.1,100,NaN,0.0,NaN", "100,0,2.5,100,0.4,1.0,NaN"]);
+    let o = plot(&bad, &[]);
+    let err = text(&o).1;
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("curve.csv: line 3: column test_accuracy: `2.5`: expected a fraction between 0 and 1"),
+        "{err}"
+    );
+    assert_eq!(err.matches("curve.csv").count(), 1, "the file is named once: {err}");
+    assert!(!bad.join("fig.png").exists());
+
+    let start = folder("start", &["0,0,0.1,100,NaN,0.0,NaN"]);
+    let o = plot(&start, &["--log-x"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o).1.contains("--log-x leaves no point to draw"), "{:?}", text(&o));
 }

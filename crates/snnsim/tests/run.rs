@@ -219,6 +219,40 @@ fn skip_finished_makes_runs_relaunchable() {
     assert!(text(&resumed).1.contains("resuming"));
     let line = |o: &Output| text(o).0.lines().next().unwrap().split(',').next().unwrap().to_string();
     assert_eq!(line(&first), line(&resumed));
+    // A task whose model changed but whose folder did not is refused, finished or not, naming the first field that
+    // differs; the folder is left as it was.
+    let before = std::fs::read(&summary).unwrap();
+    let mut changed = args.clone();
+    changed.extend(["--set", "learning.momentum=0.5"]);
+    let o = snnsim(&changed, Some(&data));
+    let err = text(&o).1;
+    assert!(!o.status.success(), "{err}");
+    assert!(
+        err.contains("holds a run of another model")
+            && err.contains("`learning.momentum` = 0.9")
+            && err.contains("gives 0.5"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read(&summary).unwrap(), before);
+    let s = String::from_utf8(before.clone())
+        .unwrap()
+        .replace("\"finished\"", "\"interrupted\"");
+    std::fs::write(&summary, s).unwrap();
+    let o = snnsim(&changed, Some(&data));
+    assert!(
+        !o.status.success() && text(&o).1.contains("holds a run of another model"),
+        "{:?}",
+        text(&o)
+    );
+    // A summary that does not parse is named, not taken for an empty folder.
+    std::fs::write(&summary, &before[..before.len() / 2]).unwrap();
+    let o = snnsim(&args, Some(&data));
+    assert!(
+        !o.status.success() && text(&o).1.contains("summary.json: unreadable"),
+        "{:?}",
+        text(&o)
+    );
+    std::fs::write(&summary, &before).unwrap();
     // Without the flag an existing folder is never reused.
     let o = snnsim(
         &["run", "models/small_lif_ba.ron", "--out", dir.to_str().unwrap(), "-q"],
@@ -464,4 +498,27 @@ fn assert_confusion_matches_summary(run: &Path, summary: &serde_json::Value) {
     assert_eq!(m.total(), examples, "{}", m.to_csv());
     let correct = (summary["test_accuracy"].as_f64().unwrap() * examples as f64).round() as u64;
     assert_eq!(m.total_correct(), correct, "{}", m.to_csv());
+}
+
+/// A thread count of 0, or of more than 8 per core, is refused by every command before anything starts (tens of
+/// thousands of threads would take minutes to start and change no result).
+#[test]
+fn impossible_thread_counts_are_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("run");
+    for threads in ["0", "100000"] {
+        for args in [
+            small_run(&["--threads", threads, "--out", out.to_str().unwrap()]),
+            vec!["bench", "models/small_lif_ba.ron", "--threads", threads],
+        ] {
+            let o = snnsim(&args, None);
+            let err = text(&o).1;
+            assert_eq!(o.status.code(), Some(1), "{args:?}: {err}");
+            assert!(
+                err.contains(&format!("--threads: {threads} worker threads: expected 1 to")),
+                "{args:?}: {err}"
+            );
+        }
+    }
+    assert!(!out.exists(), "nothing is written for a refused run");
 }

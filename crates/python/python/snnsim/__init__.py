@@ -113,7 +113,8 @@ def run(
     has finished in ``out`` is returned without running, an interrupted one is resumed from its checkpoint, one that
     failed or was interrupted without a checkpoint is set aside as ``<out>.unfinished`` and started again, and a
     folder that another process is running now raises ``BlockingIOError`` (an ``OSError``) naming that process, where
-    the command line skips it: there is no finished run to return.
+    the command line skips it: there is no finished run to return. A finished or interrupted run of another model
+    (another value in ``set``, say, with the same ``out``) raises ``OSError`` naming the first field that differs.
     """
     try:
         folder, interrupted = _snnsim.run(

@@ -4,7 +4,7 @@
 use super::error::{ModelError, invalid};
 use super::file::{
     Algorithm, BernoulliSpec, BiasInit, CellKind, DataSpec, ErrorPoolSpec, ErrorPools, FeedbackLearning, FirstLayer,
-    GradedSpec, InputScaling, Loss, ModelFile, ProtocolSpec, RecordSpec, SpikeInput, WeightInit,
+    GradedSpec, InputScaling, LifSpec, Loss, ModelFile, ProtocolSpec, RecordSpec, SpikeInput, WeightInit,
 };
 use super::plan::{FeedbackPlan, LayerPlan, Plan};
 use crate::answers::Readout;
@@ -244,6 +244,7 @@ impl ModelFile {
         }
         // Time.
         let p = &f.protocol;
+        check_no_time_for_nonspiking_cells(f)?;
         let lif = LifParams {
             dt: p.dt,
             tau: f.network.lif.tau,
@@ -383,6 +384,16 @@ impl ModelFile {
                 l.rectifier_noise_sd,
                 "0 here: a softened rectifier is an option of Rate cells with learning.rectified_derivative: true (a \
                  LIF cell's drive has its own noise)",
+            ));
+        }
+        if l.rectifier_noise_sd > 0.0 && !matches!(l.algorithm, Algorithm::BP | Algorithm::FA | Algorithm::BA) {
+            return Err(invalid(
+                "learning.rectifier_noise_sd",
+                l.rectifier_noise_sd,
+                format!(
+                    "0 with learning.algorithm: {:?}, which has no derivative term to soften (BP, FA and BA have)",
+                    l.algorithm
+                ),
             ));
         }
         let nonspiking = matches!(f.network.cells, CellKind::Rate { .. } | CellKind::Graded(_));
@@ -1073,6 +1084,54 @@ fn check_feedback_learning(f: &ModelFile) -> Result<(), ModelError> {
         ));
     }
     Ok(())
+}
+
+/// Refuses the presentation-in-time fields (`protocol.dt`, `present_ms`, `settle_ms`, `reset_between_examples`) and
+/// `network.lif` away from their defaults in a nonspiking network (Rate, Graded cells), which has neither membranes
+/// nor a presentation in time: such a setting would change nothing, and a run named after it would repeat the
+/// default's.
+fn check_no_time_for_nonspiking_cells(f: &ModelFile) -> Result<(), ModelError> {
+    let (cells, steps) = match f.network.cells {
+        CellKind::Rate { .. } => (
+            "Rate",
+            "a stepped network's updates per minibatch are network.cells.Rate.steps",
+        ),
+        CellKind::Graded(_) => ("Graded", "each example is one forward pass and one update"),
+        CellKind::Lif | CellKind::Bernoulli(_) => return Ok(()),
+    };
+    let (p, d) = (&f.protocol, ProtocolSpec::default());
+    let (lif, lif_default) = (&f.network.lif, LifSpec::default());
+    let fields = [
+        ("protocol.dt", p.dt.to_string(), d.dt.to_string()),
+        (
+            "protocol.present_ms",
+            p.present_ms.to_string(),
+            d.present_ms.to_string(),
+        ),
+        ("protocol.settle_ms", p.settle_ms.to_string(), d.settle_ms.to_string()),
+        (
+            "protocol.reset_between_examples",
+            p.reset_between_examples.to_string(),
+            d.reset_between_examples.to_string(),
+        ),
+        ("network.lif.tau", lif.tau.to_string(), lif_default.tau.to_string()),
+        ("network.lif.h_th", lif.h_th.to_string(), lif_default.h_th.to_string()),
+        (
+            "network.lif.t_ref",
+            lif.t_ref.to_string(),
+            lif_default.t_ref.to_string(),
+        ),
+    ];
+    match fields.into_iter().find(|(_, value, default)| value != default) {
+        Some((field, value, default)) => Err(invalid(
+            field,
+            value,
+            format!(
+                "{default} (the default) for {cells} cells, which have no membrane and no presentation in time: the field would change nothing ({steps})"
+            ),
+        )),
+        None => Ok(()),
+    }
 }
 
 fn whole_steps(ms: f32, dt: f32, field: &str) -> Result<usize, ModelError> {
