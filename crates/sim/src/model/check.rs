@@ -293,13 +293,23 @@ impl ModelFile {
         };
         let lif_cells = matches!(f.network.cells, CellKind::Lif);
         let answer_fields = [
-            ("protocol.count_from_ms", p.count_from_ms.is_some(), "None"),
-            ("protocol.ties", p.ties != super::file::Ties::Wrong, "Wrong"),
+            (
+                "protocol.count_from_ms",
+                p.count_from_ms.is_some(),
+                format!("{:?}", p.count_from_ms),
+                "None",
+            ),
+            (
+                "protocol.ties",
+                p.ties != super::file::Ties::Wrong,
+                format!("{:?}", p.ties),
+                "Wrong",
+            ),
         ];
-        if let Some((field, _, default)) = answer_fields.iter().find(|(_, set, _)| *set && !lif_cells) {
+        if let Some((field, _, value, default)) = answer_fields.iter().find(|(_, set, ..)| *set && !lif_cells) {
             return Err(invalid(
                 field,
-                "set",
+                value,
                 format!("{default} for these cells: the answer's counting window and ties are options of LIF networks"),
             ));
         }
