@@ -233,7 +233,7 @@ pub struct NetworkSpec {
     /// The cells of every layer after the input: spiking `Lif` (default) or nonspiking `Rate`.
     #[serde(default)]
     pub cells: CellKind,
-    /// LIF constants (SPEC §1).
+    /// LIF constants (SPEC §1); refused away from their defaults for Rate and Graded cells, which have no membrane.
     #[serde(default)]
     pub lif: LifSpec,
     /// How the excitatory and inhibitory error pools are made (SPEC §2.1).
@@ -768,7 +768,8 @@ impl Default for LearningSpec {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ProtocolSpec {
-    /// Euler step Δt for everything, ms (0.25).
+    /// Euler step Δt for everything, ms (0.25). Like `present_ms`, `settle_ms` and `reset_between_examples`, refused
+    /// away from its default for Rate and Graded cells, which have no presentation in time.
     pub dt: f32,
     /// Presentation of one example, ms (100).
     pub present_ms: f32,
