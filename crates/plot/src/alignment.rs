@@ -149,7 +149,7 @@ pub fn plot(
     title: Option<&str>,
     stem: &Path,
 ) -> Result<Vec<PathBuf>, PlotError> {
-    let folders: Vec<RunFolder> = runs.iter().map(|p| RunFolder::open(p)).collect::<Result<_, _>>()?;
+    let folders = RunFolder::open_all(runs)?;
     let groups = groups(&folders, grouping, angle, spread)?;
     let band = match (folders.len(), spread) {
         (1, true) => "mean ± 2 SD over each window's examples",

@@ -428,17 +428,7 @@ pub fn plot(
     stem: &Path,
 ) -> Result<Vec<PathBuf>, PlotError> {
     style.check().map_err(PlotError::Option)?;
-    if let Some(twice) = runs
-        .iter()
-        .enumerate()
-        .find_map(|(i, p)| runs[..i].contains(p).then_some(p))
-    {
-        return Err(PlotError::Option(format!(
-            "{} is given twice: each run folder once (a run counted twice would narrow the band)",
-            twice.display()
-        )));
-    }
-    let folders: Vec<RunFolder> = runs.iter().map(|p| RunFolder::open(p)).collect::<Result<_, _>>()?;
+    let folders = RunFolder::open_all(runs)?;
     let groups = groups(&folders, grouping, measure, style.smooth)?;
     if style.log_x
         && !groups

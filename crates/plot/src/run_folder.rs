@@ -42,6 +42,27 @@ impl RunFolder {
         })
     }
 
+    /// Opens every folder of `paths` for a figure that gathers runs, each once: a folder given twice, however
+    /// spelt (`a`, `./a`, its absolute path), is refused, since counting a run twice would narrow the band.
+    pub fn open_all(paths: &[PathBuf]) -> Result<Vec<Self>, PlotError> {
+        let mut seen: Vec<PathBuf> = Vec::with_capacity(paths.len());
+        let mut folders = Vec::with_capacity(paths.len());
+        for path in paths {
+            let folder = Self::open(path)?;
+            let real = std::fs::canonicalize(path).unwrap_or_else(|_| path.clone());
+            if let Some(k) = seen.iter().position(|p| *p == real) {
+                return Err(PlotError::Option(format!(
+                    "{} is the run folder {} again: give each run once (a run counted twice would narrow the band)",
+                    path.display(),
+                    paths[k].display()
+                )));
+            }
+            seen.push(real);
+            folders.push(folder);
+        }
+        Ok(folders)
+    }
+
     /// The learning curve (`curve.csv`).
     pub fn curve(&self) -> Result<Vec<CurvePoint>, PlotError> {
         let file = self.path.join("curve.csv");

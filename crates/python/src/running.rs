@@ -16,7 +16,7 @@ use snn_sim::SimError;
 use snn_sim::experiment::Observer;
 use snn_sim::metrics::CurvePoint;
 use snn_sim::run::{Relaunch, RunReport, RunRequest, execute};
-use snn_sim::threads::{IdleWait, pool, run_in_pool};
+use snn_sim::threads::{IdleWait, check_threads, pool, run_in_pool};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::RecvTimeoutError;
@@ -50,6 +50,8 @@ pub fn run(
     on_curve: Option<Py<PyAny>>,
     skip_finished: bool,
 ) -> PyResult<(String, Option<String>)> {
+    // Checked before the folder is looked at: a refused call changes nothing there.
+    checked_threads(threads)?;
     if skip_finished {
         let Some(dir) = out.clone() else {
             return Err(PyValueError::new_err(
@@ -108,7 +110,7 @@ pub fn retest<'py>(
     overrides: Vec<String>,
     threads: Option<usize>,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let pool = pool(threads).map_err(PyRuntimeError::new_err)?;
+    let pool = threads_pool(threads)?;
     let t = py
         .detach(|| {
             run_in_pool(&pool, IdleWait::Sleep, || {
@@ -139,7 +141,7 @@ fn drive(
     on_curve: Option<Py<PyAny>>,
     work: impl FnOnce(&mut dyn Observer, &AtomicBool) -> Result<RunReport, SimError> + Send,
 ) -> PyResult<(String, Option<String>)> {
-    let pool = pool(threads).map_err(PyRuntimeError::new_err)?;
+    let pool = threads_pool(threads)?;
     let stop = AtomicBool::new(false);
     let mut interrupt: Option<PyErr> = None;
     let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
@@ -247,4 +249,18 @@ impl Observer for Callback<'_> {
         }
         Ok(())
     }
+}
+
+/// `threads=` refused as `ValueError` when 0 or above 8 per core ([`check_threads`]).
+fn checked_threads(threads: Option<usize>) -> PyResult<()> {
+    match threads {
+        Some(n) => check_threads(n).map_err(|e| PyValueError::new_err(format!("threads={n}: {e}"))),
+        None => Ok(()),
+    }
+}
+
+/// The worker pool of `threads=`: a bad count is a `ValueError`, a pool that cannot start a `RuntimeError`.
+fn threads_pool(threads: Option<usize>) -> PyResult<rayon::ThreadPool> {
+    checked_threads(threads)?;
+    pool(threads).map_err(PyRuntimeError::new_err)
 }

@@ -149,6 +149,8 @@ def test_skip_finished_resumes_an_interrupted_run_returns_a_finished_one_and_lea
     with pytest.raises(OSError, match=r"holds a run of another model.*`learning\.momentum` = 0\.9 .* gives 0\.5"):
         snnsim.run("models/small_lif_ba.ron", set=changed, out=folder, skip_finished=True)
     assert (folder / "summary.json").read_bytes() == before, "the folder is left as it was"
+    with pytest.raises(ValueError, match=r"threads=0: 0 worker threads: expected 1 to"):
+        snnsim.run("models/small_lif_ba.ron", set=SMALL, out=folder, skip_finished=True, threads=0)
     with pytest.raises(ValueError, match="needs out"):
         snnsim.run("models/small_lif_ba.ron", set=SMALL, skip_finished=True)
 

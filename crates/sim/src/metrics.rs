@@ -270,7 +270,7 @@ pub fn read_trial_curves(path: &Path) -> Result<Vec<Vec<CurvePoint>>, SimError> 
         let trial: usize = trial
             .parse()
             .map_err(|_| format!("column trial: `{trial}`: expected a trial index (a whole number ≥ 0)"))?;
-        let point = parse_curve_row(&r.iter().skip(1).collect())?;
+        let point = parse_curve_row(&r.iter().skip(1).collect()).map_err(|e| format!("after the trial index, {e}"))?;
         Ok((trial, point))
     })?;
     let mut curves: Vec<Vec<CurvePoint>> = Vec::new();

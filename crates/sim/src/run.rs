@@ -575,8 +575,10 @@ pub fn relaunch_action(dir: &Path) -> Relaunch {
 
 /// [`relaunch_action`] for a run of `request`: a finished run is skipped, and an unfinished one resumed, only if the
 /// folder's `model.ron` is the model `request` resolves to (compared field by field, so that a folder written before a
-/// field with a default existed still matches). Otherwise a sweep task whose values changed but whose folder did not
-/// would report the old run as the new one; the error names the first field that differs.
+/// field with a default existed still matches; where the data live and how the engine computes, the
+/// [`LOCATION_FIELDS`], are not compared, as they are not named in run folders: a resumed run keeps its folder's).
+/// Otherwise a sweep task whose values changed but whose folder did not would report the old run as the new one; the
+/// error names the first field that differs.
 pub fn relaunch(dir: &Path, request: &RunRequest) -> Result<Relaunch, SimError> {
     let action = relaunch_action(dir);
     match action {
@@ -608,12 +610,19 @@ pub fn relaunch(dir: &Path, request: &RunRequest) -> Result<Relaunch, SimError> 
 fn check_same_model(dir: &Path, request: &RunRequest) -> Result<(), SimError> {
     let wanted = request.resolve()?;
     let held_path = dir.join("model.ron");
-    let held = ModelFile::from_path(&held_path)?;
-    if &held == wanted.file() {
+    let mut held = ModelFile::from_path(&held_path)?;
+    // The LOCATION_FIELDS, taken from the request.
+    let want = wanted.file();
+    held.data.root.clone_from(&want.data.root);
+    held.data.download = want.data.download;
+    held.data.url.clone_from(&want.data.url);
+    held.data.verify_checksums = want.data.verify_checksums;
+    held.engine = want.engine.clone();
+    if &held == want {
         return Ok(());
     }
     let to_json = |f: &ModelFile| serde_json::to_value(f).unwrap_or(serde_json::Value::Null);
-    let (field, there, asked) = first_difference(&to_json(&held), &to_json(wanted.file()), String::new())
+    let (field, there, asked) = first_difference(&to_json(&held), &to_json(want), String::new())
         .unwrap_or_else(|| ("(a value)".into(), "?".into(), "?".into()));
     let set = if request.overrides.is_empty() {
         String::new()

@@ -236,9 +236,10 @@ fn a_rate_network_checks_its_record_names_against_the_lif_roster() {
     assert_eq!(model.roster().names(), ["input", "hidden1", "output"]);
 }
 
-/// A nonspiking network (Rate, Graded cells) has no membrane and no presentation in time: the LIF fields and the
-/// presentation's timing are refused away from their defaults, naming the field, as is a softened rectifier for an
-/// algorithm without a derivative term; at their defaults (as every resolved model.ron writes them) they pass.
+/// A network without LIF cells has no membrane and no presentation in Δt: the LIF fields and the presentation's
+/// timing are refused away from their defaults, naming the field (a Bernoulli network keeps the reset between
+/// examples, its units carrying state), as is a softened rectifier for an algorithm without a derivative term; at
+/// their defaults (as every resolved model.ron writes them) they pass.
 #[test]
 fn a_nonspiking_network_refuses_the_fields_that_would_change_nothing() {
     let stepped = ModelFile::from_path(&models_dir().join("mnist_stepped_ba.ron")).unwrap();
@@ -265,7 +266,7 @@ fn a_nonspiking_network_refuses_the_fields_that_would_change_nothing() {
     ] {
         let e = check(&[set]).unwrap_err();
         assert!(
-            e.contains(&format!("`{field}`")) && e.contains("for Rate cells, which have no membrane"),
+            e.contains(&format!("`{field}`")) && e.contains("for Rate cells, which do not use it"),
             "{set}: {e}"
         );
     }
@@ -278,6 +279,16 @@ fn a_nonspiking_network_refuses_the_fields_that_would_change_nothing() {
         "{e}"
     );
     graded.check().unwrap();
+    let mut bernoulli = ModelFile::from_path(&models_dir().join("small_lillicrap_spiking.ron")).unwrap();
+    bernoulli.check().unwrap();
+    bernoulli.set("protocol.reset_between_examples=true").unwrap();
+    bernoulli.check().unwrap();
+    bernoulli.set("protocol.present_ms=50").unwrap();
+    let e = bernoulli.check().unwrap_err().to_string();
+    assert!(
+        e.contains("`protocol.present_ms`") && e.contains("for Bernoulli cells"),
+        "{e}"
+    );
 
     check(&["learning.rectifier_noise_sd=5.0"]).unwrap();
     let e = check(&["learning.algorithm=DF", "learning.rectifier_noise_sd=5.0"]).unwrap_err();

@@ -417,6 +417,11 @@ fn run(cli: Cli) -> Result<()> {
             quiet,
             skip_finished,
         } => {
+            // Built before the run folder is looked at: a refused thread count changes nothing there.
+            // The run itself executes on one of the pool's threads: a parallel region started from a worker runs its
+            // first share on that worker, while one started from outside the pool puts the calling thread to sleep
+            // until the workers are done (a wake-up per region, hundreds per minibatch).
+            let pool = snn_sim::threads::pool(threads).map_err(|e| anyhow::anyhow!("--threads: {e}"))?;
             if let Some(s) = seed {
                 overrides.push(format!("seed={s}"));
             }
@@ -448,10 +453,6 @@ fn run(cli: Cli) -> Result<()> {
                     snn_sim::run::Relaunch::Start => {}
                 }
             }
-            // The run itself executes on one of the pool's threads: a parallel region started from a worker runs its
-            // first share on that worker, while one started from outside the pool puts the calling thread to sleep
-            // until the workers are done (a wake-up per region, hundreds per minibatch).
-            let pool = snn_sim::threads::pool(threads).map_err(|e| anyhow::anyhow!("--threads: {e}"))?;
             install_signal_handler()?;
             let mut display = progress::Display::new(quiet);
             let report = run_in_pool(&pool, idle, || -> anyhow::Result<_> {

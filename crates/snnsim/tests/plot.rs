@@ -186,13 +186,21 @@ fn plots_are_drawn_from_run_folders() {
         text(&o)
     );
     let run = runs[0].to_str().unwrap();
-    let o = snnsim(&["plot", "curve", run, run], None);
-    assert_eq!(o.status.code(), Some(1));
-    assert!(text(&o).1.contains("is given twice"), "{:?}", text(&o));
+    let again = runs[0].join("..").join(runs[0].file_name().unwrap());
+    for kind in ["curve", "alignment"] {
+        let o = snnsim(&["plot", kind, run, again.to_str().unwrap()], None);
+        assert_eq!(o.status.code(), Some(1));
+        assert!(
+            text(&o).1.contains("again: give each run once"),
+            "{kind}: {:?}",
+            text(&o)
+        );
+    }
 }
 
-/// A learning curve's bad cells are named with their line and column; a point without a measurement (NaN) is left
-/// out of the moving average and the figure; a log axis with nothing to draw is refused.
+/// A learning curve's bad cells are named with their line and column, the file once; a curve with a point without a
+/// measurement (NaN) still plots, smoothed (what the smoothing makes of it is `moving_average`'s unit test); a log
+/// axis with nothing to draw is refused.
 #[test]
 fn curve_files_are_checked_and_gaps_drawn_around() {
     let tmp = tempfile::tempdir().unwrap();

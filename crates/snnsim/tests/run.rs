@@ -521,4 +521,14 @@ fn impossible_thread_counts_are_refused() {
         }
     }
     assert!(!out.exists(), "nothing is written for a refused run");
+    // Refused before --skip-finished looks at the folder: a finished run there is not reported as skipped.
+    std::fs::create_dir(&out).unwrap();
+    let summary = repo().join("docs/runs/mnist_lif_ba-seed1-30epochs/summary.json");
+    std::fs::copy(summary, out.join("summary.json")).unwrap();
+    let o = snnsim(
+        &small_run(&["--threads", "0", "--out", out.to_str().unwrap(), "--skip-finished"]),
+        None,
+    );
+    assert_eq!(o.status.code(), Some(1), "{:?}", text(&o));
+    assert!(text(&o).1.contains("worker threads: expected 1 to"), "{:?}", text(&o));
 }

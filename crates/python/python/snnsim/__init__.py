@@ -100,9 +100,10 @@ def run(
     """Trains and tests the model ``path`` as ``snnsim run`` does and returns its run folder as a :class:`Run`.
 
     ``set`` overrides model fields (``--set``), ``seed`` the seed; ``out`` is the exact run folder (it must not exist
-    or be empty, the lock file of an earlier run aside), else a new one is made under ``output_root``. ``threads`` is
-    the number of worker threads (default: all cores; the results are the same bits for any number). ``on_curve(point)`` is called at every learning-curve
-    point with a dict ``{examples, epoch, test_accuracy, test_examples, train_accuracy, elapsed_s}``.
+    or be empty, the lock file of an earlier run aside), else a new one is made under ``output_root``. ``threads``
+    is the number of worker threads, 1 to 8 per core (default: one per core; the results are the same bits for any
+    number; another count raises ``ValueError``). ``on_curve(point)`` is called at every learning-curve point with a
+    dict ``{examples, epoch, test_accuracy, test_examples, train_accuracy, elapsed_s}``.
 
     The GIL is released while the network runs. Ctrl-C (a notebook's interrupt) or an exception raised by
     ``on_curve`` stops the run after the current minibatch: it saves a checkpoint, its summary says

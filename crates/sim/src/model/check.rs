@@ -244,7 +244,7 @@ impl ModelFile {
         }
         // Time.
         let p = &f.protocol;
-        check_no_time_for_nonspiking_cells(f)?;
+        check_no_lif_time_fields(f)?;
         let lif = LifParams {
             dt: p.dt,
             tau: f.network.lif.tau,
@@ -1096,48 +1096,67 @@ fn check_feedback_learning(f: &ModelFile) -> Result<(), ModelError> {
     Ok(())
 }
 
-/// Refuses the presentation-in-time fields (`protocol.dt`, `present_ms`, `settle_ms`, `reset_between_examples`) and
-/// `network.lif` away from their defaults in a nonspiking network (Rate, Graded cells), which has neither membranes
-/// nor a presentation in time: such a setting would change nothing, and a run named after it would repeat the
-/// default's.
-fn check_no_time_for_nonspiking_cells(f: &ModelFile) -> Result<(), ModelError> {
-    let (cells, steps) = match f.network.cells {
+/// Refuses the LIF network's time fields away from their defaults in the networks that have no use for them, where a
+/// setting would change nothing and a run named after it would repeat the default's: `protocol.dt`, `present_ms`,
+/// `settle_ms` and `network.lif` in Rate, Graded and Bernoulli networks (no membrane, no presentation in Δt), and
+/// `protocol.reset_between_examples` in Rate and Graded ones (no state to carry; Bernoulli units carry theirs).
+fn check_no_lif_time_fields(f: &ModelFile) -> Result<(), ModelError> {
+    let (cells, resets, steps) = match f.network.cells {
+        CellKind::Lif => return Ok(()),
         CellKind::Rate { .. } => (
             "Rate",
+            true,
             "a stepped network's updates per minibatch are network.cells.Rate.steps",
         ),
-        CellKind::Graded(_) => ("Graded", "each example is one forward pass and one update"),
-        CellKind::Lif | CellKind::Bernoulli(_) => return Ok(()),
+        CellKind::Graded(_) => (
+            "Graded",
+            true,
+            "each example or minibatch is one forward pass and one update",
+        ),
+        CellKind::Bernoulli(_) => (
+            "Bernoulli",
+            false,
+            "their steps per image are network.cells.Bernoulli.train_steps and test_steps",
+        ),
     };
     let (p, d) = (&f.protocol, ProtocolSpec::default());
-    let (lif, lif_default) = (&f.network.lif, LifSpec::default());
+    let (lif, l) = (&f.network.lif, LifSpec::default());
+    let shown = |x: f32| x.to_string();
     let fields = [
-        ("protocol.dt", p.dt.to_string(), d.dt.to_string()),
+        ("protocol.dt", p.dt != d.dt, shown(p.dt), shown(d.dt)),
         (
             "protocol.present_ms",
-            p.present_ms.to_string(),
-            d.present_ms.to_string(),
+            p.present_ms != d.present_ms,
+            shown(p.present_ms),
+            shown(d.present_ms),
         ),
-        ("protocol.settle_ms", p.settle_ms.to_string(), d.settle_ms.to_string()),
+        (
+            "protocol.settle_ms",
+            p.settle_ms != d.settle_ms,
+            shown(p.settle_ms),
+            shown(d.settle_ms),
+        ),
         (
             "protocol.reset_between_examples",
+            resets && p.reset_between_examples != d.reset_between_examples,
             p.reset_between_examples.to_string(),
             d.reset_between_examples.to_string(),
         ),
-        ("network.lif.tau", lif.tau.to_string(), lif_default.tau.to_string()),
-        ("network.lif.h_th", lif.h_th.to_string(), lif_default.h_th.to_string()),
+        ("network.lif.tau", lif.tau != l.tau, shown(lif.tau), shown(l.tau)),
+        ("network.lif.h_th", lif.h_th != l.h_th, shown(lif.h_th), shown(l.h_th)),
         (
             "network.lif.t_ref",
-            lif.t_ref.to_string(),
-            lif_default.t_ref.to_string(),
+            lif.t_ref != l.t_ref,
+            shown(lif.t_ref),
+            shown(l.t_ref),
         ),
     ];
-    match fields.into_iter().find(|(_, value, default)| value != default) {
-        Some((field, value, default)) => Err(invalid(
+    match fields.into_iter().find(|(_, differs, ..)| *differs) {
+        Some((field, _, value, default)) => Err(invalid(
             field,
             value,
             format!(
-                "{default} (the default) for {cells} cells, which have no membrane and no presentation in time: the field would change nothing ({steps})"
+                "{default} (the default) for {cells} cells, which do not use it: it would change nothing ({steps})"
             ),
         )),
         None => Ok(()),

@@ -233,7 +233,7 @@ pub struct NetworkSpec {
     /// The cells of every layer after the input: spiking `Lif` (default) or nonspiking `Rate`.
     #[serde(default)]
     pub cells: CellKind,
-    /// LIF constants (SPEC §1); refused away from their defaults for Rate and Graded cells, which have no membrane.
+    /// LIF constants (SPEC §1); refused away from their defaults for other cells, which have no membrane.
     #[serde(default)]
     pub lif: LifSpec,
     /// How the excitatory and inhibitory error pools are made (SPEC §2.1).
@@ -248,8 +248,8 @@ pub enum CellKind {
     #[default]
     Lif,
     /// Nonspiking rate cells, `a = f(v) = max(0, c1 tanh(c2 v))` (eq 2.10) with `c2` =
-    /// `learning.c2`, the same constant as the derivative term of ι. `protocol.dt`, `present_ms` and `settle_ms`
-    /// do not apply.
+    /// `learning.c2`, the same constant as the derivative term of ι. `protocol.dt`, `present_ms`, `settle_ms`,
+    /// `reset_between_examples` and `network.lif` do not apply and are refused away from their defaults.
     Rate {
         /// Saturation c1 of the activation (0.82).
         c1: f32,
@@ -263,14 +263,14 @@ pub enum CellKind {
     },
     /// Stochastic binary units of Lillicrap et al. 2016 (Fig 4, SPEC §5.4): Bernoulli inputs, integrating PSPs,
     /// feedback units chained through B, online learning on every step of one continuous stream of images.
-    /// `protocol.batch_size` is the number K of streams side by side; `protocol.dt`, `present_ms` and
-    /// `settle_ms` do not apply.
+    /// `protocol.batch_size` is the number K of streams side by side; `protocol.dt`, `present_ms`, `settle_ms` and
+    /// `network.lif` do not apply and are refused away from their defaults.
     Bernoulli(BernoulliSpec),
     /// Graded (nonspiking) units of Lillicrap et al. 2016 (SPEC §5): `a = f(v)` with a linear, tanh or sigmoid f,
     /// optional biases, one step per example, squared error `L = ½‖y* − y‖²` with `e = y* − y`, updates
     /// `ΔW = +η d a_preᵀ − αW`. With `protocol.batch_size: 1` learning is online (SPEC §5.0); a larger minibatch
-    /// combines its examples' updates by `learning.batch_reduction`. `protocol.dt`, `present_ms` and `settle_ms`
-    /// do not apply.
+    /// combines its examples' updates by `learning.batch_reduction`. `protocol.dt`, `present_ms`, `settle_ms`,
+    /// `reset_between_examples` and `network.lif` do not apply and are refused away from their defaults.
     Graded(GradedSpec),
 }
 
@@ -768,8 +768,8 @@ impl Default for LearningSpec {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ProtocolSpec {
-    /// Euler step Δt for everything, ms (0.25). Like `present_ms`, `settle_ms` and `reset_between_examples`, refused
-    /// away from its default for Rate and Graded cells, which have no presentation in time.
+    /// Euler step Δt for everything, ms (0.25). LIF cells only, like `present_ms` and `settle_ms`: refused away from
+    /// its default for other cells (`CellKind`).
     pub dt: f32,
     /// Presentation of one example, ms (100).
     pub present_ms: f32,
