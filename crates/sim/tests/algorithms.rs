@@ -196,22 +196,24 @@ fn the_true_class_target_sets_the_error_of_every_algorithm() {
 }
 
 /// With the rectifier softened, the silent hidden cell (v < 0) learns too, by the hand computation's amount, under
-/// every algorithm with a derivative; DF, which has none, makes the same update as with the hard rectifier.
+/// every algorithm with a derivative (DF, which has none, refuses the option: `an_impossible_rectifier_noise_is_refused`).
 #[test]
 fn a_softened_rectifier_teaches_a_silent_cell() {
-    for alg in ["BP", "FA", "BA", "DF"] {
+    for alg in ["BP", "FA", "BA"] {
         let (hard, _) = checked_update(alg, 1, 1.0);
         let (soft, _) = checked_update_with_rule(alg, 1, 1.0, 2.0);
         let silent_learns = soft.row(1).iter().any(|&d| d.abs() > 1e-6);
         assert!(silent_learns, "{alg}: the silent cell's row {}", soft.row(1));
-        if alg == "DF" {
-            assert_eq!(hard, soft, "DF has no derivative to soften");
-        }
+        assert!(
+            hard.row(1).iter().all(|&d| d == 0.0),
+            "{alg}: the hard rectifier's silent row {}",
+            hard.row(1)
+        );
     }
 }
 
 /// The softened rectifier's spread must be finite and ≥ 0, and is refused where there is no rectifier to soften (the
-/// unrectified derivative) or no rate cell (a LIF cell's drive has noise of its own).
+/// unrectified derivative), no derivative (DF) or no rate cell (a LIF cell's drive has noise of its own).
 #[test]
 fn an_impossible_rectifier_noise_is_refused() {
     let refusal = |cells: &str, learning: &str| {
@@ -241,6 +243,8 @@ fn an_impossible_rectifier_noise_is_refused() {
         "{lif}"
     );
     assert_eq!(refusal(&rate, "rectifier_noise_sd: 5.0"), None);
+    let df = refusal(&rate, "algorithm: DF, rectifier_noise_sd: 5.0").unwrap();
+    assert!(df.contains("no derivative term to soften"), "{df}");
 }
 
 #[test]
