@@ -557,12 +557,27 @@ class LifRun:
         if given:
             return " ".join(given) if isinstance(given, list) else str(given)
         model = self.summary.get("model_path") or f"models/mnist_{self.name}.ron"
-        if os.path.isabs(model) and not os.path.relpath(model, REPO).startswith(".."):
-            model = os.path.relpath(model, REPO)
+        model = repo_relative_model(model)
         threads = self.summary.get("threads")
         cmd = f"snnsim run {model}" + (f" --out {self.where()}" if out else "") + (
             f" --threads {threads}" if threads else "")
         return cmd + "".join(f" --set {o}" for o in self.summary.get("overrides", []))
+
+
+def repo_relative_model(model):
+    """A model file's path as a command in this repository gives it: an absolute path inside the repository, or one
+    inside another checkout's `models/` (a run made in another clone) whose file this one has, becomes relative."""
+    if not os.path.isabs(model):
+        return model
+    rel = os.path.relpath(model, REPO)
+    if not rel.startswith(".."):
+        return rel
+    parts = model.split(os.sep)
+    if "models" in parts:
+        tail = os.path.join(*parts[len(parts) - 1 - parts[::-1].index("models"):])
+        if os.path.exists(os.path.join(REPO, tail)):
+            return tail
+    return model
 
 
 def count(n):
