@@ -72,8 +72,9 @@ type OnsetArrays<'py> = (Bound<'py, PyArray1<u32>>, Bound<'py, PyArray1<u32>>);
 /// One feedback matrix: `(hidden, from, reach, B [hidden, from])`.
 type FeedbackTuple<'py> = (String, String, String, Bound<'py, PyArray2<f32>>);
 
-/// The trained network of the run folder `run_dir`: from its `weights.h5`, else from its checkpoint (an interrupted
-/// run): `(forward layers, feedback matrices, examples_seen, training_done)`.
+/// The trained network of the run folder `run_dir`: from its `weights.h5`, else (an interrupted run, or one resumed
+/// since `weights.h5` was exported) from its checkpoint: `(forward layers, feedback matrices, examples_seen,
+/// training_done)`.
 #[pyfunction]
 #[allow(clippy::type_complexity)]
 pub fn weights<'py>(
@@ -81,9 +82,15 @@ pub fn weights<'py>(
     run_dir: PathBuf,
 ) -> PyResult<(Vec<LayerTuple<'py>>, Vec<FeedbackTuple<'py>>, u64, bool)> {
     let file = run_dir.join("weights.h5");
+    let modified = |f: &std::path::Path| std::fs::metadata(f).and_then(|m| m.modified()).ok();
+    // A checkpoint newer than weights.h5 holds a later state (the end of training writes both).
+    let stale = match (modified(&file), modified(&run_dir.join("checkpoint.bin"))) {
+        (Some(w), Some(c)) => c > w,
+        _ => false,
+    };
     let w = py
         .detach(|| {
-            if file.exists() {
+            if file.exists() && !stale {
                 Weights::read(&file)
             } else {
                 TrainedNetwork::load(&run_dir)
@@ -91,6 +98,7 @@ pub fn weights<'py>(
             }
         })
         .map_err(to_py)?;
+    py.check_signals()?;
     let forward = w
         .forward
         .into_iter()

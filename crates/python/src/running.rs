@@ -118,6 +118,9 @@ pub fn retest<'py>(
             })
         })
         .map_err(to_py)?;
+    // A Ctrl-C that came while the test ran is raised here, before numpy is asked for arrays (its API would fail
+    // on the pending interrupt); the test's row is in tests.csv already.
+    py.check_signals()?;
     let out = PyDict::new(py);
     out.set_item("overrides", &t.overrides)?;
     out.set_item("test_accuracy", t.accuracy())?;

@@ -272,3 +272,37 @@ def test_a_run_tested_again_repeats_its_test_and_the_command_line_adds_to_the_sa
     with pytest.raises(ValueError, match="learning.momentum"):
         run.test(set={"learning.momentum": 0.5})
     assert len(run.tests()) == 3
+
+
+def test_bad_arguments_are_named_before_anything_runs(tmp_path):
+    model = "models/small_lif_ba.ron"
+    with pytest.raises(TypeError, match="set: expected a mapping"):
+        snnsim.check(model, set=[("protocol.epochs", 1)])
+    with pytest.raises(TypeError, match="`protocol`: cannot write dict"):
+        snnsim.check(model, set={"protocol": {"dt": 0.5}})
+    resolved = snnsim.check(model, set={"protocol.shuffle": np.bool_(False), "network.layers": np.array([784, 50, 10])})
+    assert resolved["network"]["layers"] == [784, 50, 10] and resolved["protocol"]["shuffle"] is False
+    for kwargs, error, message in [
+        ({"seed": "3"}, TypeError, "seed: expected an int"),
+        ({"seed": -1}, ValueError, "seed=-1"),
+        ({"threads": True}, TypeError, "threads: expected an int"),
+        ({"threads": -1}, ValueError, "threads=-1"),
+        ({"threads": 2**70}, ValueError, "threads="),
+        ({"on_curve": 5}, TypeError, "on_curve: expected a function"),
+    ]:
+        with pytest.raises(error, match=message):
+            snnsim.run(model, out=tmp_path / "r", **kwargs)
+    assert not (tmp_path / "r").exists(), "nothing is written for a refused call"
+
+
+def test_a_damaged_summary_is_named_and_the_run_still_shows(tmp_path):
+    folder = tmp_path / "broken"
+    folder.mkdir()
+    (folder / "summary.json").write_text('{"status": "fini')
+    run = snnsim.Run(folder)
+    assert "not valid JSON" in repr(run)
+    with pytest.raises(OSError, match="summary.json: not valid JSON"):
+        run.status
+    (folder / "summary.json").write_text("[1, 2]")
+    with pytest.raises(OSError, match="not a run summary"):
+        run.summary

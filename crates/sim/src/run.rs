@@ -45,6 +45,22 @@ use std::time::Instant;
 /// Commit of this build (`-dirty` if the tree had changes), when built from git.
 pub const COMMIT: Option<&str> = option_env!("SNNSIM_COMMIT");
 
+/// The files a run keeps in its folder (module docs): an export is never written over one of them but `weights.h5`.
+pub const RECORD_FILES: [&str; 12] = [
+    "model.ron",
+    "summary.json",
+    "checkpoint.bin",
+    "curve.csv",
+    "alignment.csv",
+    "weights.h5",
+    "rasters.h5",
+    "trials.csv",
+    "trial_curves.csv",
+    "confusion.csv",
+    "tests.csv",
+    LOCK_FILE,
+];
+
 /// Override paths that say where data come from or how the engine computes, not what is simulated: left out of run
 /// folder names.
 pub const LOCATION_FIELDS: [&str; 5] = [

@@ -42,6 +42,36 @@ fn a_run_writes_its_weights_and_exports_them_again_and_as_nir() {
         assert_eq!(read_2d(&weights, name), read_2d(&again, name), "{name}");
     }
     assert_eq!(read_2d(&weights, "forward/hidden1/W").dim(), (100, 784));
+    // Never onto the run's own record, however the folder is spelt; its weights.h5 may be written again.
+    let summary = std::fs::read(run.join("summary.json")).unwrap();
+    for (kind, target) in [
+        ("weights", run.join("summary.json")),
+        ("nir", run.join("..").join("run").join("curve.csv")),
+        ("nir", run.join("weights.h5")),
+    ] {
+        let o = snnsim(
+            &["export", kind, run.to_str().unwrap(), "-o", target.to_str().unwrap()],
+            None,
+        );
+        assert_eq!(o.status.code(), Some(1), "{kind} {target:?}");
+        assert!(
+            text(&o).1.contains("refusing to overwrite the run's own"),
+            "{:?}",
+            text(&o)
+        );
+    }
+    assert_eq!(std::fs::read(run.join("summary.json")).unwrap(), summary);
+    let o = snnsim(
+        &[
+            "export",
+            "weights",
+            run.to_str().unwrap(),
+            "-o",
+            weights.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert!(o.status.success(), "{:?}", text(&o));
 
     let nir = dir.path().join("net.nir");
     let o = snnsim(

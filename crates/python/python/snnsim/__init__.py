@@ -36,7 +36,9 @@ CurveCallback = Callable[[Dict[str, float]], Any]
 
 def _ron(value: Any) -> str:
     """A Python value as RON text for an override."""
-    if isinstance(value, bool):
+    if isinstance(value, np.ndarray) and value.ndim <= 1:
+        return _ron(value.tolist())
+    if isinstance(value, (bool, np.bool_)):
         return "true" if value else "false"
     if value is None:
         return "None"
@@ -54,10 +56,34 @@ def _ron(value: Any) -> str:
 
 
 def _overrides(set: Optional[Mapping[str, Any]], seed: Optional[int] = None) -> List[str]:
-    out = [f"{field}={_ron(value)}" for field, value in (set or {}).items()]
+    if set is not None and not isinstance(set, Mapping):
+        raise TypeError(f"set: expected a mapping of field to value, such as {{'protocol.epochs': 1}}, not {set!r}")
+    out = []
+    for field, value in (set or {}).items():
+        try:
+            out.append(f"{field}={_ron(value)}")
+        except TypeError as e:
+            raise TypeError(f"`{field}`: {e}") from None
     if seed is not None:
-        out.append(f"seed={int(seed)}")
+        out.append(f"seed={_whole('seed', seed, 0)}")
     return out
+
+
+def _whole(name: str, value: Any, least: int) -> int:
+    """``value`` as an int of at least ``least``, else ``TypeError`` or ``ValueError`` naming the argument."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name}: expected an int, not {type(value).__name__} {value!r}")
+    if value < least or value >= 2**64:
+        raise ValueError(f"{name}={value}: expected an int from {least} to 2**64 - 1")
+    return int(value)
+
+
+def _checked_call(threads: Optional[int], on_curve: Optional[CurveCallback]) -> Optional[int]:
+    """``threads`` and ``on_curve`` checked before anything is run or written (the upper bound of ``threads``, 8 per
+    core, is the library's)."""
+    if on_curve is not None and not callable(on_curve):
+        raise TypeError(f"on_curve: expected a function of one dict (a learning-curve point), not {on_curve!r}")
+    return None if threads is None else _whole("threads", threads, 1)
 
 
 def check(path: PathLike, set: Optional[Mapping[str, Any]] = None) -> Dict[str, Any]:
@@ -117,10 +143,12 @@ def run(
     the command line skips it: there is no finished run to return. A finished or interrupted run of another model
     (another value in ``set``, say, with the same ``out``) raises ``OSError`` naming the first field that differs.
     """
+    threads = _checked_call(threads, on_curve)
+    overrides = _overrides(set, seed)
     try:
         folder, interrupted = _snnsim.run(
             os.fspath(path),
-            _overrides(set, seed),
+            overrides,
             None if out is None else os.fspath(out),
             os.fspath(output_root),
             threads,
@@ -135,6 +163,7 @@ def run(
 def resume(folder: PathLike, threads: Optional[int] = None, on_curve: Optional[CurveCallback] = None) -> "Run":
     """Continues the interrupted run in ``folder`` from its checkpoint (``snnsim run --resume``); the finished folder
     equals that of an uninterrupted run, wall times aside. Interrupts behave as in :func:`run`."""
+    threads = _checked_call(threads, on_curve)
     try:
         done, interrupted = _snnsim.resume(os.fspath(folder), threads, on_curve)
     except BaseException as e:
@@ -226,15 +255,26 @@ class Run:
             raise FileNotFoundError(f"{self.path}: not a run folder (no summary.json)")
 
     def __repr__(self) -> str:
-        s = self.summary
+        try:
+            s = self.summary
+        except OSError as e:  # a notebook must still be able to show the object
+            return f"Run({str(self.path)!r}: {e})"
         acc = s.get("test_accuracy")
-        acc_text = "" if acc is None else f", test accuracy {100 * acc:.2f}%"
+        acc_text = "" if not isinstance(acc, (int, float)) else f", test accuracy {100 * acc:.2f}%"
         return f"Run({str(self.path)!r}: {s.get('model')}, seed {s.get('seed')}, {s.get('status')}{acc_text})"
 
     @property
     def summary(self) -> Dict[str, Any]:
-        """``summary.json``: status, model, seed, overrides, commit, test accuracy, times."""
-        return json.loads((self.path / "summary.json").read_text())
+        """``summary.json``: status, model, seed, overrides, commit, test accuracy, times. ``OSError`` naming the file
+        if it cannot be read or is not a run summary (a JSON object with a ``status``)."""
+        path = self.path / "summary.json"
+        try:
+            s = json.loads(path.read_text())
+        except ValueError as e:
+            raise OSError(f"{path}: not valid JSON ({e})") from None
+        if not isinstance(s, dict) or "status" not in s:
+            raise OSError(f"{path}: not a run summary (expected a JSON object with a status)")
+        return s
 
     @property
     def status(self) -> str:
@@ -357,6 +397,7 @@ class Run:
         training_examples, training_done, test_s, overrides, confusion}`` and adds a row to the folder's
         ``tests.csv``; ``confusion`` is the test's confusion matrix as :attr:`confusion` gives the final test's
         (``None`` for a regression task)."""
+        threads = _checked_call(threads, None)
         return _snnsim.retest(os.fspath(self.path), _overrides(set), threads)
 
     def tests(self) -> np.ndarray:

@@ -73,9 +73,28 @@ pub(crate) fn check_parent(out: &Path) -> Result<(), SimError> {
     }
 }
 
+/// Refuses an export onto one of the files a run keeps in its folder (`crate::run::RECORD_FILES`) other than
+/// `allowed`: `snnsim export weights RUN -o RUN/summary.json` would replace the run's record with an HDF5 file.
+fn refuse_run_record(run: &Path, out: &Path, allowed: Option<&str>) -> Result<(), SimError> {
+    let name = out.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    let folder = out
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let same = |a: &Path, b: &Path| matches!((a.canonicalize(), b.canonicalize()), (Ok(x), Ok(y)) if x == y);
+    if crate::run::RECORD_FILES.contains(&name) && Some(name) != allowed && same(folder, run) {
+        return Err(SimError::output(
+            out,
+            format!("refusing to overwrite the run's own {name}: choose another file"),
+        ));
+    }
+    Ok(())
+}
+
 /// Writes `weights.h5` of the run folder `run` to `out` (`snnsim export weights`) from its checkpoint, and returns
 /// what was exported.
 pub fn write_weights(run: &Path, out: &Path) -> Result<TrainedNetwork, SimError> {
+    refuse_run_record(run, out, Some("weights.h5"))?;
     let trained = TrainedNetwork::load(run)?;
     weights::Weights::of(
         &trained.model,
@@ -90,6 +109,7 @@ pub fn write_weights(run: &Path, out: &Path) -> Result<TrainedNetwork, SimError>
 /// Writes the forward network of the LIF run folder `run` to `out` as NIR (`snnsim export nir`) from its checkpoint,
 /// and returns what was exported.
 pub fn write_nir(run: &Path, out: &Path) -> Result<TrainedNetwork, SimError> {
+    refuse_run_record(run, out, None)?;
     let trained = TrainedNetwork::load(run)?;
     nir::write(out, &trained.model, &trained.network, trained.examples_seen)?;
     Ok(trained)
