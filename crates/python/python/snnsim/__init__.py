@@ -83,7 +83,13 @@ def _checked_call(threads: Optional[int], on_curve: Optional[CurveCallback]) -> 
     core, is the library's)."""
     if on_curve is not None and not callable(on_curve):
         raise TypeError(f"on_curve: expected a function of one dict (a learning-curve point), not {on_curve!r}")
-    return None if threads is None else _whole("threads", threads, 1)
+    if threads is None:
+        return None
+    if isinstance(threads, (bool, np.bool_)) or not isinstance(threads, (int, np.integer)):
+        raise TypeError(f"threads: expected an int, not {type(threads).__name__} {threads!r}")
+    if not 0 <= threads < 2**63:
+        raise ValueError(f"threads={threads}: expected 1 to 8 per core")
+    return int(threads)
 
 
 def check(path: PathLike, set: Optional[Mapping[str, Any]] = None) -> Dict[str, Any]:
