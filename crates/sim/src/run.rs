@@ -625,21 +625,11 @@ pub fn relaunch(dir: &Path, request: &RunRequest) -> Result<Relaunch, SimError> 
 /// Refuses a run folder whose `model.ron` is not the model `request` resolves to.
 fn check_same_model(dir: &Path, request: &RunRequest) -> Result<(), SimError> {
     let wanted = request.resolve()?;
-    let held_path = dir.join("model.ron");
-    let mut held = ModelFile::from_path(&held_path)?;
-    // The LOCATION_FIELDS, taken from the request.
-    let want = wanted.file();
-    held.data.root.clone_from(&want.data.root);
-    held.data.download = want.data.download;
-    held.data.url.clone_from(&want.data.url);
-    held.data.verify_checksums = want.data.verify_checksums;
-    held.engine = want.engine.clone();
-    if &held == want {
-        return Ok(());
-    }
+    let held = ModelFile::from_path(&dir.join("model.ron"))?;
     let to_json = |f: &ModelFile| serde_json::to_value(f).unwrap_or(serde_json::Value::Null);
-    let (field, there, asked) = first_difference(&to_json(&held), &to_json(want), String::new())
-        .unwrap_or_else(|| ("(a value)".into(), "?".into(), "?".into()));
+    let Some((field, there, asked)) = first_difference(&to_json(&held), &to_json(wanted.file()), String::new()) else {
+        return Ok(());
+    };
     let set = if request.overrides.is_empty() {
         String::new()
     } else {
@@ -655,9 +645,14 @@ fn check_same_model(dir: &Path, request: &RunRequest) -> Result<(), SimError> {
     ))
 }
 
-/// The first field (as a `--set` path) where two models' JSON forms differ, with both values.
+/// The first field (as a `--set` path) where two models' JSON forms differ, with both values; the
+/// [`LOCATION_FIELDS`] and what lies under them are not compared.
 fn first_difference(a: &serde_json::Value, b: &serde_json::Value, path: String) -> Option<(String, String, String)> {
     use serde_json::Value;
+    let located = |f: &&str| path == *f || path.strip_prefix(*f).is_some_and(|rest| rest.starts_with('.'));
+    if LOCATION_FIELDS.iter().any(located) {
+        return None;
+    }
     let join = |key: &str| {
         if path.is_empty() {
             key.to_string()

@@ -253,6 +253,15 @@ fn skip_finished_makes_runs_relaunchable() {
         text(&o)
     );
     std::fs::write(&summary, &before).unwrap();
+    // Where the data live is not part of the model: a relaunch that says it differently still skips the run.
+    let mut located = args.clone();
+    located.extend(["--set", "data.verify_checksums=false"]);
+    let o = snnsim(&located, Some(&data));
+    assert!(
+        o.status.success() && text(&o).0.contains("finished already"),
+        "{:?}",
+        text(&o)
+    );
     // Without the flag an existing folder is never reused.
     let o = snnsim(
         &["run", "models/small_lif_ba.ron", "--out", dir.to_str().unwrap(), "-q"],
