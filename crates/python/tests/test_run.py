@@ -202,6 +202,14 @@ def test_check_raises_value_error_with_the_command_lines_message(path, expected)
     assert str(caught.value) in done.stderr
 
 
+def test_a_missing_model_file_is_a_file_not_found_error_that_names_it(tmp_path):
+    missing = tmp_path / "no_such_model.ron"
+    for call in (lambda: snnsim.check(missing), lambda: snnsim.run(missing, out=tmp_path / "r")):
+        with pytest.raises(FileNotFoundError, match="no_such_model.ron: cannot read the model file"):
+            call()
+    assert not (tmp_path / "r").exists(), "no run folder for a model that could not be read"
+
+
 def test_check_returns_the_resolved_model_with_overrides_applied():
     model = snnsim.check(
         "models/small_lif_ba.ron",

@@ -95,7 +95,8 @@ def _checked_call(threads: Optional[int], on_curve: Optional[CurveCallback]) -> 
 def check(path: PathLike, set: Optional[Mapping[str, Any]] = None) -> Dict[str, Any]:
     """Validates the model file ``path`` with the overrides ``set`` and returns the resolved model as a dict (every
     field, defaults filled in), as ``snnsim check`` does. A bad file or override raises ``ValueError`` with the
-    message the command line prints (the file, line and field, and what was expected)."""
+    message the command line prints (the file, line and field, and what was expected); a missing file
+    ``FileNotFoundError``."""
     model_json, _ = _snnsim.check(os.fspath(path), _overrides(set))
     return json.loads(model_json)
 

@@ -14,6 +14,8 @@ pub enum ModelError {
         file: PathBuf,
         /// Why.
         reason: String,
+        /// What kind of failure, for callers that map it (Python raises `FileNotFoundError` for `NotFound`).
+        kind: std::io::ErrorKind,
     },
     /// The file is not a valid model (syntax, unknown or missing field, wrong type).
     #[error("{}:{line}:{column}: {message}", file.display())]

@@ -909,6 +909,7 @@ impl ModelFile {
         let text = std::fs::read_to_string(path).map_err(|e| ModelError::Read {
             file: path.to_path_buf(),
             reason: e.to_string(),
+            kind: e.kind(),
         })?;
         Self::from_ron(&text, path)
     }
