@@ -317,8 +317,10 @@ impl Figure for CurveFigure {
         let (y_min, y_max) = self.style.y_range.unwrap_or_else(|| self.y_axis());
         let mut builder = ChartBuilder::on(root);
         builder
-            .caption(&self.title, ("sans-serif", 24))
+            .caption(&self.title, ("sans-serif", caption_size(root, &self.title)))
             .margin(16)
+            // Room for half of the last x label ("1800000"), centred on the axis's right end.
+            .margin_right(40)
             .x_label_area_size(48)
             .y_label_area_size(64);
         if self.style.log_x {
@@ -334,6 +336,20 @@ impl Figure for CurveFigure {
             self.draw_curves(chart)
         }
     }
+}
+
+/// The caption's font size: 24 px, or less for a title too long to fit the figure's width (a smoothed figure's
+/// title names its window and grows long).
+fn caption_size<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, title: &str) -> f64 {
+    let room = f64::from(root.dim_in_pixel().0) - 2.0 * 16.0;
+    let mut size = 24.0;
+    while size > 12.0 {
+        match root.estimate_text_size(title, &("sans-serif", size).into_text_style(root)) {
+            Ok((width, _)) if f64::from(width) > room => size -= 1.0,
+            _ => break,
+        }
+    }
+    size
 }
 
 impl CurveFigure {
@@ -616,5 +632,19 @@ mod tests {
             .check()
             .is_ok()
         );
+    }
+
+    #[test]
+    fn a_title_too_long_for_the_figure_is_set_smaller_to_fit() {
+        crate::font::register();
+        let mut pixels = vec![0u8; (crate::SIZE.0 * crate::SIZE.1 * 3) as usize];
+        let root = BitMapBackend::with_buffer(&mut pixels, crate::SIZE).into_drawing_area();
+        assert_eq!(caption_size(&root, "Figure 5: LIF-BA on MNIST"), 24.0);
+        let long = "Figure 5: LIF-BA on MNIST (mean ± 2 SEM across seeds), moving average over 30000 examples";
+        let size = caption_size(&root, long);
+        assert!(size < 24.0, "{size}");
+        let style = ("sans-serif", size).into_text_style(&root);
+        let (width, _) = root.estimate_text_size(long, &style).unwrap();
+        assert!(width <= crate::SIZE.0 - 32, "{width} px");
     }
 }
