@@ -187,8 +187,14 @@ pub fn groups(
             } else {
                 (members.len(), "run")
             };
+            // A line of its own (`--each`) needs no count, unless it averages a run's trials.
+            let label = if grouping == Grouping::Each && count == 1 {
+                label
+            } else {
+                format!("{label} ({count} {unit}{})", if count == 1 { "" } else { "s" })
+            };
             Ok(CurveGroup {
-                label: format!("{label} ({count} {unit}{})", if count == 1 { "" } else { "s" }),
+                label,
                 examples: xs,
                 mean,
                 sem,
@@ -589,6 +595,28 @@ mod tests {
         assert!(close(&smooth[0].mean, &[20.0, 20.0, 45.0]), "{:?}", smooth[0].mean);
         assert!(close(&smooth[0].sem, &[10.0, 0.0, 5.0]), "{:?}", smooth[0].sem);
         assert_eq!(smooth[0].examples, [100.0, 200.0, 300.0]);
+    }
+
+    /// A legend counts the runs a line averages; with one line per run (`--each`) the count says nothing.
+    #[test]
+    fn a_line_of_its_own_is_labelled_without_a_count() {
+        let dir = tempfile::tempdir().unwrap();
+        let runs: Vec<RunFolder> = (1..=2)
+            .map(|seed| {
+                let mut r = run("m", seed, &[]);
+                r.path = dir.path().join(format!("m-seed{seed}"));
+                std::fs::create_dir(&r.path).unwrap();
+                let text = "examples,epoch,test_accuracy,test_examples,train_accuracy,elapsed_s\n100,0,0.5,100,0.5,0.1\n";
+                std::fs::write(r.path.join("curve.csv"), text).unwrap();
+                r
+            })
+            .collect();
+        let labels = |grouping| -> Vec<String> {
+            let g = groups(&runs, grouping, Measure::Accuracy, None).unwrap();
+            g.into_iter().map(|g| g.label).collect()
+        };
+        assert_eq!(labels(Grouping::Model), ["m (2 runs)"]);
+        assert_eq!(labels(Grouping::Each), ["m (seed 1)", "m (seed 2)"]);
     }
 
     /// The moving average is trailing and over examples, not points: each point averages the points of the window
