@@ -606,7 +606,8 @@ mod tests {
                 let mut r = run("m", seed, &[]);
                 r.path = dir.path().join(format!("m-seed{seed}"));
                 std::fs::create_dir(&r.path).unwrap();
-                let text = "examples,epoch,test_accuracy,test_examples,train_accuracy,elapsed_s\n100,0,0.5,100,0.5,0.1\n";
+                let text =
+                    "examples,epoch,test_accuracy,test_examples,train_accuracy,elapsed_s\n100,0,0.5,100,0.5,0.1\n";
                 std::fs::write(r.path.join("curve.csv"), text).unwrap();
                 r
             })
