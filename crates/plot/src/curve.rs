@@ -347,6 +347,7 @@ impl Figure for CurveFigure {
 /// The caption's font size: 24 px, or less for a title too long to fit the figure's width (a smoothed figure's
 /// title names its window and grows long).
 fn caption_size<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, title: &str) -> f64 {
+    // plotters centres the caption on the whole figure, before the chart's margins; 16 px stay clear at each side.
     let room = f64::from(root.dim_in_pixel().0) - 2.0 * 16.0;
     let mut size = 24.0;
     while size > 12.0 {
