@@ -5,7 +5,8 @@
 //! notebook, the kernel's interrupt) raises there, sets the run's stop flag, and the run saves a checkpoint after
 //! the current minibatch and ends `interrupted`, exactly as the command line does on SIGINT. No signal handler of
 //! the module's own is installed. The learning-curve callback is called on the run's thread, with the GIL taken
-//! for the call; an exception it raises stops the run the same way.
+//! for the call; an exception it raises stops the run the same way. A test made again (`Run.test()`) runs the same
+//! way, and a Ctrl-C stops it after its current minibatch, with nothing written.
 
 use crate::errors::to_py;
 use numpy::IntoPyArray;
@@ -111,16 +112,28 @@ pub fn retest<'py>(
     threads: Option<usize>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let pool = threads_pool(threads)?;
-    let t = py
-        .detach(|| {
-            run_in_pool(&pool, IdleWait::Sleep, || {
-                snn_sim::retest::retest(&run_dir, &overrides, &mut snn_sim::experiment::Silent)
-            })
+    let stop = AtomicBool::new(false);
+    let (tested, interrupt) = wait_handling_signals(py, &stop, || {
+        run_in_pool(&pool, IdleWait::Sleep, || {
+            snn_sim::retest::retest(&run_dir, &overrides, &mut snn_sim::experiment::Silent, &stop)
         })
-        .map_err(to_py)?;
-    // A Ctrl-C that came while the test ran is raised here, before numpy is asked for arrays (its API would fail
-    // on the pending interrupt); the test's row is in tests.csv already.
-    py.check_signals()?;
+    })?;
+    // A Ctrl-C is raised once the test has ended, before numpy is asked for arrays; a test that failed for another
+    // reason raises that instead.
+    let t = match (tested, interrupt) {
+        (Ok(_), Some(e)) => {
+            let _ = e.add_note(py, "the test had finished: its row is in tests.csv");
+            return Err(e);
+        }
+        (Err(SimError::TestStopped { done, total }), Some(e)) => {
+            let _ = e.add_note(
+                py,
+                format!("the test stopped after {done} of {total} images; tests.csv was not changed"),
+            );
+            return Err(e);
+        }
+        (tested, _) => tested.map_err(to_py)?,
+    };
     let out = PyDict::new(py);
     out.set_item("overrides", &t.overrides)?;
     out.set_item("test_accuracy", t.accuracy())?;
@@ -146,46 +159,15 @@ fn drive(
 ) -> PyResult<(String, Option<String>)> {
     let pool = threads_pool(threads)?;
     let stop = AtomicBool::new(false);
-    let mut interrupt: Option<PyErr> = None;
-    let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
-    // Only this thread receives; the mutex makes the receiver shareable with the GIL-free closure below.
-    let done_rx = std::sync::Mutex::new(done_rx);
-    let (stop, pool) = (&stop, &pool);
-    let (result, raised) = std::thread::scope(|s| {
-        let handle = s.spawn(move || {
-            let mut callback = Callback {
-                on_curve,
-                stop,
-                raised: None,
-            };
-            let result = run_in_pool(pool, IdleWait::Sleep, || work(&mut callback, stop));
-            // Wakes the waiting thread at once (a closed channel does the same if the run panicked).
-            let _ = done_tx.send(());
-            (result, callback.raised)
-        });
-        // Python's main thread sleeps until the run ends, waking every 50 ms to let Python handle signals: few
-        // enough wake-ups not to take a core from the run.
-        loop {
-            let ended = py.detach(|| {
-                let rx = done_rx.lock().unwrap_or_else(|e| e.into_inner());
-                matches!(
-                    rx.recv_timeout(Duration::from_millis(50)),
-                    Ok(()) | Err(RecvTimeoutError::Disconnected)
-                )
-            });
-            if ended {
-                break;
-            }
-            if interrupt.is_none()
-                && let Err(e) = py.check_signals()
-            {
-                interrupt = Some(e);
-                stop.store(true, Ordering::SeqCst);
-            }
-        }
-        handle.join()
-    })
-    .map_err(|_| PyRuntimeError::new_err("the run panicked; this is a bug in snnsim"))?;
+    let ((result, raised), interrupt) = wait_handling_signals(py, &stop, || {
+        let mut callback = Callback {
+            on_curve,
+            stop: &stop,
+            raised: None,
+        };
+        let result = run_in_pool(&pool, IdleWait::Sleep, || work(&mut callback, &stop));
+        (result, callback.raised)
+    })?;
     let stopped_by = interrupt.or(raised);
     match (result, stopped_by) {
         (Ok(report), None) => Ok((report.dir.display().to_string(), None)),
@@ -211,6 +193,54 @@ fn drive(
         }
         (Err(e), _) => Err(to_py(e)),
     }
+}
+
+/// Runs `work` on a thread of its own with the GIL released. Python's main thread, where signal handlers run, sleeps
+/// until it ends, waking every 50 ms to let Python handle signals: few enough wake-ups not to take a core from the
+/// work. The first exception raised there (a Ctrl-C's `KeyboardInterrupt`) sets `stop` and is returned beside what
+/// `work` returns, for the caller to raise once `work` has ended; so is one raised by a signal that came in its last
+/// moments, which would otherwise be pending when the caller next asks Python for anything.
+fn wait_handling_signals<T: Send>(
+    py: Python<'_>,
+    stop: &AtomicBool,
+    work: impl FnOnce() -> T + Send,
+) -> PyResult<(T, Option<PyErr>)> {
+    let mut interrupt: Option<PyErr> = None;
+    let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
+    // Only this thread receives; the mutex makes the receiver shareable with the GIL-free closure below.
+    let done_rx = std::sync::Mutex::new(done_rx);
+    let result = std::thread::scope(|s| {
+        let handle = s.spawn(move || {
+            let result = work();
+            // Wakes the waiting thread at once (a closed channel does the same if `work` panicked).
+            let _ = done_tx.send(());
+            result
+        });
+        loop {
+            let ended = py.detach(|| {
+                let rx = done_rx.lock().unwrap_or_else(|e| e.into_inner());
+                matches!(
+                    rx.recv_timeout(Duration::from_millis(50)),
+                    Ok(()) | Err(RecvTimeoutError::Disconnected)
+                )
+            });
+            if ended {
+                break;
+            }
+            if interrupt.is_none()
+                && let Err(e) = py.check_signals()
+            {
+                interrupt = Some(e);
+                stop.store(true, Ordering::SeqCst);
+            }
+        }
+        handle.join()
+    })
+    .map_err(|_| PyRuntimeError::new_err("snnsim panicked; this is a bug in snnsim"))?;
+    if interrupt.is_none() {
+        interrupt = py.check_signals().err();
+    }
+    Ok((result, interrupt))
 }
 
 /// `e` with a note for the reader (Python 3.11+: `add_note`; older ones show the folder through `e.run` only) and the

@@ -259,6 +259,33 @@ def test_ctrl_c_stops_a_run_cleanly_and_the_command_line_resumes_it(tmp_path):
 
 
 @needs_data
+def test_ctrl_c_stops_a_test_after_its_minibatch_and_leaves_tests_csv_as_it_was(tmp_path):
+    import os
+    import signal
+    import sys
+    import threading
+
+    # A wide hidden layer tested on all 10 000 test images: seconds of testing, interrupted after 0.3 s.
+    run = snnsim.run("models/small_lif_ba.ron", set={**SMALL, "network.layers": [784, 1000, 10]}, out=tmp_path / "r")
+    before = len(run.tests())
+    timer = threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGINT))
+    timer.start()
+    try:
+        with pytest.raises(KeyboardInterrupt) as caught:
+            run.test(set={"data.test_limit": None})
+    finally:
+        timer.cancel()
+    if sys.version_info >= (3, 11):  # exception notes
+        notes = " ".join(caught.value.__notes__)
+        stopped = re.search(r"the test stopped after (\d+) of 10000 images; tests.csv was not changed", notes)
+        assert stopped and int(stopped.group(1)) < 10000, notes
+    assert len(run.tests()) == before
+    # Nothing is left stopped: the next test runs to its end.
+    assert run.test(set={"data.test_limit": 20})["test_examples"] == 20
+    assert len(run.tests()) == before + 1
+
+
+@needs_data
 def test_a_run_tested_again_repeats_its_test_and_the_command_line_adds_to_the_same_table(tmp_path):
     run = snnsim.run("models/small_lif_ba.ron", set=SMALL, out=tmp_path / "run", seed=5)
     again = run.test()

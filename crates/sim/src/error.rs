@@ -49,6 +49,14 @@ pub enum SimError {
         /// The run folder.
         dir: PathBuf,
     },
+    /// A test of a trained network was asked to stop ([`crate::retest::retest`]'s stop flag) and wrote nothing.
+    #[error("the test was stopped after {done} of {total} images; nothing was written")]
+    TestStopped {
+        /// Test images answered before it stopped.
+        done: usize,
+        /// Test images it would have presented.
+        total: usize,
+    },
     /// A drive became NaN or infinite.
     #[error(
         "non-finite drive in {population} at step {step} (t = {time_ms} ms) of {phase} presentation {presentation} (image {image}): the run diverged (try a smaller learning rate or learning.batch_reduction = Mean); the run folder keeps its last good checkpoint"

@@ -22,6 +22,7 @@ use crate::experiment::{Experiment, Observer};
 use crate::model::ModelFile;
 use crate::run::{COMMIT, RunDir};
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 /// The file of a run folder that holds its tests.
@@ -70,8 +71,15 @@ impl Retest {
 }
 
 /// Tests the network of the run folder `run` on its model's test set with the `overrides` applied, telling
-/// `observer` how the test goes, and adds the result to the folder's [`TESTS_FILE`].
-pub fn retest(run: &Path, overrides: &[String], observer: &mut dyn Observer) -> Result<Retest, SimError> {
+/// `observer` how the test goes, and adds the result to the folder's [`TESTS_FILE`]. Once `stop` is set (from
+/// another thread: Python's Ctrl-C) the test ends after the current minibatch with [`SimError::TestStopped`], and
+/// nothing is written.
+pub fn retest(
+    run: &Path,
+    overrides: &[String],
+    observer: &mut dyn Observer,
+    stop: &AtomicBool,
+) -> Result<Retest, SimError> {
     let model_path = run.join("model.ron");
     if !model_path.exists() {
         return Err(SimError::output(run, "not a run folder: it has no model.ron"));
@@ -109,7 +117,13 @@ pub fn retest(run: &Path, overrides: &[String], observer: &mut dyn Observer) -> 
     let started = Instant::now();
     let all: Vec<usize> = (0..data.test_x.nrows()).collect();
     observer.test_started(all.len())?;
-    let score = exp.test_scored(&data, &all, None, |done, correct| observer.test_progress(done, correct))?;
+    let total = all.len();
+    let score = exp.test_scored(&data, &all, None, |done, correct| {
+        if stop.load(Ordering::SeqCst) && done < total {
+            return Err(SimError::TestStopped { done, total });
+        }
+        observer.test_progress(done, correct)
+    })?;
     let result = Retest {
         overrides: overrides.to_vec(),
         training_examples,

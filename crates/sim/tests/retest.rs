@@ -5,12 +5,16 @@
 mod common;
 
 use common::data_root;
+use snn_sim::SimError;
 use snn_sim::experiment::Silent;
 use snn_sim::metrics::Summary;
 use snn_sim::retest::{TESTS_FILE, retest};
 use snn_sim::run::{RunRequest, execute};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
+
+/// The stop flag of a test that nobody stops.
+static NO_STOP: AtomicBool = AtomicBool::new(false);
 
 fn model_path(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -64,7 +68,7 @@ fn a_stochastic_network_tested_again_repeats_its_final_test_and_takes_other_read
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("bernoulli");
     let summary = train("lillicrap_spiking_mnist.ron", &root, &dir, &SMALL_BERNOULLI);
-    let again = retest(&dir, &[], &mut Silent).unwrap();
+    let again = retest(&dir, &[], &mut Silent, &NO_STOP).unwrap();
     assert_eq!(again.test_examples, 100);
     assert!(again.training_done);
     assert_eq!(again.training_examples, 200);
@@ -73,15 +77,24 @@ fn a_stochastic_network_tested_again_repeats_its_final_test_and_takes_other_read
         summary.test_accuracy,
         "the same checkpoint and streams give the same test, noise included"
     );
-    let twice = retest(&dir, &[], &mut Silent).unwrap();
+    let twice = retest(&dir, &[], &mut Silent, &NO_STOP).unwrap();
     assert_eq!(twice.correct, again.correct, "a test does not change the checkpoint");
+
+    // A stop asked for (Python's Ctrl-C) ends the test after the current minibatch of 10, and nothing is written.
+    let rows = rows_of(&dir);
+    let stopped = retest(&dir, &[], &mut Silent, &AtomicBool::new(true)).unwrap_err();
+    assert!(
+        matches!(stopped, SimError::TestStopped { done: 10, total: 100 }),
+        "{stopped:?}"
+    );
+    assert_eq!(rows_of(&dir), rows, "tests.csv is left as it was");
 
     let sets = vec![
         "network.cells.Bernoulli.readout=LastPsp".to_string(),
         "network.cells.Bernoulli.test_steps=20".to_string(),
         "data.test_limit=Some(50)".to_string(),
     ];
-    let other = retest(&dir, &sets, &mut Silent).unwrap();
+    let other = retest(&dir, &sets, &mut Silent, &NO_STOP).unwrap();
     assert_eq!(other.test_examples, 50);
     let rows = rows_of(&dir);
     assert_eq!(rows.len(), 3);
@@ -96,7 +109,7 @@ fn a_stochastic_network_tested_again_repeats_its_final_test_and_takes_other_read
             let dir = &dir;
             s.spawn(move || {
                 let set = format!("network.cells.Bernoulli.test_steps={steps}");
-                retest(dir, &[set, "data.test_limit=20".into()], &mut Silent).unwrap();
+                retest(dir, &[set, "data.test_limit=20".into()], &mut Silent, &NO_STOP).unwrap();
             });
         }
     });
@@ -114,7 +127,7 @@ fn a_test_time_choice_tested_again_equals_a_run_trained_with_it() {
     let with_ties: Vec<&str> = small.iter().chain(&choices).copied().collect();
     let trained_with_ties = train("mnist_lif_ba.ron", &root, &lowest, &with_ties);
     let choices: Vec<String> = choices.iter().map(|s| s.to_string()).collect();
-    let tested_with_ties = retest(&base, &choices, &mut Silent).unwrap();
+    let tested_with_ties = retest(&base, &choices, &mut Silent, &NO_STOP).unwrap();
     assert_eq!(Some(tested_with_ties.accuracy()), trained_with_ties.test_accuracy);
     assert_ne!(
         trained.test_accuracy, trained_with_ties.test_accuracy,
@@ -134,7 +147,7 @@ fn a_stochastic_network_tested_with_other_test_steps_equals_one_trained_with_the
     let steps = "network.cells.Bernoulli.test_steps=9";
     let with_steps: Vec<&str> = base.iter().copied().chain([steps]).collect();
     let trained_with_steps = train("lillicrap_spiking_mnist.ron", &root, &longer, &with_steps);
-    let tested_with_steps = retest(&plain, &[steps.to_string()], &mut Silent).unwrap();
+    let tested_with_steps = retest(&plain, &[steps.to_string()], &mut Silent, &NO_STOP).unwrap();
     assert_eq!(Some(tested_with_steps.accuracy()), trained_with_steps.test_accuracy);
 }
 
@@ -152,11 +165,13 @@ fn a_field_that_changes_training_is_refused_and_nothing_is_written() {
         ("protocol.batch_size=5", "protocol.batch_size"),
         ("seed=2", "seed"),
     ] {
-        let err = retest(&dir, &[set.to_string()], &mut Silent).unwrap_err().to_string();
+        let err = retest(&dir, &[set.to_string()], &mut Silent, &NO_STOP)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains(&format!("field `{field}` = ")), "{set}: {err}");
         assert!(err.contains("network.cells.Bernoulli.readout"), "{err}");
     }
-    let err = retest(&dir, &["protocol.ties=Sometimes".to_string()], &mut Silent)
+    let err = retest(&dir, &["protocol.ties=Sometimes".to_string()], &mut Silent, &NO_STOP)
         .unwrap_err()
         .to_string();
     assert!(err.contains("protocol.ties"), "{err}");
@@ -164,16 +179,16 @@ fn a_field_that_changes_training_is_refused_and_nothing_is_written() {
 
     // A file in the way of tests.csv is refused before the test, and left as it was.
     std::fs::write(dir.join(TESTS_FILE), "not,a,tests,file\n").unwrap();
-    let err = retest(&dir, &[], &mut Silent).unwrap_err().to_string();
+    let err = retest(&dir, &[], &mut Silent, &NO_STOP).unwrap_err().to_string();
     assert!(err.contains("not a tests file"), "{err}");
     assert_eq!(
         std::fs::read_to_string(dir.join(TESTS_FILE)).unwrap(),
         "not,a,tests,file\n"
     );
 
-    let err = retest(tmp.path(), &[], &mut Silent).unwrap_err().to_string();
+    let err = retest(tmp.path(), &[], &mut Silent, &NO_STOP).unwrap_err().to_string();
     assert!(err.contains("not a run folder"), "{err}");
     std::fs::remove_file(dir.join("checkpoint.bin")).unwrap();
-    let err = retest(&dir, &[], &mut Silent).unwrap_err().to_string();
+    let err = retest(&dir, &[], &mut Silent, &NO_STOP).unwrap_err().to_string();
     assert!(err.contains("no trained network to test"), "{err}");
 }

@@ -536,8 +536,11 @@ fn run(cli: Cli) -> Result<()> {
             }
             let pool = snn_sim::threads::pool(threads).map_err(|e| anyhow::anyhow!("--threads: {e}"))?;
             let mut display = progress::Display::new(quiet);
+            // No signal handler: Ctrl-C ends the process at once, and tests.csv, written whole after the test, is
+            // left as it was.
+            let never = AtomicBool::new(false);
             let result = run_in_pool(&pool, IdleWait::Sleep, || {
-                snn_sim::retest::retest(&run, &overrides, &mut display)
+                snn_sim::retest::retest(&run, &overrides, &mut display, &never)
             });
             display.finish();
             let t = result?;

@@ -403,7 +403,8 @@ class Run:
         other raises ``ValueError`` naming it. Returns ``{test_accuracy, correct, test_examples, test_nse,
         training_examples, training_done, test_s, overrides, confusion}`` and adds a row to the folder's
         ``tests.csv``; ``confusion`` is the test's confusion matrix as :attr:`confusion` gives the final test's
-        (``None`` for a regression task)."""
+        (``None`` for a regression task). A Ctrl-C stops the test after its current minibatch and raises
+        ``KeyboardInterrupt``, with ``tests.csv`` left as it was."""
         threads = _checked_call(threads, None)
         return _snnsim.retest(os.fspath(self.path), _overrides(set), threads)
 
