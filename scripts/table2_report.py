@@ -125,7 +125,8 @@ def table_line(row, runs):
     model_txt = f"`models/{row['model']}.ron`" + "".join(f" `--set {s}`" for s in row["sets"])
     paper_txt = row["paper"] + ("" if row["range"] == "-" else f" ({row['range']})")
     if not done:
-        return f"| {row['label']} | {model_txt} | {paper_txt} | — | — | — | 0/{len(runs)} | — | — | — | — | — | — |"
+        finished = f"0/{len(runs)}" if runs else "not run"
+        return f"| {row['label']} | {model_txt} | {paper_txt} | — | — | — | {finished} | — | — | — | — | — | — |"
     accs = [100 * r["test_accuracy"] for r in done]
     mean = statistics.mean(accs)
     span = f"{min(accs):.2f}–{max(accs):.2f}" if len(accs) > 1 else "—"

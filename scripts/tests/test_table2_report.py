@@ -108,7 +108,7 @@ def test_a_row_without_runs_says_so(tmp_path):
     results, readme = tmp_path / "results.md", tmp_path / "README.md"
     table2_report.main(str(results), str(readme), str(rows), str(tmp_path / "none"))
     cells = line_of(results.read_text(), "BP · test net · depth 2")
-    assert cells[2:] == ["98.00", "—", "—", "—", "0/0", "—", "—", "—", "—", "—", "—"]
+    assert cells[2:] == ["98.00", "—", "—", "—", "not run", "—", "—", "—", "—", "—", "—"]
     summary = line_of(readme.read_text(), "BP · test net · depth 2")
     assert summary[3:] == ["—", "—", "0", "—", "—"]
 
