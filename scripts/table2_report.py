@@ -175,7 +175,7 @@ def summary_lines(rows, runs_by_name):
     lines = [
         SUMMARY_BEGIN,
         "",
-        "| Table 2 row | models/….ron | paper | snnsim | Δ | seeds | seeds that lost a class | variants: mean (seeds) |",
+        "| Table 2 row | models/….ron | paper | snnsim | Δ | seeds | seeds ending with a lost class | variants: mean (seeds) |",
         "|---|---|---|---|---|---|---|---|",
     ]
     for row in rows:
@@ -188,9 +188,10 @@ def summary_lines(rows, runs_by_name):
         "docs/results.md (\"Table 2, every row\"), which gives each row's range, wall time, alignment, lowest class "
         "per seed, commit and command. snnsim: the mean test accuracy (%) of the finished seeds, with the model files' "
         "rule (the nonspiking rows stepped through the presentation with SPEC's rectified derivative; the 4-layer "
-        "LIF row with γ = α). A seed lost a class when its final test got that class less than half right (counted over the "
-        "seeds whose run folder has a confusion.csv; the earliest LIF runs have none). Variants: the same row with one "
-        "choice changed (docs/results.md says which), mean of its finished seeds.",
+        "LIF row with γ = α). A seed ends with a lost class when its final test got that class less than half "
+        "right (a class lost for a while and won back does not count; counted over the seeds whose run folder has a "
+        "confusion.csv; the earliest LIF runs have none). Variants: the same row with one choice changed "
+        "(docs/results.md says which), mean of its finished seeds.",
         "",
         SUMMARY_END,
     ]
