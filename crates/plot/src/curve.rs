@@ -51,7 +51,7 @@ pub enum Measure {
 pub struct CurveStyle {
     /// Trailing moving average over this many training examples, applied to each run's curve before the mean and
     /// band across runs: a point at x examples becomes the mean of the run's points in (x − window, x]. A curve
-    /// sampled every 100 images is otherwise a noise of ±3 points.
+    /// whose points are each tested on 100 images is otherwise a noise of ±3 points.
     pub smooth: Option<f64>,
     /// Logarithmic x axis (training examples); points at 0 examples are left out.
     pub log_x: bool,

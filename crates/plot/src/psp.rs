@@ -116,6 +116,17 @@ fn range(xs: &[f64], pad: f64) -> std::ops::Range<f64> {
     (lo - pad * span)..(hi + pad * span)
 }
 
+/// A tick label of the teaching signal's axis, in scientific notation: a tick that is zero but for rounding (plotters
+/// places ticks by adding steps, so 0 comes out as `-3.4e-21`) is written 0.
+fn sci_tick(y: f64, axis: &std::ops::Range<f64>) -> String {
+    let y = if y.abs() < 1e-9 * (axis.end - axis.start) {
+        0.0
+    } else {
+        y
+    };
+    format!("{y:.1e}")
+}
+
 impl Figure for PspFigure {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
         root.fill(&WHITE).map_err(text_err)?;
@@ -205,17 +216,18 @@ impl Figure for PspFigure {
             .map_err(text_err)?;
         // Teaching signal.
         if let Some(iota) = &self.iota {
+            let axis = range(iota, 0.1);
             let mut ci = ChartBuilder::on(&panels[2])
                 .margin(10)
                 .x_label_area_size(44)
                 .y_label_area_size(84)
-                .build_cartesian_2d(0.0..t_end, range(iota, 0.1))
+                .build_cartesian_2d(0.0..t_end, axis.clone())
                 .map_err(text_err)?;
             ci.configure_mesh()
                 .y_desc("teaching ι")
                 .x_desc("time (ms)")
                 .x_label_formatter(&|x| format!("{x:.0}"))
-                .y_label_formatter(&|y| format!("{y:.1e}"))
+                .y_label_formatter(&|y| sci_tick(*y, &axis))
                 .label_style(("sans-serif", 13))
                 .axis_desc_style(("sans-serif", 15))
                 .draw()
@@ -255,4 +267,17 @@ pub fn plot(
         }
     };
     crate::write_png_and_svg(&stem, crate::SIZE, &fig)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_tick_that_is_zero_but_for_rounding_is_written_zero() {
+        let axis = -3.0e-5..2.0e-5;
+        assert_eq!(sci_tick(-3.4e-21, &axis), "0.0e0");
+        assert_eq!(sci_tick(-2.5e-5, &axis), "-2.5e-5");
+        assert_eq!(sci_tick(1.0e-6, &axis), "1.0e-6");
+    }
 }

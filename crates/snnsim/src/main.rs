@@ -229,7 +229,7 @@ enum PlotCommand {
         #[arg(long)]
         nse: bool,
         /// Trailing moving average over this many training examples, applied to each run before the mean and band
-        /// (e.g. 10000 for a curve sampled every 100 images).
+        /// (e.g. 30000 for a curve point every 1000 examples, each tested on 100 images).
         #[arg(long, value_name = "EXAMPLES")]
         smooth: Option<f64>,
         /// Logarithmic x axis (training examples).
