@@ -199,13 +199,15 @@ fn drive(
 /// until it ends, waking every 50 ms to let Python handle signals: few enough wake-ups not to take a core from the
 /// work. The first exception raised there (a Ctrl-C's `KeyboardInterrupt`) sets `stop` and is returned beside what
 /// `work` returns, for the caller to raise once `work` has ended; so is one raised by a signal that came in its last
-/// moments, which would otherwise be pending when the caller next asks Python for anything.
+/// moments, which would otherwise be pending when the caller next asks Python for anything. Later ones (a second
+/// Ctrl-C while the work stops) are named in a note on the first and otherwise dropped.
 fn wait_handling_signals<T: Send>(
     py: Python<'_>,
     stop: &AtomicBool,
     work: impl FnOnce() -> T + Send,
 ) -> PyResult<(T, Option<PyErr>)> {
     let mut interrupt: Option<PyErr> = None;
+    let mut ignored: Vec<String> = Vec::new();
     let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
     // Only this thread receives; the mutex makes the receiver shareable with the GIL-free closure below.
     let done_rx = std::sync::Mutex::new(done_rx);
@@ -227,20 +229,40 @@ fn wait_handling_signals<T: Send>(
             if ended {
                 break;
             }
-            if interrupt.is_none()
-                && let Err(e) = py.check_signals()
-            {
-                interrupt = Some(e);
+            if let Err(e) = py.check_signals() {
                 stop.store(true, Ordering::SeqCst);
+                keep_first(py, &mut interrupt, &mut ignored, e);
             }
         }
         handle.join()
     })
     .map_err(|_| PyRuntimeError::new_err("snnsim panicked; this is a bug in snnsim"))?;
-    if interrupt.is_none() {
-        interrupt = py.check_signals().err();
+    if let Err(e) = py.check_signals() {
+        keep_first(py, &mut interrupt, &mut ignored, e);
+    }
+    if let (Some(e), false) = (&interrupt, ignored.is_empty()) {
+        let _ = e.add_note(
+            py,
+            format!(
+                "further interrupts while it stopped were ignored ({}): the work ends at its next minibatch either way",
+                ignored.join(", ")
+            ),
+        );
     }
     Ok((result, interrupt))
+}
+
+/// Keeps the first exception a signal raised; a later one (a second Ctrl-C while the work stops) is only named in
+/// `ignored`: raised on top of the first, it would hide the first and what is attached to it (`e.run`).
+fn keep_first(py: Python<'_>, first: &mut Option<PyErr>, ignored: &mut Vec<String>, e: PyErr) {
+    match first {
+        None => *first = Some(e),
+        Some(_) => ignored.push(
+            e.get_type(py)
+                .name()
+                .map_or_else(|_| "an exception".to_string(), |n| n.to_string()),
+        ),
+    }
 }
 
 /// `e` with a note for the reader (Python 3.11+: `add_note`; older ones show the folder through `e.run` only) and the

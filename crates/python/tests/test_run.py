@@ -259,6 +259,29 @@ def test_ctrl_c_stops_a_run_cleanly_and_the_command_line_resumes_it(tmp_path):
 
 
 @needs_data
+def test_a_second_ctrl_c_while_a_run_stops_does_not_hide_the_first(tmp_path):
+    import os
+    import signal
+    import sys
+    import time
+
+    def twice(point):
+        # Two interrupts while the run is held in its callback: Python's main thread sees each within 50 ms.
+        if point["examples"] == 50:
+            for _ in range(2):
+                os.kill(os.getpid(), signal.SIGINT)
+                time.sleep(1.0)
+
+    with pytest.raises(KeyboardInterrupt) as caught:
+        snnsim.run("models/small_lif_ba.ron", set=SMALL, out=tmp_path / "r", on_curve=twice)
+    # The first interrupt is the one raised, with the run attached; the second is named in a note.
+    assert caught.value.run.status == "interrupted"
+    if sys.version_info >= (3, 11):  # exception notes
+        assert any("further interrupts while it stopped were ignored (KeyboardInterrupt)" in n
+                   for n in caught.value.__notes__), caught.value.__notes__
+
+
+@needs_data
 def test_ctrl_c_stops_a_test_after_its_minibatch_and_leaves_tests_csv_as_it_was(tmp_path):
     import os
     import signal
