@@ -11,6 +11,7 @@
 use crate::errors::to_py;
 use numpy::IntoPyArray;
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
+use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use snn_sim::SimError;
@@ -113,26 +114,25 @@ pub fn retest<'py>(
 ) -> PyResult<Bound<'py, PyDict>> {
     let pool = threads_pool(threads)?;
     let stop = AtomicBool::new(false);
-    let (tested, interrupt) = wait_handling_signals(py, &stop, || {
+    let (tested, signals) = wait_handling_signals(py, &stop, || {
         run_in_pool(&pool, IdleWait::Sleep, || {
             snn_sim::retest::retest(&run_dir, &overrides, &mut snn_sim::experiment::Silent, &stop)
         })
     })?;
     // A Ctrl-C is raised once the test has ended, before numpy is asked for arrays; a test that failed for another
-    // reason raises that instead.
-    let t = match (tested, interrupt) {
+    // reason raises that instead, with a note.
+    let t = match (tested, signals.first) {
         (Ok(_), Some(e)) => {
-            let _ = e.add_note(py, "the test had finished: its row is in tests.csv");
-            return Err(e);
+            add_note(py, &e, "the test had finished: its row is in tests.csv");
+            return Err(signals.ignored.noted_on(py, e));
         }
         (Err(SimError::TestStopped { done, total }), Some(e)) => {
-            let _ = e.add_note(
-                py,
-                format!("the test stopped after {done} of {total} images; tests.csv was not changed"),
-            );
-            return Err(e);
+            let text = format!("the test stopped after {done} of {total} images; tests.csv was not changed");
+            add_note(py, &e, text);
+            return Err(signals.ignored.noted_on(py, e));
         }
-        (tested, _) => tested.map_err(to_py)?,
+        (Err(other), Some(e)) => return Err(signals.ignored.with(py, &e).noted_on(py, to_py(other))),
+        (tested, None) => tested.map_err(to_py)?,
     };
     let out = PyDict::new(py);
     out.set_item("overrides", &t.overrides)?;
@@ -159,7 +159,7 @@ fn drive(
 ) -> PyResult<(String, Option<String>)> {
     let pool = threads_pool(threads)?;
     let stop = AtomicBool::new(false);
-    let ((result, raised), interrupt) = wait_handling_signals(py, &stop, || {
+    let ((result, raised), signals) = wait_handling_signals(py, &stop, || {
         let mut callback = Callback {
             on_curve,
             stop: &stop,
@@ -168,7 +168,16 @@ fn drive(
         let result = run_in_pool(&pool, IdleWait::Sleep, || work(&mut callback, &stop));
         (result, callback.raised)
     })?;
-    let stopped_by = interrupt.or(raised);
+    // Whichever asked the run to stop first: a signal that came after the callback's exception is among the
+    // ignored ones, and the callback is not called once a signal has stopped the run (but for a race, noted too).
+    let mut ignored = signals.ignored;
+    let stopped_by = match (signals.first, raised) {
+        (Some(e), Some(late)) => {
+            ignored = ignored.with(py, &late);
+            Some(e)
+        }
+        (first, raised) => first.or(raised),
+    };
     match (result, stopped_by) {
         (Ok(report), None) => Ok((report.dir.display().to_string(), None)),
         (Err(SimError::Interrupted { seen, dir }), None) => Ok((
@@ -181,7 +190,7 @@ fn drive(
             let note = format!(
                 "the run had finished its training and completed its final test (which is not interrupted): {dir}"
             );
-            Err(attach_run(py, e, &dir, note))
+            Err(ignored.noted_on(py, attach_run(py, e, &dir, note)))
         }
         (Err(SimError::Interrupted { seen, dir }), Some(e)) => {
             let dir = dir.display().to_string();
@@ -189,25 +198,29 @@ fn drive(
                 "the run stopped after {seen} training examples and saved a checkpoint in {dir}: continue it with \
                  snnsim.resume({dir:?}) or `snnsim run --resume {dir}`"
             );
-            Err(attach_run(py, e, &dir, note))
+            Err(ignored.noted_on(py, attach_run(py, e, &dir, note)))
         }
-        (Err(e), _) => Err(to_py(e)),
+        (Err(e), Some(stopper)) => Err(ignored.with(py, &stopper).noted_on(py, to_py(e))),
+        (Err(e), None) => Err(ignored.noted_on(py, to_py(e))),
     }
 }
 
 /// Runs `work` on a thread of its own with the GIL released. Python's main thread, where signal handlers run, sleeps
 /// until it ends, waking every 50 ms to let Python handle signals: few enough wake-ups not to take a core from the
-/// work. The first exception raised there (a Ctrl-C's `KeyboardInterrupt`) sets `stop` and is returned beside what
-/// `work` returns, for the caller to raise once `work` has ended; so is one raised by a signal that came in its last
-/// moments, which would otherwise be pending when the caller next asks Python for anything. Later ones (a second
-/// Ctrl-C while the work stops) are named in a note on the first and otherwise dropped.
+/// work. An exception raised there (a Ctrl-C's `KeyboardInterrupt`) sets `stop`; the first, if nothing had set
+/// `stop` before it, is returned beside what `work` returns, for the caller to raise once `work` has ended, and so
+/// is one raised by a signal that came in the work's last moments (it would otherwise be pending when the caller next
+/// asks Python for anything). The others (a second Ctrl-C while the work stops, one after the callback's exception)
+/// are only named: raised on top of the first, they would hide it and what is attached to it (`e.run`).
 fn wait_handling_signals<T: Send>(
     py: Python<'_>,
     stop: &AtomicBool,
     work: impl FnOnce() -> T + Send,
-) -> PyResult<(T, Option<PyErr>)> {
-    let mut interrupt: Option<PyErr> = None;
-    let mut ignored: Vec<String> = Vec::new();
+) -> PyResult<(T, Signals)> {
+    let mut signals = Signals {
+        first: None,
+        ignored: Ignored(Vec::new()),
+    };
     let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
     // Only this thread receives; the mutex makes the receiver shareable with the GIL-free closure below.
     let done_rx = std::sync::Mutex::new(done_rx);
@@ -230,45 +243,71 @@ fn wait_handling_signals<T: Send>(
                 break;
             }
             if let Err(e) = py.check_signals() {
-                stop.store(true, Ordering::SeqCst);
-                keep_first(py, &mut interrupt, &mut ignored, e);
+                signals.add(py, stop, e);
             }
         }
         handle.join()
     })
     .map_err(|_| PyRuntimeError::new_err("snnsim panicked; this is a bug in snnsim"))?;
     if let Err(e) = py.check_signals() {
-        keep_first(py, &mut interrupt, &mut ignored, e);
+        signals.add(py, stop, e);
     }
-    if let (Some(e), false) = (&interrupt, ignored.is_empty()) {
-        let _ = e.add_note(
-            py,
-            format!(
-                "further interrupts while it stopped were ignored ({}): the work ends at its next minibatch either way",
-                ignored.join(", ")
-            ),
-        );
-    }
-    Ok((result, interrupt))
+    Ok((result, signals))
 }
 
-/// Keeps the first exception a signal raised; a later one (a second Ctrl-C while the work stops) is only named in
-/// `ignored`: raised on top of the first, it would hide the first and what is attached to it (`e.run`).
-fn keep_first(py: Python<'_>, first: &mut Option<PyErr>, ignored: &mut Vec<String>, e: PyErr) {
-    match first {
-        None => *first = Some(e),
-        Some(_) => ignored.push(
-            e.get_type(py)
-                .name()
-                .map_or_else(|_| "an exception".to_string(), |n| n.to_string()),
-        ),
+/// The exceptions signals raised while Python waited for the work.
+struct Signals {
+    /// The one that stopped the work.
+    first: Option<PyErr>,
+    /// The others.
+    ignored: Ignored,
+}
+
+impl Signals {
+    fn add(&mut self, py: Python<'_>, stop: &AtomicBool, e: PyErr) {
+        if stop.swap(true, Ordering::SeqCst) {
+            self.ignored = std::mem::take(&mut self.ignored).with(py, &e);
+        } else {
+            self.first = Some(e);
+        }
     }
+}
+
+/// The type names of exceptions that were not raised.
+#[derive(Default)]
+struct Ignored(Vec<String>);
+
+impl Ignored {
+    /// With `e`'s type name added.
+    fn with(mut self, py: Python<'_>, e: &PyErr) -> Self {
+        let name = e.get_type(py).name().map(|n| n.to_string());
+        self.0.push(name.unwrap_or_else(|_| "an exception".into()));
+        self
+    }
+
+    /// `e`, with a note naming the exceptions that were not raised (if any).
+    fn noted_on(&self, py: Python<'_>, e: PyErr) -> PyErr {
+        if !self.0.is_empty() {
+            let text = format!(
+                "not raised, since the work was stopping or had failed already: {}",
+                self.0.join(", ")
+            );
+            add_note(py, &e, text);
+        }
+        e
+    }
+}
+
+/// Adds `text` to `e`'s notes (`BaseException.add_note`: Python 3.11 on; older ones have no notes, and nothing is
+/// added).
+fn add_note(py: Python<'_>, e: &PyErr, text: impl Into<String>) {
+    let _ = e.value(py).call_method1(intern!(py, "add_note"), (text.into(),));
 }
 
 /// `e` with a note for the reader (Python 3.11+: `add_note`; older ones show the folder through `e.run` only) and the
 /// run folder in its `snnsim_run_dir` attribute. Neither may replace the exception that stopped the run.
 fn attach_run(py: Python<'_>, e: PyErr, dir: &str, note: String) -> PyErr {
-    let _ = e.add_note(py, note);
+    add_note(py, &e, note);
     let _ = e.value(py).setattr("snnsim_run_dir", dir);
     e
 }
@@ -283,7 +322,8 @@ struct Callback<'a> {
 impl Observer for Callback<'_> {
     fn curve_point(&mut self, p: &CurvePoint) -> Result<(), SimError> {
         let Some(f) = &self.on_curve else { return Ok(()) };
-        if self.raised.is_some() {
+        // No user code runs once the run is stopping (its own exception, or a Ctrl-C, asked for it).
+        if self.raised.is_some() || self.stop.load(Ordering::SeqCst) {
             return Ok(());
         }
         let called = Python::attach(|py| -> PyResult<()> {

@@ -118,6 +118,9 @@ pub fn retest(
     let all: Vec<usize> = (0..data.test_x.nrows()).collect();
     observer.test_started(all.len())?;
     let total = all.len();
+    if stop.load(Ordering::SeqCst) {
+        return Err(SimError::TestStopped { done: 0, total });
+    }
     let score = exp.test_scored(&data, &all, None, |done, correct| {
         if stop.load(Ordering::SeqCst) && done < total {
             return Err(SimError::TestStopped { done, total });

@@ -6,7 +6,7 @@ mod common;
 
 use common::data_root;
 use snn_sim::SimError;
-use snn_sim::experiment::Silent;
+use snn_sim::experiment::{Observer, Silent};
 use snn_sim::metrics::Summary;
 use snn_sim::retest::{TESTS_FILE, retest};
 use snn_sim::run::{RunRequest, execute};
@@ -15,6 +15,21 @@ use std::sync::atomic::AtomicBool;
 
 /// The stop flag of a test that nobody stops.
 static NO_STOP: AtomicBool = AtomicBool::new(false);
+
+/// Asks the test to stop once `done` images are answered, as Python's Ctrl-C does from another thread.
+struct StopAt<'a> {
+    done: usize,
+    stop: &'a AtomicBool,
+}
+
+impl Observer for StopAt<'_> {
+    fn test_progress(&mut self, done: usize, _correct: usize) -> Result<(), SimError> {
+        if done == self.done {
+            self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        }
+        Ok(())
+    }
+}
 
 fn model_path(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -80,14 +95,25 @@ fn a_stochastic_network_tested_again_repeats_its_final_test_and_takes_other_read
     let twice = retest(&dir, &[], &mut Silent, &NO_STOP).unwrap();
     assert_eq!(twice.correct, again.correct, "a test does not change the checkpoint");
 
-    // A stop asked for (Python's Ctrl-C) ends the test after the current minibatch of 10, and nothing is written.
+    // A stop asked for (Python's Ctrl-C) ends the test before it starts, or after the current minibatch of 10, and
+    // nothing is written; one asked for during the last minibatch lets the test finish and write its row.
     let rows = rows_of(&dir);
     let stopped = retest(&dir, &[], &mut Silent, &AtomicBool::new(true)).unwrap_err();
     assert!(
-        matches!(stopped, SimError::TestStopped { done: 10, total: 100 }),
+        matches!(stopped, SimError::TestStopped { done: 0, total: 100 }),
+        "{stopped:?}"
+    );
+    let stop = AtomicBool::new(false);
+    let stopped = retest(&dir, &[], &mut StopAt { done: 80, stop: &stop }, &stop).unwrap_err();
+    assert!(
+        matches!(stopped, SimError::TestStopped { done: 90, total: 100 }),
         "{stopped:?}"
     );
     assert_eq!(rows_of(&dir), rows, "tests.csv is left as it was");
+    let stop = AtomicBool::new(false);
+    let finished = retest(&dir, &[], &mut StopAt { done: 90, stop: &stop }, &stop).unwrap();
+    assert_eq!(finished.correct, again.correct);
+    assert_eq!(rows_of(&dir).len(), rows.len() + 1);
 
     let sets = vec![
         "network.cells.Bernoulli.readout=LastPsp".to_string(),
@@ -97,11 +123,11 @@ fn a_stochastic_network_tested_again_repeats_its_final_test_and_takes_other_read
     let other = retest(&dir, &sets, &mut Silent, &NO_STOP).unwrap();
     assert_eq!(other.test_examples, 50);
     let rows = rows_of(&dir);
-    assert_eq!(rows.len(), 3);
+    assert_eq!(rows.len(), 4);
     assert_eq!(&rows[0][0], "[]");
-    assert_eq!(serde_json::from_str::<Vec<String>>(&rows[2][0]).unwrap(), sets);
-    assert_eq!(rows[2][3].parse::<usize>().unwrap(), 50);
-    assert_eq!(rows[2][4].parse::<usize>().unwrap(), other.correct);
+    assert_eq!(serde_json::from_str::<Vec<String>>(&rows[3][0]).unwrap(), sets);
+    assert_eq!(rows[3][3].parse::<usize>().unwrap(), 50);
+    assert_eq!(rows[3][4].parse::<usize>().unwrap(), other.correct);
 
     // Tests of one folder side by side each keep their row.
     std::thread::scope(|s| {
@@ -113,7 +139,7 @@ fn a_stochastic_network_tested_again_repeats_its_final_test_and_takes_other_read
             });
         }
     });
-    assert_eq!(rows_of(&dir).len(), 7);
+    assert_eq!(rows_of(&dir).len(), 8);
 }
 
 #[test]
