@@ -131,7 +131,11 @@ pub fn retest<'py>(
             add_note(py, &e, text);
             return Err(signals.ignored.noted_on(py, e));
         }
-        (Err(other), Some(e)) => return Err(signals.ignored.with(py, &e).noted_on(py, to_py(other))),
+        (Err(other), Some(e)) => {
+            let mut ignored = signals.ignored;
+            ignored.push(py, &e);
+            return Err(ignored.noted_on(py, to_py(other)));
+        }
         (tested, None) => tested.map_err(to_py)?,
     };
     let out = PyDict::new(py);
@@ -173,7 +177,7 @@ fn drive(
     let mut ignored = signals.ignored;
     let stopped_by = match (signals.first, raised) {
         (Some(e), Some(late)) => {
-            ignored = ignored.with(py, &late);
+            ignored.push(py, &late);
             Some(e)
         }
         (first, raised) => first.or(raised),
@@ -200,7 +204,10 @@ fn drive(
             );
             Err(ignored.noted_on(py, attach_run(py, e, &dir, note)))
         }
-        (Err(e), Some(stopper)) => Err(ignored.with(py, &stopper).noted_on(py, to_py(e))),
+        (Err(e), Some(stopper)) => {
+            ignored.push(py, &stopper);
+            Err(ignored.noted_on(py, to_py(e)))
+        }
         (Err(e), None) => Err(ignored.noted_on(py, to_py(e))),
     }
 }
@@ -266,7 +273,7 @@ struct Signals {
 impl Signals {
     fn add(&mut self, py: Python<'_>, stop: &AtomicBool, e: PyErr) {
         if stop.swap(true, Ordering::SeqCst) {
-            self.ignored = std::mem::take(&mut self.ignored).with(py, &e);
+            self.ignored.push(py, &e);
         } else {
             self.first = Some(e);
         }
@@ -274,15 +281,13 @@ impl Signals {
 }
 
 /// The type names of exceptions that were not raised.
-#[derive(Default)]
 struct Ignored(Vec<String>);
 
 impl Ignored {
-    /// With `e`'s type name added.
-    fn with(mut self, py: Python<'_>, e: &PyErr) -> Self {
+    /// Adds `e`'s type name.
+    fn push(&mut self, py: Python<'_>, e: &PyErr) {
         let name = e.get_type(py).name().map(|n| n.to_string());
         self.0.push(name.unwrap_or_else(|_| "an exception".into()));
-        self
     }
 
     /// `e`, with a note naming the exceptions that were not raised (if any).
