@@ -6,6 +6,7 @@
 //! depth). Points are aligned on the number of training examples; a group keeps the points all its runs have.
 
 use crate::error::PlotError;
+use crate::legend;
 use crate::run_folder::RunFolder;
 use crate::{Figure, text_err};
 use plotters::coord::Shift;
@@ -390,6 +391,19 @@ impl CurveFigure {
             .axis_desc_style(("sans-serif", 18))
             .draw()
             .map_err(text_err)?;
+        // What is drawn, in pixels of the plotting area, for the legend to avoid.
+        let (xs, ys) = chart.plotting_area().get_pixel_range();
+        let mut drawn: Vec<Vec<(f64, f64)>> = Vec::new();
+        let mut trace = |chart: &ChartContext<'a, DB, Cartesian2d<X, RangedCoordf64>>, line: &[(f64, f64)]| {
+            drawn.push(
+                line.iter()
+                    .map(|p| {
+                        let (x, y) = chart.backend_coord(p);
+                        (f64::from(x - xs.start), f64::from(y - ys.start))
+                    })
+                    .collect(),
+            );
+        };
         for (i, g) in self.groups.iter().enumerate() {
             let color = Palette99::pick(i).to_rgba();
             if g.band {
@@ -406,6 +420,7 @@ impl CurveFigure {
                     .filter(|(x, (m, s))| shown(**x) && m.is_finite() && s.is_finite())
                     .map(|(&x, (&m, &s))| (x, m - 2.0 * s));
                 let band: Vec<(f64, f64)> = upper.chain(lower.rev()).collect();
+                trace(&chart, &band);
                 chart
                     .draw_series(std::iter::once(Polygon::new(band, color.mix(0.25))))
                     .map_err(text_err)?;
@@ -417,6 +432,7 @@ impl CurveFigure {
                 .zip(g.mean.iter().copied())
                 .filter(|&(x, y)| shown(x) && y.is_finite())
                 .collect();
+            trace(&chart, &points);
             // Thick lines get miter spikes at the sharp turns of a dense, noisy curve: 1 px beyond 200 points.
             let width = if points.len() > 200 { 1 } else { 2 };
             chart
@@ -425,13 +441,19 @@ impl CurveFigure {
                 .label(g.label.clone())
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], color.stroke_width(2)));
         }
+        // The legend where it hides the least of the curves; accuracy rises, so lower right unless that hides more.
+        let preferred = match self.measure {
+            Measure::Accuracy => SeriesLabelPosition::LowerRight,
+            Measure::Error | Measure::Alignment | Measure::Nse => SeriesLabelPosition::UpperRight,
+        };
+        let font: TextStyle = ("sans-serif", 15).into();
+        let labels: Vec<String> = self.groups.iter().map(|g| g.label.clone()).collect();
+        let area = (xs.end - xs.start, ys.end - ys.start);
+        let corner = legend::best_place(legend::legend_size(&labels, &font), area, &drawn, preferred);
         chart
             .configure_series_labels()
-            .position(match self.measure {
-                Measure::Accuracy => SeriesLabelPosition::LowerRight,
-                Measure::Error | Measure::Alignment | Measure::Nse => SeriesLabelPosition::UpperRight,
-            })
-            .label_font(("sans-serif", 15))
+            .position(corner)
+            .label_font(font)
             .background_style(WHITE.mix(0.85))
             .border_style(BLACK)
             .draw()

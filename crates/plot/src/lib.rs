@@ -4,6 +4,7 @@ pub mod alignment;
 pub mod curve;
 pub mod error;
 pub mod font;
+pub mod legend;
 pub mod psp;
 pub mod raster;
 pub mod rate;
