@@ -449,10 +449,10 @@ impl CurveFigure {
         let font: TextStyle = ("sans-serif", 15).into();
         let labels: Vec<String> = self.groups.iter().map(|g| g.label.clone()).collect();
         let area = (xs.end - xs.start, ys.end - ys.start);
-        let corner = legend::best_place(legend::legend_size(&labels, &font), area, &drawn, preferred);
+        let place = legend::best_place(legend::legend_size(&labels, &font), area, &drawn, preferred);
         chart
             .configure_series_labels()
-            .position(corner)
+            .position(place)
             .label_font(font)
             .background_style(WHITE.mix(0.85))
             .border_style(BLACK)
