@@ -173,18 +173,56 @@ mod tests {
     }
 
     #[test]
-    fn the_legend_grows_with_its_labels() {
+    fn the_size_is_the_box_plotters_draws() {
         crate::font::register();
+        let labels = [
+            "seed 1".to_string(),
+            "a much longer label, seed 2".to_string(),
+            "seed 3".to_string(),
+        ];
         let font: TextStyle = ("sans-serif", 15).into();
-        let one = legend_size(&["seed 1".to_string()], &font);
-        let three = legend_size(
-            &[
-                "seed 1".to_string(),
-                "seed 2".to_string(),
-                "a much longer label".to_string(),
-            ],
-            &font,
+        let (w, h) = (400usize, 300usize);
+        let mut pixels = vec![255u8; w * h * 3];
+        {
+            let root = BitMapBackend::with_buffer(&mut pixels, (w as u32, h as u32)).into_drawing_area();
+            let mut chart = ChartBuilder::on(&root).build_cartesian_2d(0.0..1.0, 0.0..1.0).unwrap();
+            for (i, label) in labels.iter().enumerate() {
+                chart
+                    .draw_series(std::iter::empty::<Circle<(f64, f64), i32>>())
+                    .unwrap()
+                    .label(label.clone())
+                    .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], Palette99::pick(i)));
+            }
+            chart
+                .configure_series_labels()
+                .position(SeriesLabelPosition::UpperLeft)
+                .label_font(font.clone())
+                .background_style(WHITE)
+                .border_style(BLACK)
+                .draw()
+                .unwrap();
+            root.present().unwrap();
+        }
+        // The border is the outermost black; the text inside it is black too, the line samples are coloured.
+        let black: Vec<(usize, usize)> = (0..w * h)
+            .filter(|i| pixels[3 * i..3 * i + 3] == [0, 0, 0])
+            .map(|i| (i % w, i / w))
+            .collect();
+        let (x0, x1) = (
+            black.iter().map(|p| p.0).min().unwrap(),
+            black.iter().map(|p| p.0).max().unwrap(),
         );
-        assert!(three.0 > one.0 && three.1 > 2 * one.1 - 2 * MARGIN, "{one:?} {three:?}");
+        let (y0, y1) = (
+            black.iter().map(|p| p.1).min().unwrap(),
+            black.iter().map(|p| p.1).max().unwrap(),
+        );
+        assert_eq!((x0, y0), (CORNER_GAP as usize, CORNER_GAP as usize));
+        let (sw, sh) = legend_size(&labels, &font);
+        assert!(
+            (x1 - x0).abs_diff(sw as usize) <= 1 && (y1 - y0).abs_diff(sh as usize) <= 1,
+            "drawn {}x{}, computed {sw}x{sh}",
+            x1 - x0,
+            y1 - y0
+        );
     }
 }
